@@ -1,0 +1,84 @@
+/* bio.h -- the speaker-recognition engine's public interface (contract for the gateway).
+ *
+ * Pure compute: no sockets, no JSON, no globals. A bio_model is loaded once from a file and
+ * is read-only afterwards, so any number of threads may share it. A bio_stream is the state of
+ * one live utterance (one call, one worker thread): PCM is fed incrementally, 8 kHz mono s16,
+ * any block size (20 ms as calls arrive); the engine keeps sufficient statistics so that the
+ * cost of each feed is proportional to the new audio, and scoring/enrolment costs do not grow
+ * with call length.
+ *
+ * Voiceprints are opaque, versioned, portable blobs of at most BIO_VOICEPRINT_MAX bytes.
+ * The owner of biometrics/ may extend this header; these declarations are what the gateway
+ * builds against.
+ */
+#ifndef CALLPRINT_BIO_H
+#define CALLPRINT_BIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define BIO_SAMPLE_RATE 8000
+#define BIO_VOICEPRINT_MAX 8192
+
+typedef struct bio_model bio_model;
+typedef struct bio_stream bio_stream;
+
+typedef enum {
+    BIO_INSUFFICIENT_SPEECH = 0,
+    BIO_NOT_VERIFIED,
+    BIO_NOT_SURE,
+    BIO_VERIFIED,
+} bio_verdict;
+
+typedef struct {
+    double min_enroll_speech; /* seconds of net speech to enrol (default 20) */
+    double min_verify_speech; /* seconds of net speech to verify (default 3) */
+    double thr_verified;      /* score (0-100) at or above which: verified */
+    double thr_not_sure;      /* score at or above which (and below thr_verified): not_sure */
+} bio_config;
+
+typedef struct {
+    bio_verdict verdict;
+    double score;          /* calibrated, 0-100 */
+    double speech_seconds; /* net speech in the tested audio */
+} bio_result;
+
+typedef enum {
+    BIO_OK = 0,
+    BIO_ERR_IO,           /* model file unreadable */
+    BIO_ERR_FORMAT,       /* corrupt / truncated model or voiceprint */
+    BIO_ERR_MODEL,        /* voiceprint made by another model */
+    BIO_ERR_VERSION,      /* unsupported format version */
+    BIO_ERR_SPEECH,       /* not enough net speech */
+    BIO_ERR_SPACE,        /* output buffer too small */
+    BIO_ERR_NOMEM,
+} bio_status;
+
+const char *bio_strerror(bio_status st);
+const char *bio_verdict_name(bio_verdict v); /* "verified", "not_sure", ... */
+
+/* Model. err/errlen receive a message on failure (may be NULL). */
+bio_model *bio_model_load(const char *path, char *err, size_t errlen);
+void bio_model_free(bio_model *m);
+bio_config bio_model_default_config(const bio_model *m); /* thresholds measured at training */
+
+/* Live stream state. */
+bio_stream *bio_stream_new(const bio_model *m);
+void bio_stream_free(bio_stream *s);
+void bio_stream_reset(bio_stream *s);
+void bio_stream_feed(bio_stream *s, const int16_t *pcm, size_t n);
+double bio_stream_speech_seconds(const bio_stream *s);
+
+/* Build a voiceprint from everything fed so far. BIO_ERR_SPEECH below cfg->min_enroll_speech. */
+bio_status bio_stream_enroll(bio_stream *s, const bio_config *cfg, uint8_t *blob, size_t cap,
+                             size_t *len);
+/* Score everything fed so far against a voiceprint. */
+bio_status bio_stream_verify(bio_stream *s, const bio_config *cfg, const uint8_t *blob, size_t len,
+                             bio_result *out);
+
+/* Check a voiceprint blob (integrity, version, model) without scoring; speech seconds it holds. */
+bio_status bio_voiceprint_check(const bio_model *m, const uint8_t *blob, size_t len,
+                                double *speech_seconds);
+
+#endif

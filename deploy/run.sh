@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Set up and run the gateway in the foreground with a working default configuration:
+# installs missing packages, builds build/bin/callprint, starts a private redis-server on a
+# unix socket under var/ (unless CALLPRINT_REDIS_URL names one), listens on 127.0.0.1:8080.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+deploy/deps.sh build
+deploy/build.sh release
+
+mkdir -p var/redis
+if [ -z "${CALLPRINT_REDIS_URL:-}" ]; then
+  sock="$root/var/redis/redis.sock"
+  if ! redis-cli -s "$sock" ping >/dev/null 2>&1; then
+    redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$root/var/redis" \
+      --appendonly yes --daemonize yes --pidfile "$root/var/redis/redis.pid" \
+      --logfile "$root/var/redis/redis.log"
+    for _ in $(seq 50); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
+  fi
+  export CALLPRINT_REDIS_URL="unix://$sock"
+fi
+
+export CALLPRINT_LISTEN=${CALLPRINT_LISTEN:-127.0.0.1:8080}
+export CALLPRINT_MODEL=${CALLPRINT_MODEL:-$root/biometrics/models/callprint.model}
+exec build/bin/callprint "$@"
