@@ -1,0 +1,191 @@
+/* log.c -- JSON-lines logger. See log.h for the contract.
+ *
+ * A line is formatted into a stack buffer and written with one write(2); lines longer than
+ * the buffer are truncated (the message is cut, the JSON stays valid). The output fd and
+ * level are atomics so that the loop thread and workers can log without a lock; reopening
+ * swaps the fd under a mutex that only log_reopen/log_open take.
+ */
+#include "log.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#define LOG_LINE_MAX 4096
+
+static atomic_int log_fd = 2;
+static atomic_int log_min = LOG_INFO;
+static atomic_bool log_mask = true;
+static char log_path[1024];
+static pthread_mutex_t log_reopen_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static const char *const level_names[] = {"debug", "info", "warn", "error"};
+
+static int open_path(const char *path)
+{
+    if (!path || !*path || strcmp(path, "-") == 0)
+        return 2;
+    return open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+}
+
+int log_open(const char *path, log_level min)
+{
+    pthread_mutex_lock(&log_reopen_lock);
+    int fd = open_path(path);
+    if (fd >= 0) {
+        snprintf(log_path, sizeof log_path, "%s", path ? path : "-");
+        int old = atomic_exchange(&log_fd, fd);
+        if (old > 2)
+            close(old);
+        atomic_store(&log_min, min);
+    }
+    pthread_mutex_unlock(&log_reopen_lock);
+    return fd >= 0 ? 0 : -1;
+}
+
+int log_reopen(void)
+{
+    if (strcmp(log_path, "-") == 0 || log_path[0] == '\0')
+        return 0;
+    return log_open(log_path, atomic_load(&log_min));
+}
+
+void log_close(void)
+{
+    int old = atomic_exchange(&log_fd, 2);
+    if (old > 2)
+        close(old);
+}
+
+void log_set_level(log_level min)
+{
+    atomic_store(&log_min, min);
+}
+
+void log_set_mask_numbers(bool mask)
+{
+    atomic_store(&log_mask, mask);
+}
+
+bool log_enabled(log_level lvl)
+{
+    return (int)lvl >= atomic_load(&log_min);
+}
+
+int log_level_parse(const char *name)
+{
+    for (int i = 0; i < 4; i++)
+        if (name && strcasecmp(name, level_names[i]) == 0)
+            return i;
+    if (name && strcasecmp(name, "warning") == 0)
+        return LOG_WARN;
+    return -1;
+}
+
+/* Append s to buf as a JSON string body (without quotes), escaping as needed.
+ * Returns the new length, never past cap - 1. */
+static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (; *s && len + 7 < cap; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            buf[len++] = '\\';
+            buf[len++] = (char)c;
+        } else if (c == '\n') {
+            buf[len++] = '\\';
+            buf[len++] = 'n';
+        } else if (c < 0x20 || c == 0x7f) {
+            len += (size_t)snprintf(buf + len, cap - len, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+        } else {
+            buf[len++] = (char)c;
+        }
+    }
+    buf[len] = '\0';
+    return len;
+}
+
+static size_t append_raw(char *buf, size_t len, size_t cap, const char *s)
+{
+    while (*s && len + 1 < cap)
+        buf[len++] = *s++;
+    buf[len] = '\0';
+    return len;
+}
+
+static size_t append_field(char *buf, size_t len, size_t cap, const char *key, const char *value)
+{
+    len = append_raw(buf, len, cap, ",\"");
+    len = append_escaped(buf, len, cap, key);
+    len = append_raw(buf, len, cap, "\":\"");
+    len = append_escaped(buf, len, cap, value);
+    return append_raw(buf, len, cap, "\"");
+}
+
+void log_write(log_level lvl, const char *stream, const char *session, const char *const *kv,
+               size_t n_kv, const char *fmt, ...)
+{
+    if (!log_enabled(lvl))
+        return;
+    char msg[2048];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+
+    struct timeval tv;
+    gettimeofday(&tv, NULL);
+    struct tm tm;
+    gmtime_r(&tv.tv_sec, &tm);
+    char line[LOG_LINE_MAX];
+    size_t len = strftime(line, sizeof line, "{\"ts\":\"%Y-%m-%dT%H:%M:%S", &tm);
+    len += (size_t)snprintf(line + len, sizeof line - len, ".%03dZ\",\"level\":\"%s\"",
+                            (int)(tv.tv_usec / 1000), level_names[lvl & 3]);
+    /* Leave room for the closing "}\n" whatever the fields hold. */
+    size_t cap = sizeof line - 3;
+    if (stream)
+        len = append_field(line, len, cap, "stream", stream);
+    if (session)
+        len = append_field(line, len, cap, "session", session);
+    for (size_t i = 0; kv && i + 1 < n_kv * 2; i += 2)
+        if (kv[i] && kv[i + 1])
+            len = append_field(line, len, cap, kv[i], kv[i + 1]);
+    len = append_field(line, len, cap, "msg", msg);
+    line[len++] = '}';
+    line[len++] = '\n';
+
+    ssize_t w;
+    do {
+        w = write(atomic_load(&log_fd), line, len);
+    } while (w < 0 && errno == EINTR);
+}
+
+const char *log_mask_number(const char *number, char *out, size_t cap)
+{
+    if (!cap)
+        return out;
+    if (!number) {
+        snprintf(out, cap, "NA");
+        return out;
+    }
+    size_t n = strlen(number);
+    if (!atomic_load(&log_mask) || n <= 6) {
+        /* Short values are not phone numbers worth hiding, but mask all digits anyway when
+         * masking is on: "1234" says nothing useful in a log. */
+        snprintf(out, cap, "%s", atomic_load(&log_mask) ? "***" : number);
+        return out;
+    }
+    size_t i = 0;
+    for (; i < n && i + 1 < cap; i++)
+        out[i] = (i < 5 || i >= n - 2) ? number[i] : '*';
+    out[i] = '\0';
+    return out;
+}
