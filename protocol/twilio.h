@@ -144,10 +144,43 @@ int vv_build_connected(char *buf, size_t cap);
 /* {"event":"ping","msg":"Ping.","status":100} */
 int vv_build_ping(char *buf, size_t cap);
 /* {"id":sid,"uuid":uuid,["retries":0,]"event":event,"msg":msg,"status":status}; retries is
- * included for the start acknowledgement (status 201) as the manual shows. */
+ * included for the start acknowledgement (status 201) as the manual shows. A NULL msg means
+ * vv_status_msg(status); a NULL stream_sid or uuid is written as "". */
 int vv_build_reply(char *buf, size_t cap, const char *stream_sid, const char *uuid,
                    const char *event, int status, const char *msg);
-/* The manual's fixed message for a status code ("Stream started.", "Request timeout.", ...). */
+/* The manual's fixed message for a status code ("Stream started.", "Request timeout.", ...).
+ * Beyond the manual's table: 400 "Bad request." (malformed message), 413 "Message too large.";
+ * anything else "Unknown status.". */
 const char *vv_status_msg(int status);
+
+/* ---- Inbound messages, as a telephony platform sends them (callprint-call, tests). Same
+ * return convention. Key order follows Twilio's documented examples. ---- */
+
+typedef struct {
+    uint64_t sequence_number; /* Twilio: "1" */
+    const char *stream_sid;   /* written both at top level and in start */
+    const char *account_sid;  /* NULL or "" allowed (Voice Verify dialect) */
+    const char *call_sid;
+    unsigned tracks; /* TW_TRACK_* bits */
+    bool alaw;       /* mediaFormat.encoding "audio/x-alaw" instead of "audio/x-mulaw" */
+    const tw_param *params;
+    size_t n_params;
+} tw_start_info;
+
+/* {"event":"connected","protocol":"Call","version":"1.0.0"} */
+int tw_build_connected(char *buf, size_t cap);
+int tw_build_start(char *buf, size_t cap, const tw_start_info *info);
+/* media with track "inbound"/"outbound" (TW_TRACK_*), counters as decimal strings and the
+ * audio bytes (G.711 codes) base64-encoded. */
+int tw_build_media_in(char *buf, size_t cap, uint64_t seq, const char *stream_sid,
+                      unsigned track, uint64_t chunk, uint64_t timestamp_ms, const uint8_t *audio,
+                      size_t n);
+/* dtmf {"track":"inbound_track","digit":"<digit>"} */
+int tw_build_dtmf(char *buf, size_t cap, uint64_t seq, const char *stream_sid, char digit);
+/* mark as Twilio echoes it back once the audio before it has played. */
+int tw_build_mark_in(char *buf, size_t cap, uint64_t seq, const char *stream_sid,
+                     const char *name);
+int tw_build_stop(char *buf, size_t cap, uint64_t seq, const char *stream_sid,
+                  const char *account_sid, const char *call_sid);
 
 #endif
