@@ -1,8 +1,9 @@
 /* twilio.c -- parser of the inbound Twilio media-stream messages.
  *
- * One text frame -> one tw_msg. cJSON builds the tree (cJSON_ParseWithLength: the frame is
- * not NUL-terminated), then one small function per event copies the fields into the
- * fixed-size struct, checking Twilio's types on the way:
+ * One text frame -> one tw_msg. cJSON builds the tree (cJSON_ParseWithLengthOpts: the frame
+ * is not NUL-terminated; bytes other than whitespace after the value are refused), then one
+ * small function per event copies the fields into the fixed-size struct, checking Twilio's
+ * types on the way:
  *   - sequenceNumber, media.chunk, media.timestamp are JSON strings of decimal digits;
  *   - start.mediaFormat.sampleRate and channels are JSON numbers (8000 and 1: the only audio
  *     the pipeline takes), encoding "audio/x-mulaw" or "audio/x-alaw";
@@ -29,7 +30,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define TW_COUNTER_DIGITS 19 /* any 19-digit decimal fits in a uint64_t */
+#define TW_COUNTER_DIGITS 20 /* UINT64_MAX has 20 digits */
 
 /* Fill *err (when given) and return its status. The field is a JSON path. */
 static tw_status tw_fail(tw_error *err, tw_status st, const char *field, const char *fmt, ...)
@@ -100,7 +101,7 @@ static tw_status tw_string(const tw_ctx *c, const cJSON *obj, const char *key, b
     return TW_OK;
 }
 
-/* Twilio's counters: a JSON string of 1..19 decimal digits. */
+/* Twilio's counters: a JSON string of 1..20 decimal digits whose value fits a uint64_t. */
 static tw_status tw_counter(const tw_ctx *c, const cJSON *obj, const char *key, bool required,
                             bool *present, uint64_t *out)
 {
@@ -116,11 +117,15 @@ static tw_status tw_counter(const tw_ctx *c, const cJSON *obj, const char *key, 
     const char *s = it->valuestring;
     size_t n = 0;
     uint64_t v = 0;
-    for (; s[n] >= '0' && s[n] <= '9' && n < TW_COUNTER_DIGITS; n++)
-        v = v * 10 + (uint64_t)(s[n] - '0');
-    if (n == 0 || s[n] != '\0')
+    bool overflow = false;
+    for (; s[n] >= '0' && s[n] <= '9' && n < TW_COUNTER_DIGITS; n++) {
+        uint64_t d = (uint64_t)(s[n] - '0');
+        overflow |= v > (UINT64_MAX - d) / 10;
+        v = v * 10 + d;
+    }
+    if (n == 0 || s[n] != '\0' || overflow)
         return tw_field_fail(c, TW_ERR_VALUE, key,
-                             "must be a string of 1 to 19 decimal digits");
+                             "must be a string of decimal digits up to 18446744073709551615");
     *out = v;
     return TW_OK;
 }
@@ -424,6 +429,23 @@ static tw_status tw_parse_header(const cJSON *root, tw_msg *m, tw_error *err)
     return st;
 }
 
+/* cJSON_ParseWithLength stops after the first value; a frame holds exactly one value, so
+ * anything but JSON whitespace after it makes the frame invalid. */
+static cJSON *tw_json_parse(const char *json, size_t len)
+{
+    const char *end = NULL;
+    cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
+    if (!root)
+        return NULL;
+    for (; end < json + len; end++) {
+        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+            cJSON_Delete(root);
+            return NULL;
+        }
+    }
+    return root;
+}
+
 tw_status tw_parse(const char *json, size_t len, tw_msg *out, uint8_t *payload, size_t payload_cap,
                    tw_error *err)
 {
@@ -434,7 +456,7 @@ tw_status tw_parse(const char *json, size_t len, tw_msg *out, uint8_t *payload, 
     if (len > TW_MAX_MESSAGE)
         return tw_fail(err, TW_ERR_TOO_LARGE, "", "message is larger than %d bytes",
                        TW_MAX_MESSAGE);
-    cJSON *root = cJSON_ParseWithLength(json, len);
+    cJSON *root = tw_json_parse(json, len);
     if (!root)
         return tw_fail(err, TW_ERR_JSON, "", "message is not valid JSON");
     tw_status st = TW_OK;
