@@ -81,4 +81,25 @@ bio_status bio_stream_verify(bio_stream *s, const bio_config *cfg, const uint8_t
 bio_status bio_voiceprint_check(const bio_model *m, const uint8_t *blob, size_t len,
                                 double *speech_seconds);
 
+/* Bytes of engine state one live stream holds (model excluded; <= 64 KB by design). */
+size_t bio_stream_memory(const bio_stream *s);
+
+/* 1:N identification. A gallery holds many voiceprints of one model as one matrix, so a
+ * search is a single matrix-vector product plus a top-k selection. */
+typedef struct bio_gallery bio_gallery;
+typedef struct {
+    size_t index; /* order in which the voiceprint was added (0-based) */
+    double score; /* calibrated, 0-100 */
+} bio_match;
+
+bio_gallery *bio_gallery_new(const bio_model *m);
+void bio_gallery_free(bio_gallery *g);
+/* Validate and append one voiceprint; its index is the number of successful adds before it. */
+bio_status bio_gallery_add(bio_gallery *g, const uint8_t *blob, size_t len);
+size_t bio_gallery_size(const bio_gallery *g);
+/* Best min(k, size) matches for everything fed so far, best first. BIO_ERR_SPEECH (and
+ * *nout = 0) below cfg->min_verify_speech. */
+bio_status bio_stream_identify(bio_stream *s, const bio_config *cfg, const bio_gallery *g,
+                               size_t k, bio_match *out, size_t *nout);
+
 #endif

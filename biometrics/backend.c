@@ -1,0 +1,50 @@
+/* backend.c -- projection, AS-norm and calibration (see backend.h). */
+#include "backend.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+
+int bio_backend_embed(const bio_model *m, const float *w, float *e)
+{
+    const int R = m->iv.R;
+    float c[1024];
+    for (int r = 0; r < R; r++) c[r] = w[r] - m->ivec_mean[r];
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, m->L, R, 1.0f, m->proj, R, c, 1, 0.0f, e, 1);
+    float n = cblas_snrm2(m->L, e, 1);
+    if (!(n > 0)) return -1;
+    cblas_sscal(m->L, 1.0f / n, e, 1);
+    return 0;
+}
+
+static int cmp_desc(const void *a, const void *b)
+{
+    float x = *(const float *)a, y = *(const float *)b;
+    return (x < y) - (x > y);
+}
+
+bio_norm bio_backend_norm(const bio_model *m, const float *e, float *scratch)
+{
+    if (m->K == 0 || m->asnorm_top == 0) return (bio_norm){0.0f, 1.0f};
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, m->K, m->L, 1.0f, m->cohort, m->L, e, 1, 0.0f,
+                scratch, 1);
+    qsort(scratch, (size_t)m->K, sizeof(float), cmp_desc);
+    int n = m->asnorm_top;
+    double s = 0, s2 = 0;
+    for (int i = 0; i < n; i++) {
+        s += scratch[i];
+        s2 += (double)scratch[i] * scratch[i];
+    }
+    double mu = s / n, var = s2 / n - mu * mu;
+    return (bio_norm){(float)mu, (float)sqrt(var > 1e-8 ? var : 1e-8)};
+}
+
+double bio_backend_snorm(double raw, bio_norm a, bio_norm b)
+{
+    return 0.5 * ((raw - a.mu) / a.sd + (raw - b.mu) / b.sd);
+}
+
+double bio_backend_calibrate(const bio_model *m, double s)
+{
+    return 100.0 / (1.0 + exp(-(m->calib_a * s + m->calib_b)));
+}

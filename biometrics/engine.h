@@ -1,0 +1,35 @@
+/* engine.h -- a speaker-recognition engine as a table of functions (janus-style).
+ *
+ * The gateway can hold a `const bio_engine *` and opaque model/stream pointers, so another
+ * engine (a neural embedding, a commercial SDK behind the same contract) can be added later
+ * without touching callers. The default engine, "ivector" (GMM-UBM i-vectors, LDA/WCCN,
+ * cosine + AS-norm), is the plain bio.h API behind this table.
+ */
+#ifndef CALLPRINT_BIO_ENGINE_H
+#define CALLPRINT_BIO_ENGINE_H
+
+#include "bio.h"
+
+typedef struct bio_engine {
+    const char *name;
+    void *(*load)(const char *path, char *err, size_t errlen);
+    void (*unload)(void *model);
+    bio_config (*default_config)(const void *model);
+    void *(*stream_new)(const void *model);
+    void (*stream_free)(void *stream);
+    void (*stream_reset)(void *stream);
+    void (*feed)(void *stream, const int16_t *pcm, size_t n);
+    double (*speech_seconds)(const void *stream);
+    bio_status (*enroll)(void *stream, const bio_config *cfg, uint8_t *blob, size_t cap,
+                         size_t *len);
+    bio_status (*verify)(void *stream, const bio_config *cfg, const uint8_t *blob, size_t len,
+                         bio_result *out);
+    bio_status (*check)(const void *model, const uint8_t *blob, size_t len, double *speech);
+} bio_engine;
+
+extern const bio_engine bio_engine_ivector;
+
+/* Engine by name (NULL: the default); NULL if unknown. */
+const bio_engine *bio_engine_find(const char *name);
+
+#endif

@@ -1,0 +1,36 @@
+/* gmm.h -- diagonal-covariance Gaussian mixture (the universal background model).
+ *
+ * Log-likelihoods are one matrix product: for x in R^D, log N_c(x) + log w_c =
+ * g_c + [x*x, x] . [-ivar_c/2, mean_c*ivar_c], so a frame costs one cblas_sgemv over a
+ * C x 2D matrix and a batch of frames one cblas_sgemm (training). Baum-Welch statistics are
+ * the zeroth-order N_c = sum gamma_c and first-order F_c = sum gamma_c x, which is all an
+ * i-vector needs: they add up, so a stream keeps them instead of its audio.
+ */
+#ifndef CALLPRINT_BIO_GMM_H
+#define CALLPRINT_BIO_GMM_H
+
+#include <stddef.h>
+
+typedef struct {
+    int C, D;
+    float *weight; /* C */
+    float *mean;   /* C x D */
+    float *var;    /* C x D */
+    float *A;      /* C x 2D, derived */
+    float *g;      /* C, derived */
+} bio_gmm;
+
+/* Allocate with uninitialised parameters; bio_gmm_prepare after setting them. */
+int bio_gmm_alloc(bio_gmm *g, int C, int D);
+void bio_gmm_free(bio_gmm *g);
+void bio_gmm_prepare(bio_gmm *g);
+
+/* Posteriors of one frame into post (C floats); work needs 2D floats. Returns log p(x). */
+double bio_gmm_posteriors(const bio_gmm *g, const float *x, float *post, float *work);
+/* Batch: X is T x D; post is T x C; work needs T x 2D floats. Returns sum of log p(x). */
+double bio_gmm_posteriors_batch(const bio_gmm *g, const float *X, size_t T, float *post,
+                                float *work);
+/* N += post, F += post x^T for one frame. */
+void bio_gmm_accumulate(const bio_gmm *g, const float *x, const float *post, float *N, float *F);
+
+#endif

@@ -1,0 +1,85 @@
+/* ivector.c -- fixed-cost i-vector extraction (see ivector.h for the algebra). */
+#include "ivector.h"
+
+#include <cblas.h>
+#include <lapacke.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+int bio_ivec_init(bio_ivec *iv, const bio_gmm *ubm, int R)
+{
+    memset(iv, 0, sizeof *iv);
+    iv->C = ubm->C;
+    iv->D = ubm->D;
+    iv->R = R;
+    iv->ubm = ubm;
+    size_t CD = (size_t)ubm->C * ubm->D;
+    iv->T = calloc(CD * R, sizeof(float));
+    iv->isd = calloc(CD, sizeof(float));
+    iv->P = calloc(BIO_PACKED(R) * ubm->C, sizeof(float));
+    if (!iv->T || !iv->isd || !iv->P) {
+        bio_ivec_free(iv);
+        return -1;
+    }
+    for (size_t i = 0; i < CD; i++) iv->isd[i] = (float)(1.0 / sqrt(ubm->var[i]));
+    return 0;
+}
+
+void bio_ivec_free(bio_ivec *iv)
+{
+    free(iv->T);
+    free(iv->isd);
+    free(iv->P);
+    memset(iv, 0, sizeof *iv);
+}
+
+void bio_ivec_prepare(bio_ivec *iv)
+{
+    const int R = iv->R, C = iv->C, D = iv->D;
+    float *full = malloc(sizeof(float) * R * R);
+    if (!full) return;
+    for (int c = 0; c < C; c++) {
+        /* full = Tc' Tc, Tc is D x R (row-major) starting at row c*D; column-major upper. */
+        cblas_ssyrk(CblasColMajor, CblasUpper, CblasNoTrans, R, D, 1.0f,
+                    iv->T + (size_t)c * D * R, R, 0.0f, full, R);
+        size_t p = 0;
+        for (int j = 0; j < R; j++)
+            for (int i = 0; i <= j; i++) iv->P[(p++) * C + c] = full[(size_t)j * R + i];
+    }
+    free(full);
+}
+
+size_t bio_ivec_work_floats(const bio_ivec *iv) { return BIO_PACKED(iv->R) + (size_t)iv->C * iv->D; }
+
+void bio_ivec_whiten(const bio_ivec *iv, const float *N, const float *F, float *Fw)
+{
+    const int C = iv->C, D = iv->D;
+    const float *mu = iv->ubm->mean;
+    for (int c = 0; c < C; c++)
+        for (int d = 0; d < D; d++) {
+            size_t i = (size_t)c * D + d;
+            Fw[i] = (F[i] - N[c] * mu[i]) * iv->isd[i];
+        }
+}
+
+int bio_ivec_extract_whitened(const bio_ivec *iv, const float *N, const float *Fw, float *w,
+                              float *Lp, float *work)
+{
+    const int R = iv->R, C = iv->C, D = iv->D;
+    float *L = Lp ? Lp : work;
+    cblas_sgemv(CblasRowMajor, CblasTrans, C * D, R, 1.0f, iv->T, R, Fw, 1, 0.0f, w, 1);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, (int)BIO_PACKED(R), C, 1.0f, iv->P, C, N, 1, 0.0f, L,
+                1);
+    for (int j = 0; j < R; j++) L[(size_t)j + (size_t)j * (j + 1) / 2] += 1.0f;
+    if (LAPACKE_spptrf(LAPACK_COL_MAJOR, 'U', R, L) != 0) return -1;
+    if (LAPACKE_spptrs(LAPACK_COL_MAJOR, 'U', R, 1, L, w, R) != 0) return -1;
+    return 0;
+}
+
+int bio_ivec_extract(const bio_ivec *iv, const float *N, const float *F, float *w, float *work)
+{
+    float *Fw = work + BIO_PACKED(iv->R);
+    bio_ivec_whiten(iv, N, F, Fw);
+    return bio_ivec_extract_whitened(iv, N, Fw, w, NULL, work);
+}

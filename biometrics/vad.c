@@ -1,0 +1,78 @@
+/* vad.c -- energy + spectral-shape voice activity detector (see vad.h for the rules). */
+#include "vad.h"
+
+#include <math.h>
+
+#include "frontend.h"
+
+#define BAND_LO 10  /* 312 Hz */
+#define BAND_HI 108 /* 3375 Hz */
+#define PEAK_HALF 2 /* a Hamming-windowed tone spreads over +-2 bins */
+
+void bio_vad_init(bio_vad *v)
+{
+    v->nblocks = 0;
+    v->head = 0;
+    v->cur_min = INFINITY;
+    v->cur_len = 0;
+}
+
+/* Noise floor: minimum over the finished blocks and the block being filled. */
+static float vad_floor(const bio_vad *v)
+{
+    float f = v->cur_min;
+    for (int i = 0; i < v->nblocks; i++)
+        if (v->block_min[i] < f) f = v->block_min[i];
+    return f;
+}
+
+static void vad_track(bio_vad *v, float e)
+{
+    if (e < v->cur_min) v->cur_min = e;
+    if (++v->cur_len < BIO_VAD_BLOCK_LEN) return;
+    v->block_min[v->head] = v->cur_min;
+    v->head = (v->head + 1) % BIO_VAD_BLOCKS;
+    if (v->nblocks < BIO_VAD_BLOCKS) v->nblocks++;
+    v->cur_min = INFINITY;
+    v->cur_len = 0;
+}
+
+/* Share of band energy inside the two strongest +-2-bin peaks. */
+static float vad_tonality(const float *p, double total)
+{
+    int taken_lo = -100, taken_hi = -100;
+    double peaks = 0;
+    for (int round = 0; round < 2; round++) {
+        int best = -1;
+        for (int k = BAND_LO; k <= BAND_HI; k++) {
+            if (k >= taken_lo && k <= taken_hi) continue;
+            if (best < 0 || p[k] > p[best]) best = k;
+        }
+        for (int k = best - PEAK_HALF; k <= best + PEAK_HALF; k++)
+            if (k >= BAND_LO && k <= BAND_HI && !(k >= taken_lo && k <= taken_hi)) peaks += p[k];
+        taken_lo = best - PEAK_HALF;
+        taken_hi = best + PEAK_HALF;
+    }
+    return total > 0 ? (float)(peaks / total) : 0.0f;
+}
+
+bool bio_vad_frame_is_speech(bio_vad *v, const float *power, bio_vad_frame *info)
+{
+    const int nb = BAND_HI - BAND_LO + 1;
+    double sum = 0, logsum = 0;
+    for (int k = BAND_LO; k <= BAND_HI; k++) {
+        sum += power[k];
+        logsum += log(power[k] + 1e-3);
+    }
+    double mean = sum / nb;
+    float e = (float)(10.0 * log10(mean + 1e-3));
+    float flat = mean > 0 ? (float)(exp(logsum / nb) / (mean + 1e-3)) : 1.0f;
+    float tone = vad_tonality(power, sum);
+
+    vad_track(v, e);
+    float floor_db = vad_floor(v);
+    bool speech = e >= BIO_VAD_ABS_MIN_DB && e >= floor_db + BIO_VAD_MARGIN_DB &&
+                  flat <= BIO_VAD_MAX_FLATNESS && tone <= BIO_VAD_MAX_TONALITY;
+    if (info) *info = (bio_vad_frame){e, floor_db, flat, tone};
+    return speech;
+}
