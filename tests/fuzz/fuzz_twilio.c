@@ -8,18 +8,11 @@
  * Built as a libFuzzer binary when CALLPRINT_FUZZ is ON; otherwise replay.c runs the seed
  * corpus through it as a regular test.
  */
+#include "fuzz_check.h"
 #include "twilio.h"
 
 #include <stdlib.h>
 #include <string.h>
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (!(cond))                                                                           \
-            abort();                                                                           \
-    } while (0)
 
 static void check_terminated(const char *s, size_t cap)
 {
