@@ -418,14 +418,17 @@ static tw_status tw_parse_event(const cJSON *root, tw_msg *m, tw_error *err)
                    "event must be connected, start, media, dtmf, mark or stop");
 }
 
-/* The fields every event but connected carries: streamSid and sequenceNumber. */
+/* The fields every event but connected carries: streamSid (read first, so that any later
+ * error can still be charged to its stream) and sequenceNumber. */
 static tw_status tw_parse_header(const cJSON *root, tw_msg *m, tw_error *err)
 {
     tw_ctx top = {err, ""};
-    tw_status st =
-        tw_counter(&top, root, "sequenceNumber", false, &m->has_sequence, &m->sequence_number);
-    if (st == TW_OK && m->event != TW_EV_CONNECTED)
+    tw_status st = TW_OK;
+    if (m->event != TW_EV_CONNECTED)
         st = tw_string(&top, root, "streamSid", true, m->stream_sid, sizeof(m->stream_sid));
+    if (st == TW_OK)
+        st = tw_counter(&top, root, "sequenceNumber", false, &m->has_sequence,
+                        &m->sequence_number);
     return st;
 }
 
@@ -453,6 +456,7 @@ tw_status tw_parse(const char *json, size_t len, tw_msg *out, uint8_t *payload, 
         err->status = TW_OK;
         err->field[0] = err->message[0] = '\0';
     }
+    out->stream_sid[0] = '\0';
     if (len > TW_MAX_MESSAGE)
         return tw_fail(err, TW_ERR_TOO_LARGE, "", "message is larger than %d bytes",
                        TW_MAX_MESSAGE);

@@ -114,7 +114,11 @@ typedef struct {
 
 /* Parse one inbound text frame of `len` bytes (need not be NUL-terminated). For media, the
  * payload is base64-decoded into `payload` (capacity `payload_cap`); pass NULL/0 for other
- * events. Returns TW_OK or an error described in *err (err may be NULL). */
+ * events. Returns TW_OK or an error described in *err (err may be NULL).
+ * On error the rest of *out is unspecified, except: out->stream_sid is the frame's streamSid
+ * when it could be read ("" otherwise), so the error can be charged to that stream alone, and
+ * out->event is the frame's event unless the status is TW_ERR_TOO_LARGE, TW_ERR_JSON or
+ * TW_ERR_EVENT, or err->field is "event". */
 tw_status tw_parse(const char *json, size_t len, tw_msg *out, uint8_t *payload, size_t payload_cap,
                    tw_error *err);
 

@@ -388,6 +388,23 @@ Test(twilio_parse, error_message_wording)
     cr_assert_str_eq(err.message, "mark.name is required");
 }
 
+Test(twilio_parse, error_keeps_stream_and_event)
+{
+    cr_assert_eq(parse(MEDIA("3", GOOD_MEDIA, "\"" SID "\"")), TW_ERR_TYPE);
+    cr_assert_str_eq(err.field, "sequenceNumber");
+    cr_assert_str_eq(msg.stream_sid, SID);
+    cr_assert_eq(msg.event, TW_EV_MEDIA);
+    cr_assert_eq(parse(MEDIA("\"3\"", M_OK("\"inbound\"", "\"1\"", "\"1\"", "\"Zg\""),
+                             "\"" SID "\"")),
+                 TW_ERR_BASE64);
+    cr_assert_str_eq(msg.stream_sid, SID);
+    cr_assert_eq(msg.event, TW_EV_MEDIA);
+    cr_assert_eq(parse("{\"event\":\"media\",\"streamSid\":5}"), TW_ERR_TYPE);
+    cr_assert_str_eq(msg.stream_sid, "");
+    cr_assert_eq(parse("{\"event\":\"media\",\"streamSid\":\"" SID "\"} x"), TW_ERR_JSON);
+    cr_assert_str_eq(msg.stream_sid, "");
+}
+
 Test(twilio_parse, start_stream_sid_mismatch)
 {
     const char *j = "{\"event\":\"start\",\"start\":{\"streamSid\":\"MZ2\",\"tracks\":[\"inbound\"],"
