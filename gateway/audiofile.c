@@ -1,0 +1,93 @@
+/* audiofile.c -- libsndfile read + speexdsp resampling to 8 kHz. See audiofile.h. */
+#include "audiofile.h"
+
+#include <sndfile.h>
+#include <speex/speex_resampler.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#define AUDIOFILE_MAX_SECONDS (4 * 3600)
+
+static int resample(int16_t *in, size_t n, int rate, int16_t **out, size_t *out_n, char *err,
+                    size_t errcap)
+{
+    int e = 0;
+    SpeexResamplerState *st = speex_resampler_init(1, (spx_uint32_t)rate, 8000, 10, &e);
+    if (!st) {
+        snprintf(err, errcap, "resampler: %s", speex_resampler_strerror(e));
+        return -1;
+    }
+    size_t cap = (size_t)((double)n * 8000.0 / rate) + 64;
+    int16_t *o = malloc(cap * sizeof *o);
+    if (!o) {
+        speex_resampler_destroy(st);
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
+    /* Feed the input, then zeros equal to the filter delay so the tail comes out. */
+    size_t done_in = 0, done_out = 0;
+    int latency = speex_resampler_get_input_latency(st);
+    int16_t *zeros = calloc((size_t)latency + 1, sizeof *zeros);
+    while (done_in < n && done_out < cap) {
+        spx_uint32_t il = (spx_uint32_t)(n - done_in), ol = (spx_uint32_t)(cap - done_out);
+        speex_resampler_process_int(st, 0, in + done_in, &il, o + done_out, &ol);
+        done_in += il;
+        done_out += ol;
+    }
+    if (zeros && done_out < cap) {
+        spx_uint32_t il = (spx_uint32_t)latency, ol = (spx_uint32_t)(cap - done_out);
+        speex_resampler_process_int(st, 0, zeros, &il, o + done_out, &ol);
+        done_out += ol;
+    }
+    free(zeros);
+    speex_resampler_destroy(st);
+    /* Trim to the exact expected length (the zero flush may overshoot slightly). */
+    size_t want = (size_t)((double)n * 8000.0 / rate + 0.5);
+    *out = o;
+    *out_n = done_out < want ? done_out : want;
+    return 0;
+}
+
+int audiofile_load_8k(const char *path, int16_t **pcm, size_t *n, char *err, size_t errcap)
+{
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open(path, SFM_READ, &info);
+    if (!f) {
+        snprintf(err, errcap, "%s: %s", path, sf_strerror(NULL));
+        return -1;
+    }
+    if (info.channels != 1) {
+        snprintf(err, errcap, "%s: %d channels; only mono recordings are accepted", path,
+                 info.channels);
+        sf_close(f);
+        return -1;
+    }
+    if (info.frames <= 0 || info.samplerate <= 0 ||
+        info.frames > (sf_count_t)info.samplerate * AUDIOFILE_MAX_SECONDS) {
+        snprintf(err, errcap, "%s: empty or too long (%lld frames)", path,
+                 (long long)info.frames);
+        sf_close(f);
+        return -1;
+    }
+    int16_t *buf = malloc((size_t)info.frames * sizeof *buf);
+    if (!buf) {
+        snprintf(err, errcap, "out of memory");
+        sf_close(f);
+        return -1;
+    }
+    sf_count_t got = sf_readf_short(f, buf, info.frames);
+    sf_close(f);
+    if (got <= 0) {
+        snprintf(err, errcap, "%s: no audio could be read", path);
+        free(buf);
+        return -1;
+    }
+    if (info.samplerate == 8000) {
+        *pcm = buf;
+        *n = (size_t)got;
+        return 0;
+    }
+    int rc = resample(buf, (size_t)got, info.samplerate, pcm, n, err, errcap);
+    free(buf);
+    return rc;
+}

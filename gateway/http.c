@@ -1,0 +1,420 @@
+/* http.c -- router and the lws HTTP transaction. See http.h.
+ *
+ * A request is allocated at LWS_CALLBACK_HTTP, collects its body (bounded), is dispatched
+ * to the matching route, and lives until its reply has been written (or, when the client
+ * vanished, until the deferred handler replies). Responses are written from the WRITEABLE
+ * callback: headers first, then the body in chunks of HTTP_CHUNK so that a large document
+ * never sits twice in lws's buffers.
+ */
+#include <uv.h>
+
+#include "http.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define HTTP_ROUTES_MAX 128
+#define HTTP_HEADERS_MAX 8
+#define HTTP_CHUNK 16384
+
+typedef struct {
+    char method[8];
+    char path[128];
+    bool prefix; /* path ended in slash-star: stored without the star */
+    http_handler h;
+    void *ud;
+} http_route_t;
+
+struct http_router {
+    size_t body_max;
+    size_t n;
+    http_route_t routes[HTTP_ROUTES_MAX];
+};
+
+typedef struct strnode {
+    struct strnode *next;
+    char s[];
+} strnode;
+
+struct http_req {
+    struct lws *wsi; /* NULL once the client is gone */
+    http_req **slot;
+    http_router *router;
+    char method[8];
+    char path[512];
+    const char *rest;
+    char *body;
+    size_t body_len;
+    bool too_large, dispatched, replied, aborted, headers_sent, close_after;
+    void (*on_abort)(http_req *, void *);
+    void *abort_ud;
+    strnode *strings; /* copies handed out by header/query getters */
+    /* Response. */
+    int status;
+    char ctype[96];
+    unsigned char *out; /* LWS_PRE + out_len */
+    size_t out_len, out_off;
+    char *hdr_name[HTTP_HEADERS_MAX], *hdr_value[HTTP_HEADERS_MAX];
+    size_t n_hdr;
+};
+
+http_router *http_router_new(size_t body_max)
+{
+    http_router *r = calloc(1, sizeof *r);
+    if (r)
+        r->body_max = body_max;
+    return r;
+}
+
+void http_router_free(http_router *r)
+{
+    free(r);
+}
+
+int http_route(http_router *r, const char *method, const char *path, http_handler h, void *ud)
+{
+    size_t pl = strlen(path);
+    if (r->n == HTTP_ROUTES_MAX || strlen(method) >= 8 || pl >= 128)
+        return -1;
+    http_route_t *rt = &r->routes[r->n++];
+    snprintf(rt->method, sizeof rt->method, "%s", method);
+    rt->prefix = pl >= 2 && strcmp(path + pl - 2, "/*") == 0;
+    snprintf(rt->path, sizeof rt->path, "%.*s", (int)(rt->prefix ? pl - 1 : pl), path);
+    rt->h = h;
+    rt->ud = ud;
+    return 0;
+}
+
+/* ---- Request accessors ---- */
+
+static const char *keep(http_req *req, const char *s, size_t n)
+{
+    strnode *k = malloc(sizeof *k + n + 1);
+    if (!k)
+        return NULL;
+    memcpy(k->s, s, n);
+    k->s[n] = '\0';
+    k->next = req->strings;
+    req->strings = k;
+    return k->s;
+}
+
+const char *http_req_method(const http_req *req) { return req->method; }
+const char *http_req_path(const http_req *req) { return req->path; }
+const char *http_req_path_rest(const http_req *req) { return req->rest ? req->rest : ""; }
+
+const char *http_req_body(const http_req *req, size_t *len)
+{
+    if (len)
+        *len = req->body_len;
+    return req->body ? req->body : "";
+}
+
+const char *http_req_header(http_req *req, const char *name)
+{
+    if (!req->wsi)
+        return NULL;
+    char key[96];
+    int kl = snprintf(key, sizeof key, "%s:", name);
+    if (kl < 0 || (size_t)kl >= sizeof key)
+        return NULL;
+    char buf[4096];
+    for (int t = 0; t < WSI_TOKEN_COUNT; t++) {
+        const unsigned char *ts = lws_token_to_string((enum lws_token_indexes)t);
+        if (!ts || strcasecmp((const char *)ts, key) != 0)
+            continue;
+        int n = lws_hdr_copy(req->wsi, buf, sizeof buf, (enum lws_token_indexes)t);
+        return n > 0 ? keep(req, buf, (size_t)n) : NULL;
+    }
+    int n = lws_hdr_custom_copy(req->wsi, buf, sizeof buf, key, kl);
+    return n >= 0 ? keep(req, buf, (size_t)n) : NULL;
+}
+
+const char *http_req_query(http_req *req, const char *name)
+{
+    if (!req->wsi)
+        return NULL;
+    char key[96], buf[2048];
+    if ((size_t)snprintf(key, sizeof key, "%s=", name) >= sizeof key)
+        return NULL;
+    const char *v = lws_get_urlarg_by_name(req->wsi, key, buf, sizeof buf);
+    return v ? keep(req, v, strlen(v)) : NULL;
+}
+
+int http_add_header(http_req *req, const char *name, const char *value)
+{
+    if (req->n_hdr == HTTP_HEADERS_MAX)
+        return -1;
+    size_t nl = strlen(name);
+    char *n = malloc(nl + 2), *v = strdup(value);
+    if (!n || !v) {
+        free(n);
+        free(v);
+        return -1;
+    }
+    memcpy(n, name, nl);
+    n[nl] = ':';
+    n[nl + 1] = '\0';
+    req->hdr_name[req->n_hdr] = n;
+    req->hdr_value[req->n_hdr++] = v;
+    return 0;
+}
+
+void http_req_on_abort(http_req *req, void (*cb)(http_req *req, void *ud), void *ud)
+{
+    req->on_abort = cb;
+    req->abort_ud = ud;
+}
+
+bool http_req_aborted(const http_req *req)
+{
+    return req->aborted;
+}
+
+static void req_free(http_req *req)
+{
+    while (req->strings) {
+        strnode *k = req->strings;
+        req->strings = k->next;
+        free(k);
+    }
+    for (size_t i = 0; i < req->n_hdr; i++) {
+        free(req->hdr_name[i]);
+        free(req->hdr_value[i]);
+    }
+    if (req->slot && *req->slot == req)
+        *req->slot = NULL;
+    free(req->body);
+    free(req->out);
+    free(req);
+}
+
+void http_reply(http_req *req, int status, const char *content_type, const char *body,
+                size_t len)
+{
+    if (req->replied)
+        return;
+    req->replied = true;
+    if (req->aborted || !req->wsi) {
+        req_free(req);
+        return;
+    }
+    req->status = status;
+    snprintf(req->ctype, sizeof req->ctype, "%s", content_type ? content_type : "text/plain");
+    req->out = malloc(LWS_PRE + len + 1);
+    if (req->out) {
+        if (len)
+            memcpy(req->out + LWS_PRE, body, len);
+        req->out_len = len;
+    } else {
+        req->status = 500;
+        req->close_after = true;
+    }
+    lws_callback_on_writable(req->wsi);
+}
+
+void http_reply_json(http_req *req, int status, const char *json)
+{
+    http_reply(req, status, "application/json", json, strlen(json));
+}
+
+void http_reply_error(http_req *req, int status, const char *msg)
+{
+    char *esc = NULL;
+    char buf[512];
+    /* Messages are ours, but keep the JSON valid whatever they hold. */
+    size_t n = 0;
+    for (const char *p = msg; *p && n + 8 < sizeof buf; p++) {
+        if (*p == '"' || *p == '\\')
+            buf[n++] = '\\';
+        buf[n++] = (unsigned char)*p < 0x20 ? ' ' : *p;
+    }
+    buf[n] = '\0';
+    int len = snprintf(NULL, 0, "{\"error\":\"%s\",\"status\":%d}", buf, status);
+    esc = malloc((size_t)len + 1);
+    if (!esc) {
+        http_reply(req, 500, "text/plain", "", 0);
+        return;
+    }
+    snprintf(esc, (size_t)len + 1, "{\"error\":\"%s\",\"status\":%d}", buf, status);
+    http_reply(req, status, "application/json", esc, (size_t)len);
+    free(esc);
+}
+
+/* ---- Transaction ---- */
+
+static const struct {
+    enum lws_token_indexes tok;
+    const char *name;
+} methods[] = {
+    {WSI_TOKEN_GET_URI, "GET"},       {WSI_TOKEN_POST_URI, "POST"},
+    {WSI_TOKEN_PUT_URI, "PUT"},       {WSI_TOKEN_PATCH_URI, "PATCH"},
+    {WSI_TOKEN_DELETE_URI, "DELETE"}, {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+    {WSI_TOKEN_HEAD_URI, "HEAD"},
+};
+
+static void dispatch(http_req *req)
+{
+    req->dispatched = true;
+    if (req->too_large) {
+        req->close_after = true;
+        http_reply_error(req, 413, "request body too large");
+        return;
+    }
+    http_router *r = req->router;
+    bool path_known = false;
+    for (size_t i = 0; i < r->n; i++) {
+        http_route_t *rt = &r->routes[i];
+        bool match = rt->prefix ? strncmp(req->path, rt->path, strlen(rt->path)) == 0
+                                : strcmp(req->path, rt->path) == 0;
+        if (!match)
+            continue;
+        path_known = true;
+        if (strcmp(rt->method, req->method) != 0)
+            continue;
+        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
+        rt->h(req, rt->ud); /* replies now or later */
+        return;
+    }
+    if (path_known)
+        http_reply_error(req, 405, "method not allowed");
+    else
+        http_reply_error(req, 404, "not found");
+}
+
+int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req **slot)
+{
+    http_req *req = calloc(1, sizeof *req);
+    if (!req)
+        return -1;
+    req->wsi = wsi;
+    req->slot = slot;
+    req->router = r;
+    *slot = req;
+    snprintf(req->path, sizeof req->path, "%s", path ? path : "/");
+    snprintf(req->method, sizeof req->method, "?");
+    for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
+        if (lws_hdr_total_length(wsi, methods[i].tok)) {
+            snprintf(req->method, sizeof req->method, "%s", methods[i].name);
+            break;
+        }
+    char cl[32];
+    long long len = 0;
+    if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
+        len = atoll(cl);
+    bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
+    if (len > (long long)r->body_max)
+        req->too_large = true;
+    if (len > 0 && !req->too_large) {
+        req->body = malloc((size_t)len + 1);
+        if (!req->body)
+            return -1;
+        req->body[0] = '\0';
+        return 0; /* the body follows */
+    }
+    if (chunked && !req->too_large)
+        return 0;
+    dispatch(req);
+    return 0;
+}
+
+int http_on_body(http_req **slot, const void *in, size_t len)
+{
+    http_req *req = *slot;
+    if (!req || req->dispatched)
+        return 0;
+    size_t max = req->router->body_max;
+    if (req->too_large || req->body_len + len > max) {
+        req->too_large = true;
+        dispatch(req);
+        return 0;
+    }
+    char *b = realloc(req->body, req->body_len + len + 1);
+    if (!b)
+        return -1;
+    memcpy(b + req->body_len, in, len);
+    req->body = b;
+    req->body_len += len;
+    req->body[req->body_len] = '\0';
+    return 0;
+}
+
+int http_on_body_done(http_req **slot)
+{
+    http_req *req = *slot;
+    if (req && !req->dispatched)
+        dispatch(req);
+    return 0;
+}
+
+static int write_headers(http_req *req)
+{
+    unsigned char buf[LWS_PRE + 4096];
+    unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
+    struct lws *wsi = req->wsi;
+    if (lws_add_http_common_headers(wsi, (unsigned)req->status, req->ctype, req->out_len, &p,
+                                    end))
+        return -1;
+    for (size_t i = 0; i < req->n_hdr; i++)
+        if (lws_add_http_header_by_name(wsi, (const unsigned char *)req->hdr_name[i],
+                                        (const unsigned char *)req->hdr_value[i],
+                                        (int)strlen(req->hdr_value[i]), &p, end))
+            return -1;
+    if (req->close_after &&
+        lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
+                                     5, &p, end))
+        return -1;
+    if (lws_finalize_write_http_header(wsi, start, &p, end))
+        return -1;
+    req->headers_sent = true;
+    return 0;
+}
+
+int http_on_writable(http_req **slot)
+{
+    http_req *req = *slot;
+    if (!req || !req->replied)
+        return 0;
+    struct lws *wsi = req->wsi;
+    if (!req->headers_sent && write_headers(req) != 0)
+        return -1;
+    if (req->out_off < req->out_len) {
+        size_t n = req->out_len - req->out_off;
+        if (n > HTTP_CHUNK)
+            n = HTTP_CHUNK;
+        bool last = req->out_off + n == req->out_len;
+        /* Bytes before the chunk were already sent: lws may use them as its LWS_PRE. */
+        if (lws_write(wsi, req->out + LWS_PRE + req->out_off, n,
+                      last ? LWS_WRITE_HTTP_FINAL : LWS_WRITE_HTTP) < (int)n)
+            return -1;
+        req->out_off += n;
+        if (!last) {
+            lws_callback_on_writable(wsi);
+            return 0;
+        }
+    }
+    bool close = req->close_after;
+    req_free(req);
+    if (close || lws_http_transaction_completed(wsi))
+        return -1;
+    return 0;
+}
+
+void http_on_closed(http_req **slot)
+{
+    http_req *req = *slot;
+    if (!req)
+        return;
+    *slot = NULL;
+    req->slot = NULL;
+    req->wsi = NULL;
+    if (req->replied || !req->dispatched) {
+        req_free(req);
+        return;
+    }
+    req->aborted = true; /* deferred: the handler still owns the reply */
+    if (req->on_abort)
+        req->on_abort(req, req->abort_ud);
+}

@@ -1,0 +1,73 @@
+/* http.h -- the HTTP side of the port: a small router for REST handlers.
+ *
+ * Handlers register a method and a path: an exact path ("/healthz") or a prefix, written as
+ * a path ending in a slash and a star, e.g. "/api/v2/streams/" "*" (what follows the slash
+ * is http_req_path_rest()). A handler runs on the loop
+ * thread once the whole body is in (bodies over the router's limit get 413 without running
+ * the handler). It either replies at once (http_reply, then return HTTP_DONE) or returns
+ * HTTP_DEFERRED and calls http_reply later from another callback (a Redis reply, a worker
+ * result). Headers and query arguments can only be read during the handler call: a
+ * deferred handler copies what it needs before returning.
+ *
+ * Ownership: the server owns the request. Every request gets exactly one http_reply; after
+ * it the request pointer is dead. If the client goes away while a reply is deferred, the
+ * on_abort callback (if set) tells the handler, which still calls http_reply (it frees).
+ */
+#ifndef CALLPRINT_HTTP_H
+#define CALLPRINT_HTTP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct http_router http_router;
+typedef struct http_req http_req;
+
+typedef enum { HTTP_DONE = 0, HTTP_DEFERRED = 1 } http_result;
+typedef http_result (*http_handler)(http_req *req, void *ud);
+
+http_router *http_router_new(size_t body_max);
+void http_router_free(http_router *r);
+
+/* method: "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS". 0, or -1 when full. */
+int http_route(http_router *r, const char *method, const char *path, http_handler h, void *ud);
+
+const char *http_req_method(const http_req *req);
+const char *http_req_path(const http_req *req);
+/* For prefix routes: what follows the prefix's "/" ("" when nothing). */
+const char *http_req_path_rest(const http_req *req);
+/* Header by lowercase name without colon ("authorization"). Copied into the request; NULL
+ * when absent. Only during the handler call. */
+const char *http_req_header(http_req *req, const char *name);
+/* URL query argument by name (decoded). Only during the handler call. */
+const char *http_req_query(http_req *req, const char *name);
+/* The request body (NUL-terminated for convenience; len excludes the NUL). */
+const char *http_req_body(const http_req *req, size_t *len);
+
+/* Add a response header (before http_reply). */
+int http_add_header(http_req *req, const char *name, const char *value);
+/* The reply: status, content type, body (copied). Frees the request once sent. */
+void http_reply(http_req *req, int status, const char *content_type, const char *body,
+                size_t len);
+/* Shorthands: JSON text, and {"error": msg} with status. */
+void http_reply_json(http_req *req, int status, const char *json);
+void http_reply_error(http_req *req, int status, const char *msg);
+
+/* For deferred handlers: called if the client disconnects before http_reply. */
+void http_req_on_abort(http_req *req, void (*cb)(http_req *req, void *ud), void *ud);
+bool http_req_aborted(const http_req *req);
+
+/* ---- Server side (server.c): the lws HTTP callbacks, one request per transaction. `slot`
+ * is where the connection keeps its current request; these functions clear it when the
+ * request is done. ---- */
+struct lws;
+/* LWS_CALLBACK_HTTP. Returns -1 to close the connection. */
+int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req **slot);
+/* LWS_CALLBACK_HTTP_BODY / _BODY_COMPLETION. */
+int http_on_body(http_req **slot, const void *in, size_t len);
+int http_on_body_done(http_req **slot);
+/* LWS_CALLBACK_HTTP_WRITEABLE. Returns -1 to close the connection. */
+int http_on_writable(http_req **slot);
+/* LWS_CALLBACK_CLOSED_HTTP (and HTTP_DROP_PROTOCOL). */
+void http_on_closed(http_req **slot);
+
+#endif

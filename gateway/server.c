@@ -1,0 +1,292 @@
+/* server.c -- lws context, the single protocol callback, the upgrade check, the tick.
+ *
+ * One protocol at protocols[0] handles both HTTP and WebSocket callbacks: Twilio opens its
+ * WebSocket without a subprotocol, which lws binds to protocols[0] (TOOLCHAIN.md pitfall 5),
+ * and HTTP is served by protocols[0] too. Per-connection state is two pointers, one for the
+ * media connection and one for the HTTP request in flight; the modules own what they point
+ * to.
+ */
+#include <uv.h>
+
+#include "server.h"
+
+#include <libwebsockets.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "lwslog.h"
+#include "twilio_sig.h"
+
+#define STREAM_PATH "/stream"
+
+typedef struct {
+    media_conn *ws;
+    http_req *req;
+} session;
+
+struct server {
+    uv_loop_t *loop;
+    const config *cfg;
+    struct lws_context *ctx; /* NULLed by lws when fully destroyed (info.pcontext) */
+    struct lws_protocols protocols[2];
+    void *foreign_loops[1];
+    uv_timer_t tick;
+    bool tick_open, closing;
+    int port;
+    registry *reg;
+    http_router *router;
+    media_ctx *media;
+};
+
+/* The dialect named by the query; -1 when the value is unknown. */
+static int dialect_of(struct lws *wsi)
+{
+    char buf[64];
+    const char *v = lws_get_urlarg_by_name(wsi, "dialect=", buf, sizeof buf);
+    if (!v || strcmp(v, "twilio") == 0)
+        return DIALECT_TWILIO;
+    if (strcmp(v, "voiceverify") == 0)
+        return DIALECT_VOICEVERIFY;
+    return -1;
+}
+
+static bool signature_ok(server *srv, struct lws *wsi, const char *path)
+{
+    char sig[128], args[1024], host[256], url[2048];
+    if (lws_hdr_custom_copy(wsi, sig, sizeof sig, "x-twilio-signature:", 19) <= 0)
+        return false;
+    const char *base = srv->cfg->public_url;
+    char derived[300];
+    if (!*base) { /* no public URL configured: trust the Host header (warned at start) */
+        if (lws_hdr_copy(wsi, host, sizeof host, WSI_TOKEN_HOST) <= 0)
+            return false;
+        snprintf(derived, sizeof derived, "wss://%s", host);
+        base = derived;
+    }
+    size_t bl = strlen(base);
+    while (bl && base[bl - 1] == '/') /* "wss://host/" + "/stream" */
+        bl--;
+    int al = lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS);
+    int n = snprintf(url, sizeof url, "%.*s%s%s%s", (int)bl, base, path, al > 0 ? "?" : "",
+                     al > 0 ? args : "");
+    if (n < 0 || (size_t)n >= sizeof url)
+        return false;
+    return twsig_check(srv->cfg->twilio_auth_token, url, NULL, 0, sig);
+}
+
+static int refuse_upgrade(struct lws *wsi, int status, const char *why)
+{
+    const char *kv[] = {"reason", why};
+    log_write(LOG_WARN, NULL, NULL, kv, 1, "WebSocket upgrade refused (%d)", status);
+    lws_return_http_status(wsi, (unsigned)status, why);
+    return -1;
+}
+
+/* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: path, dialect, signature. */
+static int check_upgrade(server *srv, struct lws *wsi)
+{
+    char path[256];
+    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0)
+        return refuse_upgrade(wsi, 400, "no request path");
+    if (strcmp(path, STREAM_PATH) != 0)
+        return refuse_upgrade(wsi, 404, "WebSocket only on " STREAM_PATH);
+    if (dialect_of(wsi) < 0)
+        return refuse_upgrade(wsi, 400, "unknown dialect (twilio or voiceverify)");
+    if (srv->closing)
+        return refuse_upgrade(wsi, 503, "shutting down");
+    if (srv->cfg->twilio_auth_token[0] && !signature_ok(srv, wsi, path))
+        return refuse_upgrade(wsi, 403, "missing or invalid X-Twilio-Signature");
+    return 0;
+}
+
+static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
+                    size_t len)
+{
+    server *srv = lws_context_user(lws_get_context(wsi));
+    session *ss = user;
+    switch (reason) {
+    case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
+        return check_upgrade(srv, wsi);
+    case LWS_CALLBACK_ESTABLISHED: {
+        int d = dialect_of(wsi);
+        ss->ws = media_conn_open(srv->media, wsi, d < 0 ? DIALECT_TWILIO : (stream_dialect)d);
+        return ss->ws ? 0 : -1;
+    }
+    case LWS_CALLBACK_RECEIVE:
+        return ss && ss->ws ? media_conn_receive(ss->ws, in, len) : -1;
+    case LWS_CALLBACK_SERVER_WRITEABLE:
+        return ss && ss->ws ? media_conn_writable(ss->ws) : 0;
+    case LWS_CALLBACK_CLOSED:
+        if (ss && ss->ws) {
+            media_conn_closed(ss->ws);
+            ss->ws = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_HTTP:
+        return http_on_request(srv->router, wsi, in, &ss->req);
+    case LWS_CALLBACK_HTTP_BODY:
+        return http_on_body(&ss->req, in, len);
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+        return http_on_body_done(&ss->req);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+        return http_on_writable(&ss->req);
+    case LWS_CALLBACK_CLOSED_HTTP:
+        if (ss)
+            http_on_closed(&ss->req);
+        return 0;
+    default:
+        return 0;
+    }
+}
+
+static http_result healthz(http_req *req, void *ud)
+{
+    server *srv = ud;
+    char body[128];
+    snprintf(body, sizeof body, "{\"status\":\"ok\",\"streams\":%zu,\"maintenance\":%s}",
+             registry_count(srv->reg), registry_maintenance(srv->reg) ? "true" : "false");
+    http_reply_json(req, 200, body);
+    return HTTP_DONE;
+}
+
+static http_result stream_without_upgrade(http_req *req, void *ud)
+{
+    (void)ud;
+    http_add_header(req, "upgrade", "websocket");
+    http_reply_error(req, 426, "/stream is a WebSocket endpoint");
+    return HTTP_DONE;
+}
+
+static void on_tick(uv_timer_t *t)
+{
+    server *srv = t->data;
+    media_tick(srv->media);
+}
+
+static uint64_t tick_interval(const config *cfg)
+{
+    int ms = cfg->stream_timeout_ms < cfg->ping_interval_ms ? cfg->stream_timeout_ms
+                                                           : cfg->ping_interval_ms;
+    ms /= 4;
+    return (uint64_t)(ms < 5 ? 5 : ms > 250 ? 250 : ms);
+}
+
+static int create_context(server *srv, char *err, size_t errcap)
+{
+    const config *cfg = srv->cfg;
+    srv->protocols[0] = (struct lws_protocols){
+        .name = "callprint", .callback = callback, .per_session_data_size = sizeof(session),
+        .rx_buffer_size = 4096};
+    srv->foreign_loops[0] = srv->loop;
+    struct lws_context_creation_info info;
+    memset(&info, 0, sizeof info);
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
+    info.foreign_loops = srv->foreign_loops;
+    info.pcontext = &srv->ctx;
+    info.port = cfg->listen_port;
+    info.iface = strcmp(cfg->listen_host, "0.0.0.0") == 0 || !cfg->listen_host[0]
+                     ? NULL
+                     : cfg->listen_host;
+    info.protocols = srv->protocols;
+    info.user = srv;
+    info.alpn = "http/1.1";
+    info.vhost_name = "callprint";
+    srv->ctx = lws_create_context(&info);
+    if (!srv->ctx) {
+        snprintf(err, errcap, "cannot listen on %s", cfg->listen);
+        return -1;
+    }
+    struct lws_vhost *vh = lws_get_vhost_by_name(srv->ctx, "callprint");
+    srv->port = vh ? lws_get_vhost_listen_port(vh) : -1;
+    if (srv->port <= 0) {
+        snprintf(err, errcap, "cannot listen on %s (no port)", cfg->listen);
+        return -1;
+    }
+    return 0;
+}
+
+server *server_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
+{
+    server *srv = calloc(1, sizeof *srv);
+    if (!srv) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    srv->loop = loop;
+    srv->cfg = cfg;
+    srv->reg = registry_new(cfg->max_streams);
+    srv->router = http_router_new((size_t)cfg->http_body_max);
+    srv->media = srv->reg ? media_new(loop, srv->reg, cfg) : NULL;
+    if (!srv->reg || !srv->router || !srv->media) {
+        snprintf(err, errcap, "out of memory");
+        server_free(srv);
+        return NULL;
+    }
+    http_route(srv->router, "GET", "/healthz", healthz, srv);
+    http_route(srv->router, "GET", STREAM_PATH, stream_without_upgrade, srv);
+    lwslog_init();
+    if (create_context(srv, err, errcap) != 0) {
+        /* Half-built context: two destroy rounds, without running the caller's handles. */
+        for (int round = 0; round < 2 && !server_is_closed(srv); round++) {
+            server_close(srv);
+            uv_run(loop, UV_RUN_NOWAIT);
+        }
+        server_free(srv);
+        return NULL;
+    }
+    uv_timer_init(loop, &srv->tick);
+    srv->tick.data = srv;
+    srv->tick_open = true;
+    uint64_t iv = tick_interval(cfg);
+    uv_timer_start(&srv->tick, on_tick, iv, iv);
+    char port[16];
+    snprintf(port, sizeof port, "%d", srv->port);
+    const char *kv[] = {"host", cfg->listen_host, "port", port};
+    log_write(LOG_INFO, NULL, NULL, kv, 2, "listening on http://%s:%d (WebSocket %s)",
+              cfg->listen_host, srv->port, STREAM_PATH);
+    if (!cfg->twilio_auth_token[0])
+        log_warn("CALLPRINT_TWILIO_AUTH_TOKEN is not set: WebSocket upgrades are NOT "
+                 "authenticated (X-Twilio-Signature not checked)");
+    else if (!cfg->public_url[0])
+        log_warn("CALLPRINT_PUBLIC_URL is not set: signatures are checked against "
+                 "wss://<Host header>; set it to the URL Twilio connects to");
+    return srv;
+}
+
+int server_port(const server *s) { return s->port; }
+registry *server_registry(server *s) { return s->reg; }
+http_router *server_router(server *s) { return s->router; }
+media_ctx *server_media(server *s) { return s->media; }
+
+void server_close(server *s)
+{
+    if (!s->closing) {
+        s->closing = true;
+        if (s->media)
+            media_shutdown(s->media);
+        if (s->tick_open) {
+            uv_timer_stop(&s->tick);
+            uv_close((uv_handle_t *)&s->tick, NULL);
+            s->tick_open = false;
+        }
+    }
+    if (s->ctx)
+        lws_context_destroy(s->ctx);
+}
+
+bool server_is_closed(const server *s)
+{
+    return s->ctx == NULL;
+}
+
+void server_free(server *s)
+{
+    if (!s)
+        return;
+    media_free(s->media);
+    http_router_free(s->router);
+    registry_free(s->reg);
+    free(s);
+}

@@ -1,0 +1,46 @@
+/* server.h -- the listening port: libwebsockets on the process's libuv loop.
+ *
+ * One lws context with one vhost serves HTTP (the router, http.h) and the /stream WebSocket
+ * (media.h) on one port. lws runs on the caller's uv_loop_t as a foreign loop, so Redis,
+ * libcurl and timers share the one loop thread (DESIGN.md "Threads").
+ *
+ * Upgrade policy (checked before the WebSocket exists): only /stream upgrades; the dialect
+ * comes from the query (`?dialect=voiceverify`, default twilio); when a Twilio auth token is
+ * configured, X-Twilio-Signature must sign public_url + path (+ query), else HTTP 403.
+ *
+ * Shutdown is two-phase because lws 4.1 on a foreign loop needs two destroy rounds
+ * (TOOLCHAIN.md pitfall 1):
+ *     server_close(s);            // ends streams, closes sockets, round 1
+ *     uv_run(loop, UV_RUN_DEFAULT);
+ *     if (!server_is_closed(s)) { server_close(s); uv_run(loop, UV_RUN_DEFAULT); }
+ *     server_free(s);
+ */
+#ifndef CALLPRINT_SERVER_H
+#define CALLPRINT_SERVER_H
+
+#include <uv.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "config.h"
+#include "http.h"
+#include "media.h"
+#include "registry.h"
+
+typedef struct server server;
+
+/* Start listening. cfg must outlive the server. NULL on failure (err says why). */
+server *server_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap);
+/* The bound port (the real one when cfg->listen_port is 0). */
+int server_port(const server *s);
+
+registry *server_registry(server *s);
+http_router *server_router(server *s);
+media_ctx *server_media(server *s);
+
+void server_close(server *s);
+bool server_is_closed(const server *s);
+void server_free(server *s);
+
+#endif

@@ -1,0 +1,375 @@
+/* test_stream.c -- /stream in the Twilio dialect, end to end over loopback.
+ *
+ * Real server, real WebSocket clients (callsim.c like Twilio, or raw frames), a capture
+ * sink: the PCM the gateway hands to the sink must equal the audio sent, bit for bit after
+ * G.711; anomalies (gaps, reordering, malformed messages, oversize frames) must be detected
+ * and confined to their own stream; a Twilio client must never receive anything unasked.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "g711.h"
+#include "harness.h"
+#include "media.h"
+
+static const char *const FIXTURES[] = {"librispeech-1688-142285-0003.wav",
+                                       "speechocean762-0001-000010035.wav",
+                                       "fsdd-0_george_10.wav"};
+
+static void assert_pcm_equal(const h_cap *c, const int16_t *want, size_t n)
+{
+    cr_assert_eq(c->n, n, "samples: got %zu, sent %zu", c->n, n);
+    for (size_t i = 0; i < n; i++)
+        cr_assert_eq(c->pcm[i], want[i], "sample %zu: got %d, want %d", i, c->pcm[i], want[i]);
+}
+
+typedef struct {
+    int done;
+    callsim_summary sum[3];
+} trio;
+
+static void trio_done(callsim *c, void *ud)
+{
+    trio *t = ud;
+    t->sum[t->done++] = *callsim_summary_get(c);
+    callsim_free(c);
+}
+
+static bool trio_finished(void *arg)
+{
+    return ((trio *)arg)->done == 3;
+}
+
+Test(stream, ulaw_pcm_is_bit_exact_for_three_concurrent_calls)
+{
+    harness h;
+    h_init(&h, NULL);
+    int16_t *pcm[3];
+    size_t n[3];
+    char sids[3][35];
+    trio t = {0};
+    for (int i = 0; i < 3; i++) { /* all three stream at once on the one loop */
+        pcm[i] = h_fixture(FIXTURES[i], &n[i]);
+        callsim_opts o = {.url = h_url(&h, NULL), .fast = true,
+                          .stream_sid = h_sid(sids[i], "MZ", 100 + (unsigned)i)};
+        cr_assert_not_null(callsim_start(h.ws, &h.loop, &o, pcm[i], n[i], trio_done, &t));
+    }
+    cr_assert(h_run_until(&h, trio_finished, &t, 20000));
+    for (int i = 0; i < 3; i++) {
+        cr_assert(t.sum[i].opened);
+        cr_assert_eq(t.sum[i].recv_messages, 0, "a Twilio client received a message");
+        cr_assert(h_wait_stopped(&h, sids[i], 2000));
+        h_cap *c = h_cap_by_sid(&h, sids[i]);
+        cr_assert_not_null(c);
+        cr_assert_eq(c->why, STREAM_END_STOP);
+        assert_pcm_equal(c, pcm[i], n[i]);
+        cr_assert_eq(c->in.gaps, 0);
+        cr_assert_eq(c->in.out_of_order, 0);
+        cr_assert_eq(c->in.bytes, n[i]);
+        free(pcm[i]);
+    }
+    h_fini(&h);
+}
+
+Test(stream, alaw_pcm_is_bit_exact_after_alaw)
+{
+    harness h;
+    h_init(&h, NULL);
+    size_t n;
+    int16_t *pcm = h_fixture(FIXTURES[1], &n);
+    char sid[35];
+    callsim_opts o = {.url = h_url(&h, NULL), .fast = true, .alaw = true,
+                      .stream_sid = h_sid(sid, "MZ", 7)};
+    h_play(&h, &o, pcm, n, 20000);
+    cr_assert(h_wait_stopped(&h, sid, 2000));
+    /* What survives A-law: decode(encode(x)). Differs from the input, so the gateway must
+     * really have decoded A-law (µ-law decoding of these codes would not match). */
+    int16_t *want = malloc(n * sizeof *want);
+    uint8_t *codes = malloc(n);
+    g711_encode(G711_ALAW, pcm, n, codes);
+    g711_decode(G711_ALAW, codes, n, want);
+    size_t differ = 0;
+    for (size_t i = 0; i < n; i++)
+        differ += want[i] != pcm[i];
+    cr_assert_gt(differ, 0);
+    assert_pcm_equal(h_cap_by_sid(&h, sid), want, n);
+    free(codes);
+    free(want);
+    free(pcm);
+    h_fini(&h);
+}
+
+Test(stream, dtmf_and_counters)
+{
+    harness h;
+    h_init(&h, NULL);
+    size_t n;
+    int16_t *pcm = h_fixture(FIXTURES[2], &n);
+    char sid[35];
+    int at[] = {0, 100, 300};
+    callsim_opts o = {.url = h_url(&h, NULL), .fast = true, .dtmf = "1#9", .dtmf_ms = at,
+                      .stream_sid = h_sid(sid, "MZ", 8)};
+    callsim_summary s = h_play(&h, &o, pcm, n, 10000);
+    cr_assert(h_wait_stopped(&h, sid, 2000));
+    h_cap *c = h_cap_by_sid(&h, sid);
+    cr_assert_str_eq(c->dtmf, "1#9");
+    /* start + media + dtmf + stop (connected is connection-level) */
+    cr_assert_eq(c->messages, 1 + s.sent_media + 3 + 1);
+    cr_assert_eq(c->in.media, s.sent_media);
+    free(pcm);
+    h_fini(&h);
+}
+
+Test(stream, gaps_out_of_order_and_missing_chunks_are_counted)
+{
+    harness h;
+    h_init(&h, NULL);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char sid[35];
+    h_sid(sid, "MZ", 9);
+    tc_start(t, sid, NULL, false);
+    uint8_t g[160];
+    memset(g, 0xff, sizeof g);
+    for (unsigned i = 1; i <= 5; i++) /* chunks 1..5 at 0, 20, .. 80 ms */
+        tc_media(t, sid, i, (i - 1) * 20, g, 160);
+    tc_media(t, sid, 6, 200, g, 160); /* expected 100: a 100 ms gap */
+    tc_media(t, sid, 4, 60, g, 160);  /* late duplicate: out of order */
+    tc_media(t, sid, 8, 240, g, 160); /* chunk 7 missing; 240 vs 220 is within tolerance */
+    tc_media(t, sid, 9, 281, g, 160); /* expected 260: 21 ms late, a gap */
+    tc_stop(t, sid);
+    cr_assert(h_wait_stopped(&h, sid, 2000));
+    h_cap *c = h_cap_by_sid(&h, sid);
+    cr_assert_eq(c->in.gaps, 2);
+    cr_assert_eq(c->in.gap_ms, 100 + 21);
+    cr_assert_eq(c->in.out_of_order, 1);
+    cr_assert_eq(c->in.chunks_missing, 1);
+    cr_assert_eq(c->in.media, 9);
+    cr_assert_eq(t->n_msgs, 0);
+    h_fini(&h);
+}
+
+/* Interleave a good stream with every kind of bad message about another stream on the
+ * same connection: the good stream's audio stays bit-exact and nothing is sent back. */
+Test(stream, malformed_traffic_leaves_a_concurrent_stream_untouched)
+{
+    harness h;
+    h_init(&h, NULL);
+    size_t n;
+    int16_t *pcm = h_fixture(FIXTURES[2], &n);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    tconn *big = tc_connect(&h, NULL, NULL, 0);
+    char good[35], bad[35], never[35];
+    h_sid(good, "MZ", 10);
+    h_sid(bad, "MZ", 11);
+    h_sid(never, "MZ", 12);
+    tc_start(t, good, NULL, false);
+    tc_start(t, bad, NULL, false);
+    uint8_t g[160];
+    char *huge = malloc(TW_MAX_MESSAGE + 100);
+    memset(huge, ' ', TW_MAX_MESSAGE + 99);
+    huge[TW_MAX_MESSAGE + 99] = '\0';
+    huge[0] = '{';
+    size_t frames = (n + 159) / 160;
+    for (size_t f = 0; f < frames; f++) {
+        size_t k = n - f * 160 < 160 ? n - f * 160 : 160;
+        g711_encode(G711_ULAW, pcm + f * 160, k, g);
+        tc_media(t, good, f + 1, f * 20, g, k);
+        switch (f) {
+        case 1: tc_send(t, "{\"event\":\"media\",\"streamSid\":"); break; /* bad JSON */
+        case 2:
+            tc_sendf(t, "{\"event\":\"media\",\"sequenceNumber\":\"3\",\"streamSid\":\"%s\","
+                        "\"media\":{\"track\":\"inbound\",\"chunk\":\"1\",\"timestamp\":\"0\","
+                        "\"payload\":\"!!notbase64==\"}}", bad);
+            break;
+        case 3: /* wrong type: chunk as a number */
+            tc_sendf(t, "{\"event\":\"media\",\"sequenceNumber\":\"4\",\"streamSid\":\"%s\","
+                        "\"media\":{\"track\":\"inbound\",\"chunk\":2,\"timestamp\":\"20\","
+                        "\"payload\":\"AAAA\"}}", bad);
+            break;
+        case 4: tc_sendf(t, "{\"event\":\"dance\",\"streamSid\":\"%s\"}", bad); break;
+        case 5: tc_media(t, never, 1, 0, g, 160); break; /* media before start / unknown */
+        case 6: tc_send(t, "[1,2,3]"); break;
+        case 7: tc_send(big, huge); break; /* oversize on another connection */
+        case 8: tc_sendf(t, "{\"event\":\"media\",\"streamSid\":\"%s\"}", bad); break;
+        default: break;
+        }
+    }
+    tc_media(t, bad, 5, 80, g, 160); /* the bad stream still works */
+    tc_stop(t, good);
+    tc_stop(t, bad);
+    cr_assert(h_wait_stopped(&h, good, 3000));
+    cr_assert(h_wait_stopped(&h, bad, 3000));
+    assert_pcm_equal(h_cap_by_sid(&h, good), pcm, n);
+    h_cap *b = h_cap_by_sid(&h, bad);
+    cr_assert_eq(b->n, 160, "the bad stream's one good frame was delivered");
+    cr_assert_eq(b->errors, 4, "bad base64, wrong type, unknown event, missing media");
+    cr_assert_eq(h_cap_by_sid(&h, good)->errors, 0);
+    cr_assert_null(h_cap_by_sid(&h, never));
+    cr_assert(tc_wait_closed(big, 2000));
+    cr_assert_eq(big->close_code, 1009);
+    cr_assert_eq(t->n_msgs, 0, "Twilio client received %zu messages", t->n_msgs);
+    cr_assert(t->open, "the connection with bad messages stays open");
+    cr_assert_geq(media_get_stats(server_media(h.srv))->bad_messages, 7);
+    free(huge);
+    free(pcm);
+    h_fini(&h);
+}
+
+Test(stream, fragmented_messages_are_reassembled)
+{
+    harness h;
+    h_init(&h, NULL);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char sid[35], buf[4096];
+    h_sid(sid, "MZ", 13);
+    tw_param p = {"k", "v"};
+    tw_start_info info = {.sequence_number = 1, .stream_sid = sid, .account_sid = "",
+                          .call_sid = "", .tracks = TW_TRACK_INBOUND, .params = &p,
+                          .n_params = 1};
+    int len = tw_build_start(buf, sizeof buf, &info);
+    cr_assert_eq(wsc_send_fragmented(t->c, buf, (size_t)len, 7), 0);
+    uint8_t g[160];
+    for (int i = 0; i < 160; i++)
+        g[i] = (uint8_t)i;
+    len = tw_build_media_in(buf, sizeof buf, 2, sid, TW_TRACK_INBOUND, 1, 0, g, 160);
+    cr_assert_eq(wsc_send_fragmented(t->c, buf, (size_t)len, 33), 0);
+    tc_stop(t, sid);
+    cr_assert(h_wait_stopped(&h, sid, 2000));
+    h_cap *c = h_cap_by_sid(&h, sid);
+    cr_assert_eq(c->n, 160);
+    for (int i = 0; i < 160; i++)
+        cr_assert_eq(c->pcm[i], g711_ulaw_decode1((uint8_t)i));
+    h_fini(&h);
+}
+
+static void small_limits(config *c)
+{
+    c->max_streams_per_conn = 2;
+    c->stream_timeout_ms = 300;
+    c->ping_interval_ms = 50;
+}
+
+Test(stream, per_connection_limit_and_twilio_gets_no_errors_or_pings)
+{
+    harness h;
+    h_init(&h, small_limits);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char s1[35], s2[35], s3[35];
+    tc_start(t, h_sid(s1, "MZ", 21), NULL, false);
+    tc_start(t, h_sid(s2, "MZ", 22), NULL, false);
+    tc_start(t, h_sid(s3, "MZ", 23), NULL, false);
+    cr_assert_not_null(h_wait_cap(&h, s2, 2000));
+    h_run_for(&h, 150); /* several ping intervals: a Twilio client gets none */
+    cr_assert_null(h_cap_by_sid(&h, s3), "third stream on a connection limited to 2");
+    cr_assert_eq(registry_count(server_registry(h.srv)), 2);
+    cr_assert_eq(t->n_msgs, 0);
+    h_fini(&h);
+}
+
+Test(stream, inactivity_ends_the_stream_and_closes_an_idle_twilio_connection)
+{
+    harness h;
+    h_init(&h, small_limits);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char sid[35];
+    tc_start(t, h_sid(sid, "MZ", 24), NULL, false);
+    cr_assert(h_wait_stopped(&h, sid, 3000));
+    cr_assert_eq(h_cap_by_sid(&h, sid)->why, STREAM_END_TIMEOUT);
+    cr_assert(tc_wait_closed(t, 3000), "idle connection without stream not closed");
+    cr_assert_eq(t->n_msgs, 0);
+    cr_assert_eq(registry_count(server_registry(h.srv)), 0);
+    h_fini(&h);
+}
+
+typedef struct {
+    harness *h;
+    const char *sid;
+    uint64_t marks;
+} mark_wait;
+
+static bool marks_received(void *arg)
+{
+    mark_wait *w = arg;
+    h_cap *c = h_cap_by_sid(w->h, w->sid);
+    return c && c->n_marks >= w->marks;
+}
+
+/* Twilio semantics: a mark comes back once the audio queued before it has played; clear
+ * drops the queued audio and returns every pending mark at once. */
+Test(stream, mark_and_clear_round_trip)
+{
+    harness h;
+    h_init(&h, NULL);
+    size_t n;
+    int16_t *pcm = h_fixture(FIXTURES[0], &n); /* 5 s, played in real time */
+    char sid[35];
+    callsim_opts o = {.url = h_url(&h, NULL), .stream_sid = h_sid(sid, "MZ", 30)};
+    bool done = false;
+    callsim *call = callsim_start(h.ws, &h.loop, &o, pcm, n, NULL, &done);
+    cr_assert_not_null(call);
+    h_cap *c = h_wait_cap(&h, sid, 3000);
+    cr_assert_not_null(c);
+    stream *s = c->live;
+    uint8_t audio[800]; /* 100 ms */
+    memset(audio, 0xff, sizeof audio);
+    cr_assert_eq(media_send_audio(s, audio, sizeof audio), 0);
+    cr_assert_eq(media_send_audio(s, audio, sizeof audio), 0);
+    cr_assert_eq(media_send_mark(s, "after-200ms"), 0);
+    uint64_t t0 = uv_hrtime();
+    mark_wait w = {&h, sid, 1};
+    cr_assert(h_run_until(&h, marks_received, &w, 3000));
+    uint64_t waited_ms = (uv_hrtime() - t0) / 1000000;
+    cr_assert_geq(waited_ms, 180, "mark echoed after %llu ms, before its audio played",
+                  (unsigned long long)waited_ms);
+    cr_assert_str_eq(c->marks[0], "after-200ms");
+    cr_assert_eq(s->n_pending, 0);
+    /* 2 s of audio, two marks, then clear: both marks return at once. */
+    for (int i = 0; i < 20; i++)
+        cr_assert_eq(media_send_audio(s, audio, sizeof audio), 0);
+    cr_assert_eq(media_send_mark(s, "m2"), 0);
+    cr_assert_eq(media_send_mark(s, "m3"), 0);
+    cr_assert_eq(s->n_pending, 2);
+    cr_assert_eq(media_send_clear(s), 0);
+    t0 = uv_hrtime();
+    w.marks = 3;
+    cr_assert(h_run_until(&h, marks_received, &w, 3000));
+    cr_assert_lt((uv_hrtime() - t0) / 1000000, 1000, "clear did not return the marks at once");
+    cr_assert_str_eq(c->marks[1], "m2");
+    cr_assert_str_eq(c->marks[2], "m3");
+    cr_assert_eq(s->n_pending, 0);
+    cr_assert_eq(s->marks_sent, 3);
+    cr_assert_eq(s->clears_sent, 1);
+    callsim_hangup(call);
+    callsim_free(call);
+    free(pcm);
+    h_fini(&h);
+}
+
+Test(stream, shutdown_with_open_streams_is_clean)
+{
+    harness h;
+    h_init(&h, NULL);
+    tconn *t1 = tc_connect(&h, NULL, NULL, 0);
+    tconn *t2 = tc_connect(&h, "dialect=voiceverify", NULL, 0);
+    char s1[35], s2[35], s3[35], u[37];
+    tc_start(t1, h_sid(s1, "MZ", 41), NULL, false);
+    tc_start(t1, h_sid(s2, "MZ", 42), NULL, false);
+    tc_start(t2, h_sid(s3, "MZ", 43), h_uuid(u, 43), false);
+    cr_assert_not_null(h_wait_cap(&h, s1, 2000));
+    cr_assert_not_null(h_wait_cap(&h, s2, 2000));
+    cr_assert_not_null(h_wait_cap(&h, s3, 2000));
+    h_fini(&h); /* ends streams, two-round lws destroy, loop closes: asserted inside */
+    for (size_t i = 0; i < 3; i++) {
+        cr_assert(h.caps[i].stopped);
+        cr_assert_eq(h.caps[i].why, STREAM_END_SHUTDOWN);
+    }
+}
+
+Test(stream, plain_get_on_stream_path_is_426)
+{
+    harness h;
+    h_init(&h, NULL);
+    cr_assert_eq(h_http(&h, "GET", "/stream", NULL, 0, NULL, 0, NULL, 3000), 426);
+    h_fini(&h);
+}
