@@ -1,0 +1,157 @@
+/* webhook_payload.c -- seed 003 webhook bodies and their HMAC-SHA256 signature.
+ *
+ * Bodies are built with cJSON so that every string is escaped correctly (an external_id is
+ * client-chosen text); keys are added in the manual's order because some receivers compare
+ * payloads textually. See webhook_payload.h for the exact shapes and the signature format.
+ */
+#include "webhook_payload.h"
+
+#include <cjson/cJSON.h>
+#include <math.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdio.h>
+#include <string.h>
+
+static const char *const stream_actions[] = {"added", "removed"};
+static const char *const enroll_details[] = {
+    "there is not enough net speech to create the enrollment yet",
+    "enrollment created successfully",
+    "enrollment with this external_id already exists",
+};
+static const char *const verify_results[] = {
+    "there is not enough net speech to make the verification yet",
+    "voiceprint with external_id does not exist",
+    "verified",
+    "not verified",
+    "not sure",
+};
+
+#define NAME_OF(table, i) \
+    ((unsigned)(i) < sizeof(table) / sizeof((table)[0]) ? (table)[(unsigned)(i)] : NULL)
+
+const char *whp_stream_action_name(whp_stream_action a) { return NAME_OF(stream_actions, a); }
+const char *whp_enroll_detail_text(whp_enroll_detail d) { return NAME_OF(enroll_details, d); }
+const char *whp_verify_result_text(whp_verify_result r) { return NAME_OF(verify_results, r); }
+
+/* Two decimals: "12.34" rather than 12.340000000000002 in the JSON. */
+static double round2(double x)
+{
+    if (!isfinite(x) || (x > 1e12 || x < -1e12))
+        return 0.0;
+    /* no round(): protocol/ does not link libm */
+    long long c = (long long)(x * 100.0 + (x >= 0 ? 0.5 : -0.5));
+    return (double)c / 100.0;
+}
+
+/* A body under construction: the root object and its "payload" object. */
+typedef struct {
+    cJSON *root, *payload;
+    bool ok;
+} body;
+
+static body begin(const char *channel_uuid, const char *type)
+{
+    body b = {cJSON_CreateObject(), cJSON_CreateObject(), true};
+    b.ok = b.root && b.payload;
+    b.ok = b.ok && cJSON_AddStringToObject(b.root, "channel_uuid", channel_uuid);
+    b.ok = b.ok && cJSON_AddStringToObject(b.root, "type", type);
+    return b;
+}
+
+static void add_str(body *b, bool to_payload, const char *key, const char *v)
+{
+    b->ok = b->ok && cJSON_AddStringToObject(to_payload ? b->payload : b->root, key, v);
+}
+
+static void add_num(body *b, bool to_payload, const char *key, double v)
+{
+    b->ok = b->ok && cJSON_AddNumberToObject(to_payload ? b->payload : b->root, key, v);
+}
+
+/* Append the payload object to the root at this point of the key order. */
+static void attach_payload(body *b)
+{
+    if (b->ok && cJSON_AddItemToObject(b->root, "payload", b->payload))
+        b->payload = NULL;
+    else
+        b->ok = false;
+}
+
+/* Print and free; NULL if any step failed. */
+static char *finish(body *b)
+{
+    char *s = b->ok ? cJSON_PrintUnformatted(b->root) : NULL;
+    cJSON_Delete(b->payload);
+    cJSON_Delete(b->root);
+    return s;
+}
+
+char *whp_stream(const char *channel_uuid, int status, const char *action, const char *stream_uuid)
+{
+    if (!channel_uuid || !action || !stream_uuid)
+        return NULL;
+    body b = begin(channel_uuid, "stream");
+    add_num(&b, false, "status", status);
+    add_str(&b, true, "action", action);
+    add_str(&b, true, "stream_uuid", stream_uuid);
+    attach_payload(&b);
+    return finish(&b);
+}
+
+char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
+                 const char *external_id, const char *detail, double speech_length)
+{
+    if (!channel_uuid || !stream_uuid || !external_id || !detail)
+        return NULL;
+    body b = begin(channel_uuid, "enroll");
+    add_str(&b, true, "stream_uuid", stream_uuid);
+    add_str(&b, true, "external_id", external_id);
+    add_str(&b, true, "detail", detail);
+    add_num(&b, true, "speech_length", round2(speech_length));
+    attach_payload(&b);
+    add_num(&b, false, "status", status); /* after the payload, as in the manual */
+    return finish(&b);
+}
+
+char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
+                 const char *external_id, const char *result, double speech_length, double score)
+{
+    if (!channel_uuid || !stream_uuid || !external_id || !result)
+        return NULL;
+    body b = begin(channel_uuid, "verify");
+    add_num(&b, false, "status", status);
+    add_str(&b, true, "stream_uuid", stream_uuid);
+    add_str(&b, true, "external_id", external_id);
+    add_str(&b, true, "result", result);
+    add_num(&b, true, "speech_length", round2(speech_length));
+    add_num(&b, true, "score", round2(score));
+    attach_payload(&b);
+    return finish(&b);
+}
+
+int whp_sign(const char *secret, const void *body, size_t len, char *out, size_t cap)
+{
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int mac_len = 0;
+    if (!secret || (!body && len) || !out || cap < WHP_SIGNATURE_LEN + 1)
+        return -1;
+    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), body ? body : (const void *)"", len,
+              mac, &mac_len) || mac_len != 32)
+        return -1;
+    memcpy(out, "sha256=", 7);
+    for (unsigned i = 0; i < mac_len; i++)
+        snprintf(out + 7 + 2 * i, 3, "%02x", mac[i]);
+    return 0;
+}
+
+bool whp_signature_check(const char *secret, const void *body, size_t len, const char *header)
+{
+    char want[WHP_SIGNATURE_LEN + 1];
+    if (!header || strlen(header) != WHP_SIGNATURE_LEN)
+        return false;
+    if (whp_sign(secret, body, len, want, sizeof want) != 0)
+        return false;
+    return CRYPTO_memcmp(want, header, WHP_SIGNATURE_LEN) == 0;
+}

@@ -1,0 +1,66 @@
+/* webhook_payload.h -- webhook bodies (seed 003 "WebHooks") and their signature.
+ *
+ * The three payloads are copied field for field, in the manual's key order, from the Voice
+ * Verify manual so that its integrators' receivers work unchanged:
+ *   stream: {"channel_uuid","type":"stream","status","payload":{"action","stream_uuid"}}
+ *   enroll: {"channel_uuid","type":"enroll","payload":{"stream_uuid","external_id","detail",
+ *            "speech_length"},"status"}
+ *   verify: {"channel_uuid","type":"verify","status","payload":{"stream_uuid","external_id",
+ *            "result","speech_length","score"}}
+ * `status` is an HTTP-like code (200, 201, 404, ...); speech_length (seconds) and score are
+ * rounded to 0.01.
+ *
+ * Signature: every delivery carries
+ *     X-Callprint-Signature: sha256=<64 lowercase hex digits>
+ * the HMAC-SHA256 of the exact body bytes keyed by the subscription's secret. Receivers
+ * recompute it over the raw body and compare in constant time (whp_signature_check).
+ *
+ * Pure: cJSON and OpenSSL's HMAC, no I/O, no globals. Builders return a malloc'd string
+ * (free with free()), NULL on missing arguments or out of memory.
+ */
+#ifndef CALLPRINT_WEBHOOK_PAYLOAD_H
+#define CALLPRINT_WEBHOOK_PAYLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define WHP_SIGNATURE_HEADER "X-Callprint-Signature"
+#define WHP_SIGNATURE_LEN (7 + 64) /* "sha256=" + hex */
+
+typedef enum { WHP_STREAM_ADDED = 0, WHP_STREAM_REMOVED } whp_stream_action;
+
+typedef enum {
+    WHP_ENROLL_NOT_ENOUGH_SPEECH = 0,
+    WHP_ENROLL_CREATED,
+    WHP_ENROLL_EXISTS,
+} whp_enroll_detail;
+
+typedef enum {
+    WHP_VERIFY_NOT_ENOUGH_SPEECH = 0,
+    WHP_VERIFY_NO_VOICEPRINT,
+    WHP_VERIFY_VERIFIED,
+    WHP_VERIFY_NOT_VERIFIED,
+    WHP_VERIFY_NOT_SURE,
+} whp_verify_result;
+
+/* The manual's wording: "added"/"removed"; "there is not enough net speech to create the
+ * enrollment yet", "enrollment created successfully", "enrollment with this external_id
+ * already exists"; "there is not enough net speech to make the verification yet",
+ * "voiceprint with external_id does not exist", "verified", "not verified", "not sure".
+ * NULL for an out-of-range value. */
+const char *whp_stream_action_name(whp_stream_action a);
+const char *whp_enroll_detail_text(whp_enroll_detail d);
+const char *whp_verify_result_text(whp_verify_result r);
+
+char *whp_stream(const char *channel_uuid, int status, const char *action, const char *stream_uuid);
+char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
+                 const char *external_id, const char *detail, double speech_length);
+char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
+                 const char *external_id, const char *result, double speech_length, double score);
+
+/* "sha256=<hex>" into out (capacity >= WHP_SIGNATURE_LEN + 1). Returns 0, or -1 on error. */
+int whp_sign(const char *secret, const void *body, size_t len, char *out, size_t cap);
+/* True when `header` is the signature of body under secret (constant-time compare). */
+bool whp_signature_check(const char *secret, const void *body, size_t len, const char *header);
+
+#endif
