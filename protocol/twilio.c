@@ -432,20 +432,22 @@ static tw_status tw_parse_header(const cJSON *root, tw_msg *m, tw_error *err)
     return st;
 }
 
-/* cJSON_ParseWithLength stops after the first value; a frame holds exactly one value, so
- * anything but JSON whitespace after it makes the frame invalid. */
-static cJSON *tw_json_parse(const char *json, size_t len)
+/* cJSON_ParseWithLengthOpts stops after the first value; a frame holds exactly one value, so
+ * anything but JSON whitespace after it makes the frame invalid. *where gets the offset of
+ * the first offending byte. */
+static cJSON *tw_json_parse(const char *json, size_t len, size_t *where)
 {
     const char *end = NULL;
     cJSON *root = cJSON_ParseWithLengthOpts(json, len, &end, false);
-    if (!root)
-        return NULL;
-    for (; end < json + len; end++) {
-        if (*end != ' ' && *end != '\t' && *end != '\n' && *end != '\r') {
+    if (root) {
+        while (end < json + len && (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+            end++;
+        if (end < json + len) {
             cJSON_Delete(root);
-            return NULL;
+            root = NULL;
         }
     }
+    *where = end && end >= json && end <= json + len ? (size_t)(end - json) : len;
     return root;
 }
 
@@ -460,9 +462,10 @@ tw_status tw_parse(const char *json, size_t len, tw_msg *out, uint8_t *payload, 
     if (len > TW_MAX_MESSAGE)
         return tw_fail(err, TW_ERR_TOO_LARGE, "", "message is larger than %d bytes",
                        TW_MAX_MESSAGE);
-    cJSON *root = tw_json_parse(json, len);
+    size_t where;
+    cJSON *root = tw_json_parse(json, len, &where);
     if (!root)
-        return tw_fail(err, TW_ERR_JSON, "", "message is not valid JSON");
+        return tw_fail(err, TW_ERR_JSON, "", "message is not valid JSON (at byte %zu)", where);
     tw_status st = TW_OK;
     if (!cJSON_IsObject(root))
         st = tw_fail(err, TW_ERR_JSON, "", "message must be a JSON object");

@@ -405,6 +405,17 @@ Test(twilio_parse, error_keeps_stream_and_event)
     cr_assert_str_eq(msg.stream_sid, "");
 }
 
+Test(twilio_parse, json_error_offset)
+{
+    cr_assert_eq(parse("{\"event\":\"stop\",\"streamSid\":\"a\"} x"), TW_ERR_JSON);
+    cr_assert_str_eq(err.message, "message is not valid JSON (at byte 33)");
+    cr_assert_eq(parse("{\"event\":\"stop\", oops}"), TW_ERR_JSON);
+    size_t at = 0; /* somewhere in the bad token, as cJSON reports it */
+    cr_assert_eq(sscanf(err.message, "message is not valid JSON (at byte %zu)", &at), 1);
+    cr_assert(at >= 16 && at <= 21, "%zu", at);
+    cr_assert_eq(parse("{\"event\":\"stop\",\"streamSid\":\"a\"} \r\n\t"), TW_OK);
+}
+
 Test(twilio_parse, start_stream_sid_mismatch)
 {
     const char *j = "{\"event\":\"start\",\"start\":{\"streamSid\":\"MZ2\",\"tracks\":[\"inbound\"],"
