@@ -15,7 +15,10 @@
  *   - Voice Verify (seed 003): acknowledgements and errors {id, uuid, event, msg, status},
  *     the connected ack and the keep-alive ping. See vv_* below.
  *
- * Pure code: no I/O, no globals; every function is safe to call from any thread.
+ * Pure code: no I/O, no globals of its own; every function may be called from any thread.
+ * (One caveat from cJSON 1.7.15: every parse resets cJSON's own global error slot, a benign
+ * race ThreadSanitizer would report if several threads parsed at once; callprint parses
+ * frames on the loop thread only.)
  */
 #ifndef CALLPRINT_TWILIO_H
 #define CALLPRINT_TWILIO_H
