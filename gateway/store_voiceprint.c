@@ -1,0 +1,248 @@
+/* store_voiceprint.c -- voiceprints in Redis, encrypted at rest when a key is configured.
+ *
+ * One hash per external_id plus a set of all ids (count and export without KEYS/SCAN over the
+ * whole keyspace). An enrolment (overwrite) is MULTI: DEL, HSET, SADD -- DEL first so no field of
+ * an older voiceprint (a stale key id) survives. An import that must not overwrite runs as one
+ * Lua script, the only way to make "create if absent" atomic over several fields.
+ *
+ * Export pages: SSCAN gives a page of ids, then one MULTI of HGETALLs fetches them; each blob is
+ * decrypted on its own, so one bad blob is reported for its id without failing the page.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store_int.h"
+
+#define VP_BLOB_MAX (16u << 20) /* a voiceprint is KBs; refuse absurd blobs */
+#define VP_SCAN_MAX 1000        /* page size cap */
+#define VP_ID_WHY "external_id must be 1-256 printable bytes"
+
+static const char vp_put_if_absent[] =
+    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+    "redis.call('SADD', KEYS[2], ARGV[1])\n"
+    "return 1\n";
+
+/* The hash fields of a voiceprint, after the key. */
+static void vp_fields(sb *b, const store *s, const store_voiceprint *vp, const uint8_t *blob,
+                      size_t len) {
+    sb_arg(b, "blob"), sb_argn(b, blob, len);
+    sb_arg(b, "enc"), sb_arg(b, s->crypt.enabled ? STORE_CRYPT_ENC : STORE_CRYPT_NONE);
+    sb_arg(b, "kid"), sb_arg(b, s->crypt.enabled ? s->crypt.kid : "");
+    sb_arg(b, "created_ms"), sb_argf(b, "%lld", (long long)(vp->created_ms ? vp->created_ms : store_now_ms()));
+    sb_arg(b, "stream_uuid"), sb_arg(b, vp->stream_uuid);
+    sb_arg(b, "speech_s"), sb_argf(b, "%.2f", vp->speech_s);
+}
+
+static void vp_put_skip_reply(void *ctx, store_status st, redisReply *rep, const char *err) {
+    if (st == STORE_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)
+        st = STORE_EXISTS, err = "a voiceprint already exists for this external_id (kept)";
+    store_reply_done(ctx, st, rep, err);
+}
+
+int store_voiceprint_put(store *s, const store_voiceprint *vp, store_put_mode mode,
+                         store_done_cb *cb, void *arg) {
+    if (!store_id_ok(vp->external_id)) return store_fail_done(cb, arg, STORE_INVALID, VP_ID_WHY);
+    if (!vp->blob || !vp->len || vp->len > VP_BLOB_MAX)
+        return store_fail_done(cb, arg, STORE_INVALID, "voiceprint blob is empty or over 16 MiB");
+    uint8_t *sealed = NULL;
+    size_t len = vp->len;
+    if (s->crypt.enabled && store_crypt_seal(&s->crypt, vp->external_id, vp->blob, vp->len, &sealed, &len))
+        return store_fail_done(cb, arg, STORE_ERROR, "voiceprint encryption failed");
+    const uint8_t *blob = sealed ? sealed : vp->blob;
+    sctx *c;
+    sb *b;
+    if (store_begin(s, NULL, arg, &c, &b)) {
+        free(sealed);
+        return store_fail_done(cb, arg, STORE_ERROR, "out of memory");
+    }
+    c->cb.done = cb;
+    if (mode == STORE_PUT_SKIP_EXISTING) {
+        sb_cmd(b), sb_arg(b, "EVAL"), sb_arg(b, vp_put_if_absent), sb_arg(b, "2");
+        sb_key(b, s, "voiceprint:%s", vp->external_id), sb_key(b, s, "voiceprints");
+        sb_arg(b, vp->external_id);
+        vp_fields(b, s, vp, blob, len);
+    } else {
+        sb_cmd(b), sb_arg(b, "DEL"), sb_key(b, s, "voiceprint:%s", vp->external_id);
+        sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "voiceprint:%s", vp->external_id);
+        vp_fields(b, s, vp, blob, len);
+        sb_cmd(b), sb_arg(b, "SADD"), sb_key(b, s, "voiceprints"), sb_arg(b, vp->external_id);
+    }
+    int rc = sb_write(s, b, mode == STORE_PUT_SKIP_EXISTING ? vp_put_skip_reply : store_reply_done, c);
+    free(sealed); /* the request was formatted (copied) at submission */
+    return rc;
+}
+
+/* ---- reading ---------------------------------------------------------------------------------- */
+
+/* Decode an HGETALL reply of voiceprint `id` into *vp with a decrypted copy of the blob in
+ * *plain (freed by the caller). */
+static store_status vp_decode(const store *s, const char *id, const redisReply *h,
+                              store_voiceprint *vp, uint8_t **plain, char *err, size_t errcap) {
+    const redisReply *blob = NULL;
+    const char *enc = NULL, *kid = NULL;
+    memset(vp, 0, sizeof *vp);
+    vp->external_id = id;
+    for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
+        const char *k = h->element[i]->str;
+        const redisReply *v = h->element[i + 1];
+        if (!k || v->type != REDIS_REPLY_STRING) continue;
+        if (strcmp(k, "blob") == 0) blob = v;
+        else if (strcmp(k, "enc") == 0) enc = v->str;
+        else if (strcmp(k, "kid") == 0) kid = v->str;
+        else if (strcmp(k, "created_ms") == 0) vp->created_ms = strtoll(v->str, NULL, 10);
+        else if (strcmp(k, "stream_uuid") == 0) vp->stream_uuid = v->str;
+        else if (strcmp(k, "speech_s") == 0) vp->speech_s = strtod(v->str, NULL);
+    }
+    if (!blob) {
+        snprintf(err, errcap, "voiceprint '%s' has no blob", id);
+        return STORE_ERROR;
+    }
+    store_status st = store_crypt_open(&s->crypt, id, enc, kid, (const uint8_t *)blob->str,
+                                       blob->len, plain, &vp->len, err, errcap);
+    vp->blob = st == STORE_OK ? *plain : NULL;
+    if (st != STORE_OK) vp->len = 0;
+    return st;
+}
+
+static void vp_got(void *ctx, store_status st, redisReply *rep, const char *err) {
+    sctx *c = ctx;
+    char why[256];
+    uint8_t *plain = NULL;
+    store_voiceprint vp;
+    if (st == STORE_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0))
+        st = STORE_NOT_FOUND, err = "no voiceprint for this external_id";
+    if (st == STORE_OK && (st = vp_decode(c->s, c->key, rep, &vp, &plain, why, sizeof why)))
+        err = why;
+    c->cb.voiceprint(c->arg, st, st == STORE_OK ? &vp : NULL, err);
+    free(plain);
+    sctx_free(c);
+}
+
+/* EXISTS (a read) or DEL + SREM (a write) of voiceprint `id`; STORE_NOT_FOUND when absent. */
+static int vp_simple(store *s, const char *id, const char *cmd, store_done_cb *cb, void *arg,
+                     int write) {
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_DONE(s, id, store_id_ok(id), VP_ID_WHY, cb, arg, c, b);
+    c->cb.done = cb;
+    sb_cmd(b), sb_arg(b, cmd), sb_key(b, s, "voiceprint:%s", id);
+    if (write) sb_cmd(b), sb_arg(b, "SREM"), sb_key(b, s, "voiceprints"), sb_arg(b, id);
+    return write ? sb_write(s, b, store_reply_found, c) : sb_read(s, b, store_reply_found, c);
+}
+
+int store_voiceprint_get(store *s, const char *external_id, store_voiceprint_cb *cb, void *arg) {
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), VP_ID_WHY, cb, arg, c, b);
+    c->cb.voiceprint = cb;
+    sb_cmd(b), sb_arg(b, "HGETALL"), sb_key(b, s, "voiceprint:%s", external_id);
+    return sb_read(s, b, vp_got, c);
+}
+
+int store_voiceprint_exists(store *s, const char *external_id, store_done_cb *cb, void *arg) {
+    return vp_simple(s, external_id, "EXISTS", cb, arg, 0);
+}
+
+int store_voiceprint_delete(store *s, const char *external_id, store_done_cb *cb, void *arg) {
+    return vp_simple(s, external_id, "DEL", cb, arg, 1);
+}
+
+static void vp_counted(void *ctx, store_status st, redisReply *rep, const char *err) {
+    sctx *c = ctx;
+    uint64_t n = st == STORE_OK && rep->type == REDIS_REPLY_INTEGER ? (uint64_t)rep->integer : 0;
+    c->cb.count(c->arg, st, n, err);
+    sctx_free(c);
+}
+
+int store_voiceprint_count(store *s, store_count_cb *cb, void *arg) {
+    sctx *c;
+    sb *b;
+    if (store_begin(s, NULL, arg, &c, &b)) {
+        cb(arg, STORE_ERROR, 0, "out of memory");
+        return -1;
+    }
+    c->cb.count = cb;
+    sb_cmd(b), sb_arg(b, "SCARD"), sb_key(b, s, "voiceprints");
+    return sb_read(s, b, vp_counted, c);
+}
+
+/* ---- export ----------------------------------------------------------------------------------- */
+
+/* Second step of a page: the EXEC array of HGETALLs, in the order of the ids in c->key. */
+static void vp_page_got(void *ctx, store_status st, redisReply *rep, const char *err) {
+    sctx *c = ctx;
+    size_t n = st == STORE_OK && rep->type == REDIS_REPLY_ARRAY ? rep->elements : 0;
+    store_voiceprint *vps = calloc(n + 1, sizeof *vps);
+    store_status *sts = calloc(n + 1, sizeof *sts);
+    uint8_t **plain = calloc(n + 1, sizeof *plain);
+    size_t k = 0;
+    if (st == STORE_OK && (!vps || !sts || !plain)) st = STORE_ERROR, err = "out of memory";
+    /* c->key holds the page's ids, NUL-separated, in request order. */
+    const char *id = c->key;
+    for (size_t i = 0; st == STORE_OK && i < n; i++, id += strlen(id) + 1) {
+        const redisReply *h = rep->element[i];
+        if (h->type != REDIS_REPLY_ARRAY || h->elements == 0) continue; /* deleted meanwhile */
+        char why[256];
+        sts[k] = vp_decode(c->s, id, h, &vps[k], &plain[k], why, sizeof why);
+        k++;
+    }
+    c->cb.scan(c->arg, st, st == STORE_OK ? c->cursor : 0, vps, sts, k, err);
+    for (size_t i = 0; plain && i < n; i++) free(plain[i]);
+    free(vps), free(sts), free(plain);
+    sctx_free(c);
+}
+
+/* First step: SSCAN answered [cursor, [ids]]; fetch the ids' hashes. */
+static void vp_scanned(void *ctx, store_status st, redisReply *rep, const char *err) {
+    sctx *c = ctx;
+    const redisReply *list = NULL;
+    if (st == STORE_OK && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[1]->type == REDIS_REPLY_ARRAY)
+        list = rep->element[1];
+    else if (st == STORE_OK)
+        st = STORE_ERROR, err = "unexpected reply to SSCAN";
+    if (st != STORE_OK || list->elements == 0) {
+        uint64_t next = st == STORE_OK ? strtoull(rep->element[0]->str, NULL, 10) : 0;
+        c->cb.scan(c->arg, st, next, NULL, NULL, 0, err);
+        sctx_free(c);
+        return;
+    }
+    sctx *page = sctx_new(c->s, NULL, c->arg);
+    sb *b = sb_new();
+    size_t total = 0;
+    for (size_t i = 0; i < list->elements; i++) total += list->element[i]->len + 1;
+    char *ids = malloc(total);
+    if (!page || !b || !ids) {
+        c->cb.scan(c->arg, STORE_ERROR, 0, NULL, NULL, 0, "out of memory");
+        if (page) sctx_free(page);
+        free(b), free(ids), sctx_free(c);
+        return;
+    }
+    page->cb.scan = c->cb.scan;
+    page->cursor = strtoull(rep->element[0]->str, NULL, 10);
+    page->key = ids;
+    for (size_t i = 0; i < list->elements; i++) {
+        memcpy(ids, list->element[i]->str, list->element[i]->len + 1);
+        sb_cmd(b), sb_arg(b, "HGETALL"), sb_key(b, c->s, "voiceprint:%s", ids);
+        ids += list->element[i]->len + 1;
+    }
+    sb_read(c->s, b, vp_page_got, page);
+    sctx_free(c);
+}
+
+int store_voiceprint_scan(store *s, uint64_t cursor, size_t count, store_scan_cb *cb, void *arg) {
+    sctx *c;
+    sb *b;
+    if (store_begin(s, NULL, arg, &c, &b)) {
+        cb(arg, STORE_ERROR, 0, NULL, NULL, 0, "out of memory");
+        return -1;
+    }
+    c->cb.scan = cb;
+    if (!count) count = 100;
+    if (count > VP_SCAN_MAX) count = VP_SCAN_MAX;
+    sb_cmd(b), sb_arg(b, "SSCAN"), sb_key(b, s, "voiceprints"), sb_argf(b, "%llu", (unsigned long long)cursor);
+    sb_arg(b, "COUNT"), sb_argf(b, "%zu", count);
+    return sb_read(s, b, vp_scanned, c);
+}
