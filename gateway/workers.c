@@ -1,0 +1,484 @@
+/* workers.c -- biometric worker threads fed by per-worker job queues. See workers.h.
+ *
+ * Hand-over: each worker has a singly linked FIFO of heap jobs under a mutex + condvar. The
+ * loop thread only ever try-pushes (the lock is held for a pointer swap by either side, never
+ * across engine work); the worker takes the whole list at once and processes it unlocked.
+ * `depth` is an atomic counter of jobs pushed and not yet processed, so the bound check and
+ * the stats need no lock.
+ *
+ * Engine state: a worker keeps its streams in a small chained hash table (id -> engine
+ * stream) that only it touches. Results go to one shared list (mutex) and an uv_async_t
+ * wakes the loop, which drains the list and calls on_result; uv_async_send coalesces
+ * wake-ups, so draining takes everything present.
+ *
+ * Shutdown (workers_close, loop thread): set `stop`, wake and join every thread, then free
+ * what is left -- jobs, streams, results -- and close the async handle; the memory goes in
+ * its close callback.
+ */
+#include "workers.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+
+#define WK_BUCKETS 256
+#define WK_EXTERNAL_ID_MAX 256
+
+typedef enum { JOB_OPEN, JOB_AUDIO, JOB_ENROLL, JOB_VERIFY, JOB_CLOSE } job_type;
+
+typedef struct wk_job {
+    struct wk_job *next;
+    job_type type;
+    uint64_t id, tag;
+    bio_config cfg;
+    char external_id[WK_EXTERNAL_ID_MAX + 1];
+    size_t n; /* samples (audio) or bytes (verify voiceprint) in data */
+    _Alignas(int16_t) uint8_t data[];
+} wk_job;
+
+typedef struct wk_stream {
+    struct wk_stream *next;
+    uint64_t id;
+    void *st;
+} wk_stream;
+
+typedef struct wk_result {
+    struct wk_result *next;
+    workers_result r;
+    char external_id[WK_EXTERNAL_ID_MAX + 1];
+    size_t blob_len;
+    uint8_t blob[];
+} wk_result;
+
+typedef struct {
+    workers *pool;
+    pthread_t thread;
+    bool started;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    wk_job *head, *tail;
+    atomic_bool stop;
+    atomic_size_t depth, max_depth, streams;
+    atomic_uint_fast64_t dropped, refused, done, samples;
+    wk_stream *table[WK_BUCKETS]; /* worker thread only */
+} worker;
+
+struct workers {
+    uv_loop_t *loop;
+    workers_options opt;
+    int n;
+    worker *w;
+    uint64_t next_id;
+    bool closing;
+    uv_async_t async;
+    pthread_mutex_t res_lock;
+    wk_result *res_head, *res_tail;
+    void (*closed_cb)(void *);
+    void *closed_arg;
+};
+
+/* ---------- worker-side stream table ---------- */
+
+static wk_stream **stream_slot(worker *k, uint64_t id)
+{
+    wk_stream **pp = &k->table[(id * 0x9E3779B97F4A7C15ull) >> 56];
+    while (*pp && (*pp)->id != id)
+        pp = &(*pp)->next;
+    return pp;
+}
+
+static void *stream_get(worker *k, uint64_t id)
+{
+    wk_stream *s = *stream_slot(k, id);
+    return s ? s->st : NULL;
+}
+
+static void stream_open(worker *k, uint64_t id)
+{
+    const bio_engine *e = k->pool->opt.engine;
+    wk_stream **pp = stream_slot(k, id);
+    if (*pp)
+        return;
+    wk_stream *s = malloc(sizeof *s);
+    void *st = s ? e->stream_new(k->pool->opt.model) : NULL;
+    if (!st) {
+        free(s);
+        log_error("worker: cannot create engine stream (out of memory)");
+        return; /* later jobs see an unknown stream */
+    }
+    s->id = id;
+    s->st = st;
+    s->next = NULL;
+    *pp = s;
+    atomic_fetch_add(&k->streams, 1);
+}
+
+static void stream_close(worker *k, uint64_t id)
+{
+    wk_stream **pp = stream_slot(k, id), *s = *pp;
+    if (!s)
+        return;
+    *pp = s->next;
+    k->pool->opt.engine->stream_free(s->st);
+    free(s);
+    atomic_fetch_sub(&k->streams, 1);
+}
+
+/* ---------- results (worker -> loop) ---------- */
+
+static void result_post(workers *p, wk_result *res)
+{
+    pthread_mutex_lock(&p->res_lock);
+    if (p->res_tail)
+        p->res_tail->next = res;
+    else
+        p->res_head = res;
+    p->res_tail = res;
+    pthread_mutex_unlock(&p->res_lock);
+    uv_async_send(&p->async);
+}
+
+static void on_async(uv_async_t *h)
+{
+    workers *p = h->data;
+    pthread_mutex_lock(&p->res_lock);
+    wk_result *list = p->res_head;
+    p->res_head = p->res_tail = NULL;
+    pthread_mutex_unlock(&p->res_lock);
+    while (list) {
+        wk_result *next = list->next;
+        list->r.external_id = list->external_id;
+        list->r.voiceprint = list->blob_len ? list->blob : NULL;
+        list->r.voiceprint_len = list->blob_len;
+        if (p->opt.on_result && !p->closing)
+            p->opt.on_result(&list->r, p->opt.on_result_arg);
+        free(list);
+        list = next;
+    }
+}
+
+static void run_request(worker *k, wk_job *j)
+{
+    const bio_engine *e = k->pool->opt.engine;
+    void *st = stream_get(k, j->id);
+    size_t cap = j->type == JOB_ENROLL && st ? BIO_VOICEPRINT_MAX : 0;
+    wk_result *res = calloc(1, sizeof *res + cap);
+    if (!res) {
+        log_error("worker: out of memory for a result");
+        return;
+    }
+    workers_result *r = &res->r;
+    r->kind = j->type == JOB_ENROLL ? WORKERS_ENROLL : WORKERS_VERIFY;
+    r->stream_id = j->id;
+    r->tag = j->tag;
+    memcpy(res->external_id, j->external_id, sizeof res->external_id);
+    if (!st) {
+        r->unknown_stream = true;
+        r->status = BIO_ERR_FORMAT;
+    } else if (j->type == JOB_ENROLL) {
+        r->status = e->enroll(st, &j->cfg, res->blob, cap, &res->blob_len);
+        if (r->status != BIO_OK)
+            res->blob_len = 0;
+    } else {
+        r->status = e->verify(st, &j->cfg, j->data, j->n, &r->verify);
+    }
+    if (st)
+        r->speech_seconds = e->speech_seconds(st);
+    result_post(k->pool, res);
+}
+
+static void run_job(worker *k, wk_job *j)
+{
+    switch (j->type) {
+    case JOB_OPEN:
+        stream_open(k, j->id);
+        break;
+    case JOB_AUDIO: {
+        void *st = stream_get(k, j->id);
+        if (st) {
+            k->pool->opt.engine->feed(st, (const int16_t *)(const void *)j->data, j->n);
+            atomic_fetch_add(&k->samples, j->n);
+        }
+        break;
+    }
+    case JOB_ENROLL:
+    case JOB_VERIFY:
+        run_request(k, j);
+        break;
+    case JOB_CLOSE:
+        stream_close(k, j->id);
+        break;
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    worker *k = arg;
+    for (;;) {
+        pthread_mutex_lock(&k->lock);
+        while (!k->head && !atomic_load(&k->stop))
+            pthread_cond_wait(&k->cond, &k->lock);
+        if (atomic_load(&k->stop)) {
+            pthread_mutex_unlock(&k->lock);
+            return NULL;
+        }
+        wk_job *list = k->head;
+        k->head = k->tail = NULL;
+        pthread_mutex_unlock(&k->lock);
+        while (list) {
+            wk_job *next = list->next;
+            if (!atomic_load_explicit(&k->stop, memory_order_relaxed)) /* shutdown: discard */
+                run_job(k, list);
+            free(list);
+            atomic_fetch_sub(&k->depth, 1);
+            atomic_fetch_add(&k->done, 1);
+            list = next;
+        }
+    }
+}
+
+/* ---------- loop side ---------- */
+
+static worker *worker_of(workers *p, uint64_t id)
+{
+    return &p->w[(id * 0x9E3779B97F4A7C15ull >> 32) % (uint64_t)p->n];
+}
+
+/* Append a job unless the queue holds `limit` jobs (0 = no limit). */
+static int push(worker *k, wk_job *j, size_t limit)
+{
+    size_t d = atomic_load(&k->depth);
+    if (limit && d >= limit) {
+        free(j);
+        return -1;
+    }
+    j->next = NULL;
+    pthread_mutex_lock(&k->lock);
+    if (k->tail)
+        k->tail->next = j;
+    else
+        k->head = j;
+    k->tail = j;
+    d = atomic_fetch_add(&k->depth, 1) + 1;
+    pthread_cond_signal(&k->cond);
+    pthread_mutex_unlock(&k->lock);
+    size_t m = atomic_load(&k->max_depth);
+    while (d > m && !atomic_compare_exchange_weak(&k->max_depth, &m, d))
+        ;
+    return 0;
+}
+
+static wk_job *job_new(job_type t, uint64_t id, size_t extra)
+{
+    wk_job *j = malloc(sizeof *j + extra);
+    if (j) {
+        j->type = t;
+        j->id = id;
+        j->tag = 0;
+        j->n = 0;
+        j->external_id[0] = '\0';
+    }
+    return j;
+}
+
+uint64_t workers_open(workers *p)
+{
+    if (!p || p->closing)
+        return 0;
+    uint64_t id = ++p->next_id;
+    wk_job *j = job_new(JOB_OPEN, id, 0);
+    if (!j || push(worker_of(p, id), j, 0) != 0)
+        return 0;
+    return id;
+}
+
+int workers_audio(workers *p, uint64_t id, const int16_t *pcm, size_t n)
+{
+    if (!p || p->closing || !id || (!pcm && n))
+        return -1;
+    worker *k = worker_of(p, id);
+    wk_job *j = atomic_load(&k->depth) < p->opt.queue_len ? job_new(JOB_AUDIO, id, n * 2) : NULL;
+    if (j) {
+        memcpy(j->data, pcm, n * sizeof *pcm);
+        j->n = n;
+        if (push(k, j, p->opt.queue_len) == 0)
+            return 0;
+    }
+    atomic_fetch_add(&k->dropped, 1);
+    return -1;
+}
+
+static int request(workers *p, job_type t, uint64_t id, uint64_t tag, const char *external_id,
+                   const uint8_t *blob, size_t len, const bio_config *cfg)
+{
+    if (!p || p->closing || !id || !external_id || strlen(external_id) > WK_EXTERNAL_ID_MAX ||
+        (t == JOB_VERIFY && (!blob || !len || len > BIO_VOICEPRINT_MAX)))
+        return -1;
+    worker *k = worker_of(p, id);
+    wk_job *j = job_new(t, id, len);
+    if (!j)
+        return -1;
+    j->tag = tag;
+    j->cfg = cfg ? *cfg : p->opt.config;
+    snprintf(j->external_id, sizeof j->external_id, "%s", external_id);
+    if (len)
+        memcpy(j->data, blob, len);
+    j->n = len;
+    if (push(k, j, p->opt.queue_len + p->opt.reserve) != 0) {
+        atomic_fetch_add(&k->refused, 1);
+        return -1;
+    }
+    return 0;
+}
+
+int workers_enroll(workers *p, uint64_t id, uint64_t tag, const char *external_id,
+                   const bio_config *cfg)
+{
+    return request(p, JOB_ENROLL, id, tag, external_id, NULL, 0, cfg);
+}
+
+int workers_verify(workers *p, uint64_t id, uint64_t tag, const char *external_id,
+                   const uint8_t *voiceprint, size_t len, const bio_config *cfg)
+{
+    return request(p, JOB_VERIFY, id, tag, external_id, voiceprint, len, cfg);
+}
+
+void workers_close_stream(workers *p, uint64_t id)
+{
+    if (!p || p->closing || !id)
+        return;
+    wk_job *j = job_new(JOB_CLOSE, id, 0);
+    if (!j) {
+        log_error("worker: out of memory closing a stream");
+        return;
+    }
+    push(worker_of(p, id), j, 0);
+}
+
+int workers_count(const workers *p) { return p ? p->n : 0; }
+
+void workers_get_stats(workers *p, int i, workers_stats *out)
+{
+    if (!p || !out || i < 0 || i >= p->n)
+        return;
+    worker *k = &p->w[i];
+    out->depth = atomic_load(&k->depth);
+    out->max_depth = atomic_load(&k->max_depth);
+    out->streams = atomic_load(&k->streams);
+    out->dropped = atomic_load(&k->dropped);
+    out->refused = atomic_load(&k->refused);
+    out->jobs_done = atomic_load(&k->done);
+    out->samples = atomic_load(&k->samples);
+}
+
+/* ---------- lifecycle ---------- */
+
+static void stop_and_join(workers *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        worker *k = &p->w[i];
+        pthread_mutex_lock(&k->lock);
+        atomic_store(&k->stop, true);
+        pthread_cond_signal(&k->cond);
+        pthread_mutex_unlock(&k->lock);
+    }
+    for (int i = 0; i < p->n; i++)
+        if (p->w[i].started)
+            pthread_join(p->w[i].thread, NULL);
+}
+
+/* After the threads are gone: free every job, stream and result. */
+static void free_all(workers *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        worker *k = &p->w[i];
+        while (k->head) {
+            wk_job *j = k->head;
+            k->head = j->next;
+            free(j);
+        }
+        for (int b = 0; b < WK_BUCKETS; b++)
+            while (k->table[b])
+                stream_close(k, k->table[b]->id);
+        pthread_mutex_destroy(&k->lock);
+        pthread_cond_destroy(&k->cond);
+    }
+    while (p->res_head) {
+        wk_result *r = p->res_head;
+        p->res_head = r->next;
+        free(r);
+    }
+    pthread_mutex_destroy(&p->res_lock);
+    free(p->w);
+}
+
+static void on_async_closed(uv_handle_t *h)
+{
+    workers *p = h->data;
+    void (*cb)(void *) = p->closed_cb;
+    void *arg = p->closed_arg;
+    free(p);
+    if (cb)
+        cb(arg);
+}
+
+workers *workers_new(uv_loop_t *loop, const workers_options *opt)
+{
+    if (!loop)
+        return NULL;
+    workers *p = calloc(1, sizeof *p);
+    if (!p)
+        return NULL;
+    if (opt)
+        p->opt = *opt;
+    if (!p->opt.engine)
+        p->opt.engine = bio_engine_find(NULL);
+    if (!p->opt.queue_len)
+        p->opt.queue_len = 512;
+    if (!p->opt.reserve)
+        p->opt.reserve = 64;
+    p->n = p->opt.threads > 0 ? p->opt.threads : (int)uv_available_parallelism();
+    if (p->n < 1)
+        p->n = 1;
+    p->loop = loop;
+    p->w = calloc((size_t)p->n, sizeof *p->w);
+    if (!p->w || uv_async_init(loop, &p->async, on_async) != 0) {
+        free(p->w);
+        free(p);
+        return NULL;
+    }
+    p->async.data = p;
+    pthread_mutex_init(&p->res_lock, NULL);
+    bool ok = true;
+    for (int i = 0; i < p->n; i++) {
+        worker *k = &p->w[i];
+        k->pool = p;
+        pthread_mutex_init(&k->lock, NULL);
+        pthread_cond_init(&k->cond, NULL);
+    }
+    for (int i = 0; i < p->n && ok; i++)
+        ok = (p->w[i].started = pthread_create(&p->w[i].thread, NULL, worker_main, &p->w[i]) == 0);
+    if (!ok) {
+        log_error("workers: cannot start %d threads", p->n);
+        stop_and_join(p);
+        free_all(p);
+        uv_close((uv_handle_t *)&p->async, on_async_closed);
+        return NULL;
+    }
+    return p;
+}
+
+void workers_close(workers *p, void (*closed)(void *arg), void *arg)
+{
+    if (!p || p->closing)
+        return;
+    p->closing = true;
+    p->closed_cb = closed;
+    p->closed_arg = arg;
+    stop_and_join(p);
+    free_all(p);
+    uv_close((uv_handle_t *)&p->async, on_async_closed);
+}
