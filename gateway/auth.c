@@ -171,9 +171,9 @@ static auth_addr *addr_find(auth *a, const char *addr, bool create)
         if (!oldest || s->window_start < oldest->window_start)
             oldest = s;
     }
-    if (!create)
-        return NULL;
     auth_addr *s = free_slot ? free_slot : oldest;
+    if (!create || !s) /* s is NULL only if max_addresses were 0, which auth_new prevents */
+        return NULL;
     memset(s, 0, sizeof *s);
     snprintf(s->addr, sizeof s->addr, "%s", addr);
     s->window_start = now;
@@ -190,8 +190,7 @@ static bool rate_limited(auth *a, const char *addr)
 static void record_failure(auth *a, const char *addr)
 {
     auth_addr *s = addr_find(a, addr, true);
-    s->failures++;
-    if (s->failures == a->opt.max_failures) {
+    if (s && ++s->failures == a->opt.max_failures) {
         const char *kv[] = {"client", addr};
         log_write(LOG_WARN, NULL, NULL, kv, 1, "login rate limit reached");
     }

@@ -46,6 +46,8 @@ typedef struct wh_target {
     wh_msg *head, *tail;
     size_t n;                   /* messages incl. the head */
     bool inflight, retry_wait;
+    uint64_t last_warn_ms;      /* failures are logged at most once a minute per target */
+    uint64_t unlogged_failures;
     uv_timer_t retry;
 } wh_target;
 
@@ -201,21 +203,36 @@ static void record_latency(webhook *w, double secs)
     w->st.latency_sum += secs;
 }
 
-/* The URL without its query string: receivers' tokens live there and are not logged. */
-static void log_outcome(const wh_target *t, const wh_msg *m, const http_response *res, bool ok)
+#define WH_WARN_INTERVAL_MS 60000
+
+/* The URL without its query string: receivers' tokens live there and are not logged. A dead
+ * receiver fails every message, so failures are logged once a minute per target with the
+ * count of those not logged in between. */
+static void log_outcome(wh_target *t, const wh_msg *m, const http_response *res, bool ok)
 {
-    char url[256], id[24], status[16];
+    uint64_t now = uv_now(t->w->loop);
+    if (ok ? !log_enabled(LOG_DEBUG)
+           : (t->last_warn_ms && now - t->last_warn_ms < WH_WARN_INTERVAL_MS)) {
+        t->unlogged_failures += !ok;
+        return;
+    }
+    char url[256], id[24], status[16], skipped[24];
     size_t cut = strcspn(t->url, "?#");
     snprintf(url, sizeof url, "%.*s", (int)(cut < 200 ? cut : 200), t->url);
     snprintf(id, sizeof id, "%llu", (unsigned long long)m->id);
     snprintf(status, sizeof status, "%ld", res->status);
-    const char *kv[] = {"url", url, "delivery", id, "status", status, "error",
-                        res->error[0] ? res->error : NULL};
-    if (ok)
+    snprintf(skipped, sizeof skipped, "%llu", (unsigned long long)t->unlogged_failures);
+    const char *kv[] = {"url", url, "delivery", id, "status", status,
+                        "error", res->error[0] ? res->error : NULL,
+                        "failures_not_logged", t->unlogged_failures ? skipped : NULL};
+    if (ok) {
         log_write(LOG_DEBUG, NULL, NULL, kv, 4, "webhook delivered");
-    else
-        log_write(LOG_WARN, NULL, NULL, kv, 4, "webhook delivery failed after %d attempt(s)",
-                  m->attempts);
+        return;
+    }
+    log_write(LOG_WARN, NULL, NULL, kv, 5, "webhook delivery failed after %d attempt(s)",
+              m->attempts);
+    t->last_warn_ms = now ? now : 1;
+    t->unlogged_failures = 0;
 }
 
 static bool retryable(const http_response *res)
