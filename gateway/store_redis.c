@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 /* Defines a static on_close(): this file must not define one (TOOLCHAIN.md pitfall 6). */
 #include <hiredis/adapters/libuv.h>
@@ -71,11 +72,14 @@ struct store_redis {
     redisAsyncContext *ac;
     store_link_state state;
     uint64_t connect_deadline, last_reply;
-    const char *drop_reason; /* set: abandon the connection on the next tick */
+    int drop;                /* abandon the connection on the next tick, because of drop_why */
+    char drop_why[128];      /* copied: reasons often live in a reply about to be freed */
+    char why[128];           /* room for a formatted connect error */
     unsigned backoff_ms, failures;
     uv_timer_t tick, retry;
     uv_getaddrinfo_t gai;
     int resolving;
+    size_t addr_turn; /* which resolved address the next attempt uses */
 
     rop_list writes, reads;
     size_t queued_bytes;
@@ -184,7 +188,7 @@ static void rd_set_down(store_redis *r, const char *why) {
 /* The context is gone (freed by hiredis or by us): schedule the next attempt. Idempotent. */
 static void rd_link_lost(store_redis *r) {
     r->ac = NULL;
-    r->drop_reason = NULL;
+    r->drop = 0;
     r->state = STORE_LINK_DOWN;
     if (r->closing || uv_is_active((uv_handle_t *)&r->retry)) return;
     uv_timer_start(&r->retry, rd_retry, r->backoff_ms, 0);
@@ -195,7 +199,10 @@ static void rd_link_lost(store_redis *r) {
 /* Abandon the current connection on the next tick (safe inside hiredis callbacks). */
 static void rd_request_drop(store_redis *r, const char *why) {
     rd_set_down(r, why);
-    if (r->ac && !r->drop_reason) r->drop_reason = why;
+    if (r->ac && !r->drop) {
+        r->drop = 1;
+        snprintf(r->drop_why, sizeof r->drop_why, "%s", why);
+    }
 }
 
 /* Free the context now (never from inside a hiredis callback). */
@@ -324,12 +331,16 @@ static void rd_resolved(uv_getaddrinfo_t *req, int status, struct addrinfo *res)
     store_redis *r = req->data;
     char ip[64] = "";
     r->resolving = 0;
-    if (status == 0 && res) {
-        if (res->ai_family == AF_INET6)
-            uv_ip6_name((const struct sockaddr_in6 *)res->ai_addr, ip, sizeof ip);
-        else
-            uv_ip4_name((const struct sockaddr_in *)res->ai_addr, ip, sizeof ip);
-    }
+    /* Successive attempts take successive addresses, so a name with an unreachable first
+     * address (say ::1 while Redis listens on 127.0.0.1 only) still gets through. */
+    size_t n = 0;
+    for (struct addrinfo *a = status == 0 ? res : NULL; a; a = a->ai_next) n++;
+    struct addrinfo *pick = n ? res : NULL;
+    for (size_t i = n ? r->addr_turn++ % n : 0; pick && i > 0; i--) pick = pick->ai_next;
+    if (pick && pick->ai_family == AF_INET6)
+        uv_ip6_name((const struct sockaddr_in6 *)pick->ai_addr, ip, sizeof ip);
+    else if (pick)
+        uv_ip4_name((const struct sockaddr_in *)pick->ai_addr, ip, sizeof ip);
     uv_freeaddrinfo(res);
     if (r->closing) {
         if (!r->handles_open) rd_finish(r); /* the close waited only for this request */
@@ -404,10 +415,10 @@ static void rd_final_reply(store_redis *r, rop *op, redisReply *rep) {
                                                      : rd_exec_error(rep);
     if (err && rd_transient(err)) {
         if (op->write) { /* keep it queued; a fresh connection will carry it */
+            rd_request_drop(r, err); /* copies err, which may be op->first_err */
             op->sent = 0;
             free(op->first_err);
             op->first_err = NULL;
-            rd_request_drop(r, err);
             return;
         }
         rd_request_drop(r, err);
@@ -450,7 +461,7 @@ static void rd_complete(store_redis *r, rop *op, store_status st, redisReply *re
         else r->stats.writes_failed++;
     } else {
         rop_list_remove(&r->reads, op);
-        if (st != STORE_OK) r->stats.reads_failed++;
+        if (st != STORE_OK && op->cb) r->stats.reads_failed++; /* probes are not reads */
     }
     op->done = 1;
     if (op->cb) op->cb(op->arg, st, reply, err);
@@ -477,13 +488,26 @@ static void rd_probe(store_redis *r) {
     rd_submit(r, 0, &cmd, 1, NULL, NULL);
 }
 
+/* Why a connect attempt timed out. The adapter never reports a failed connect, but the error
+ * is still pending on the socket (SO_ERROR), so the log can say "Connection refused". */
+static const char *rd_connect_error(store_redis *r) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (r->ac->c.flags & REDIS_CONNECTED) return "no answer to the handshake within the connect timeout";
+    if (getsockopt(r->ac->c.fd, SOL_SOCKET, SO_ERROR, &err, &len) == 0 && err) {
+        snprintf(r->why, sizeof r->why, "connect: %s", strerror(err));
+        return r->why;
+    }
+    return "not connected within the connect timeout";
+}
+
 static void rd_tick(uv_timer_t *t) {
     store_redis *r = t->data;
     uint64_t now = uv_now(r->loop), oldest = rd_oldest_sent(r);
     if (!r->ac) return;
-    if (r->drop_reason) rd_drop(r, r->drop_reason);
+    if (r->drop) rd_drop(r, r->drop_why);
     else if (r->state == STORE_LINK_CONNECTING && now >= r->connect_deadline)
-        rd_drop(r, "no answer to the handshake within the connect timeout");
+        rd_drop(r, rd_connect_error(r));
     else if (r->state == STORE_LINK_CONNECTED && oldest != UINT64_MAX &&
              now - oldest >= r->opt.command_timeout_ms)
         rd_drop(r, "no reply within the command timeout");
