@@ -41,6 +41,7 @@ static const config_entry entries[] = {
     INT(ping_interval_ms, 10, 3600 * 1000),
     INT(outq_max_frames, 4, 1 << 20),
     INT(http_body_max, 1024, 1 << 30),
+    INT(http_timeout_s, 1, 3600),
     STR(log_file, false),
     STR(log_level, false),
     BOOL(mask_numbers),
@@ -59,6 +60,7 @@ void config_defaults(config *c)
     c->ping_interval_ms = 5000;
     c->outq_max_frames = 256;
     c->http_body_max = 1 << 20;
+    c->http_timeout_s = 30;
     snprintf(c->log_file, sizeof c->log_file, "-");
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->mask_numbers = true;

@@ -30,6 +30,7 @@ typedef struct config {
     int ping_interval_ms;     /* Voice Verify keep-alive ping */
     int outq_max_frames;      /* outbound frames queued per connection */
     int http_body_max;        /* largest HTTP request body accepted, bytes */
+    int http_timeout_s;       /* a deferred HTTP reply not sent by then: connection closed */
     /* Logging. */
     char log_file[CONFIG_STR_MAX]; /* "-" = stderr */
     char log_level[16];

@@ -29,6 +29,7 @@ typedef struct {
 
 struct http_router {
     size_t body_max;
+    int timeout_s;
     size_t n;
     http_route_t routes[HTTP_ROUTES_MAX];
 };
@@ -60,11 +61,13 @@ struct http_req {
     size_t n_hdr;
 };
 
-http_router *http_router_new(size_t body_max)
+http_router *http_router_new(size_t body_max, int timeout_s)
 {
     http_router *r = calloc(1, sizeof *r);
-    if (r)
+    if (r) {
         r->body_max = body_max;
+        r->timeout_s = timeout_s;
+    }
     return r;
 }
 
@@ -201,6 +204,7 @@ void http_reply(http_req *req, int status, const char *content_type, const char 
         req_free(req);
         return;
     }
+    lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0); /* the deferral's, if any */
     req->status = status;
     snprintf(req->ctype, sizeof req->ctype, "%s", content_type ? content_type : "text/plain");
     req->out = malloc(LWS_PRE + len + 1);
@@ -275,7 +279,8 @@ static void dispatch(http_req *req)
         if (strcmp(rt->method, req->method) != 0)
             continue;
         req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
-        rt->h(req, rt->ud); /* replies now or later */
+        if (rt->h(req, rt->ud) == HTTP_DEFERRED && !req->replied)
+            lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, r->timeout_s);
         return;
     }
     if (path_known)

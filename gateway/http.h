@@ -10,8 +10,10 @@
  * deferred handler copies what it needs before returning.
  *
  * Ownership: the server owns the request. Every request gets exactly one http_reply; after
- * it the request pointer is dead. If the client goes away while a reply is deferred, the
- * on_abort callback (if set) tells the handler, which still calls http_reply (it frees).
+ * it the request pointer is dead. A deferred reply has timeout_s: after it the connection
+ * is closed. When the connection goes away while a reply is deferred (that timeout, or a
+ * client that hung up: lws notices that when it next touches the socket), the on_abort
+ * callback (if set) tells the handler, which still calls http_reply (it then only frees).
  */
 #ifndef CALLPRINT_HTTP_H
 #define CALLPRINT_HTTP_H
@@ -25,7 +27,7 @@ typedef struct http_req http_req;
 typedef enum { HTTP_DONE = 0, HTTP_DEFERRED = 1 } http_result;
 typedef http_result (*http_handler)(http_req *req, void *ud);
 
-http_router *http_router_new(size_t body_max);
+http_router *http_router_new(size_t body_max, int timeout_s);
 void http_router_free(http_router *r);
 
 /* method: "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS". 0, or -1 when full. */

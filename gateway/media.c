@@ -16,6 +16,7 @@
 
 #define RX_INITIAL 1024
 #define RX_KEEP_MAX 8192 /* a buffer grown past this is freed after the message */
+#define MEDIA_WRITE_CLOSE ((enum lws_write_protocol)4) /* lws private: LWS_WRITE_CLOSE */
 
 media_ctx *media_new(uv_loop_t *loop, registry *reg, const config *cfg)
 {
@@ -182,15 +183,23 @@ int media_conn_writable(media_conn *c)
         if (n < (int)f->len)
             return -1;
         outq_pop(&c->q);
-        if (outq_peek(&c->q)) {
+        /* Close in a later callback: the frame just written must leave first. */
+        if (outq_peek(&c->q) || c->closing)
             lws_callback_on_writable(c->wsi);
-            return 0;
-        }
+        return 0;
     }
     if (c->closing) {
+        /* lws 4.1 marks the socket unusable when a WRITEABLE callback returns -1, so
+         * lws_close_reason() would never reach the client: the close frame is written here
+         * (opcode 4, lws's private LWS_WRITE_CLOSE) before the callback ends the socket. */
         bool big = c->close_code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
-        lws_close_reason(c->wsi, big ? LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE : LWS_CLOSE_STATUS_NORMAL,
-                         (unsigned char *)(big ? "message too large" : "bye"), big ? 17 : 3);
+        const char *why = big ? "message too large" : "bye";
+        unsigned char frame[LWS_PRE + 2 + 32];
+        size_t wl = strlen(why);
+        frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
+        frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
+        memcpy(frame + LWS_PRE + 2, why, wl);
+        lws_write(c->wsi, frame + LWS_PRE, 2 + wl, MEDIA_WRITE_CLOSE);
         return -1;
     }
     return 0;

@@ -10,7 +10,6 @@
  */
 #include "media_int.h"
 
-#include <cjson/cJSON.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,22 +63,6 @@ static void msg_error(media_conn *c, stream *s, const char *sid, const char *eve
     const char *kv[] = {"conn", conn, "streamSid", sid && *sid ? sid : NULL, "event", event,
                         "status", st};
     log_write(LOG_WARN, s ? s->uuid : NULL, NULL, kv, 4, "message refused: %s", what);
-}
-
-/* When tw_parse fails we still want to know whose message it was: a second, lenient look
- * with cJSON at the top-level streamSid and event (error path only). */
-static void salvage_ids(const char *buf, size_t len, char *sid, size_t sidcap, char *ev,
-                        size_t evcap)
-{
-    sid[0] = ev[0] = '\0';
-    cJSON *j = cJSON_ParseWithLength(buf, len);
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(j, "streamSid");
-    if (cJSON_IsString(v))
-        snprintf(sid, sidcap, "%s", v->valuestring);
-    v = cJSON_GetObjectItemCaseSensitive(j, "event");
-    if (cJSON_IsString(v))
-        snprintf(ev, evcap, "%s", v->valuestring);
-    cJSON_Delete(j);
 }
 
 static void on_connected(media_conn *c, const tw_msg *msg)
@@ -244,13 +227,17 @@ void media_msg_handle(media_conn *c, const char *buf, size_t len)
     media_ctx *m = c->m;
     tw_error err;
     tw_msg *msg = &m->msg;
-    if (tw_parse(buf, len, msg, m->payload, sizeof m->payload, &err) != TW_OK) {
-        char sid[TW_SID_MAX], ev[32];
-        salvage_ids(buf, len, sid, sizeof sid, ev, sizeof ev);
-        stream *s = conn_find(c, sid);
+    tw_status st = tw_parse(buf, len, msg, m->payload, sizeof m->payload, &err);
+    if (st != TW_OK) {
+        /* tw_parse keeps streamSid (and event, when readable) so the error is charged to
+         * its own stream. */
+        bool ev_known = st != TW_ERR_TOO_LARGE && st != TW_ERR_JSON && st != TW_ERR_EVENT &&
+                        strcmp(err.field, "event") != 0;
+        stream *s = conn_find(c, msg->stream_sid);
         if (s)
             s->last_msg_ms = media_now(m); /* it is alive, if confused */
-        msg_error(c, s, sid, ev, 400, err.message);
+        msg_error(c, s, msg->stream_sid, ev_known ? tw_event_name(msg->event) : NULL, 400,
+                  err.message);
         return;
     }
     switch (msg->event) {

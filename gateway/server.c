@@ -217,7 +217,7 @@ server *server_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     srv->loop = loop;
     srv->cfg = cfg;
     srv->reg = registry_new(cfg->max_streams);
-    srv->router = http_router_new((size_t)cfg->http_body_max);
+    srv->router = http_router_new((size_t)cfg->http_body_max, cfg->http_timeout_s);
     srv->media = srv->reg ? media_new(loop, srv->reg, cfg) : NULL;
     if (!srv->reg || !srv->router || !srv->media) {
         snprintf(err, errcap, "out of memory");

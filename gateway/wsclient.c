@@ -87,8 +87,17 @@ static int append_headers(wsc_conn *c, struct lws *wsi, unsigned char **p, unsig
 static int on_writable(wsc_conn *c)
 {
     item *i = c->head;
+    if (!i && c->closing) {
+        /* Normal closure, written by hand: lws drops lws_close_reason() when a WRITEABLE
+         * callback returns -1 (see media.c). Opcode 4 is lws's private LWS_WRITE_CLOSE. */
+        unsigned char frame[LWS_PRE + 2] = {0};
+        frame[LWS_PRE] = 1000 >> 8;
+        frame[LWS_PRE + 1] = 1000 & 0xff;
+        lws_write(c->wsi, frame + LWS_PRE, 2, (enum lws_write_protocol)4);
+        return -1;
+    }
     if (!i)
-        return c->closing ? -1 : 0;
+        return 0;
     size_t n = i->frag && i->len - i->off > i->frag ? i->frag : i->len - i->off;
     bool last = i->off + n == i->len;
     int flags = i->off == 0 ? LWS_WRITE_TEXT : LWS_WRITE_CONTINUATION;
@@ -155,10 +164,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             c->close_code = (((const unsigned char *)in)[0] << 8) | ((const unsigned char *)in)[1];
         return 0;
     case LWS_CALLBACK_CLIENT_CONNECTION_ERROR: {
-        char st[16];
-        int status = 0;
-        if (lws_hdr_copy(wsi, st, sizeof st, WSI_TOKEN_HTTP) > 0)
-            status = atoi(st);
+        int status = (int)lws_http_client_http_response(wsi); /* 0 if none was read */
         lws_set_opaque_user_data(wsi, NULL);
         conn_finish(c, status);
         return 0;
@@ -258,8 +264,10 @@ wsc_conn *wsc_connect(wsc_ctx *x, const char *url, const char *const *headers, s
     ci.context = x->ctx;
     ci.address = host;
     ci.port = port;
+    char hostport[300]; /* the Host header: with the port, as browsers and Twilio send it */
+    snprintf(hostport, sizeof hostport, port == 80 ? "%s" : "%s:%d", host, port);
     ci.path = path;
-    ci.host = host;
+    ci.host = hostport;
     ci.origin = host;
     ci.ietf_version_or_minus_one = -1;
     ci.opaque_user_data = c;

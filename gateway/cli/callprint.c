@@ -44,6 +44,7 @@ static void usage(FILE *f)
             "  CALLPRINT_PING_INTERVAL_MS      Voice Verify keep-alive ping (default 5000)\n"
             "  CALLPRINT_OUTQ_MAX_FRAMES       outbound frames queued per connection (256)\n"
             "  CALLPRINT_HTTP_BODY_MAX         largest HTTP request body, bytes (1048576)\n"
+            "  CALLPRINT_HTTP_TIMEOUT_S        deferred HTTP replies time out after (30)\n"
             "  CALLPRINT_LOG_FILE              log file, '-' for stderr (default)\n"
             "  CALLPRINT_LOG_LEVEL             debug, info, warn, error (default info)\n"
             "  CALLPRINT_MASK_NUMBERS          mask caller numbers in logs (default true)\n"

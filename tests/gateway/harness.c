@@ -8,8 +8,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "audiofile.h"
+#include "g711.h"
 #include "log.h"
 #include "twilio.h"
 
@@ -340,6 +342,17 @@ void tc_media(tconn *t, const char *sid, uint64_t chunk, uint64_t ts, const uint
     tc_send(t, buf);
 }
 
+bool tc_frame(tconn *t, const char *sid, const int16_t *pcm, size_t n, size_t f)
+{
+    if (f * 160 >= n)
+        return false;
+    size_t k = n - f * 160 < 160 ? n - f * 160 : 160;
+    uint8_t g[160];
+    g711_encode(G711_ULAW, pcm + f * 160, k, g);
+    tc_media(t, sid, f + 1, f * 20, g, k);
+    return true;
+}
+
 void tc_stop(tconn *t, const char *sid)
 {
     char buf[512], acc[35], call[35];
@@ -497,4 +510,44 @@ int h_validate_schemas(const char *lines_file)
     snprintf(cmd, sizeof cmd, "/usr/bin/python3 %s/tests/gateway/validate_output.py %s/schemas %s",
              root ? root : ".", root ? root : ".", lines_file);
     return system(cmd);
+}
+
+static const char *schema_of(const char *text)
+{
+    cJSON *j = cJSON_Parse(text);
+    const cJSON *ev = cJSON_GetObjectItemCaseSensitive(j, "event");
+    const char *e = cJSON_IsString(ev) ? ev->valuestring : "";
+    const char *name = "unknown";
+    if (cJSON_GetObjectItemCaseSensitive(j, "id"))
+        name = "vv-reply"; /* acknowledgements and errors, whatever the event */
+    else if (cJSON_GetObjectItemCaseSensitive(j, "status")) {
+        if (strcmp(e, "connected") == 0)
+            name = "vv-connected-ack";
+        else if (strcmp(e, "ping") == 0)
+            name = "vv-ping";
+        else
+            name = "vv-reply";
+    } else if (strcmp(e, "media") == 0)
+        name = "twilio-out-media";
+    else if (strcmp(e, "mark") == 0)
+        name = "twilio-out-mark";
+    else if (strcmp(e, "clear") == 0)
+        name = "twilio-out-clear";
+    cJSON_Delete(j);
+    return name;
+}
+
+void h_assert_schemas(const tconn *t)
+{
+    cr_assert_gt(t->n_msgs, 0, "nothing to validate");
+    char path[] = "/tmp/callprint-gw-schemaXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    for (size_t i = 0; i < t->n_msgs; i++)
+        fprintf(f, "%s\t%s\n", schema_of(t->msgs[i]), t->msgs[i]);
+    fclose(f);
+    int rc = h_validate_schemas(path);
+    unlink(path);
+    cr_assert_eq(rc, 0, "gateway output does not match schemas/stream (see stderr)");
 }

@@ -98,6 +98,9 @@ void tc_start(tconn *t, const char *sid, const char *uuid, bool alaw);
 void tc_media(tconn *t, const char *sid, uint64_t chunk, uint64_t ts, const uint8_t *g711,
               size_t n);
 void tc_stop(tconn *t, const char *sid);
+/* Frame f (20 ms, µ-law) of n samples of PCM, as media chunk f+1 at f*20 ms. Returns false
+ * past the end. */
+bool tc_frame(tconn *t, const char *sid, const int16_t *pcm, size_t n, size_t f);
 
 /* A 34-character sid "MZ" + n padded with zeros; and a fixed valid UUID4 per n. */
 const char *h_sid(char out[35], const char *prefix, unsigned n);
@@ -117,5 +120,9 @@ long h_http(harness *h, const char *method, const char *path, const char *const 
 
 /* Validate "<schema>\t<json>" lines in file against schemas/stream with python3. 0 = ok. */
 int h_validate_schemas(const char *lines_file);
+
+/* Validate every message t received against schemas/stream (schema picked by shape:
+ * vv-connected-ack, vv-ping, vv-reply, twilio-out-media/mark/clear). Asserts. */
+void h_assert_schemas(const tconn *t);
 
 #endif

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# cli_smoke.sh -- the two programs as a user runs them: callprint on a free port, callprint-call
+# streaming a fixture (Twilio and Voice Verify dialects, DTMF), then SIGTERM: the server must
+# log the stream with its counters and exit 0 (under ASan: without leaks).
+set -euo pipefail
+bin=${CALLPRINT_BIN_DIR:?}
+src=${CALLPRINT_SOURCE_DIR:?}
+wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
+tmp=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+fail() { echo "cli_smoke: $*" >&2; cat "$tmp/log" >&2 || true; exit 1; }
+
+"$bin/callprint" --help | grep -q CALLPRINT_LISTEN || fail "--help"
+"$bin/callprint" --version | grep -q '^callprint [0-9]' || fail "--version"
+"$bin/callprint-call" --help | grep -q -- --dialect || fail "callprint-call --help"
+if CALLPRINT_MAX_STREAMS=zero "$bin/callprint" 2>"$tmp/err"; then fail "bad setting accepted"; fi
+grep -q max_streams "$tmp/err" || fail "bad setting not named"
+if "$bin/callprint-call" --url ws://127.0.0.1:1/stream "$src/tests/fixtures/README.md" 2>/dev/null; then
+  fail "non-audio file accepted"
+fi
+
+CALLPRINT_LISTEN=127.0.0.1:0 "$bin/callprint" >"$tmp/log" 2>&1 &
+pid=$!
+for _ in $(seq 100); do
+  port=$(grep -o '"port":"[0-9]*"' "$tmp/log" | grep -o '[0-9]*' || true)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "no port in the startup log"
+curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"ok"' || fail "healthz"
+
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --dtmf 42 -p external_id=alice \
+  --stream-sid MZ00000000000000000000000000000001 "$wav" >"$tmp/twilio.json" || fail "twilio call"
+grep -q '"media":38' "$tmp/twilio.json" || fail "media count: $(cat "$tmp/twilio.json")"
+grep -q '"received":{"messages":0' "$tmp/twilio.json" || fail "twilio client got messages"
+uuid=$(python3 -c 'import uuid; print(uuid.uuid4())')
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --dialect voiceverify --fast \
+  -p "uuid=$uuid" "$wav" >"$tmp/vv.json" || fail "voiceverify call"
+grep -q '"statuses":\[201,204\]' "$tmp/vv.json" || fail "vv statuses: $(cat "$tmp/vv.json")"
+
+kill -TERM "$pid"
+wait "$pid" || fail "server exit status $?"
+grep -q '"reason":"stop".*"dtmf_digits":"2"' "$tmp/log" || fail "stream summary missing"
+grep -q "\"stream\":\"$uuid\"" "$tmp/log" || fail "voice verify uuid not used"
+grep -q '"msg":"stopped"' "$tmp/log" || fail "no clean stop"
+echo "cli_smoke: ok"
