@@ -5,6 +5,8 @@
  */
 #include <criterion/criterion.h>
 #include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -326,6 +328,134 @@ Test(store_link, hostname_is_resolved_off_the_loop, .init = setup, .fini = teard
     run_for(&loop, 300);
     cr_expect_neq(store_state(s), STORE_LINK_CONNECTED);
     close_store(s);
+}
+
+/* ---- a scripted RESP server: answers "-LOADING" and "-READONLY" the way a restarting Redis or
+ * a demoted replica does, to exercise the transient-error paths deterministically. */
+
+typedef struct {
+    uv_tcp_t server;
+    uv_tcp_t conn[32];
+    char buf[32][4096];
+    size_t len[32];
+    int nconn;
+    int loading_pings; /* answer this many PINGs with -LOADING */
+    int readonly_hsets; /* answer this many HSETs with -READONLY */
+    int hsets_applied;
+} fake;
+
+static fake fk;
+
+static void fake_alloc(uv_handle_t *h, size_t hint, uv_buf_t *b) {
+    (void)hint;
+    int i = (int)(intptr_t)h->data;
+    *b = uv_buf_init(fk.buf[i] + fk.len[i], (unsigned)(sizeof fk.buf[i] - fk.len[i]));
+}
+
+static void fake_written(uv_write_t *w, int status) {
+    (void)status;
+    free(w);
+}
+
+static void fake_reply(uv_stream_t *s, const char *text) {
+    uv_write_t *w = malloc(sizeof *w);
+    uv_buf_t b = uv_buf_init((char *)text, (unsigned)strlen(text));
+    uv_write(w, s, &b, 1, fake_written);
+}
+
+/* Parse complete "*N\r\n$len\r\narg\r\n..." commands from the buffer; answer each. */
+static void fake_serve(uv_stream_t *s, int i) {
+    char *p = fk.buf[i], *end = fk.buf[i] + fk.len[i];
+    for (;;) {
+        char *q = p, name[16] = "";
+        long n;
+        if (q >= end || *q != '*' || !memchr(q, '\n', (size_t)(end - q))) break;
+        n = strtol(q + 1, &q, 10), q += 2;
+        int complete = 1;
+        for (long a = 0; a < n && complete; a++) {
+            long len;
+            if (q >= end || !memchr(q, '\n', (size_t)(end - q))) { complete = 0; break; }
+            len = strtol(q + 1, &q, 10), q += 2;
+            if (end - q < len + 2) { complete = 0; break; }
+            if (a == 0) snprintf(name, sizeof name, "%.*s", (int)len, q);
+            q += len + 2;
+        }
+        if (!complete) break;
+        if (!strcmp(name, "PING"))
+            fake_reply(s, fk.loading_pings-- > 0 ? "-LOADING Redis is loading the dataset in memory\r\n" : "+PONG\r\n");
+        else if (!strcmp(name, "HSET") && fk.readonly_hsets-- > 0)
+            fake_reply(s, "-READONLY You can't write against a read only replica.\r\n");
+        else if (!strcmp(name, "HSET"))
+            fk.hsets_applied++, fake_reply(s, ":1\r\n");
+        else
+            fake_reply(s, "+OK\r\n");
+        p = q;
+    }
+    memmove(fk.buf[i], p, (size_t)(end - p));
+    fk.len[i] = (size_t)(end - p);
+}
+
+static void fake_read(uv_stream_t *s, ssize_t n, const uv_buf_t *b) {
+    (void)b;
+    int i = (int)(intptr_t)s->data;
+    if (n < 0) {
+        uv_read_stop(s);
+        return;
+    }
+    fk.len[i] += (size_t)n;
+    fake_serve(s, i);
+}
+
+static void fake_conn(uv_stream_t *srvh, int status) {
+    if (status || fk.nconn == 32) return;
+    int i = fk.nconn++;
+    uv_tcp_init(&loop, &fk.conn[i]);
+    fk.conn[i].data = (void *)(intptr_t)i;
+    if (uv_accept(srvh, (uv_stream_t *)&fk.conn[i]) == 0)
+        uv_read_start((uv_stream_t *)&fk.conn[i], fake_alloc, fake_read);
+}
+
+static void fake_start(char *url, size_t cap) {
+    memset(&fk, 0, sizeof fk);
+    struct sockaddr_in a;
+    uv_ip4_addr("127.0.0.1", 0, &a);
+    uv_tcp_init(&loop, &fk.server);
+    cr_assert_eq(uv_tcp_bind(&fk.server, (const struct sockaddr *)&a, 0), 0);
+    cr_assert_eq(uv_listen((uv_stream_t *)&fk.server, 16, fake_conn), 0);
+    int len = sizeof a;
+    uv_tcp_getsockname(&fk.server, (struct sockaddr *)&a, &len);
+    snprintf(url, cap, "redis://127.0.0.1:%d/0", ntohs(a.sin_port));
+}
+
+static void fake_stop(void) {
+    for (int i = 0; i < fk.nconn; i++)
+        if (!uv_is_closing((uv_handle_t *)&fk.conn[i])) uv_close((uv_handle_t *)&fk.conn[i], noop_close);
+    uv_close((uv_handle_t *)&fk.server, noop_close);
+    uv_run(&loop, UV_RUN_DEFAULT);
+}
+
+Test(store_link, loading_server_is_not_connected_and_readonly_write_is_retried, .init = setup,
+     .fini = teardown, .timeout = 30) {
+    char url[64];
+    fake_start(url, sizeof url);
+    fk.loading_pings = 2;
+    fk.readonly_hsets = 1;
+    store *s = open_url(url, (store_options){0});
+    result w = {0};
+    store_directory_set(s, "+442079460958", "cust-1", on_done, &w);
+    run_for(&loop, 100);
+    cr_expect_neq(store_state(s), STORE_LINK_CONNECTED, "-LOADING must not count as connected");
+    cr_assert(run_until(&loop, &w.done, 5000), "write never acknowledged");
+    cr_expect_eq(w.st, STORE_OK, "%s", w.err);
+    cr_expect_eq(fk.hsets_applied, 1);
+    store_stats st;
+    store_get_stats(s, &st);
+    /* connect 1 and 2: LOADING; 3: HSET refused READONLY -> dropped; 4: HSET applied */
+    cr_expect_eq(st.connects, 2, "connects %llu", (unsigned long long)st.connects);
+    cr_expect_geq(fk.nconn, 4);
+    cr_expect_eq(st.writes_failed, 0);
+    close_store(s);
+    fake_stop();
 }
 
 Test(store_link, close_drains_queued_writes, .init = setup, .fini = teardown, .timeout = 30) {
