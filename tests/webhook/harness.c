@@ -17,6 +17,12 @@ extern char **environ;
 
 int receiver_start(receiver *r, const char *dir, const char *cert, const char *key)
 {
+    return receiver_start_mtls(r, dir, cert, key, NULL);
+}
+
+int receiver_start_mtls(receiver *r, const char *dir, const char *cert, const char *key,
+                        const char *client_ca)
+{
     char script[1024];
     const char *src = getenv("CALLPRINT_SOURCE_DIR");
     snprintf(script, sizeof script, "%s/tests/webhook/receiver.py", src ? src : ".");
@@ -28,7 +34,8 @@ int receiver_start(receiver *r, const char *dir, const char *cert, const char *k
     posix_spawn_file_actions_init(&fa);
     posix_spawn_file_actions_adddup2(&fa, fds[1], 1);
     posix_spawn_file_actions_addclose(&fa, fds[0]);
-    char *argv[] = {"/usr/bin/python3", script, r->log, (char *)cert, (char *)key, NULL};
+    char *argv[] = {"/usr/bin/python3", script,         r->log, (char *)cert,
+                    (char *)key,        (char *)client_ca, NULL};
     if (!cert)
         argv[3] = NULL;
     int rc = posix_spawn(&r->pid, argv[0], &fa, NULL, argv, environ);

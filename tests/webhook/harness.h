@@ -13,8 +13,11 @@ typedef struct {
     char log[512];
 } receiver;
 
-/* Start tests/webhook/receiver.py (TLS when cert and key are given); 0 on success. */
+/* Start tests/webhook/receiver.py (TLS when cert and key are given; client certificates
+ * signed by client_ca required when it is given); 0 on success. */
 int receiver_start(receiver *r, const char *dir, const char *cert, const char *key);
+int receiver_start_mtls(receiver *r, const char *dir, const char *cert, const char *key,
+                        const char *client_ca);
 void receiver_stop(receiver *r);
 /* All requests logged so far, as a cJSON array (caller deletes). */
 cJSON *receiver_requests(const receiver *r);

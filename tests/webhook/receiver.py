@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """A real webhook receiver for the tests: HTTP/1.1 (optionally TLS) on 127.0.0.1, port 0.
 
-Usage: receiver.py LOGFILE [CERT KEY]
+Usage: receiver.py LOGFILE [CERT KEY [CLIENT_CA]]
+With CLIENT_CA the TLS server requires a client certificate signed by it (mutual TLS).
 Prints the bound port on stdout, then serves until SIGTERM. Every request (any method) is appended to
 LOGFILE as one JSON line {"path", "headers", "body", "t"} *before* it is answered, so the test
 sees attempts even when the answer is an error. Behaviour by path:
@@ -67,6 +68,9 @@ def main():
     if len(sys.argv) >= 4:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         ctx.load_cert_chain(sys.argv[2], sys.argv[3])
+        if len(sys.argv) >= 5:
+            ctx.verify_mode = ssl.CERT_REQUIRED
+            ctx.load_verify_locations(sys.argv[4])
         srv.socket = ctx.wrap_socket(srv.socket, server_side=True)
     print(srv.server_address[1], flush=True)
     srv.serve_forever()

@@ -329,6 +329,10 @@ static void make_pki(const char *d)
                     "2>/dev/null", d, ec), 0);
     cr_assert_eq(sh("cd %s && openssl x509 -req -in srv.csr -CA ca.pem -CAkey ca.key "
                     "-CAcreateserial -out srv.pem -days 2 -extfile ext.cnf 2>/dev/null", d), 0);
+    /* A client certificate from the same CA, for mutual TLS. */
+    cr_assert_eq(sh("cd %s && openssl req %s -keyout cli.key -out cli.csr -subj /CN=callprint "
+                    "2>/dev/null && openssl x509 -req -in cli.csr -CA ca.pem -CAkey ca.key "
+                    "-CAcreateserial -out cli.pem -days 2 2>/dev/null", d, ec), 0);
 }
 
 Test(webhook, https_verifies_against_configured_ca)
@@ -358,5 +362,36 @@ Test(webhook, https_verifies_against_configured_ca)
     cr_expect_eq(res.r[1].status, 0);
     shutdown_engine(&loop, w);
     cr_expect_eq(receiver_count(&tls, "/ok/tls"), 1);
+    receiver_stop(&tls);
+}
+
+Test(webhook, mutual_tls_client_certificate)
+{
+    char cert[512], key[512], ca[512], ccert[512], ckey[512], url[128];
+    make_pki(dir);
+    snprintf(cert, sizeof cert, "%s/srv.pem", dir);
+    snprintf(key, sizeof key, "%s/srv.key", dir);
+    snprintf(ca, sizeof ca, "%s/ca.pem", dir);
+    snprintf(ccert, sizeof ccert, "%s/cli.pem", dir);
+    snprintf(ckey, sizeof ckey, "%s/cli.key", dir);
+    receiver tls;
+    cr_assert_eq(receiver_start_mtls(&tls, dir, cert, key, ca), 0);
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/ok/mtls", tls.port);
+
+    uv_loop_t loop;
+    webhook *w = engine(&loop, (webhook_options){
+                                   .tls = {.ca_file = ca, .cert_file = ccert, .key_file = ckey}});
+    cr_assert_eq(webhook_send(w, url, "k", "{}", 2), 0);
+    cr_assert(run_until(&loop, have_results, &(want_n){1}, 5000));
+    cr_expect(res.r[0].delivered, "client certificate presented and accepted");
+    shutdown_engine(&loop, w);
+
+    closed_flag = false;
+    w = engine(&loop, (webhook_options){.max_attempts = 1, .tls = {.ca_file = ca}});
+    cr_assert_eq(webhook_send(w, url, "k", "{}", 2), 0);
+    cr_assert(run_until(&loop, have_results, &(want_n){2}, 5000));
+    cr_expect(!res.r[1].delivered, "no client certificate: refused by the receiver");
+    shutdown_engine(&loop, w);
+    cr_expect_eq(receiver_count(&tls, "/ok/mtls"), 1);
     receiver_stop(&tls);
 }
