@@ -1,0 +1,31 @@
+/* print_payloads -- every webhook body the builders can produce, one "<schema>\t<json>" line
+ * each, for validate_payloads.py to check against schemas/webhook/. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "webhook_payload.h"
+
+static void emit(const char *schema, char *json)
+{
+    if (!json) {
+        fprintf(stderr, "builder failed for %s\n", schema);
+        exit(1);
+    }
+    printf("%s\t%s\n", schema, json);
+    free(json);
+}
+
+int main(void)
+{
+    const char *uuid = "0b8f2a6e-3c1d-4e5f-9a7b-1c2d3e4f5a6b";
+    for (int a = WHP_STREAM_ADDED; a <= WHP_STREAM_REMOVED; a++)
+        emit("stream", whp_stream("source-1", 200, whp_stream_action_name(a), uuid));
+    for (int d = WHP_ENROLL_NOT_ENOUGH_SPEECH; d <= WHP_ENROLL_EXISTS; d++)
+        emit("enroll", whp_enroll(uuid, d == WHP_ENROLL_CREATED ? 201 : 200, uuid,
+                                  "customer \"7\" \xc3\xa9", whp_enroll_detail_text(d),
+                                  12.3456));
+    for (int r = WHP_VERIFY_NOT_ENOUGH_SPEECH; r <= WHP_VERIFY_NOT_SURE; r++)
+        emit("verify", whp_verify(uuid, r == WHP_VERIFY_NO_VOICEPRINT ? 404 : 200, uuid,
+                                  "customer-7", whp_verify_result_text(r), 3.5, 71.25));
+    return 0;
+}
