@@ -73,6 +73,7 @@ static void cap_stop(void *ud, stream *s, void *state, stream_end_reason why)
     c->why = why;
     c->live = NULL;
     c->in = s->track[0];
+    c->out = s->track[1];
     c->errors = s->errors;
     c->messages = s->messages;
 }

@@ -38,7 +38,7 @@ typedef struct {
     char marks[16][TW_NAME_MAX];
     size_t n_marks;
     /* Copied from the stream at its end. */
-    stream_track in;
+    stream_track in, out;
     uint64_t errors, messages;
 } h_cap;
 

@@ -373,3 +373,81 @@ Test(stream, plain_get_on_stream_path_is_426)
     cr_assert_eq(h_http(&h, "GET", "/stream", NULL, 0, NULL, 0, NULL, 3000), 426);
     h_fini(&h);
 }
+
+Test(stream, outbound_track_is_counted_not_analysed)
+{
+    harness h;
+    h_init(&h, NULL);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char sid[35], buf[4096];
+    h_sid(sid, "MZ", 50);
+    tw_start_info info = {.sequence_number = 1, .stream_sid = sid, .account_sid = "",
+                          .call_sid = "", .tracks = TW_TRACK_INBOUND | TW_TRACK_OUTBOUND};
+    cr_assert_gt(tw_build_start(buf, sizeof buf, &info), 0);
+    tc_send(t, buf);
+    uint8_t g[160];
+    memset(g, 0x80, sizeof g);
+    for (unsigned i = 1; i <= 3; i++) {
+        tw_build_media_in(buf, sizeof buf, i + 1, sid, TW_TRACK_OUTBOUND, i, (i - 1) * 20, g, 160);
+        tc_send(t, buf);
+    }
+    tc_media(t, sid, 1, 0, g, 160);
+    tc_stop(t, sid);
+    cr_assert(h_wait_stopped(&h, sid, 2000));
+    h_cap *c = h_cap_by_sid(&h, sid);
+    cr_assert_eq(c->n, 160, "only inbound audio reaches the sink");
+    cr_assert_eq(c->out.media, 3);
+    cr_assert_eq(c->out.bytes, 480);
+    cr_assert_eq(c->in.media, 1);
+    h_fini(&h);
+}
+
+static void tiny_queue(config *c)
+{
+    c->outq_max_frames = 4;
+}
+
+/* What the bidirectional API writes is exactly Twilio's format (schemas/stream
+ * twilio-out-*), and the per-connection queue is bounded. */
+Test(stream, outbound_messages_match_schemas_and_the_queue_is_bounded)
+{
+    harness h;
+    h_init(&h, tiny_queue);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char sid[35];
+    tc_start(t, h_sid(sid, "MZ", 51), NULL, false);
+    h_cap *c = h_wait_cap(&h, sid, 2000);
+    cr_assert_not_null(c);
+    uint8_t audio[160];
+    memset(audio, 0x7f, sizeof audio);
+    cr_assert_eq(media_send_audio(c->live, audio, sizeof audio), 0);
+    cr_assert_eq(media_send_mark(c->live, "greeting \"done\""), 0);
+    cr_assert_eq(media_send_clear(c->live), 0);
+    cr_assert_eq(media_send_audio(c->live, audio, sizeof audio), 0);
+    cr_assert_eq(media_send_audio(c->live, audio, sizeof audio), -1, "queue of 4 overflowed");
+    cr_assert_eq(media_send_mark(c->live, "lost"), -1);
+    cr_assert_eq(c->live->n_pending, 1, "a mark that was not queued is not pending");
+    cr_assert(tc_wait_msgs(t, 4, 2000));
+    h_run_for(&h, 50);
+    cr_assert_eq(t->n_msgs, 4);
+    h_assert_schemas(t);
+    h_fini(&h);
+}
+
+Test(stream, api_force_end)
+{
+    harness h;
+    h_init(&h, NULL);
+    tconn *t = tc_connect(&h, "dialect=voiceverify", NULL, 0);
+    char sid[35], u[37];
+    tc_start(t, h_sid(sid, "MZ", 52), h_uuid(u, 52), false);
+    h_cap *c = h_wait_cap(&h, sid, 2000);
+    cr_assert_not_null(c);
+    media_end_stream(c->live, STREAM_END_FORCED);
+    cr_assert(c->stopped);
+    cr_assert_eq(c->why, STREAM_END_FORCED);
+    cr_assert(tc_wait_msgs(t, 2, 2000));
+    cr_assert_eq(tc_status(t, 1), 204);
+    cr_assert_eq(registry_count(server_registry(h.srv)), 0);
+    h_fini(&h);
+}
