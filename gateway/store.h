@@ -21,6 +21,7 @@
  *   P session:by-contact:<ContactId>  string -> session_id
  *   P session:by-callsid:<callSid>    string -> session_id
  *   P session:by-stream:<stream uuid> string -> session_id
+ *   P session:by-caller:<E.164>       string -> the caller's most recently saved session_id
  *       Every session key expires session_ttl_s after the session was last written.
  *   P voiceprint:<external_id>        hash: blob, enc ("none" | "aes-256-gcm"), kid, created_ms,
  *                                     stream_uuid, speech_s
@@ -151,7 +152,9 @@ int store_session_get(store *s, const char *session_id, store_session_cb *cb, vo
 /* Value of a field in a view, NULL if absent. */
 const char *store_view_field(const store_session_view *v, const char *name);
 
-typedef enum { STORE_BY_CONTACT_ID, STORE_BY_CALL_SID, STORE_BY_STREAM_UUID } store_index;
+/* Joining a stream to its session: by the session_id custom parameter directly, else by
+ * ContactId, else by the caller's number (the latest session saved for that E.164 number). */
+typedef enum { STORE_BY_CONTACT_ID, STORE_BY_CALL_SID, STORE_BY_STREAM_UUID, STORE_BY_CALLER } store_index;
 int store_session_find(store *s, store_index by, const char *key, store_id_cb *cb, void *arg);
 
 /* ---- voiceprints --------------------------------------------------------------------------- */
@@ -201,6 +204,36 @@ int store_directory_delete(store *s, const char *phone, store_done_cb *cb, void 
  * stream/session/detail may be NULL. Queued like every write; cb may be NULL. */
 int store_audit(store *s, const char *event, const char *stream, const char *session,
                 const char *detail, store_done_cb *cb, void *arg);
+
+/* ---- Amazon Connect contacts ---------------------------------------------------------------- */
+
+struct connect_event; /* protocol/connect.h */
+
+typedef struct {
+    const char *default_cc;  /* phone_options for the caller number (see protocol/phone.h) */
+    const char *idd_prefix;
+    const char *trunk_prefix;
+    const char *const *extra; /* n_extra key/value pairs added to the response, e.g.
+                                 {"stream_url", "wss://gw.example.com/stream"} */
+    size_t n_extra;
+} store_contact_options;
+
+/* response: the flat JSON string map for the contact flow (< 32 KB), NUL-terminated; valid
+ * during the call. session_id is the session created or updated. */
+typedef void store_contact_cb(void *arg, store_status st, const char *response,
+                              const char *session_id, const char *err);
+
+/* POST /api/v2/connect/contact: normalise the caller (protocol/phone.h), look the number up in
+ * the customer directory (known -> external_id; otherwise anonymous, or invalid when the number
+ * is not a phone number), save the session -- session_id from Attributes.session_id, else
+ * Parameters.session_id, else the ContactId, so a retried Lambda call updates the same session --
+ * with ContactId, caller, dialled number, channel, start time, network_type and location ("NA" if
+ * absent), every attribute as "attr.<key>" and every parameter as "param.<key>"; and, once Redis
+ * has acknowledged it, answer {session_id, contact_id, caller, caller_status, caller_known,
+ * external_id, ...extra}. Fails fast with STORE_UNAVAILABLE when Redis is not connected (answer
+ * 503), STORE_INVALID when the response would exceed 32 KB. Also writes a "contact" audit entry. */
+int store_contact_register(store *s, const struct connect_event *ev,
+                           const store_contact_options *opt, store_contact_cb *cb, void *arg);
 
 /* Every public function that takes a callback returns 0 when the operation was started, or -1
  * after having called cb with the reason (so callers need only handle the callback). */

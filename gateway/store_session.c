@@ -12,7 +12,7 @@
 
 #include "store_int.h"
 
-#define SESSION_EXTRA_MAX 64
+#define SESSION_EXTRA_MAX 512 /* Connect attributes + parameters (256 each) */
 
 enum { F_SESSION_ID, F_STREAM_UUID, F_STREAM_SID, F_CALL_SID, F_CALLER, F_CALLER_STATUS,
        F_EXTERNAL_ID, F_DIALLED, F_CONTACT_ID, F_CHANNEL, F_NETWORK_TYPE, F_LOCATION,
@@ -47,7 +47,7 @@ static int session_name_taken(const char *key) {
 
 static const char *session_check(const store_session *ss) {
     if (!store_id_ok(ss->session_id)) return "session_id must be 1-256 printable bytes";
-    if (ss->n_extra > SESSION_EXTRA_MAX) return "too many extra session fields (max 64)";
+    if (ss->n_extra > SESSION_EXTRA_MAX) return "too many extra session fields (max 512)";
     for (size_t i = 0; i < ss->n_extra; i++) {
         const char *k = ss->extra[2 * i];
         if (!k || !*k || session_name_taken(k)) return "extra session field has an empty or reserved name";
@@ -97,6 +97,7 @@ int store_session_save(store *s, const store_session *ss, store_done_cb *cb, voi
     session_index(b, s, "contact", ss->contact_id, ss->session_id);
     session_index(b, s, "callsid", ss->call_sid, ss->session_id);
     session_index(b, s, "stream", ss->stream_uuid, ss->session_id);
+    if (ss->caller && ss->caller[0] == '+') session_index(b, s, "caller", ss->caller, ss->session_id);
     return sb_write(s, b, store_reply_done, c);
 }
 
@@ -185,10 +186,10 @@ const char *store_view_field(const store_session_view *v, const char *name) {
 }
 
 int store_session_find(store *s, store_index by, const char *key, store_id_cb *cb, void *arg) {
-    static const char *const kinds[] = {"contact", "callsid", "stream"};
+    static const char *const kinds[] = {"contact", "callsid", "stream", "caller"};
     sctx *c;
     sb *b;
-    STORE_BEGIN_PTR(s, NULL, store_id_ok(key) && (unsigned)by <= STORE_BY_STREAM_UUID,
+    STORE_BEGIN_PTR(s, NULL, store_id_ok(key) && (unsigned)by <= STORE_BY_CALLER,
                     "lookup key must be 1-256 printable bytes", cb, arg, c, b);
     c->cb.id = cb;
     sb_cmd(b), sb_arg(b, "GET"), sb_key(b, s, "session:by-%s:%s", kinds[by], key);

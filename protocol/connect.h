@@ -70,7 +70,7 @@ typedef struct {
     char *start_fragment_number;
 } connect_audio;
 
-typedef struct {
+typedef struct connect_event {
     char *name;       /* top-level "Name" ("ContactFlowEvent"), NULL if absent */
     char *contact_id; /* required, non-empty */
     char *initial_contact_id, *previous_contact_id;
