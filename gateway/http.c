@@ -49,6 +49,7 @@ struct http_req {
     char *body;
     size_t body_len;
     bool too_large, dispatched, replied, aborted, headers_sent, close_after;
+    bool head; /* HEAD: a GET route answers, the body is not sent */
     void (*on_abort)(http_req *, void *);
     void *abort_ud;
     strnode *strings; /* copies handed out by header/query getters */
@@ -276,7 +277,8 @@ static void dispatch(http_req *req)
         if (!match)
             continue;
         path_known = true;
-        if (strcmp(rt->method, req->method) != 0)
+        bool head_as_get = req->head && strcmp(rt->method, "GET") == 0;
+        if (strcmp(rt->method, req->method) != 0 && !head_as_get)
             continue;
         req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
         if (rt->h(req, rt->ud) == HTTP_DEFERRED && !req->replied)
@@ -305,6 +307,7 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
             snprintf(req->method, sizeof req->method, "%s", methods[i].name);
             break;
         }
+    req->head = strcmp(req->method, "HEAD") == 0;
     char cl[32];
     long long len = 0;
     if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
@@ -312,6 +315,11 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
     bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
     if (len > (long long)r->body_max)
         req->too_large = true;
+    if (chunked) { /* lws 4.1 does not complete chunked request bodies: say so at once */
+        req->dispatched = req->close_after = true;
+        http_reply_error(req, 411, "chunked request bodies are not accepted: send Content-Length");
+        return 0;
+    }
     if (len > 0 && !req->too_large) {
         req->body = malloc((size_t)len + 1);
         if (!req->body)
@@ -319,8 +327,6 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
         req->body[0] = '\0';
         return 0; /* the body follows */
     }
-    if (chunked && !req->too_large)
-        return 0;
     dispatch(req);
     return 0;
 }
@@ -385,6 +391,8 @@ int http_on_writable(http_req **slot)
     struct lws *wsi = req->wsi;
     if (!req->headers_sent && write_headers(req) != 0)
         return -1;
+    if (req->head)
+        req->out_off = req->out_len; /* HEAD: Content-Length told, body not sent */
     if (req->out_off < req->out_len) {
         size_t n = req->out_len - req->out_off;
         if (n > HTTP_CHUNK)

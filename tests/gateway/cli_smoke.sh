@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # cli_smoke.sh -- the two programs as a user runs them: callprint on a free port, callprint-call
-# streaming a fixture (Twilio and Voice Verify dialects, DTMF), then SIGTERM: the server must
-# log the stream with its counters and exit 0 (under ASan: without leaks).
+# streaming a fixture (Twilio and Voice Verify dialects, DTMF), SIGHUP after the log file was
+# rotated (a new file appears), then SIGTERM: the server must log the stream with its counters
+# and exit 0 (under ASan: without leaks).
 set -euo pipefail
 bin=${CALLPRINT_BIN_DIR:?}
 src=${CALLPRINT_SOURCE_DIR:?}
 wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
 tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-fail() { echo "cli_smoke: $*" >&2; cat "$tmp/log" >&2 || true; exit 1; }
+fail() { echo "cli_smoke: $*" >&2; cat "$tmp"/log* "$tmp/stderr" >&2 2>/dev/null || true; exit 1; }
 
 "$bin/callprint" --help | grep -q CALLPRINT_LISTEN || fail "--help"
 "$bin/callprint" --version | grep -q '^callprint [0-9]' || fail "--version"
@@ -19,10 +20,10 @@ if "$bin/callprint-call" --url ws://127.0.0.1:1/stream "$src/tests/fixtures/READ
   fail "non-audio file accepted"
 fi
 
-CALLPRINT_LISTEN=127.0.0.1:0 "$bin/callprint" >"$tmp/log" 2>&1 &
+CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_LOG_FILE="$tmp/log" "$bin/callprint" 2>"$tmp/stderr" &
 pid=$!
 for _ in $(seq 100); do
-  port=$(grep -o '"port":"[0-9]*"' "$tmp/log" | grep -o '[0-9]*' || true)
+  port=$(grep -so '"port":"[0-9]*"' "$tmp/log" | grep -o '[0-9]*' || true)
   [ -n "$port" ] && break
   sleep 0.05
 done
@@ -38,9 +39,17 @@ uuid=$(python3 -c 'import uuid; print(uuid.uuid4())')
   -p "uuid=$uuid" "$wav" >"$tmp/vv.json" || fail "voiceverify call"
 grep -q '"statuses":\[201,204\]' "$tmp/vv.json" || fail "vv statuses: $(cat "$tmp/vv.json")"
 
+mv "$tmp/log" "$tmp/log.1"
+kill -HUP "$pid"
+for _ in $(seq 100); do grep -qs "log file reopened" "$tmp/log" && break; sleep 0.05; done
+grep -qs "log file reopened" "$tmp/log" || fail "SIGHUP did not reopen the log file"
+cat "$tmp/log.1" "$tmp/log" >"$tmp/all"
+
 kill -TERM "$pid"
 wait "$pid" || fail "server exit status $?"
-grep -q '"reason":"stop".*"dtmf_digits":"2"' "$tmp/log" || fail "stream summary missing"
-grep -q "\"stream\":\"$uuid\"" "$tmp/log" || fail "voice verify uuid not used"
-grep -q '"msg":"stopped"' "$tmp/log" || fail "no clean stop"
+cat "$tmp/log" >>"$tmp/all"
+[ ! -s "$tmp/stderr" ] || fail "unexpected stderr: $(cat "$tmp/stderr")"
+grep -q '"reason":"stop".*"dtmf_digits":"2"' "$tmp/all" || fail "stream summary missing"
+grep -q "\"stream\":\"$uuid\"" "$tmp/all" || fail "voice verify uuid not used"
+grep -q '"msg":"stopped"' "$tmp/all" || fail "no clean stop"
 echo "cli_smoke: ok"

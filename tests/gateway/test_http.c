@@ -109,7 +109,7 @@ static void unroute(harness *h)
     uv_close((uv_handle_t *)&slow_st.timer, NULL);
 }
 
-Test(http, healthz_404_405_and_426)
+Test(http, healthz_head_404_405_411_426)
 {
     harness h;
     h_init(&h, NULL);
@@ -120,6 +120,11 @@ Test(http, healthz_404_405_and_426)
     cr_assert_eq(h_http(&h, "GET", "/nothing-here", NULL, 0, NULL, 0, NULL, 3000), 404);
     cr_assert_eq(h_http(&h, "POST", "/healthz", NULL, 0, "x", 1, NULL, 3000), 405);
     cr_assert_eq(h_http(&h, "GET", "/stream", NULL, 0, NULL, 0, NULL, 3000), 426);
+    cr_assert_eq(h_http(&h, "HEAD", "/healthz", NULL, 0, NULL, 0, &body, 3000), 200);
+    cr_assert_null(body, "HEAD answered with a body");
+    const char *chunked[] = {"transfer-encoding", "chunked"};
+    cr_assert_eq(h_http(&h, "POST", "/healthz", chunked, 1, "abc", 3, NULL, 3000), 411);
+    cr_assert_eq(h_http(&h, "GET", "/healthz", NULL, 0, NULL, 0, NULL, 3000), 200);
     h_fini(&h);
 }
 

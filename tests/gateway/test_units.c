@@ -1,14 +1,19 @@
 /* test_units.c -- gateway modules without sockets: config, stream bookkeeping, registry,
- * outbound queue. */
+ * outbound queue, audio file loading. */
 #include <criterion/criterion.h>
+#include <math.h>
+#include <sndfile.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "audiofile.h"
 #include "config.h"
 #include "outq.h"
 #include "registry.h"
 #include "stream.h"
+#include "stream_json.h"
 
 /* ---- config ---- */
 
@@ -238,4 +243,75 @@ Test(outq, bounded_fifo_with_headroom)
     outq_clear(&q);
     cr_assert_null(outq_peek(&q));
     cr_assert_eq(q.n, 0);
+}
+
+/* ---- audiofile ---- */
+
+static void write_wav(const char *path, int rate, int channels, size_t frames, double hz)
+{
+    SF_INFO info = {.samplerate = rate, .channels = channels,
+                    .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *f = sf_open(path, SFM_WRITE, &info);
+    cr_assert_not_null(f, "%s", sf_strerror(NULL));
+    short *buf = calloc(frames * (size_t)channels, sizeof *buf);
+    for (size_t i = 0; i < frames; i++)
+        for (int c = 0; c < channels; c++)
+            buf[i * (size_t)channels + (size_t)c] = (short)(8000 * sin(2 * M_PI * hz * (double)i / rate));
+    cr_assert_eq(sf_writef_short(f, buf, (sf_count_t)frames), (sf_count_t)frames);
+    sf_close(f);
+    free(buf);
+}
+
+Test(audiofile, resamples_to_8k_and_refuses_stereo_and_garbage)
+{
+    char path[] = "/tmp/callprint-gw-wavXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    char err[512];
+    int16_t *pcm;
+    size_t n;
+    write_wav(path, 16000, 1, 16000, 440.0); /* 1 s at 16 kHz */
+    cr_assert_eq(audiofile_load_8k(path, &pcm, &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(n, 8000);
+    /* a 440 Hz tone survives: count zero crossings over the middle of the signal */
+    int zc = 0;
+    for (size_t i = 1000; i < 7000; i++)
+        zc += (pcm[i - 1] < 0) != (pcm[i] < 0);
+    cr_assert(zc >= 650 && zc <= 670, "%d zero crossings in 0.75 s of 440 Hz", zc);
+    free(pcm);
+    write_wav(path, 8000, 2, 800, 300.0);
+    cr_assert_eq(audiofile_load_8k(path, &pcm, &n, err, sizeof err), -1);
+    cr_assert(strstr(err, "2 channels"), "%s", err);
+    FILE *f = fopen(path, "w");
+    fputs("RIFF this is not a wave file", f);
+    fclose(f);
+    cr_assert_eq(audiofile_load_8k(path, &pcm, &n, err, sizeof err), -1);
+    cr_assert(strstr(err, path), "%s", err);
+    unlink(path);
+}
+
+Test(stream_state, json_description)
+{
+    stream *s = mk("MZ1");
+    stream_account_media(s, TW_TRACK_INBOUND, 1, 0, 160);
+    stream_account_media(s, TW_TRACK_INBOUND, 2, 100, 160);
+    stream_account_dtmf(s, '7');
+    cJSON *j = stream_to_json(s, 1500);
+    cr_assert_not_null(j);
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "uuid")->valuestring, s->uuid);
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "encoding")->valuestring, "audio/x-alaw");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(j, "tracks")), 2);
+    cr_assert_str_eq(
+        cJSON_GetObjectItem(cJSON_GetObjectItem(j, "customParameters"), "external_id")->valuestring,
+        "alice");
+    cJSON *in = cJSON_GetObjectItem(j, "inbound");
+    cr_assert_eq(cJSON_GetObjectItem(in, "gaps")->valueint, 1);
+    cr_assert_eq(cJSON_GetObjectItem(in, "gap_ms")->valueint, 80);
+    cr_assert_float_eq(cJSON_GetObjectItem(in, "seconds")->valuedouble, 0.04, 1e-9);
+    cr_assert_str_eq(cJSON_GetObjectItem(cJSON_GetObjectItem(j, "dtmf"), "digits")->valuestring,
+                     "7");
+    cr_assert_eq(cJSON_GetObjectItem(j, "age_ms")->valueint, 1500);
+    cJSON_Delete(j);
+    stream_free(s);
 }
