@@ -22,7 +22,6 @@
 
 #include <uv.h>
 
-#include <libwebsockets.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -33,6 +32,7 @@
 
 typedef struct media_ctx media_ctx;
 typedef struct media_conn media_conn;
+struct lws;
 
 typedef struct {
     uint64_t connections, messages, bad_messages, oversize, timeouts, replies_dropped;

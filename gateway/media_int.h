@@ -3,6 +3,10 @@
 #ifndef CALLPRINT_MEDIA_INT_H
 #define CALLPRINT_MEDIA_INT_H
 
+#include <uv.h>
+
+#include <libwebsockets.h>
+
 #include "media.h"
 #include "outq.h"
 #include "twilio.h"

@@ -451,3 +451,55 @@ Test(stream, api_force_end)
     cr_assert_eq(registry_count(server_registry(h.srv)), 0);
     h_fini(&h);
 }
+
+typedef struct {
+    harness *h;
+    size_t want;
+} stopped_wait;
+
+static bool all_stopped(void *arg)
+{
+    stopped_wait *w = arg;
+    size_t n = 0;
+    for (size_t i = 0; i < w->h->n_caps; i++)
+        n += w->h->caps[i].stopped;
+    return n >= w->want;
+}
+
+/* 20 connections: half stop their stream, half hang up mid-stream. Every stream ends once,
+ * with the right reason, and the registry is empty afterwards. */
+Test(stream, hang_ups_and_stops_release_everything)
+{
+    harness h;
+    h_init(&h, NULL);
+    enum { N = 20 };
+    tconn *t[N];
+    char sid[N][35];
+    uint8_t g[160];
+    memset(g, 0xd5, sizeof g);
+    for (unsigned i = 0; i < N; i++) {
+        t[i] = tc_connect(&h, NULL, NULL, 0);
+        tc_start(t[i], h_sid(sid[i], "MZ", 200 + i), NULL, false);
+        for (unsigned k = 1; k <= 5; k++)
+            tc_media(t[i], sid[i], k, (k - 1) * 20, g, 160);
+    }
+    for (unsigned i = 0; i < N; i++) {
+        if (i % 2)
+            wsc_close(t[i]->c);
+        else
+            tc_stop(t[i], sid[i]);
+    }
+    stopped_wait w = {&h, N};
+    cr_assert(h_run_until(&h, all_stopped, &w, 5000));
+    for (unsigned i = 0; i < N; i++) {
+        h_cap *c = h_cap_by_sid(&h, sid[i]);
+        cr_assert_not_null(c);
+        cr_assert_eq(c->why, i % 2 ? STREAM_END_CLOSED : STREAM_END_STOP, "stream %u", i);
+        cr_assert_eq(c->n, 800);
+    }
+    cr_assert_eq(registry_count(server_registry(h.srv)), 0);
+    const registry_stats *st = registry_get_stats(server_registry(h.srv));
+    cr_assert_eq(st->ended_by[STREAM_END_CLOSED], N / 2);
+    cr_assert_eq(st->ended_by[STREAM_END_STOP], N / 2);
+    h_fini(&h);
+}
