@@ -65,8 +65,7 @@ typedef struct {
 struct store_redis {
     uv_loop_t *loop;
     store_redis_options opt;
-    char *host, *path, *user, *password;
-    int port, db;
+    store_url url;
     char target[320];
 
     redisAsyncContext *ac;
@@ -281,10 +280,10 @@ static void rd_on_disconnect(const redisAsyncContext *ac, int status) {
 /* Queue the handshake; hiredis sends it once the socket is connected. */
 static void rd_handshake(store_redis *r) {
     char db[16];
-    snprintf(db, sizeof db, "%d", r->db);
-    if (r->password) {
-        const char *argv[] = {"AUTH", r->user ? r->user : r->password, r->password};
-        redisAsyncCommandArgv(r->ac, rd_handshake_cb, r, r->user ? 3 : 2, argv, NULL);
+    snprintf(db, sizeof db, "%d", r->url.db);
+    if (r->url.password) {
+        const char *argv[] = {"AUTH", r->url.user ? r->url.user : r->url.password, r->url.password};
+        redisAsyncCommandArgv(r->ac, rd_handshake_cb, r, r->url.user ? 3 : 2, argv, NULL);
     }
     const char *sel[] = {"SELECT", db}, *ping[] = {"PING"};
     redisAsyncCommandArgv(r->ac, rd_handshake_cb, r, 2, sel, NULL);
@@ -292,7 +291,7 @@ static void rd_handshake(store_redis *r) {
 }
 
 static void rd_open_context(store_redis *r, const char *ip) {
-    redisAsyncContext *ac = r->path ? redisAsyncConnectUnix(r->path) : redisAsyncConnect(ip, r->port);
+    redisAsyncContext *ac = r->url.path ? redisAsyncConnectUnix(r->url.path) : redisAsyncConnect(ip, r->url.port);
     if (!ac || ac->err) {
         rd_set_down(r, ac ? ac->errstr : "out of memory");
         if (ac) redisAsyncFree(ac);
@@ -313,9 +312,7 @@ static void rd_open_context(store_redis *r, const char *ip) {
 }
 
 static void rd_free(store_redis *r) {
-    free(r->host), free(r->path), free(r->user);
-    if (r->password) memset(r->password, 0, strlen(r->password));
-    free(r->password);
+    store_url_free(&r->url);
     free(r);
 }
 
@@ -363,13 +360,13 @@ static void rd_connect(store_redis *r) {
     if (r->closing || r->ac || r->resolving) return;
     r->state = STORE_LINK_CONNECTING;
     r->connect_deadline = uv_now(r->loop) + r->opt.connect_timeout_ms;
-    if (r->path || rd_is_numeric(r->host)) {
-        rd_open_context(r, r->host);
+    if (r->url.path || rd_is_numeric(r->url.host)) {
+        rd_open_context(r, r->url.host);
         return;
     }
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
     r->gai.data = r;
-    if (uv_getaddrinfo(r->loop, &r->gai, rd_resolved, r->host, NULL, &hints) == 0) {
+    if (uv_getaddrinfo(r->loop, &r->gai, rd_resolved, r->url.host, NULL, &hints) == 0) {
         r->resolving = 1;
         return;
     }
@@ -516,123 +513,6 @@ static void rd_tick(uv_timer_t *t) {
         rd_probe(r);
 }
 
-/* ---- URL ----------------------------------------------------------------------------------- */
-
-static int rd_hex(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
-/* Copy [s, s+n) percent-decoded into a new string. */
-static char *rd_decode(const char *s, size_t n) {
-    char *out = malloc(n + 1), *o = out;
-    if (!out) return NULL;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '%' && i + 2 < n && rd_hex(s[i + 1]) >= 0 && rd_hex(s[i + 2]) >= 0) {
-            *o++ = (char)(rd_hex(s[i + 1]) * 16 + rd_hex(s[i + 2]));
-            i += 2;
-        } else {
-            *o++ = s[i];
-        }
-    }
-    *o = '\0';
-    return out;
-}
-
-static int rd_number(const char *s, size_t n, long lo, long hi, int *out) {
-    long v = 0;
-    if (n == 0 || n > 6) return -1;
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9') return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    if (v < lo || v > hi) return -1;
-    *out = (int)v;
-    return 0;
-}
-
-/* "?db=N&password=P&user=U" */
-static const char *rd_parse_query(store_redis *r, const char *q) {
-    while (q && *q) {
-        const char *amp = strchr(q, '&'), *end = amp ? amp : q + strlen(q);
-        const char *eq = memchr(q, '=', (size_t)(end - q));
-        if (!eq) return "URL query parameters must be name=value";
-        size_t kn = (size_t)(eq - q), vn = (size_t)(end - eq - 1);
-        if (kn == 2 && strncmp(q, "db", 2) == 0) {
-            if (rd_number(eq + 1, vn, 0, 100000, &r->db)) return "db must be a number";
-        } else if (kn == 8 && strncmp(q, "password", 8) == 0) {
-            free(r->password);
-            r->password = rd_decode(eq + 1, vn);
-        } else if (kn == 4 && strncmp(q, "user", 4) == 0) {
-            free(r->user);
-            r->user = rd_decode(eq + 1, vn);
-        } else {
-            return "unknown URL query parameter (known: db, password, user)";
-        }
-        q = amp ? amp + 1 : NULL;
-    }
-    return NULL;
-}
-
-/* "[user[:password]@]host[:port]" */
-static const char *rd_parse_authority(store_redis *r, const char *a, size_t n) {
-    const char *at = NULL;
-    for (size_t i = 0; i < n; i++)
-        if (a[i] == '@') at = a + i;
-    if (at) {
-        const char *colon = memchr(a, ':', (size_t)(at - a));
-        if (!colon) return "URL credentials must be [user]:password@";
-        if (colon > a) r->user = rd_decode(a, (size_t)(colon - a));
-        r->password = rd_decode(colon + 1, (size_t)(at - colon - 1));
-        n -= (size_t)(at + 1 - a);
-        a = at + 1;
-    }
-    const char *host = a, *port = NULL;
-    size_t hn = n;
-    if (n && a[0] == '[') { /* [v6]:port */
-        const char *close = memchr(a, ']', n);
-        if (!close) return "unterminated [ in URL host";
-        host = a + 1, hn = (size_t)(close - a - 1);
-        if (close + 1 < a + n) {
-            if (close[1] != ':') return "junk after ] in URL host";
-            port = close + 2;
-        }
-    } else {
-        const char *colon = memchr(a, ':', n);
-        if (colon) hn = (size_t)(colon - a), port = colon + 1;
-    }
-    if (hn == 0) return "URL has no host";
-    r->port = 6379;
-    if (port && rd_number(port, (size_t)(a + n - port), 1, 65535, &r->port))
-        return "port must be a number from 1 to 65535";
-    r->host = rd_decode(host, hn);
-    return NULL;
-}
-
-static const char *rd_parse_url(store_redis *r, const char *url) {
-    const char *q = strchr(url, '?');
-    size_t n = q ? (size_t)(q - url) : strlen(url);
-    if (strncmp(url, "unix://", 7) == 0 || strncmp(url, "unix:/", 6) == 0) {
-        const char *p = url + (url[5] == '/' && url[6] == '/' ? 7 : 5);
-        if (p >= url + n || *p != '/') return "unix URL needs an absolute path (unix:///path)";
-        r->path = rd_decode(p, (size_t)(url + n - p));
-    } else if (strncmp(url, "redis://", 8) == 0) {
-        const char *a = url + 8, *slash = memchr(a, '/', (size_t)(url + n - a));
-        const char *why = rd_parse_authority(r, a, slash ? (size_t)(slash - a) : (size_t)(url + n - a));
-        if (why) return why;
-        if (slash && slash + 1 < url + n &&
-            rd_number(slash + 1, (size_t)(url + n - slash - 1), 0, 100000, &r->db))
-            return "the path of a redis:// URL is the database number";
-    } else if (strncmp(url, "rediss://", 9) == 0) {
-        return "rediss:// (TLS) is not supported by hiredis 0.14; use a TLS tunnel";
-    } else {
-        return "URL must start with redis:// or unix://";
-    }
-    return q ? rd_parse_query(r, q + 1) : NULL;
-}
-
 /* ---- public ---------------------------------------------------------------------------------- */
 
 static void rd_defaults(store_redis_options *o) {
@@ -655,14 +535,14 @@ store_redis *store_redis_open(uv_loop_t *loop, const store_redis_options *opt, c
     r->loop = loop;
     r->opt = *opt;
     rd_defaults(&r->opt);
-    const char *why = rd_parse_url(r, opt->url ? opt->url : "redis://127.0.0.1:6379/0");
+    const char *why = store_url_parse(opt->url ? opt->url : "redis://127.0.0.1:6379/0", &r->url);
     if (why) {
         snprintf(err, errcap, "CALLPRINT_REDIS_URL: %s", why);
         rd_free(r);
         return NULL;
     }
-    if (r->path) snprintf(r->target, sizeof r->target, "unix:%s/%d", r->path, r->db);
-    else snprintf(r->target, sizeof r->target, "%s:%d/%d", r->host, r->port, r->db);
+    if (r->url.path) snprintf(r->target, sizeof r->target, "unix:%s/%d", r->url.path, r->url.db);
+    else snprintf(r->target, sizeof r->target, "%s:%d/%d", r->url.host, r->url.port, r->url.db);
     r->opt.url = NULL; /* not kept: the caller owns it */
     r->backoff_ms = r->opt.backoff_min_ms;
     uv_timer_init(loop, &r->tick);

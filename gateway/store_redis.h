@@ -41,6 +41,16 @@
 
 typedef struct store_redis store_redis;
 
+/* A parsed URL (store_url.c). */
+typedef struct {
+    char *host, *path, *user, *password; /* path set for unix:, host otherwise; NULL = absent */
+    int port, db;
+} store_url;
+
+/* NULL on success (free with store_url_free even then), else why the URL is unusable. */
+const char *store_url_parse(const char *url, store_url *out);
+void store_url_free(store_url *u);
+
 typedef struct {
     const char *url;
     unsigned connect_timeout_ms; /* 0 = 2000 */

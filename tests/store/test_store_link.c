@@ -13,6 +13,7 @@
 
 #include "redis_proc.h"
 #include "store.h"
+#include "store_redis.h"
 
 static uv_loop_t loop;
 static rproc srv;
@@ -468,4 +469,40 @@ Test(store_link, close_drains_queued_writes, .init = setup, .fini = teardown, .t
     int ok;
     cr_expect_eq(count_done(r, 200, &ok), 200);
     cr_expect_eq(ok, 200, "close must wait for acknowledgements");
+}
+
+Test(store_url, accepted_forms) {
+    store_url u;
+    cr_assert_null(store_url_parse("redis://alice:p%40ss%3Aw@10.0.0.5:6380/7", &u));
+    cr_expect_str_eq(u.host, "10.0.0.5");
+    cr_expect_eq(u.port, 6380);
+    cr_expect_eq(u.db, 7);
+    cr_expect_str_eq(u.user, "alice");
+    cr_expect_str_eq(u.password, "p@ss:w");
+    store_url_free(&u);
+    cr_assert_null(store_url_parse("redis://:secret@[::1]", &u));
+    cr_expect_str_eq(u.host, "::1");
+    cr_expect_eq(u.port, 6379);
+    cr_expect_eq(u.db, 0);
+    cr_expect_null(u.user);
+    cr_expect_str_eq(u.password, "secret");
+    store_url_free(&u);
+    cr_assert_null(store_url_parse("redis://redis:6379/0?password=x%26y&db=3", &u));
+    cr_expect_str_eq(u.host, "redis");
+    cr_expect_eq(u.db, 3);
+    cr_expect_str_eq(u.password, "x&y");
+    store_url_free(&u);
+    cr_assert_null(store_url_parse("unix:///run/redis/redis.sock?db=2&password=pw", &u));
+    cr_expect_str_eq(u.path, "/run/redis/redis.sock");
+    cr_expect_null(u.host);
+    cr_expect_eq(u.db, 2);
+    cr_expect_str_eq(u.password, "pw");
+    store_url_free(&u);
+    cr_assert_null(store_url_parse("unix:/tmp/r.sock", &u));
+    cr_expect_str_eq(u.path, "/tmp/r.sock");
+    store_url_free(&u);
+    const char *why = store_url_parse("redis://:hunter2@h:99999/0", &u);
+    cr_assert_not_null(why);
+    cr_expect_null(strstr(why, "hunter2"), "the password must not be echoed");
+    store_url_free(&u);
 }
