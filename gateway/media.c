@@ -297,6 +297,8 @@ int media_send_clear(stream *s)
 void media_end_stream(stream *s, stream_end_reason why)
 {
     media_conn *c = s->conn;
+    if (!c)
+        return; /* not a WebSocket stream: its owner ends it */
     media_vv_reply(c, s, NULL, NULL, "stop", 204, vv_status_msg(204));
     media_stream_end(c, s, why);
 }

@@ -147,6 +147,7 @@ static void on_start(media_conn *c, const tw_msg *msg)
         return;
     }
     s->conn = c;
+    s->end_fn = media_end_stream;
     s->conn_next = c->streams;
     c->streams = s;
     c->n_streams++;

@@ -90,7 +90,7 @@ static int check_upgrade(server *srv, struct lws *wsi)
     char path[256];
     if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0)
         return refuse_upgrade(wsi, 400, "no request path");
-    if (strcmp(path, STREAM_PATH) != 0)
+    if (strcmp(path, STREAM_PATH) != 0 && strcmp(path, STREAM_PATH "/") != 0)
         return refuse_upgrade(wsi, 404, "WebSocket only on " STREAM_PATH);
     if (dialect_of(wsi) < 0)
         return refuse_upgrade(wsi, 400, "unknown dialect (twilio or voiceverify)");

@@ -22,7 +22,8 @@ int stream_uuid4(char out[STREAM_UUID_LEN + 1])
     return 0;
 }
 
-stream *stream_new(const tw_msg *start, const char *uuid, stream_dialect dialect, uint64_t now_ms)
+stream *stream_create(const char *uuid, const char *stream_sid, const char *call_sid,
+                      uint64_t now_ms)
 {
     stream *s = calloc(1, sizeof *s);
     if (!s)
@@ -34,9 +35,27 @@ stream *stream_new(const tw_msg *start, const char *uuid, stream_dialect dialect
         return NULL;
     }
     s->id = next_id++;
-    snprintf(s->stream_sid, sizeof s->stream_sid, "%s",
-             start->stream_sid[0] ? start->stream_sid : start->u.start.stream_sid);
-    snprintf(s->call_sid, sizeof s->call_sid, "%s", start->u.start.call_sid);
+    snprintf(s->stream_sid, sizeof s->stream_sid, "%s", stream_sid ? stream_sid : "");
+    snprintf(s->call_sid, sizeof s->call_sid, "%s", call_sid ? call_sid : "");
+    s->tracks = TW_TRACK_INBOUND;
+    s->law = G711_ULAW;
+    s->started_ms = s->last_msg_ms = now_ms;
+    return s;
+}
+
+void stream_end(stream *s, stream_end_reason why)
+{
+    if (s->end_fn)
+        s->end_fn(s, why);
+}
+
+stream *stream_new(const tw_msg *start, const char *uuid, stream_dialect dialect, uint64_t now_ms)
+{
+    stream *s = stream_create(uuid,
+                              start->stream_sid[0] ? start->stream_sid : start->u.start.stream_sid,
+                              start->u.start.call_sid, now_ms);
+    if (!s)
+        return NULL;
     snprintf(s->account_sid, sizeof s->account_sid, "%s", start->u.start.account_sid);
     s->dialect = dialect;
     s->tracks = start->u.start.tracks ? start->u.start.tracks : TW_TRACK_INBOUND;
@@ -50,7 +69,6 @@ stream *stream_new(const tw_msg *start, const char *uuid, stream_dialect dialect
         memcpy(s->params, start->u.start.params, start->u.start.n_params * sizeof *s->params);
         s->n_params = start->u.start.n_params;
     }
-    s->started_ms = s->last_msg_ms = now_ms;
     return s;
 }
 

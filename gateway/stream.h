@@ -66,6 +66,9 @@ typedef struct stream {
     size_t n_pending;
 
     void *sink_state[STREAM_SINKS_MAX];
+    /* The owner's way to end this stream (media.c for WebSocket streams; an HTTP stream's
+     * owner sets its own): used by stream_end(), e.g. for a maintenance force-off. */
+    void (*end_fn)(struct stream *s, stream_end_reason why);
     void *conn;                 /* owning connection (media.c) */
     struct stream *conn_next;   /* list of the connection's streams */
     struct stream *reg_prev, *reg_next; /* registry list */
@@ -75,7 +78,13 @@ typedef struct stream {
 /* Create a stream from a parsed start message. uuid: customParameters.uuid if the caller
  * validated it, else NULL to generate a UUID4. Returns NULL on allocation failure. */
 stream *stream_new(const tw_msg *start, const char *uuid, stream_dialect dialect, uint64_t now_ms);
+/* A stream that does not come from a start message (HTTP push streams): identity only,
+ * inbound µ-law track. uuid NULL = generated; sids may be "". NULL on failure. */
+stream *stream_create(const char *uuid, const char *stream_sid, const char *call_sid,
+                      uint64_t now_ms);
 void stream_free(stream *s);
+/* End the stream through its owner (end_fn); no-op without one. s is freed by the owner. */
+void stream_end(stream *s, stream_end_reason why);
 
 const char *stream_param(const stream *s, const char *key);
 

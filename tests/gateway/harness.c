@@ -241,12 +241,17 @@ static bool tc_settled(void *arg)
 
 tconn *tc_connect(harness *h, const char *query, const char *const *hdrs, size_t nh)
 {
+    return tc_connect_url(h, h_url(h, query), hdrs, nh);
+}
+
+tconn *tc_connect_url(harness *h, const char *url, const char *const *hdrs, size_t nh)
+{
     cr_assert_lt(h->n_conns, 64);
     tconn *t = calloc(1, sizeof *t);
     cr_assert_not_null(t);
     t->h = h;
     h->conns[h->n_conns++] = t;
-    t->c = wsc_connect(h->ws, h_url(h, query), hdrs, nh, &tc_cb, t);
+    t->c = wsc_connect(h->ws, url, hdrs, nh, &tc_cb, t);
     cr_assert_not_null(t->c);
     cr_assert(h_run_until(h, tc_settled, t, 5000), "connection neither opened nor closed");
     return t;

@@ -85,6 +85,7 @@ bool h_wait_stopped(harness *h, const char *sid, int timeout_ms);
 
 /* Raw test connections: every received text message is kept. */
 tconn *tc_connect(harness *h, const char *query, const char *const *hdrs, size_t nh);
+tconn *tc_connect_url(harness *h, const char *url, const char *const *hdrs, size_t nh);
 void tc_send(tconn *t, const char *text);
 void tc_sendf(tconn *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 bool tc_wait_msgs(tconn *t, size_t n, int timeout_ms);

@@ -6,6 +6,7 @@
  * and confined to their own stream; a Twilio client must never receive anything unasked.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -366,11 +367,18 @@ Test(stream, shutdown_with_open_streams_is_clean)
     }
 }
 
-Test(stream, plain_get_on_stream_path_is_426)
+Test(stream, upgrade_paths_and_plain_get)
 {
     harness h;
     h_init(&h, NULL);
     cr_assert_eq(h_http(&h, "GET", "/stream", NULL, 0, NULL, 0, NULL, 3000), 426);
+    char url[128];
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/stream/", h.port);
+    cr_assert(tc_connect_url(&h, url, NULL, 0)->open, "trailing slash refused");
+    snprintf(url, sizeof url, "ws://127.0.0.1:%d/healthz", h.port);
+    tconn *t = tc_connect_url(&h, url, NULL, 0);
+    cr_assert(t->closed);
+    cr_assert_eq(t->http_status, 404);
     h_fini(&h);
 }
 
@@ -443,7 +451,7 @@ Test(stream, api_force_end)
     tc_start(t, h_sid(sid, "MZ", 52), h_uuid(u, 52), false);
     h_cap *c = h_wait_cap(&h, sid, 2000);
     cr_assert_not_null(c);
-    media_end_stream(c->live, STREAM_END_FORCED);
+    stream_end(c->live, STREAM_END_FORCED); /* through the owner: media_end_stream */
     cr_assert(c->stopped);
     cr_assert_eq(c->why, STREAM_END_FORCED);
     cr_assert(tc_wait_msgs(t, 2, 2000));
