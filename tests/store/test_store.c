@@ -87,8 +87,10 @@ static void setup(void) {
 
 static void teardown(void) {
     if (st) close_store(st);
-    test_redis_flush_prefix(rc, prefix);
-    redisFree(rc);
+    if (rc) {
+        test_redis_flush_prefix(rc, prefix);
+        redisFree(rc);
+    }
     rproc_cleanup(&own);
     cr_expect_eq(uv_loop_close(&loop), 0, "handles left open");
 }

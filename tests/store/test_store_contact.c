@@ -57,10 +57,12 @@ static void setup(void) {
 
 static void teardown(void) {
     int done = 0;
-    store_close(st, closed, &done);
+    if (st) store_close(st, closed, &done);
     run_until(&loop, &done, 5000);
-    test_redis_flush_prefix(rc, prefix);
-    redisFree(rc);
+    if (rc) {
+        test_redis_flush_prefix(rc, prefix);
+        redisFree(rc);
+    }
     rproc_cleanup(&own);
     cr_expect_eq(uv_loop_close(&loop), 0);
 }
