@@ -176,6 +176,10 @@ static void pump(callsim *c)
     if (c->st == ST_CLOSED || !c->conn)
         return;
     uint64_t now = uv_hrtime();
+    if (c->st == ST_WAIT_ACK && now >= c->opened_ns + CALLSIM_ACK_TIMEOUT_MS * MS) {
+        callsim_hangup(c); /* a Voice Verify server that never acknowledges the start */
+        return;
+    }
     if (c->st == ST_STREAMING)
         stream_due(c, now);
     echo_marks(c, now);
@@ -205,6 +209,8 @@ static void pump(callsim *c)
         next = c->marks[0].due_ns;
     if (c->st == ST_DRAINING && c->n_marks == 0)
         next = now;
+    if (c->st == ST_WAIT_ACK)
+        next = c->opened_ns + CALLSIM_ACK_TIMEOUT_MS * MS;
     if (c->st == ST_STOPPED && c->stop_ns + (uint64_t)c->linger_ms * MS < next)
         next = c->stop_ns + (uint64_t)c->linger_ms * MS;
     if (next != UINT64_MAX)
@@ -231,9 +237,10 @@ static void on_open(wsc_conn *conn, void *ud)
                           .n_params = c->n_params};
     int len = tw_build_start(c->buf, sizeof c->buf, &info);
     send_text(c, len);
-    if (c->voiceverify)
+    if (c->voiceverify) {
         c->st = ST_WAIT_ACK;
-    else
+        pump(c); /* arms the acknowledgement timeout */
+    } else
         begin_streaming(c);
 }
 

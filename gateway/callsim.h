@@ -23,6 +23,7 @@
 #define CALLSIM_FRAME_MS 20
 #define CALLSIM_DTMF_MAX 32
 #define CALLSIM_STATUSES_MAX 32
+#define CALLSIM_ACK_TIMEOUT_MS 5000ULL /* Voice Verify: wait this long for the start ack */
 
 typedef struct {
     const char *url;        /* ws://host:port/stream[?dialect=voiceverify] */

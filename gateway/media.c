@@ -61,10 +61,11 @@ media_conn *media_conn_open(media_ctx *m, struct lws *wsi, stream_dialect dialec
         m->conns->prev = c;
     m->conns = c;
     m->stats.connections++;
-    char id[24];
+    char id[24], peer[64] = "";
     snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
-    const char *kv[] = {"conn", id, "dialect", stream_dialect_name(dialect)};
-    log_write(LOG_INFO, NULL, NULL, kv, 2, "media connection opened");
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    const char *kv[] = {"conn", id, "dialect", stream_dialect_name(dialect), "peer", peer};
+    log_write(LOG_INFO, NULL, NULL, kv, 3, "media connection opened");
     return c;
 }
 

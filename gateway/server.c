@@ -260,12 +260,27 @@ registry *server_registry(server *s) { return s->reg; }
 http_router *server_router(server *s) { return s->router; }
 media_ctx *server_media(server *s) { return s->media; }
 
+/* Streams that are not WebSocket streams (HTTP push streams) end through their owner. */
+static void end_other_streams(registry *r)
+{
+    stream *s = r ? registry_first(r) : NULL;
+    while (s) {
+        if (!s->end_fn) {
+            s = registry_next(s);
+            continue;
+        }
+        stream_end(s, STREAM_END_SHUTDOWN); /* unlinks and frees s */
+        s = registry_first(r);
+    }
+}
+
 void server_close(server *s)
 {
     if (!s->closing) {
         s->closing = true;
         if (s->media)
             media_shutdown(s->media);
+        end_other_streams(s->reg);
         if (s->tick_open) {
             uv_timer_stop(&s->tick);
             uv_close((uv_handle_t *)&s->tick, NULL);

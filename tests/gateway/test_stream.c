@@ -511,3 +511,35 @@ Test(stream, hang_ups_and_stops_release_everything)
     cr_assert_eq(st->ended_by[STREAM_END_STOP], N / 2);
     h_fini(&h);
 }
+
+static registry *push_reg;
+static int push_ended;
+
+static void push_end(stream *s, stream_end_reason why)
+{
+    cr_assert_eq(why, STREAM_END_SHUTDOWN);
+    registry_remove(push_reg, s, why);
+    stream_free(s);
+    push_ended++;
+}
+
+/* A stream that is not a WebSocket (an HTTP push stream, issue 4) is fed through the same
+ * sinks and ended by its owner at shutdown. */
+Test(stream, non_websocket_streams_share_the_registry_and_end_at_shutdown)
+{
+    harness h;
+    h_init(&h, NULL);
+    push_reg = server_registry(h.srv);
+    stream *s = stream_create(NULL, "HTTP-1", "", uv_now(&h.loop));
+    cr_assert_not_null(s);
+    s->end_fn = push_end;
+    cr_assert_eq(registry_admit(push_reg, s), REG_OK);
+    int16_t pcm[80] = {1, 2, 3};
+    registry_audio(push_reg, s, pcm, 80, 0);
+    cr_assert_eq(media_send_audio(s, (const uint8_t *)"x", 1), -1, "no socket to send to");
+    h_fini(&h);
+    cr_assert_eq(push_ended, 1);
+    cr_assert(h.caps[0].stopped);
+    cr_assert_eq(h.caps[0].why, STREAM_END_SHUTDOWN);
+    cr_assert_eq(h.caps[0].n, 80);
+}
