@@ -543,3 +543,53 @@ Test(stream, non_websocket_streams_share_the_registry_and_end_at_shutdown)
     cr_assert_eq(h.caps[0].why, STREAM_END_SHUTDOWN);
     cr_assert_eq(h.caps[0].n, 80);
 }
+
+static char *read_fixture(const char *name)
+{
+    char path[1024];
+    const char *root = getenv("CALLPRINT_SOURCE_DIR");
+    snprintf(path, sizeof path, "%s/tests/fixtures/twilio/%s", root ? root : ".", name);
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f, "%s", path);
+    static char buf[8192];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return buf;
+}
+
+static char *first_name;
+static int params_start(void *ud, stream *s, void **st)
+{
+    (void)ud, (void)st;
+    first_name = strdup(stream_param(s, "FirstName") ? stream_param(s, "FirstName") : "");
+    return 0;
+}
+
+/* Twilio's documented example messages, verbatim, are accepted as a stream. */
+Test(stream, twilio_documented_examples_are_accepted)
+{
+    harness h;
+    h_init(&h, NULL);
+    audio_sink p = {.name = "params", .on_start = params_start};
+    registry_add_sink(server_registry(h.srv), &p);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    const char *seq[] = {"twilio-connected.docs.json", "twilio-start.docs.json",
+                         "twilio-media.docs.json", "twilio-dtmf.docs.json",
+                         "twilio-stop.docs.json"};
+    for (size_t i = 0; i < 5; i++)
+        tc_send(t, read_fixture(seq[i]));
+    const char *sid = "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
+    cr_assert(h_wait_stopped(&h, sid, 2000));
+    h_cap *c = h_cap_by_sid(&h, sid);
+    cr_assert_eq(c->why, STREAM_END_STOP);
+    cr_assert_str_eq(c->dtmf, "1");
+    cr_assert_eq(c->out.media, 1);
+    cr_assert_eq(c->out.bytes, 9);
+    cr_assert_eq(c->n, 0, "the example's audio is on the outbound track");
+    cr_assert_eq(c->errors, 0);
+    cr_assert_str_eq(first_name, "Jane");
+    free(first_name);
+    cr_assert_eq(t->n_msgs, 0);
+    h_fini(&h);
+}
