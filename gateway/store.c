@@ -194,6 +194,48 @@ void store_reply_id(void *ctx, store_status st, redisReply *rep, const char *err
     sctx_free(c);
 }
 
+/* ---- cursor listings -------------------------------------------------------------------------- */
+
+#define STORE_PAGE_MAX 1000 /* COUNT cap: pages stay small, the loop stays responsive */
+
+static void store_listed(void *ctx, store_status st, redisReply *rep, const char *err) {
+    sctx *c = ctx;
+    const redisReply *list = NULL;
+    if (st == STORE_OK && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
+        rep->element[1]->type == REDIS_REPLY_ARRAY)
+        list = rep->element[1];
+    else if (st == STORE_OK)
+        st = STORE_ERROR, err = "unexpected reply to a scan";
+    size_t n = list ? list->elements : 0;
+    const char **items = calloc(n + 1, sizeof *items);
+    if (st == STORE_OK && !items) st = STORE_ERROR, err = "out of memory";
+    for (size_t i = 0; st == STORE_OK && i < n; i++) items[i] = list->element[i]->str;
+    uint64_t next = st == STORE_OK ? strtoull(rep->element[0]->str, NULL, 10) : 0;
+    c->cb.page(c->arg, st, next, st == STORE_OK ? items : NULL, st == STORE_OK ? n : 0, err);
+    free(items);
+    sctx_free(c);
+}
+
+int store_list(store *s, const char *cmd, const char *key, uint64_t cursor, size_t count,
+               store_page_cb *cb, void *arg) {
+    sctx *c;
+    sb *b;
+    if (store_begin(s, NULL, arg, &c, &b)) {
+        cb(arg, STORE_ERROR, 0, NULL, 0, "out of memory");
+        return -1;
+    }
+    c->cb.page = cb;
+    if (!count) count = 100;
+    if (count > STORE_PAGE_MAX) count = STORE_PAGE_MAX;
+    sb_cmd(b), sb_arg(b, cmd), sb_key(b, s, "%s", key);
+    sb_argf(b, "%llu", (unsigned long long)cursor), sb_arg(b, "COUNT"), sb_argf(b, "%zu", count);
+    return sb_read(s, b, store_listed, c);
+}
+
+int store_directory_list(store *s, uint64_t cursor, size_t count, store_page_cb *cb, void *arg) {
+    return store_list(s, "HSCAN", "directory", cursor, count, cb, arg);
+}
+
 /* ---- time ---------------------------------------------------------------------------------- */
 
 int64_t store_now_ms(void) {

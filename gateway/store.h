@@ -97,6 +97,9 @@ typedef void store_done_cb(void *arg, store_status st, const char *err);
 /* A string answer (session id from an index, external_id from the directory); NULL unless OK. */
 typedef void store_id_cb(void *arg, store_status st, const char *id, const char *err);
 typedef void store_count_cb(void *arg, store_status st, uint64_t count, const char *err);
+/* One page of a cursor listing: n strings (valid during the call). next_cursor == 0: done. */
+typedef void store_page_cb(void *arg, store_status st, uint64_t next_cursor,
+                           const char *const *items, size_t n, const char *err);
 
 /* Open the store and start connecting (the first connection is not awaited). NULL with err set
  * on bad options (URL, key). */
@@ -189,6 +192,8 @@ int store_voiceprint_count(store *s, store_count_cb *cb, void *arg);
 /* Export: call with cursor 0, then with each next_cursor until it is 0. `count` is a hint for
  * the page size (Redis SSCAN COUNT). An id may appear twice across pages (SSCAN semantics). */
 int store_voiceprint_scan(store *s, uint64_t cursor, size_t count, store_scan_cb *cb, void *arg);
+/* Listing for the API: external_ids only (items[i]), same cursor rules. */
+int store_voiceprint_list(store *s, uint64_t cursor, size_t count, store_page_cb *cb, void *arg);
 
 /* ---- customer directory -------------------------------------------------------------------- */
 
@@ -197,6 +202,8 @@ int store_directory_set(store *s, const char *phone, const char *external_id, st
                         void *arg);
 int store_directory_get(store *s, const char *phone, store_id_cb *cb, void *arg);
 int store_directory_delete(store *s, const char *phone, store_done_cb *cb, void *arg);
+/* Listing: items are n/2 pairs (items[2i] = phone, items[2i+1] = external_id). */
+int store_directory_list(store *s, uint64_t cursor, size_t count, store_page_cb *cb, void *arg);
 
 /* ---- audit trail ----------------------------------------------------------------------------- */
 

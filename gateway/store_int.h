@@ -48,6 +48,7 @@ typedef struct {
         store_session_cb *session;
         store_voiceprint_cb *voiceprint;
         store_scan_cb *scan;
+        store_page_cb *page;
     } cb;
     void *arg;
     char *key;      /* the id the request is about (AAD, error messages) */
@@ -81,6 +82,10 @@ void store_reply_done(void *ctx, store_status st, redisReply *rep, const char *e
 void store_reply_found(void *ctx, store_status st, redisReply *rep, const char *err);
 /* A string reply (nil -> STORE_NOT_FOUND) to a store_id_cb. */
 void store_reply_id(void *ctx, store_status st, redisReply *rep, const char *err);
+
+/* Start an SSCAN/HSCAN page of `key` (relative to the prefix) answered through store_page_cb. */
+int store_list(store *s, const char *cmd, const char *key, uint64_t cursor, size_t count,
+               store_page_cb *cb, void *arg);
 
 /* Fail a call before anything was sent: cb (of type `kind`) gets st/err. Returns -1. */
 int store_fail_done(store_done_cb *cb, void *arg, store_status st, const char *err);

@@ -15,7 +15,6 @@
 #include "store_int.h"
 
 #define VP_BLOB_MAX (16u << 20) /* a voiceprint is KBs; refuse absurd blobs */
-#define VP_SCAN_MAX 1000        /* page size cap */
 #define VP_ID_WHY "external_id must be 1-256 printable bytes"
 
 static const char vp_put_if_absent[] =
@@ -194,55 +193,46 @@ static void vp_page_got(void *ctx, store_status st, redisReply *rep, const char 
     sctx_free(c);
 }
 
-/* First step: SSCAN answered [cursor, [ids]]; fetch the ids' hashes. */
-static void vp_scanned(void *ctx, store_status st, redisReply *rep, const char *err) {
-    sctx *c = ctx;
-    const redisReply *list = NULL;
-    if (st == STORE_OK && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2 &&
-        rep->element[1]->type == REDIS_REPLY_ARRAY)
-        list = rep->element[1];
-    else if (st == STORE_OK)
-        st = STORE_ERROR, err = "unexpected reply to SSCAN";
-    if (st != STORE_OK || list->elements == 0) {
-        uint64_t next = st == STORE_OK ? strtoull(rep->element[0]->str, NULL, 10) : 0;
+/* First step: a page of ids (store_list); fetch their hashes in one MULTI. */
+static void vp_scanned(void *arg, store_status st, uint64_t next, const char *const *ids,
+                       size_t n, const char *err) {
+    sctx *c = arg;
+    if (st != STORE_OK || n == 0) {
         c->cb.scan(c->arg, st, next, NULL, NULL, 0, err);
         sctx_free(c);
         return;
     }
-    sctx *page = sctx_new(c->s, NULL, c->arg);
-    sb *b = sb_new();
     size_t total = 0;
-    for (size_t i = 0; i < list->elements; i++) total += list->element[i]->len + 1;
-    char *ids = malloc(total);
-    if (!page || !b || !ids) {
+    for (size_t i = 0; i < n; i++) total += strlen(ids[i]) + 1;
+    sb *b = sb_new();
+    char *copy = malloc(total), *p = copy;
+    if (!b || !copy) {
         c->cb.scan(c->arg, STORE_ERROR, 0, NULL, NULL, 0, "out of memory");
-        if (page) sctx_free(page);
-        free(b), free(ids), sctx_free(c);
+        free(b), free(copy), sctx_free(c);
         return;
     }
-    page->cb.scan = c->cb.scan;
-    page->cursor = strtoull(rep->element[0]->str, NULL, 10);
-    page->key = ids;
-    for (size_t i = 0; i < list->elements; i++) {
-        memcpy(ids, list->element[i]->str, list->element[i]->len + 1);
-        sb_cmd(b), sb_arg(b, "HGETALL"), sb_key(b, c->s, "voiceprint:%s", ids);
-        ids += list->element[i]->len + 1;
+    free(c->key);
+    c->key = copy; /* the page's ids, NUL-separated, for vp_page_got() */
+    c->cursor = next;
+    for (size_t i = 0; i < n; i++) {
+        size_t len = strlen(ids[i]) + 1;
+        memcpy(p, ids[i], len);
+        sb_cmd(b), sb_arg(b, "HGETALL"), sb_key(b, c->s, "voiceprint:%s", p);
+        p += len;
     }
-    sb_read(c->s, b, vp_page_got, page);
-    sctx_free(c);
+    sb_read(c->s, b, vp_page_got, c);
 }
 
 int store_voiceprint_scan(store *s, uint64_t cursor, size_t count, store_scan_cb *cb, void *arg) {
-    sctx *c;
-    sb *b;
-    if (store_begin(s, NULL, arg, &c, &b)) {
+    sctx *c = sctx_new(s, NULL, arg);
+    if (!c) {
         cb(arg, STORE_ERROR, 0, NULL, NULL, 0, "out of memory");
         return -1;
     }
     c->cb.scan = cb;
-    if (!count) count = 100;
-    if (count > VP_SCAN_MAX) count = VP_SCAN_MAX;
-    sb_cmd(b), sb_arg(b, "SSCAN"), sb_key(b, s, "voiceprints"), sb_argf(b, "%llu", (unsigned long long)cursor);
-    sb_arg(b, "COUNT"), sb_argf(b, "%zu", count);
-    return sb_read(s, b, vp_scanned, c);
+    return store_list(s, "SSCAN", "voiceprints", cursor, count, vp_scanned, c);
+}
+
+int store_voiceprint_list(store *s, uint64_t cursor, size_t count, store_page_cb *cb, void *arg) {
+    return store_list(s, "SSCAN", "voiceprints", cursor, count, cb, arg);
 }

@@ -540,6 +540,68 @@ Test(store, customer_directory, .init = setup, .fini = teardown) {
     cr_expect_eq(r.st, STORE_INVALID);
 }
 
+typedef struct {
+    int done, pages;
+    store_status st;
+    uint64_t cursor;
+    char items[64][32];
+    size_t n;
+} list_state;
+
+static void on_list(void *arg, store_status s, uint64_t next, const char *const *items, size_t n,
+                    const char *err) {
+    (void)err;
+    list_state *l = arg;
+    l->st = s;
+    l->cursor = next;
+    l->pages++;
+    for (size_t i = 0; i < n && l->n < 64; i++) snprintf(l->items[l->n++], 32, "%s", items[i]);
+    l->done = 1;
+}
+
+static list_state list_all(int (*fn)(store *, uint64_t, size_t, store_page_cb *, void *)) {
+    list_state l = {0};
+    do {
+        l.done = 0;
+        fn(st, l.cursor, 2, on_list, &l);
+        cr_assert(run_until(&loop, &l.done, 5000));
+        cr_assert_eq(l.st, STORE_OK);
+    } while (l.cursor != 0 && l.pages < 50);
+    return l;
+}
+
+static int listed(const list_state *l, const char *item) {
+    for (size_t i = 0; i < l->n; i++)
+        if (strcmp(l->items[i], item) == 0) return 1;
+    return 0;
+}
+
+Test(store, directory_and_voiceprint_listings, .init = setup, .fini = teardown) {
+    const char *phones[] = {"+442079460958", "+14155550100", "+213551234567"};
+    for (int i = 0; i < 3; i++) {
+        result r = {0};
+        char id[16];
+        snprintf(id, sizeof id, "cust-%d", i);
+        store_directory_set(st, phones[i], id, on_done, &r);
+        WAIT(r);
+        cr_assert_eq(put(st, id, blob2, sizeof blob2, STORE_PUT_OVERWRITE), STORE_OK);
+    }
+    list_state d = list_all(store_directory_list);
+    cr_expect_eq(d.n, 6, "3 pairs");
+    for (size_t i = 0; i + 1 < d.n; i += 2) {
+        int k = -1;
+        for (int j = 0; j < 3; j++)
+            if (!strcmp(d.items[i], phones[j])) k = j;
+        cr_assert_geq(k, 0, "unexpected phone %s", d.items[i]);
+        char id[16];
+        snprintf(id, sizeof id, "cust-%d", k);
+        cr_expect_str_eq(d.items[i + 1], id);
+    }
+    list_state v = list_all(store_voiceprint_list);
+    cr_expect_eq(v.n, 3);
+    cr_expect(listed(&v, "cust-0") && listed(&v, "cust-1") && listed(&v, "cust-2"));
+}
+
 Test(store, audit_stream_is_capped, .init = setup, .fini = teardown) {
     result last = {0};
     for (int i = 0; i < 1000; i++) {
