@@ -90,13 +90,33 @@ int log_level_parse(const char *name)
     return -1;
 }
 
-/* Append s to buf as a JSON string body (without quotes), escaping as needed.
- * Returns the new length, never past cap - 1. */
+/* Length of the valid UTF-8 sequence starting at s (1-4), or 0 if it is not one (overlong,
+ * surrogate, above U+10FFFF, truncated). */
+static size_t utf8_seq(const unsigned char *s)
+{
+    if (s[0] < 0x80)
+        return 1;
+    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
+    if (n == 0 || s[0] > 0xf4)
+        return 0;
+    for (size_t i = 1; i < n; i++)
+        if ((s[i] & 0xc0) != 0x80)
+            return 0;
+    if ((s[0] == 0xe0 && s[1] < 0xa0) || (s[0] == 0xed && s[1] >= 0xa0) ||
+        (s[0] == 0xf0 && s[1] < 0x90) || (s[0] == 0xf4 && s[1] >= 0x90))
+        return 0;
+    return n;
+}
+
+/* Append s to buf as a JSON string body (without quotes), escaping as needed. Bytes that
+ * are not UTF-8 (a header or URL from the network) become U+FFFD, so every line stays valid
+ * JSON. Returns the new length, never past cap - 1. */
 static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    for (; *s && len + 7 < cap; s++) {
+    while (*s && len + 7 < cap) {
         unsigned char c = (unsigned char)*s;
+        size_t n = utf8_seq((const unsigned char *)s);
         if (c == '"' || c == '\\') {
             buf[len++] = '\\';
             buf[len++] = (char)c;
@@ -105,9 +125,17 @@ static size_t append_escaped(char *buf, size_t len, size_t cap, const char *s)
             buf[len++] = 'n';
         } else if (c < 0x20 || c == 0x7f) {
             len += (size_t)snprintf(buf + len, cap - len, "\\u00%c%c", hex[c >> 4], hex[c & 15]);
+        } else if (n == 0) {
+            len += (size_t)snprintf(buf + len, cap - len, "\\ufffd");
+            s++;
+            continue;
         } else {
-            buf[len++] = (char)c;
+            memcpy(buf + len, s, n);
+            len += n;
+            s += n;
+            continue;
         }
+        s++;
     }
     buf[len] = '\0';
     return len;

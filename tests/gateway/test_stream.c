@@ -593,3 +593,15 @@ Test(stream, twilio_documented_examples_are_accepted)
     cr_assert_eq(t->n_msgs, 0);
     h_fini(&h);
 }
+
+/* RFC 6455 8.1: a text frame that is not UTF-8 fails the connection (1007). */
+Test(stream, invalid_utf8_closes_with_1007)
+{
+    harness h;
+    h_init(&h, NULL);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    tc_send(t, "{\"event\":\"\xff\xfe\"}");
+    cr_assert(tc_wait_closed(t, 2000));
+    cr_assert_eq(t->close_code, 1007, "close code %d", t->close_code);
+    h_fini(&h);
+}

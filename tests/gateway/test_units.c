@@ -1,5 +1,6 @@
 /* test_units.c -- gateway modules without sockets: config, stream bookkeeping, registry,
- * outbound queue, audio file loading. */
+ * outbound queue, audio file loading, the logger's JSON. */
+#include <cjson/cJSON.h>
 #include <criterion/criterion.h>
 #include <math.h>
 #include <sndfile.h>
@@ -10,6 +11,7 @@
 
 #include "audiofile.h"
 #include "config.h"
+#include "log.h"
 #include "outq.h"
 #include "registry.h"
 #include "stream.h"
@@ -314,4 +316,31 @@ Test(stream_state, json_description)
     cr_assert_eq(cJSON_GetObjectItem(j, "age_ms")->valueint, 1500);
     cJSON_Delete(j);
     stream_free(s);
+}
+
+/* ---- log ---- */
+
+Test(log, every_line_is_valid_json_even_with_non_utf8_input)
+{
+    char path[] = "/tmp/callprint-gw-logXXXXXX";
+    int fd = mkstemp(path);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    cr_assert_eq(log_open(path, LOG_INFO), 0);
+    const char *kv[] = {"path", "/a\xff\xfe/\xe2\x82\xac/\xed\xa0\x80/\"q\"\n"};
+    log_write(LOG_WARN, "uuid-1", NULL, kv, 1, "bad \xc0\xaf %s", "x");
+    log_open("-", LOG_WARN);
+    FILE *f = fopen(path, "r");
+    char line[4096];
+    cr_assert_not_null(fgets(line, sizeof line, f));
+    fclose(f);
+    unlink(path);
+    cJSON *j = cJSON_Parse(line);
+    cr_assert_not_null(j, "not JSON: %s", line);
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "path")->valuestring,
+                     "/a\xef\xbf\xbd\xef\xbf\xbd/\xe2\x82\xac/\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd/\"q\"\n");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "msg")->valuestring, "bad \xef\xbf\xbd\xef\xbf\xbd x");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "stream")->valuestring, "uuid-1");
+    cr_assert_str_eq(cJSON_GetObjectItem(j, "level")->valuestring, "warn");
+    cJSON_Delete(j);
 }
