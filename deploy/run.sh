@@ -14,7 +14,7 @@ if [ -z "${CALLPRINT_REDIS_URL:-}" ]; then
   sock="$root/var/redis/redis.sock"
   if ! redis-cli -s "$sock" ping >/dev/null 2>&1; then
     redis-server --port 0 --unixsocket "$sock" --unixsocketperm 700 --dir "$root/var/redis" \
-      --appendonly yes --daemonize yes --pidfile "$root/var/redis/redis.pid" \
+      --appendonly yes --appendfsync always --daemonize yes --pidfile "$root/var/redis/redis.pid" \
       --logfile "$root/var/redis/redis.log"
     for _ in $(seq 50); do redis-cli -s "$sock" ping >/dev/null 2>&1 && break; sleep 0.1; done
   fi

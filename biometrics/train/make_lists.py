@@ -13,7 +13,8 @@ Split (documented in biometrics/models/README.md):
     out-of-domain evaluation sets (different text, recording conditions and, for fsdd,
     digits only).
   - librispeech_1utt (251 speakers, one utterance each): training only (background, cohort).
-Trials: per evaluation speaker, utterances in name order; enrolment = the first utterances
+Trials: per evaluation speaker, utterances in name order (fsdd: interleaved digits, see
+utt_order); enrolment = the first utterances
 holding ~20 s of net speech (spec suffix @20); tests = the following utterances in chunks
 holding about 3 s (or 10 s) of net speech (suffix @3 / @10), at most 10 tests per speaker.
 Every test is scored against every enrolment of the same set (targets: same speaker).
@@ -30,6 +31,16 @@ def read_tsv(path):
         return list(csv.DictReader(f, delimiter="\t"))
 
 
+def utt_order(item):
+    """Name order, except fsdd (<digit>_<speaker>_<n>.wav): order by n, then digit, so an
+    enrolment holds all ten digits instead of fifty repetitions of "zero"."""
+    path = item[0]
+    if path.startswith("fsdd/"):
+        digit, _, n = os.path.basename(path)[:-4].split("_")
+        return (int(n), int(digit), path)
+    return (0, 0, path)
+
+
 def main():
     data, out = sys.argv[1], sys.argv[2]
     os.makedirs(out, exist_ok=True)
@@ -43,7 +54,7 @@ def main():
     for m in manifest:
         utts.setdefault((m["source"], m["speaker"]), []).append((m["utterance_path"], float(m["seconds"])))
     for k in utts:
-        utts[k].sort()
+        utts[k].sort(key=utt_order)
 
     so = sorted(k for k in utts if k[0] == "speechocean762")
     role = {}
