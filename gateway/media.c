@@ -118,10 +118,11 @@ static int rx_append(media_conn *c, const void *in, size_t len)
     return 0;
 }
 
-static void conn_close_soon(media_conn *c, int code)
+void media_conn_close(media_conn *c, int code, const char *reason)
 {
     c->closing = true;
     c->close_code = code;
+    c->close_reason = reason;
     lws_callback_on_writable(c->wsi);
 }
 
@@ -139,7 +140,7 @@ static int rx_oversize(media_conn *c, size_t bytes)
     c->rx_len = 0;
     if (c->dialect == DIALECT_VOICEVERIFY) {
         media_vv_reply(c, NULL, "", "", "media", 413, vv_status_msg(413));
-        conn_close_soon(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE);
+        media_conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
         return 0;
     }
     lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
@@ -173,7 +174,7 @@ int media_conn_receive(media_conn *c, const void *in, size_t len)
         c->rx = NULL;
         c->rx_cap = 0;
     }
-    return c->closing && !outq_peek(&c->q) ? -1 : 0;
+    return 0; /* a close requested by the message happens in the writable callback */
 }
 
 int media_conn_writable(media_conn *c)
@@ -193,10 +194,9 @@ int media_conn_writable(media_conn *c)
         /* lws 4.1 marks the socket unusable when a WRITEABLE callback returns -1, so
          * lws_close_reason() would never reach the client: the close frame is written here
          * (opcode 4, lws's private LWS_WRITE_CLOSE) before the callback ends the socket. */
-        bool big = c->close_code == LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE;
-        const char *why = big ? "message too large" : "bye";
-        unsigned char frame[LWS_PRE + 2 + 32];
-        size_t wl = strlen(why);
+        const char *why = c->close_reason ? c->close_reason : "bye";
+        unsigned char frame[LWS_PRE + 2 + 64];
+        size_t wl = strlen(why) < 64 ? strlen(why) : 64;
         frame[LWS_PRE] = (unsigned char)(c->close_code >> 8);
         frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
         memcpy(frame + LWS_PRE + 2, why, wl);
@@ -229,7 +229,7 @@ static void tick_conn(media_ctx *m, media_conn *c, uint64_t now)
     if (c->dialect == DIALECT_TWILIO && !c->streams && !c->closing &&
         now - c->last_msg_ms >= timeout) {
         log_write(LOG_INFO, NULL, NULL, NULL, 0, "idle media connection without stream closed");
-        conn_close_soon(c, LWS_CLOSE_STATUS_NORMAL);
+        media_conn_close(c, LWS_CLOSE_STATUS_NORMAL, "bye");
     }
 }
 
@@ -245,7 +245,7 @@ void media_shutdown(media_ctx *m)
     for (media_conn *c = m->conns; c; c = c->next) {
         while (c->streams)
             media_stream_end(c, c->streams, STREAM_END_SHUTDOWN);
-        conn_close_soon(c, LWS_CLOSE_STATUS_NORMAL);
+        media_conn_close(c, LWS_CLOSE_STATUS_NORMAL, "bye");
     }
 }
 

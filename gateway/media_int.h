@@ -11,6 +11,11 @@
 #include "outq.h"
 #include "twilio.h"
 
+/* Close codes for a refused Twilio stream: 4000 + the Voice Verify status (4403 no slot,
+ * 4409 duplicate, 4423 maintenance, 4503 no capacity, 4400 invalid start). RFC 6455 leaves
+ * 4000-4999 to applications; 1012-1014 would be refused by lws 4.1 clients as 1002. */
+#define MEDIA_CLOSE_REFUSED_BASE 4000
+
 struct media_ctx {
     uv_loop_t *loop;
     registry *reg;
@@ -37,13 +42,16 @@ struct media_conn {
     stream *streams; /* singly linked through stream.conn_next */
     int n_streams;
     bool started_any, connected_seen, closing;
-    int close_code; /* sent when closing (1000, or 1009 after an oversize message) */
+    int close_code; /* sent when closing (1000, 1009 oversize, 4xxx refused stream) */
+    const char *close_reason; /* static text for the close frame */
     uint64_t last_msg_ms, next_ping_ms;
     uint64_t errors;
     media_conn *prev, *next;
 };
 
 uint64_t media_now(const media_ctx *m);
+/* Close after the queued frames, with this WebSocket close code and static reason text. */
+void media_conn_close(media_conn *c, int code, const char *reason);
 /* Queue a text frame and ask for a writable callback. */
 int media_conn_send(media_conn *c, const char *text, int len);
 /* Reply event for a message whose event is unknown or unreadable: the reply schema only

@@ -78,6 +78,16 @@ static void on_connected(media_conn *c, const tw_msg *msg)
     media_conn_send(c, c->m->out, n);
 }
 
+/* A refused start on a Twilio connection that carries no other stream: Twilio would go on
+ * streaming into the void for the whole call, so the connection is closed with 4000 + the
+ * status (see media_int.h) and Twilio ends the <Stream>. */
+static void twilio_refused(media_conn *c, int status)
+{
+    if (c->dialect != DIALECT_TWILIO || c->n_streams > 0)
+        return;
+    media_conn_close(c, MEDIA_CLOSE_REFUSED_BASE + status, vv_status_msg(status));
+}
+
 /* Voice Verify's validation of a start: 34-char sids (account/call may be blank), a UUID4. */
 static const char *vv_start_invalid(const tw_msg *msg, const char *sid)
 {
@@ -120,6 +130,7 @@ static void on_start(media_conn *c, const tw_msg *msg)
         why = "streamSid is empty.";
     if (why) {
         msg_error(c, NULL, sid, "start", 400, why);
+        twilio_refused(c, 400);
         return;
     }
     if (uuid && !tw_uuid4_valid(uuid)) { /* Twilio dialect: a free-form parameter */
@@ -138,12 +149,14 @@ static void on_start(media_conn *c, const tw_msg *msg)
     stream *s = stream_new(msg, uuid, c->dialect, media_now(m));
     if (!s) {
         msg_error(c, NULL, sid, "start", 500, vv_status_msg(500));
+        twilio_refused(c, 500);
         return;
     }
     registry_status st = registry_admit(m->reg, s);
     if (st != REG_OK) {
         msg_error(c, NULL, sid, "start", (int)st, vv_status_msg((int)st));
         stream_free(s);
+        twilio_refused(c, (int)st);
         return;
     }
     s->conn = c;
@@ -239,6 +252,8 @@ void media_msg_handle(media_conn *c, const char *buf, size_t len)
             s->last_msg_ms = media_now(m); /* it is alive, if confused */
         msg_error(c, s, msg->stream_sid, ev_known ? tw_event_name(msg->event) : NULL, 400,
                   err.message);
+        if (ev_known && msg->event == TW_EV_START)
+            twilio_refused(c, 400);
         return;
     }
     switch (msg->event) {

@@ -605,3 +605,35 @@ Test(stream, invalid_utf8_closes_with_1007)
     cr_assert_eq(t->close_code, 1007, "close code %d", t->close_code);
     h_fini(&h);
 }
+
+static void single_slot(config *c)
+{
+    c->max_streams = 1;
+}
+
+/* A Twilio connection whose only stream is refused is closed (Twilio then ends the
+ * <Stream>) without ever receiving a message; the close code is 4000 + the status. */
+Test(stream, twilio_connection_with_a_refused_start_is_closed)
+{
+    harness h;
+    h_init(&h, single_slot);
+    tconn *a = tc_connect(&h, NULL, NULL, 0);
+    tconn *b = tc_connect(&h, NULL, NULL, 0);
+    char s1[35], s2[35], s3[35];
+    tc_start(a, h_sid(s1, "MZ", 301), NULL, false);
+    cr_assert_not_null(h_wait_cap(&h, s1, 2000));
+    tc_start(b, h_sid(s2, "MZ", 302), NULL, false);
+    cr_assert(tc_wait_closed(b, 2000));
+    cr_assert_eq(b->close_code, 4403, "close code %d", b->close_code);
+    cr_assert_eq(b->n_msgs, 0);
+    /* a second start on a connection that already streams is refused, not closed */
+    tc_start(a, h_sid(s3, "MZ", 303), NULL, false);
+    h_run_for(&h, 100);
+    cr_assert(a->open);
+    cr_assert_null(h_cap_by_sid(&h, s3));
+    tconn *c = tc_connect(&h, NULL, NULL, 0);
+    tc_send(c, "{\"event\":\"start\",\"sequenceNumber\":\"1\",\"streamSid\":\"\",\"start\":{}}");
+    cr_assert(tc_wait_closed(c, 2000));
+    cr_assert_eq(c->close_code, 4400, "close code %d", c->close_code);
+    h_fini(&h);
+}
