@@ -245,7 +245,7 @@ void media_shutdown(media_ctx *m)
     for (media_conn *c = m->conns; c; c = c->next) {
         while (c->streams)
             media_stream_end(c, c->streams, STREAM_END_SHUTDOWN);
-        media_conn_close(c, LWS_CLOSE_STATUS_NORMAL, "bye");
+        media_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
     }
 }
 

@@ -637,3 +637,89 @@ Test(stream, twilio_connection_with_a_refused_start_is_closed)
     cr_assert_eq(c->close_code, 4400, "close code %d", c->close_code);
     h_fini(&h);
 }
+
+typedef struct {
+    harness *h;
+    uint64_t messages;
+} storm_wait;
+
+static bool storm_done(void *arg)
+{
+    storm_wait *w = arg;
+    return media_get_stats(server_media(w->h->srv))->messages >= w->messages;
+}
+
+/* Deterministic mutation storm: 3000 mutated copies of valid messages (bit flips,
+ * truncations, splices; invalid UTF-8 avoided, it closes the connection by design) on one
+ * connection, interleaved with a good stream on another. The server survives, the good
+ * stream stays bit-exact, and nothing leaks (ASan). */
+Test(stream, mutation_storm_leaves_a_concurrent_stream_untouched)
+{
+    harness h;
+    h_init(&h, NULL);
+    size_t n;
+    int16_t *pcm = h_fixture("speechocean762-0001-000010035.wav", &n);
+    tconn *good = tc_connect(&h, NULL, NULL, 0);
+    tconn *bad = tc_connect(&h, NULL, NULL, 0);
+    char gsid[35], bsid[35], base[4][2048];
+    tc_start(good, h_sid(gsid, "MZ", 400), NULL, false);
+    tc_start(bad, h_sid(bsid, "MZ", 401), NULL, false);
+    uint8_t g[160];
+    memset(g, 0x5d, sizeof g);
+    tw_build_media_in(base[0], sizeof base[0], 2, bsid, TW_TRACK_INBOUND, 1, 0, g, 160);
+    tw_build_dtmf(base[1], sizeof base[1], 3, bsid, '5');
+    tw_build_mark_in(base[2], sizeof base[2], 4, bsid, "m");
+    tw_start_info info = {.sequence_number = 1, .stream_sid = bsid, .account_sid = "",
+                          .call_sid = "", .tracks = TW_TRACK_INBOUND};
+    tw_build_start(base[3], sizeof base[3], &info);
+    uint32_t rng = 12345;
+    char msg[2048];
+    size_t f = 0;
+    for (int i = 0; i < 3000; i++) {
+        rng = rng * 1664525u + 1013904223u;
+        const char *b = base[rng % 4];
+        size_t len = strlen(b);
+        memcpy(msg, b, len + 1);
+        rng = rng * 1664525u + 1013904223u;
+        switch (rng % 3) {
+        case 0: /* flip a few printable characters */
+            for (int k = 0; k < 3; k++) {
+                rng = rng * 1664525u + 1013904223u;
+                msg[(rng >> 8) % len] = (char)(0x20 + (rng >> 20) % 95);
+            }
+            break;
+        case 1: /* truncate */
+            msg[(rng >> 8) % len] = '\0';
+            break;
+        default: { /* splice the tail of another message */
+            const char *o = base[(rng >> 4) % 4];
+            size_t cut = (rng >> 8) % len, from = (rng >> 16) % strlen(o);
+            snprintf(msg + cut, sizeof msg - cut, "%s", o + from);
+        }
+        }
+        if (!*msg)
+            continue;
+        tc_send(bad, msg);
+        if (i % 20 == 0 && tc_frame(good, gsid, pcm, n, f))
+            f++;
+        if (i % 200 == 0)
+            h_run_for(&h, 1);
+    }
+    while (tc_frame(good, gsid, pcm, n, f))
+        f++;
+    tc_stop(good, gsid);
+    cr_assert(h_wait_stopped(&h, gsid, 5000));
+    storm_wait w = {&h, 3000 + f};
+    cr_assert(h_run_until(&h, storm_done, &w, 5000), "the storm was not processed: %llu",
+              (unsigned long long)media_get_stats(server_media(h.srv))->messages);
+    cr_assert_gt(media_get_stats(server_media(h.srv))->bad_messages, 1000);
+    h_cap *c = h_cap_by_sid(&h, gsid);
+    cr_assert_eq(c->n, n);
+    cr_assert_arr_eq(c->pcm, pcm, n * sizeof *pcm);
+    cr_assert_eq(c->errors, 0);
+    cr_assert_eq(good->n_msgs, 0);
+    cr_assert_eq(bad->n_msgs, 0, "Twilio dialect: not even errors are sent");
+    cr_assert_eq(h_http(&h, "GET", "/healthz", NULL, 0, NULL, 0, NULL, 3000), 200);
+    free(pcm);
+    h_fini(&h);
+}
