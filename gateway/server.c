@@ -33,7 +33,7 @@ struct server {
     struct lws_protocols protocols[2];
     void *foreign_loops[1];
     uv_timer_t tick;
-    bool tick_open, closing;
+    bool tick_open, closing, draining;
     int port;
     registry *reg;
     http_router *router;
@@ -94,7 +94,7 @@ static int check_upgrade(server *srv, struct lws *wsi)
         return refuse_upgrade(wsi, 404, "WebSocket only on " STREAM_PATH);
     if (dialect_of(wsi) < 0)
         return refuse_upgrade(wsi, 400, "unknown dialect (twilio or voiceverify)");
-    if (srv->closing)
+    if (srv->closing || srv->draining)
         return refuse_upgrade(wsi, 503, "shutting down");
     if (srv->cfg->twilio_auth_token[0] && !signature_ok(srv, wsi, path))
         return refuse_upgrade(wsi, 403, "missing or invalid X-Twilio-Signature");
@@ -259,6 +259,18 @@ int server_port(const server *s) { return s->port; }
 registry *server_registry(server *s) { return s->reg; }
 http_router *server_router(server *s) { return s->router; }
 media_ctx *server_media(server *s) { return s->media; }
+
+void server_drain(server *s)
+{
+    s->draining = true;
+    registry_set_maintenance(s->reg, true);
+    log_info("draining: new connections and streams are refused");
+}
+
+bool server_draining(const server *s)
+{
+    return s->draining;
+}
 
 /* Streams that are not WebSocket streams (HTTP push streams) end through their owner. */
 static void end_other_streams(registry *r)

@@ -39,6 +39,11 @@ registry *server_registry(server *s);
 http_router *server_router(server *s);
 media_ctx *server_media(server *s);
 
+/* Start of a graceful stop (issue 6 drives the grace period): new WebSocket upgrades get
+ * HTTP 503, new streams are refused as in maintenance (423); running streams go on. */
+void server_drain(server *s);
+bool server_draining(const server *s);
+
 void server_close(server *s);
 bool server_is_closed(const server *s);
 void server_free(server *s);

@@ -723,3 +723,25 @@ Test(stream, mutation_storm_leaves_a_concurrent_stream_untouched)
     free(pcm);
     h_fini(&h);
 }
+
+Test(stream, drain_refuses_new_work_and_keeps_running_streams)
+{
+    harness h;
+    h_init(&h, NULL);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char s1[35], s2[35];
+    tc_start(t, h_sid(s1, "MZ", 501), NULL, false);
+    cr_assert_not_null(h_wait_cap(&h, s1, 2000));
+    server_drain(h.srv);
+    cr_assert(server_draining(h.srv));
+    tconn *late = tc_connect(&h, NULL, NULL, 0);
+    cr_assert_eq(late->http_status, 503);
+    tc_start(t, h_sid(s2, "MZ", 502), NULL, false);
+    uint8_t g[160] = {0};
+    tc_media(t, s1, 1, 0, g, 160);
+    tc_stop(t, s1);
+    cr_assert(h_wait_stopped(&h, s1, 2000));
+    cr_assert_eq(h_cap_by_sid(&h, s1)->n, 160, "the running stream went on");
+    cr_assert_null(h_cap_by_sid(&h, s2));
+    h_fini(&h);
+}
