@@ -2,7 +2,8 @@
 # cli_smoke.sh -- the two programs as a user runs them: callprint on a free port, callprint-call
 # streaming a fixture (Twilio and Voice Verify dialects, DTMF), SIGHUP after the log file was
 # rotated (a new file appears), then SIGTERM: the server must log the stream with its counters
-# and exit 0 (under ASan: without leaks).
+# and exit 0 (under ASan: without leaks). Then a server with the signature check: signed
+# concurrent calls pass, an unsigned one is refused with 403.
 set -euo pipefail
 bin=${CALLPRINT_BIN_DIR:?}
 src=${CALLPRINT_SOURCE_DIR:?}
@@ -52,4 +53,27 @@ cat "$tmp/log" >>"$tmp/all"
 grep -q '"reason":"stop".*"dtmf_digits":"2"' "$tmp/all" || fail "stream summary missing"
 grep -q "\"stream\":\"$uuid\"" "$tmp/all" || fail "voice verify uuid not used"
 grep -q '"msg":"stopped"' "$tmp/all" || fail "no clean stop"
+
+# A second server with the signature check: --sign passes, an unsigned call gets 403.
+CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_TWILIO_AUTH_TOKEN=tok-42 CALLPRINT_PUBLIC_URL=wss://gw.test \
+  CALLPRINT_LOG_FILE="$tmp/log2" "$bin/callprint" 2>>"$tmp/stderr" &
+pid=$!
+port=
+for _ in $(seq 100); do
+  port=$(grep -so '"port":"[0-9]*"' "$tmp/log2" | grep -o '[0-9]*' || true)
+  [ -n "$port" ] && break
+  sleep 0.05
+done
+[ -n "$port" ] || fail "no port (signed server)"
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --calls 3 --sign tok-42 \
+  --public-url wss://gw.test "$wav" >"$tmp/signed.json" || fail "signed calls refused"
+[ "$(grep -c '"opened":true' "$tmp/signed.json")" = 3 ] || fail "3 signed calls expected"
+if "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast "$wav" >"$tmp/unsigned.json" \
+  2>"$tmp/unsigned.err"; then
+  fail "unsigned call accepted"
+fi
+grep -q '"http_status":403' "$tmp/unsigned.json" || fail "unsigned: $(cat "$tmp/unsigned.json")"
+grep -q tok-42 "$tmp/log2" && fail "auth token in the log"
+kill -TERM "$pid"
+wait "$pid" || fail "signed server exit status $?"
 echo "cli_smoke: ok"
