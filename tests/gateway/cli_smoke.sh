@@ -8,6 +8,7 @@ set -euo pipefail
 bin=${CALLPRINT_BIN_DIR:?}
 src=${CALLPRINT_SOURCE_DIR:?}
 wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
+. "$src/tests/gateway/lib.sh"
 tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 fail() { echo "cli_smoke: $*" >&2; cat "$tmp"/log* "$tmp/stderr" >&2 2>/dev/null || true; exit 1; }
@@ -23,11 +24,7 @@ fi
 
 CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_LOG_FILE="$tmp/log" "$bin/callprint" 2>"$tmp/stderr" &
 pid=$!
-for _ in $(seq 100); do
-  port=$(grep -so '"port":"[0-9]*"' "$tmp/log" | grep -o '[0-9]*' || true)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(wait_port "$tmp/log")
 [ -n "$port" ] || fail "no port in the startup log"
 curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"ok"' || fail "healthz"
 
@@ -58,12 +55,7 @@ grep -q '"msg":"stopped"' "$tmp/all" || fail "no clean stop"
 CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_TWILIO_AUTH_TOKEN=tok-42 CALLPRINT_PUBLIC_URL=wss://gw.test \
   CALLPRINT_LOG_FILE="$tmp/log2" "$bin/callprint" 2>>"$tmp/stderr" &
 pid=$!
-port=
-for _ in $(seq 100); do
-  port=$(grep -so '"port":"[0-9]*"' "$tmp/log2" | grep -o '[0-9]*' || true)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(wait_port "$tmp/log2")
 [ -n "$port" ] || fail "no port (signed server)"
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --calls 3 --sign tok-42 \
   --public-url wss://gw.test "$wav" >"$tmp/signed.json" || fail "signed calls refused"

@@ -7,6 +7,7 @@ set -euo pipefail
 bin=${CALLPRINT_BIN_DIR:?}
 src=${CALLPRINT_SOURCE_DIR:?}
 wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
+. "$src/tests/gateway/lib.sh"
 tmp=$(mktemp -d)
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 fail() { echo "valgrind_server: $*" >&2; cat "$tmp/log" >&2; exit 1; }
@@ -15,11 +16,7 @@ CALLPRINT_LISTEN=127.0.0.1:0 valgrind -q --leak-check=full \
   --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
   --error-exitcode=99 "$bin/callprint" >"$tmp/log" 2>&1 &
 pid=$!
-for _ in $(seq 200); do
-  port=$(grep -so '"port":"[0-9]*"' "$tmp/log" | grep -o '[0-9]*' || true)
-  [ -n "$port" ] && break
-  sleep 0.05
-done
+port=$(wait_port "$tmp/log")
 [ -n "$port" ] || fail "no port"
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --dtmf 1 "$wav" >/dev/null ||
   fail "twilio call"
