@@ -16,7 +16,11 @@
 
 #include "log.h"
 
-typedef enum { CT_STR, CT_INT, CT_BOOL } config_type;
+#ifndef CALLPRINT_DEFAULT_MODEL
+#define CALLPRINT_DEFAULT_MODEL "biometrics/models/callprint.model"
+#endif
+
+typedef enum { CT_STR, CT_INT, CT_BOOL, CT_DBL } config_type;
 
 typedef struct {
     const char *name;
@@ -30,6 +34,7 @@ typedef struct {
 #define STR(f, sec) {#f, CT_STR, offsetof(config, f), sizeof(((config *)0)->f), 0, 0, sec}
 #define INT(f, lo, hi) {#f, CT_INT, offsetof(config, f), 0, lo, hi, false}
 #define BOOL(f) {#f, CT_BOOL, offsetof(config, f), 0, 0, 1, false}
+#define DBL(f, lo, hi) {#f, CT_DBL, offsetof(config, f), 0, lo, hi, false}
 
 static const config_entry entries[] = {
     STR(listen, false),
@@ -42,6 +47,26 @@ static const config_entry entries[] = {
     INT(outq_max_frames, 4, 1 << 20),
     INT(http_body_max, 1024, 1 << 30),
     INT(http_timeout_s, 1, 3600),
+    STR(model, false),
+    STR(engine, false),
+    INT(workers, 0, 256),
+    INT(worker_queue_len, 16, 1 << 20),
+    DBL(min_enroll_speech, -1, 3600),
+    DBL(min_verify_speech, -1, 3600),
+    DBL(thr_verified, -1, 100),
+    DBL(thr_not_sure, -1, 100),
+    INT(verify_interval_ms, 100, 60000),
+    STR(redis_url, false),
+    STR(redis_prefix, false),
+    INT(session_ttl_s, 60, 366 * 24 * 3600),
+    STR(voiceprint_key, true),
+    STR(admin_password, true),
+    INT(token_ttl_s, 60, 30 * 24 * 3600),
+    INT(webhook_timeout_ms, 100, 120000),
+    INT(webhook_attempts, 1, 20),
+    INT(webhook_queue_max, 1, 1 << 20),
+    STR(webhook_ca_file, false),
+    INT(max_subscriptions, 1, 1 << 20),
     STR(log_file, false),
     STR(log_level, false),
     BOOL(mask_numbers),
@@ -61,6 +86,22 @@ void config_defaults(config *c)
     c->outq_max_frames = 256;
     c->http_body_max = 1 << 20;
     c->http_timeout_s = 30;
+    snprintf(c->model, sizeof c->model, "%s", CALLPRINT_DEFAULT_MODEL);
+    c->workers = 0;
+    c->worker_queue_len = 512;
+    c->min_enroll_speech = -1;
+    c->min_verify_speech = -1;
+    c->thr_verified = -1;
+    c->thr_not_sure = -1;
+    c->verify_interval_ms = 1000;
+    snprintf(c->redis_url, sizeof c->redis_url, "redis://127.0.0.1:6379/0");
+    snprintf(c->redis_prefix, sizeof c->redis_prefix, "callprint:");
+    c->session_ttl_s = 7 * 24 * 3600;
+    c->token_ttl_s = 12 * 3600;
+    c->webhook_timeout_ms = 5000;
+    c->webhook_attempts = 3;
+    c->webhook_queue_max = 64;
+    c->max_subscriptions = 10000;
     snprintf(c->log_file, sizeof c->log_file, "-");
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->mask_numbers = true;
@@ -119,6 +160,16 @@ static int set_entry(config *c, const config_entry *e, const char *value, char *
     }
     char *end;
     errno = 0;
+    if (e->type == CT_DBL) {
+        double d = strtod(value, &end);
+        if (errno || end == value || *end || d != d || d < (double)e->min || d > (double)e->max) {
+            snprintf(err, errcap, "%s: expected a number in [%ld, %ld], got \"%s\"", e->name,
+                     e->min, e->max, value);
+            return -1;
+        }
+        memcpy(field, &d, sizeof d);
+        return 0;
+    }
     long v = strtol(value, &end, 10);
     if (errno || end == value || *end || v < e->min || v > e->max) {
         snprintf(err, errcap, "%s: expected an integer in [%ld, %ld], got \"%s\"", e->name,
@@ -182,6 +233,8 @@ void config_describe(const config *c, char *out, size_t cap)
             snprintf(val, sizeof val, "%s", e->secret && *field ? "(set)" : field);
         else if (e->type == CT_BOOL)
             snprintf(val, sizeof val, "%s", *(const bool *)(const void *)field ? "true" : "false");
+        else if (e->type == CT_DBL)
+            snprintf(val, sizeof val, "%g", *(const double *)(const void *)field);
         else
             snprintf(val, sizeof val, "%d", *(const int *)(const void *)field);
         int w = snprintf(out + len, cap - len, "%s=%s\n", e->name, val);

@@ -31,6 +31,30 @@ typedef struct config {
     int outq_max_frames;      /* outbound frames queued per connection */
     int http_body_max;        /* largest HTTP request body accepted, bytes */
     int http_timeout_s;       /* a deferred HTTP reply not sent by then: connection closed */
+    /* Biometrics. Thresholds and minimums < 0 = the model's measured defaults. */
+    char model[CONFIG_STR_MAX];  /* model file (CALLPRINT_MODEL) */
+    char engine[32];             /* engine name, "" = default (ivector) */
+    int workers;                 /* biometric threads, 0 = number of cores */
+    int worker_queue_len;        /* jobs queued per worker before audio is dropped */
+    double min_enroll_speech;    /* seconds of net speech to enrol */
+    double min_verify_speech;    /* seconds of net speech to verify */
+    double thr_verified;         /* score (0-100) for "verified" */
+    double thr_not_sure;         /* score (0-100) for "not_sure" */
+    int verify_interval_ms;      /* live verify/enrol cadence and webhook tick (1000) */
+    /* Redis: sessions, voiceprints, directory, audit. */
+    char redis_url[CONFIG_STR_MAX];      /* redis://[:pw@]host:port/db or unix:///path */
+    char redis_prefix[64];
+    int session_ttl_s;
+    char voiceprint_key[CONFIG_STR_MAX]; /* secret: 32-byte key (hex/base64), "" = clear */
+    /* REST API. */
+    char admin_password[CONFIG_STR_MAX]; /* secret: initial admin password, "" = API off */
+    int token_ttl_s;
+    /* Webhooks. */
+    int webhook_timeout_ms;
+    int webhook_attempts;
+    int webhook_queue_max;           /* per subscriber; oldest dropped beyond */
+    char webhook_ca_file[CONFIG_STR_MAX]; /* extra CA bundle for HTTPS receivers */
+    int max_subscriptions;
     /* Logging. */
     char log_file[CONFIG_STR_MAX]; /* "-" = stderr */
     char log_level[16];

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "app.h"
 #include "config.h"
 #include "log.h"
-#include "server.h"
 
 #ifndef CALLPRINT_VERSION
 #define CALLPRINT_VERSION "0.0.0"
@@ -24,8 +24,8 @@
 typedef struct {
     uv_loop_t loop;
     uv_signal_t sig_int, sig_term, sig_hup;
-    server *srv;
-} app;
+    app *gw;
+} process;
 
 static void usage(FILE *f)
 {
@@ -54,7 +54,7 @@ static void usage(FILE *f)
 
 static void on_stop_signal(uv_signal_t *h, int signum)
 {
-    app *a = h->data;
+    process *a = h->data;
     log_info("signal %d: shutting down", signum);
     uv_signal_stop(&a->sig_int);
     uv_signal_stop(&a->sig_term);
@@ -62,7 +62,7 @@ static void on_stop_signal(uv_signal_t *h, int signum)
     uv_close((uv_handle_t *)&a->sig_int, NULL);
     uv_close((uv_handle_t *)&a->sig_term, NULL);
     uv_close((uv_handle_t *)&a->sig_hup, NULL);
-    server_close(a->srv); /* round 1; main() finishes after uv_run returns */
+    app_close(a->gw); /* round 1; main() finishes after uv_run returns */
 }
 
 static void on_hup(uv_signal_t *h, int signum)
@@ -118,11 +118,11 @@ int main(int argc, char **argv)
     log_set_mask_numbers(cfg.mask_numbers);
     signal(SIGPIPE, SIG_IGN);
 
-    app a;
+    process a;
     memset(&a, 0, sizeof a);
     uv_loop_init(&a.loop);
-    a.srv = server_new(&a.loop, &cfg, err, sizeof err);
-    if (!a.srv) {
+    a.gw = app_new(&a.loop, &cfg, err, sizeof err);
+    if (!a.gw) {
         log_error("cannot start: %s", err);
         uv_loop_close(&a.loop);
         log_close();
@@ -138,11 +138,9 @@ int main(int argc, char **argv)
     }
 
     uv_run(&a.loop, UV_RUN_DEFAULT);
-    if (!server_is_closed(a.srv)) { /* second lws destroy round (TOOLCHAIN.md pitfall 1) */
-        server_close(a.srv);
+    if (app_close_finish(a.gw)) /* second lws destroy round (TOOLCHAIN.md pitfall 1) */
         uv_run(&a.loop, UV_RUN_DEFAULT);
-    }
-    server_free(a.srv);
+    app_free(a.gw);
     rc = uv_loop_close(&a.loop) == 0 ? 0 : 1;
     if (rc)
         log_error("event loop closed with handles still open");

@@ -1,0 +1,207 @@
+/* app.c -- builds and tears down the gateway's components. See app.h.
+ *
+ * Order matters both ways. Building: the engine model first (workers need it), then the
+ * store, auth and webhooks (no network listener yet, so nothing can reach a half-built
+ * gateway), then the workers, and the server last, followed by what plugs into it (live
+ * biometrics as an audio sink, the REST routes). Closing: the server first (no new input;
+ * ending streams lets live biometrics send their final webhooks and writes), then workers,
+ * then the queues that drain to the outside (webhooks, Redis) with bounded deadlines.
+ */
+#include "app.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "live.h"
+#include "log.h"
+
+#define APP_DRAIN_MS 5000 /* webhooks still queued at shutdown get this long */
+
+uint64_t app_uptime_ms(const app *a)
+{
+    return uv_now(a->loop) - a->started_ms;
+}
+
+/* Thresholds and minimums: the model's measured defaults unless configured. */
+static void load_engine(app *a)
+{
+    const config *c = a->cfg;
+    a->engine = bio_engine_find(c->engine[0] ? c->engine : NULL);
+    if (!a->engine) {
+        snprintf(a->model_error, sizeof a->model_error, "unknown engine \"%s\"", c->engine);
+        return;
+    }
+    a->model = a->engine->load(c->model, a->model_error, sizeof a->model_error);
+    if (!a->model)
+        return;
+    a->bio = a->engine->default_config(a->model);
+    if (c->min_enroll_speech >= 0)
+        a->bio.min_enroll_speech = c->min_enroll_speech;
+    if (c->min_verify_speech >= 0)
+        a->bio.min_verify_speech = c->min_verify_speech;
+    if (c->thr_verified >= 0)
+        a->bio.thr_verified = c->thr_verified;
+    if (c->thr_not_sure >= 0)
+        a->bio.thr_not_sure = c->thr_not_sure;
+}
+
+static void on_worker_result(const workers_result *r, void *arg)
+{
+    app *a = arg;
+    if (a->live)
+        live_worker_result(a->live, r);
+}
+
+static int open_services(app *a, char *err, size_t errcap)
+{
+    const config *c = a->cfg;
+    store_options so = {
+        .url = c->redis_url,
+        .prefix = c->redis_prefix,
+        .session_ttl_s = (unsigned)c->session_ttl_s,
+        .voiceprint_key = c->voiceprint_key,
+    };
+    a->store = store_open(a->loop, &so, err, errcap);
+    if (!a->store)
+        return -1;
+
+    auth_options ao = {.initial_password = c->admin_password, .token_ttl_s = c->token_ttl_s};
+    a->auth = auth_new(&ao);
+    if (!a->auth) {
+        snprintf(err, errcap, "cannot create the admin account");
+        return -1;
+    }
+
+    webhook_options wo = {
+        .queue_max = (size_t)c->webhook_queue_max,
+        .max_attempts = c->webhook_attempts,
+        .timeout_ms = c->webhook_timeout_ms,
+        .tls = {.ca_file = c->webhook_ca_file[0] ? c->webhook_ca_file : NULL},
+    };
+    a->webhooks = webhook_new(a->loop, &wo);
+    if (!a->webhooks) {
+        snprintf(err, errcap, "cannot create the webhook sender");
+        return -1;
+    }
+
+    if (a->model) {
+        workers_options wk = {
+            .threads = c->workers,
+            .queue_len = (size_t)c->worker_queue_len,
+            .model = a->model,
+            .engine = a->engine,
+            .config = a->bio,
+            .on_result = on_worker_result,
+            .on_result_arg = a,
+        };
+        a->workers = workers_new(a->loop, &wk);
+        if (!a->workers) {
+            snprintf(err, errcap, "cannot start the biometric workers");
+            return -1;
+        }
+    }
+    return 0;
+}
+
+app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
+{
+    app *a = calloc(1, sizeof *a);
+    if (!a) {
+        snprintf(err, errcap, "out of memory");
+        return NULL;
+    }
+    a->loop = loop;
+    a->cfg = cfg;
+    a->started_ms = uv_now(loop);
+
+    load_engine(a);
+    if (!a->model)
+        log_error("biometrics disabled: %s", a->model_error);
+    else
+        log_info("model %s loaded (engine %s; verified >= %.1f, not_sure >= %.1f)", cfg->model,
+                 a->engine->name, a->bio.thr_verified, a->bio.thr_not_sure);
+
+    if (open_services(a, err, errcap) != 0)
+        goto fail;
+    a->srv = server_new(loop, cfg, err, errcap);
+    if (!a->srv)
+        goto fail;
+    a->reg = server_registry(a->srv);
+    a->router = server_router(a->srv);
+    a->media = server_media(a->srv);
+
+    a->live = live_new(a);
+    if (!a->live) {
+        snprintf(err, errcap, "cannot start live biometrics");
+        goto fail;
+    }
+    api_register(a);
+    if (!auth_enabled(a->auth))
+        log_warn("CALLPRINT_ADMIN_PASSWORD is not set: the REST API is disabled");
+    return a;
+
+fail:
+    app_close(a);
+    /* Nothing is listening yet, so one loop round settles every handle. */
+    uv_run(loop, UV_RUN_DEFAULT);
+    if (app_close_finish(a))
+        uv_run(loop, UV_RUN_DEFAULT);
+    app_free(a);
+    return NULL;
+}
+
+static void on_closed(void *arg)
+{
+    app *a = arg;
+    a->closes_pending--;
+}
+
+void app_close(app *a)
+{
+    if (a->closing)
+        return;
+    a->closing = true;
+    if (a->srv)
+        server_close(a->srv); /* ends every stream: sinks see on_stop */
+    if (a->live)
+        live_close(a->live);
+    if (a->workers) {
+        a->closes_pending++;
+        workers_close(a->workers, on_closed, a);
+    }
+    if (a->webhooks) {
+        a->closes_pending++;
+        webhook_close(a->webhooks, APP_DRAIN_MS, on_closed, a);
+    }
+    if (a->store) {
+        a->closes_pending++;
+        store_close(a->store, on_closed, a);
+    }
+}
+
+bool app_close_finish(app *a)
+{
+    if (a->srv && !server_is_closed(a->srv)) {
+        server_close(a->srv);
+        return true;
+    }
+    return false;
+}
+
+void app_free(app *a)
+{
+    if (!a)
+        return;
+    if (a->closes_pending)
+        log_error("shutdown: %d component(s) did not close", a->closes_pending);
+    live_free(a->live);
+    if (a->srv)
+        server_free(a->srv);
+    if (a->auth)
+        auth_free(a->auth);
+    if (a->model)
+        a->engine->unload(a->model);
+    free(a);
+}

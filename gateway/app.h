@@ -1,0 +1,79 @@
+/* app.h -- the composition root: every gateway component, created and closed in order.
+ *
+ * main() (cli/callprint.c) only parses arguments and the configuration, then hands a loop
+ * and a config to app_new(). app.c builds the components in dependency order:
+ *
+ *     engine model -> store (Redis) -> auth -> webhooks -> workers -> server (HTTP + /stream)
+ *     -> live biometrics (audio sink) -> REST routes
+ *
+ * and closes them in the reverse order. The struct is public on purpose: route files
+ * (api_*.c) and controllers reach their collaborators through it, as Redis's modules reach
+ * `server`. Only the loop thread touches it.
+ *
+ * Shutdown: app_close() starts it (streams end, sockets close, queues drain up to their
+ * deadlines); the caller runs the loop until it returns, calls app_close_finish() (lws needs
+ * a second destroy round on a foreign loop, TOOLCHAIN.md pitfall 1), runs the loop again,
+ * then app_free().
+ */
+#ifndef CALLPRINT_APP_H
+#define CALLPRINT_APP_H
+
+#include <uv.h>
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "auth.h"
+#include "bio.h"
+#include "config.h"
+#include "engine.h"
+#include "http.h"
+#include "media.h"
+#include "registry.h"
+#include "server.h"
+#include "store.h"
+#include "webhook.h"
+#include "workers.h"
+
+struct live;
+
+typedef struct app {
+    uv_loop_t *loop;
+    const config *cfg;
+    uint64_t started_ms; /* uv_now at start */
+
+    /* The biometric engine; model == NULL when it could not be loaded (status says so,
+     * /readyz fails, streams are still ingested). */
+    const bio_engine *engine;
+    void *model;
+    bio_config bio; /* effective thresholds and minimums */
+    char model_error[256];
+
+    store *store;       /* Redis: sessions, voiceprints, directory, audit */
+    auth *auth;         /* the admin account and API tokens */
+    webhook *webhooks;  /* subscription deliveries */
+    workers *workers;   /* biometric threads; NULL without a model */
+    server *srv;        /* lws on the loop: HTTP router + /stream */
+    registry *reg;      /* = server_registry(srv) */
+    http_router *router;/* = server_router(srv) */
+    media_ctx *media;   /* = server_media(srv) */
+    struct live *live;  /* live enrol/verify controller (live.h) */
+
+    bool closing;
+    int closes_pending;
+} app;
+
+/* Build everything; NULL with err set when the gateway cannot start (bad configuration, port
+ * in use). A missing model is not fatal: it is logged and reported by status/readiness. */
+app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap);
+/* Begin shutdown. Safe to call twice. */
+void app_close(app *a);
+/* After the loop returned from the first round: lws's second destroy round if needed.
+ * Returns true when the caller must run the loop once more. */
+bool app_close_finish(app *a);
+void app_free(app *a);
+
+/* Milliseconds since app_new (for status). */
+uint64_t app_uptime_ms(const app *a);
+
+#endif
