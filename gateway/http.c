@@ -45,6 +45,7 @@ struct http_req {
     http_router *router;
     char method[8];
     char path[512];
+    char peer[64]; /* client address, for rate limits and audit */
     const char *rest;
     char *body;
     size_t body_len;
@@ -103,6 +104,11 @@ static const char *keep(http_req *req, const char *s, size_t n)
     k->next = req->strings;
     req->strings = k;
     return k->s;
+}
+
+const char *http_req_peer(const http_req *req)
+{
+    return req->peer;
 }
 
 const char *http_req_method(const http_req *req) { return req->method; }
@@ -301,6 +307,8 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
     req->router = r;
     *slot = req;
     snprintf(req->path, sizeof req->path, "%s", path ? path : "/");
+    if (!lws_get_peer_simple(wsi, req->peer, sizeof req->peer))
+        snprintf(req->peer, sizeof req->peer, "unknown");
     snprintf(req->method, sizeof req->method, "?");
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (lws_hdr_total_length(wsi, methods[i].tok)) {

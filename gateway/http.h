@@ -34,6 +34,8 @@ void http_router_free(http_router *r);
 int http_route(http_router *r, const char *method, const char *path, http_handler h, void *ud);
 
 const char *http_req_method(const http_req *req);
+/* The client's IP address as text ("127.0.0.1"), "unknown" if lws could not tell. */
+const char *http_req_peer(const http_req *req);
 const char *http_req_path(const http_req *req);
 /* For prefix routes: what follows the prefix's "/" ("" when nothing). */
 const char *http_req_path_rest(const http_req *req);
