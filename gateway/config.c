@@ -67,6 +67,7 @@ static const config_entry entries[] = {
     INT(webhook_queue_max, 1, 1 << 20),
     STR(webhook_ca_file, false),
     INT(max_subscriptions, 1, 1 << 20),
+    STR(webhook_secret, true),
     STR(log_file, false),
     STR(log_level, false),
     BOOL(mask_numbers),

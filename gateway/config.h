@@ -55,6 +55,7 @@ typedef struct config {
     int webhook_queue_max;           /* per subscriber; oldest dropped beyond */
     char webhook_ca_file[CONFIG_STR_MAX]; /* extra CA bundle for HTTPS receivers */
     int max_subscriptions;
+    char webhook_secret[CONFIG_STR_MAX]; /* secret: signs zero-integration webhooks, "" = unsigned */
     /* Logging. */
     char log_file[CONFIG_STR_MAX]; /* "-" = stderr */
     char log_level[16];

@@ -1,19 +1,180 @@
-/* live.h -- live enrolment and verification on streams (issue 4). OWNER: helper H6.
- * The lead's contract with app.c is the four functions below; H6 documents and extends it. */
+/* live.h -- live enrolment and verification on streams (issue 4).
+ *
+ * The controller joins the stream endpoint, the worker pool, the voiceprint store and the
+ * webhook sender. It is an audio sink (audio_sink.h) registered on the registry: every
+ * accepted stream gets a worker stream (workers.h) fed with its PCM, and may carry jobs.
+ *
+ * Jobs. A job is (stream, kind, external_id): enrol the caller as external_id, or verify the
+ * caller against external_id's voiceprint. Jobs are started by the REST API (api_live.c), by
+ * an enroll/verify subscription (subs.h), or by zero-integration mode (Twilio <Parameter>s
+ * external_id, mode and webhook at start; live_zero.c). A job lives until its stream ends;
+ * at most LIVE_JOBS_PER_STREAM per stream. Each job keeps its latest state, which is what
+ * polling and webhooks report:
+ *   - verify: the voiceprint is read from Redis once when the job starts and cached in the
+ *     job (re-read on each tick only while it is missing or unreadable); every tick posts a
+ *     verification of everything heard so far to the stream's worker.
+ *   - enrol: an existence check at start (an existing voiceprint answers "already exists" at
+ *     once); then every tick asks the worker for a voiceprint; once there is enough net
+ *     speech the blob is written with STORE_PUT_SKIP_EXISTING and "created" is reported only
+ *     from Redis's acknowledgement (STORE_EXISTS: "already exists"). The job then stays done.
+ * A job has at most one worker request and one Redis operation in flight: REST polls that
+ * arrive meanwhile wait for that answer (coalesced), and a poll within LIVE_POLL_FRESH_MS of
+ * the last answer gets it at once, so a polling storm costs at most a few worker jobs per
+ * second per job whatever its rate.
+ *
+ * Tick (config verify_interval_ms, 1 s): for each job, one webhook per subscription with the
+ * job's state (sent when the tick's worker/Redis answer arrives, or at the next tick if it
+ * has not -- so exactly one per tick), then the next request. `streams` subscriptions get
+ * "added"/"removed" at stream start and end.
+ *
+ * Status codes (the numeric "status" of webhook payloads, and live_state.status):
+ *   200 a verdict (verified / not verified / not sure)      201 voiceprint created
+ *   202 not enough net speech yet (enrol and verify)        404 voiceprint does not exist
+ *   409 a voiceprint with this external_id already exists
+ *   422 the stored voiceprint cannot be used (other model, corrupt, wrong encryption key):
+ *       result "not sure", score 0
+ *   500 engine error                                        503 Redis unavailable or the
+ *       voiceprint write failed (retried next tick); verify result "not sure", score 0
+ *   streams events: added 201; removed 204 (stop, hang-up), 408 (inactivity), 503 (shutdown
+ *   or forced off).
+ *
+ * Stream end (stop, hang-up, inactivity, shutdown) releases everything: jobs, cached
+ * voiceprints, the worker's engine state, the stream's enroll/verify subscriptions; REST
+ * polls waiting on it are answered with the last state. Audio after the last tick (< 1 s)
+ * is not evaluated.
+ *
+ * Observers: other modules (sessions: verdict history, org-API forwarding; metrics) register
+ * with live_on_verdict() and see every state a job publishes (each worker answer, each enrol
+ * outcome, a missing voiceprint), on the loop thread, in order.
+ *
+ * Loop thread only. Without a model (a->workers == NULL) streams are still accepted and
+ * `streams` webhooks still work; jobs are refused with LIVE_UNAVAILABLE.
+ */
 #ifndef CALLPRINT_LIVE_H
 #define CALLPRINT_LIVE_H
 
+#include <cjson/cJSON.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "stream.h"
+#include "subs.h"
+#include "webhook_payload.h"
 #include "workers.h"
 
 struct app;
 typedef struct live live;
 
+#define LIVE_JOBS_PER_STREAM 32
+#define LIVE_OBSERVERS_MAX 8
+#define LIVE_POLL_FRESH_MS 250 /* a poll this soon after an answer reuses it */
+#define LIVE_WAIT_MAX_MS 5000  /* a poll waiting longer is answered with the current state */
+#define LIVE_WAITERS_MAX 64    /* polls waiting on one job; more are answered at once */
+
+/* Status codes: see the header comment. */
+#define LIVE_ST_VERDICT 200
+#define LIVE_ST_CREATED 201
+#define LIVE_ST_PENDING 202
+#define LIVE_ST_NO_VOICEPRINT 404
+#define LIVE_ST_EXISTS 409
+#define LIVE_ST_UNUSABLE 422
+#define LIVE_ST_ERROR 500
+#define LIVE_ST_UNAVAILABLE 503
+
+typedef enum { LIVE_ENROLL = 0, LIVE_VERIFY } live_kind;
+typedef enum { LIVE_BY_API = 0, LIVE_BY_SUBSCRIPTION, LIVE_BY_ZERO } live_origin;
+
+/* A job's state as published (valid during the callback). `stream` is NULL when the
+ * stream ended before Redis acknowledged an enrolment (the outcome is still published). */
+typedef struct {
+    live_kind kind;
+    live_origin origin;           /* who started the job */
+    const struct stream *stream;
+    const char *external_id;
+    int status;                   /* LIVE_ST_* */
+    whp_enroll_detail detail;     /* enrol */
+    whp_verify_result result;     /* verify */
+    bio_verdict verdict;          /* verify: the engine's verdict (status 200) */
+    double score;                 /* verify: 0-100 (0 unless status 200) */
+    double speech_seconds;        /* net speech (enrol: in the voiceprint once created) */
+} live_state;
+
+typedef void (*live_state_cb)(const live_state *st, void *arg);
+
+typedef enum {
+    LIVE_OK = 0,
+    LIVE_UNAVAILABLE,   /* no model / workers: biometrics unavailable */
+    LIVE_TOO_MANY_JOBS, /* LIVE_JOBS_PER_STREAM reached on this stream */
+    LIVE_INVALID,       /* external_id empty, too long or with control characters */
+    LIVE_NOMEM,
+} live_err;
+
+/* ---- for app.c ---- */
+
 /* Create the controller and register its audio sink on a->reg. NULL on failure. */
 live *live_new(struct app *a);
 /* A worker result, on the loop thread (app.c forwards workers' on_result here). */
 void live_worker_result(live *l, const workers_result *r);
-/* Stop timers; streams are ended by the server before this. */
+/* Stop the tick; streams are ended by the server before this. */
 void live_close(live *l);
 void live_free(live *l);
+
+/* ---- jobs (api_live.c, subscriptions, zero-integration) ---- */
+
+/* True when jobs can run (a model is loaded). */
+bool live_available(const live *l);
+/* Start the job if it is not running. s must be a live stream of the registry. */
+live_err live_job_start(live *l, struct stream *s, live_kind k, const char *external_id,
+                        live_origin o);
+/* Start the job if needed and report its state through cb: at once (before returning) when
+ * it is known and fresh, else when the in-flight worker/Redis answer arrives (at most
+ * LIVE_WAIT_MAX_MS later, or when the stream ends). cb is called exactly once on LIVE_OK
+ * and never otherwise. */
+live_err live_poll(live *l, struct stream *s, live_kind k, const char *external_id,
+                   live_state_cb cb, void *arg);
+/* True when external_id is acceptable (1-256 bytes, no control characters). */
+bool live_external_id_ok(const char *external_id);
+
+/* The subscription table (subs.h); the REST API adds and removes, the controller sends. */
+subs *live_subs(live *l);
+
+/* ---- observers (sessions, metrics) ---- */
+
+/* Call cb(state, arg) for every state a job publishes. 0, or -1 when full. */
+int live_on_verdict(live *l, live_state_cb cb, void *arg);
+
+typedef struct {
+    uint64_t verdicts[WHP_VERIFY_NOT_SURE + 1]; /* verify states published, by result */
+    uint64_t enrol_created, enrol_exists;
+    uint64_t enrol_write_failed;  /* voiceprint writes Redis refused (retried) */
+    uint64_t jobs_started;
+    size_t jobs_active, streams, subscriptions;
+    uint64_t ticks;
+    uint64_t webhooks_sent;       /* bodies accepted by the webhook engine */
+    uint64_t webhooks_refused;    /* refused by it (target limit, closing) */
+    uint64_t worker_refused;      /* enrol/verify requests a full worker queue refused */
+    uint64_t polls, polls_coalesced; /* REST polls; answered from a shared answer */
+    uint64_t results;             /* worker answers received */
+    double result_seconds_sum, result_seconds_max; /* request -> answer latency */
+} live_stats;
+
+void live_get_stats(const live *l, live_stats *out);
+
+/* The stream's jobs for the stream details JSON (H7):
+ * {"jobs":[{"type","external_id","origin","status","detail"|"result","score",
+ *   "speech_length","subscribers"}]}; NULL when s is not known to the controller. */
+cJSON *live_stream_json(live *l, const struct stream *s);
+
+/* Text forms: "enroll"/"verify"; "api"/"subscription"/"zero-integration". */
+const char *live_kind_name(live_kind k);
+const char *live_origin_name(live_origin o);
+
+/* ---- internal: zero-integration mode (live_zero.c), run by the sink at stream start ---- */
+
+/* Read the stream's external_id / mode / webhook parameters; start the job and its implicit
+ * subscription (signed with config webhook_secret, unsigned without one). Invalid
+ * parameters are logged and ignored: a Twilio client must never get an error. */
+void live_zero_start(live *l, struct app *a, struct stream *s);
 
 #endif

@@ -1,0 +1,78 @@
+/* live_zero.c -- zero-integration mode: a Twilio <Stream> that carries its own instructions.
+ *
+ *     <Stream url="wss://gw.example.com/stream">
+ *       <Parameter name="external_id" value="customer-42"/>
+ *       <Parameter name="mode" value="verify"/>
+ *       <Parameter name="webhook" value="https://crm.example.com/callprint"/>
+ *     </Stream>
+ *
+ * At the stream's start the controller starts the job (enrol or verify external_id) and,
+ * when a webhook is given, an implicit subscription of the same type on the stream, so the
+ * receiver gets the per-second payloads with no REST call at all. Its deliveries are signed
+ * with the deployment's webhook_secret (unsigned when none is configured). The subscription
+ * and the job end with the stream.
+ *
+ * Twilio shows nothing the gateway says to a caller, and an error on the stream would only
+ * end the call: invalid parameters are logged (naming the parameter, never the URL, which
+ * may carry a token) and ignored; the stream goes on without biometrics.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "app.h"
+#include "live.h"
+#include "log.h"
+
+static void zero_warn(const stream *s, const char *why)
+{
+    log_write(LOG_WARN, s->uuid, NULL, NULL, 0, "zero-integration ignored: %s", why);
+}
+
+void live_zero_start(live *l, struct app *a, stream *s)
+{
+    const char *ext = stream_param(s, "external_id");
+    const char *mode = stream_param(s, "mode");
+    const char *url = stream_param(s, "webhook");
+    if (!mode && !url)
+        return; /* an external_id alone is for the sessions (H8), not a job */
+    if (!mode) {
+        zero_warn(s, "\"mode\" is missing (enroll or verify)");
+        return;
+    }
+    live_kind kind;
+    if (strcmp(mode, "enroll") == 0 || strcmp(mode, "enrol") == 0)
+        kind = LIVE_ENROLL;
+    else if (strcmp(mode, "verify") == 0)
+        kind = LIVE_VERIFY;
+    else {
+        zero_warn(s, "\"mode\" must be enroll or verify");
+        return;
+    }
+    if (!ext || !live_external_id_ok(ext)) {
+        zero_warn(s, "\"external_id\" is missing, longer than 256 bytes or has control "
+                     "characters");
+        return;
+    }
+    const char *bad_url = url ? subs_check_url(url) : NULL;
+    if (bad_url) {
+        zero_warn(s, bad_url);
+        return;
+    }
+    live_err e = live_job_start(l, s, kind, ext, LIVE_BY_ZERO);
+    if (e != LIVE_OK) {
+        zero_warn(s, e == LIVE_UNAVAILABLE ? "biometrics unavailable (no model)"
+                                           : "the job could not start");
+        return;
+    }
+    if (!url)
+        return;
+    sub *x;
+    subs_status st = subs_add(live_subs(l), kind == LIVE_ENROLL ? SUB_ENROLL : SUB_VERIFY,
+                              s->uuid, ext, url, a->cfg->webhook_secret, true,
+                              (uint64_t)time(NULL) * 1000, &x);
+    if (st == SUBS_FULL)
+        zero_warn(s, "too many subscriptions (max_subscriptions)");
+    else if (st == SUBS_NOMEM)
+        zero_warn(s, "out of memory");
+}
