@@ -41,8 +41,11 @@ struct callsim {
     char sid[TW_SID_MAX], call[TW_SID_MAX], acc[TW_SID_MAX];
     tw_param *params;
     size_t n_params;
-    int16_t *pcm;
+    const int16_t *pcm;
+    bool own_pcm;
     size_t n, next_frame;
+    void (*on_media)(void *, uint64_t);
+    void *on_media_arg;
     char digits[CALLSIM_DTMF_MAX + 1];
     uint64_t dtmf_at_ns[CALLSIM_DTMF_MAX];
     size_t n_dtmf, next_dtmf;
@@ -72,7 +75,8 @@ static void release(callsim *c)
     if (--c->refs > 0)
         return;
     free(c->params);
-    free(c->pcm);
+    if (c->own_pcm)
+        free((void *)c->pcm);
     free(c);
 }
 
@@ -138,8 +142,11 @@ static void stream_due(callsim *c, uint64_t now)
                 send_frame(c);
             continue;
         }
-        if (frame_left && frame_due <= now && frame_due <= dtmf_due)
+        if (frame_left && frame_due <= now && frame_due <= dtmf_due) {
             send_frame(c);
+            if (c->on_media)
+                c->on_media(c->on_media_arg, uv_hrtime() - frame_due);
+        }
         else if (dtmf_due <= now)
             send_dtmf(c);
         else
@@ -349,11 +356,19 @@ static int copy_opts(callsim *c, const callsim_opts *o, const int16_t *pcm, size
     c->alaw = o->alaw;
     c->fast = o->fast;
     c->linger_ms = o->linger_ms > 0 ? o->linger_ms : 300;
-    c->pcm = malloc((n ? n : 1) * sizeof *pcm);
+    c->on_media = o->on_media;
+    c->on_media_arg = o->on_media_arg;
+    c->own_pcm = !o->borrow_pcm;
+    if (c->own_pcm) {
+        int16_t *copy = malloc((n ? n : 1) * sizeof *pcm);
+        if (copy)
+            memcpy(copy, pcm, n * sizeof *pcm);
+        c->pcm = copy;
+    } else
+        c->pcm = pcm;
     c->params = calloc(o->n_params + 1, sizeof *c->params);
     if (!c->pcm || !c->params || o->n_params > TW_MAX_PARAMS)
         return -1;
-    memcpy(c->pcm, pcm, n * sizeof *pcm);
     c->n = n;
     for (size_t i = 0; i < o->n_params; i++) {
         if (strlen(o->params[2 * i]) >= TW_PARAM_KEY_MAX ||
@@ -374,10 +389,10 @@ static int copy_opts(callsim *c, const callsim_opts *o, const int16_t *pcm, size
     return 0;
 }
 
-/* ws://host:port/path?q -> signature over public_url (or ws://host:port) + /path?q. */
+/* ws[s]://host:port/path?q -> signature over public_url (or ws[s]://host:port) + /path?q. */
 static int sign(const callsim_opts *o, char *sig, size_t cap)
 {
-    const char *path = strchr(o->url + 5, '/');
+    const char *path = strchr(strstr(o->url, "://") + 3, '/');
     char url[2048];
     if (o->public_url) {
         size_t bl = strlen(o->public_url);
@@ -392,7 +407,7 @@ static int sign(const callsim_opts *o, char *sig, size_t cap)
 callsim *callsim_start(wsc_ctx *x, uv_loop_t *loop, const callsim_opts *o, const int16_t *pcm,
                        size_t n, void (*done)(callsim *c, void *ud), void *ud)
 {
-    if (!o->url || strncmp(o->url, "ws://", 5) != 0)
+    if (!o->url || (strncmp(o->url, "ws://", 5) != 0 && strncmp(o->url, "wss://", 6) != 0))
         return NULL;
     callsim *c = calloc(1, sizeof *c);
     if (!c)

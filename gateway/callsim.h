@@ -40,6 +40,13 @@ typedef struct {
     const char *sign_token; /* add X-Twilio-Signature computed with this auth token */
     const char *public_url; /* base URL the server signs against (default: from url) */
     int linger_ms;          /* after stop, wait this long for replies (default 300) */
+    bool borrow_pcm;        /* keep a pointer to pcm instead of a copy (the load generator
+                               shares one buffer between thousands of calls): it must
+                               outlive the call */
+    /* Real-time pacing only: called after each media frame is queued, with how late it was
+     * (queue time minus its due time t0 + 20 ms * i, ns). NULL: none. */
+    void (*on_media)(void *arg, uint64_t lag_ns);
+    void *on_media_arg;
 } callsim_opts;
 
 typedef struct {

@@ -33,6 +33,7 @@ typedef struct wh_msg {
     struct wh_msg *next;
     uint64_t id;
     uint64_t enq_ms;
+    uint64_t sent_at_us; /* wall clock at webhook_send: X-Callprint-Sent-At */
     int attempts;
     size_t len;
     char body[];
@@ -294,8 +295,8 @@ static void deliver(wh_target *t)
     webhook *w = t->w;
     wh_msg *m = t->head;
     char sig[WHP_SIGNATURE_LEN + 1];
-    char h_sig[sizeof sig + 32], h_id[64], h_attempt[48];
-    const char *headers[5];
+    char h_sig[sizeof sig + 32], h_id[64], h_attempt[48], h_at[64];
+    const char *headers[6];
     int nh = 0;
 
     m->attempts++;
@@ -306,8 +307,14 @@ static void deliver(wh_target *t)
     }
     snprintf(h_id, sizeof h_id, "X-Callprint-Delivery: %llu", (unsigned long long)m->id);
     snprintf(h_attempt, sizeof h_attempt, "X-Callprint-Attempt: %d", m->attempts);
+    /* When the gateway produced the body (wall clock): receivers -- the load generator --
+     * measure delivery latency from it, queueing and retries included. */
+    snprintf(h_at, sizeof h_at, "X-Callprint-Sent-At: %llu.%06llu",
+             (unsigned long long)(m->sent_at_us / 1000000),
+             (unsigned long long)(m->sent_at_us % 1000000));
     headers[nh++] = h_id;
     headers[nh++] = h_attempt;
+    headers[nh++] = h_at;
     headers[nh] = NULL;
 
     http_request req = {
@@ -437,6 +444,10 @@ int webhook_send(webhook *w, const char *url, const char *secret, const char *bo
     m->next = NULL;
     m->id = ++w->next_id;
     m->enq_ms = uv_now(w->loop);
+    uv_timeval64_t tv;
+    m->sent_at_us = uv_gettimeofday(&tv) == 0
+                        ? (uint64_t)tv.tv_sec * 1000000 + (uint64_t)tv.tv_usec
+                        : 0;
     m->attempts = 0;
     m->len = len;
     memcpy(m->body, body, len);

@@ -11,6 +11,7 @@
  *     X-Callprint-Signature: sha256=<hex HMAC-SHA256(secret, body)>   (omitted if no secret)
  *     X-Callprint-Delivery: <id>   (same id on every retry of one message)
  *     X-Callprint-Attempt: <n>     (1-based)
+ *     X-Callprint-Sent-At: <s.us>  (wall clock, Unix seconds, when webhook_send queued it)
  * A 2xx answer is delivered. Connection errors, timeouts, 408, 429 and 5xx are retried up to
  * max_attempts in total with exponential backoff (base, 2*base, 4*base, ... capped); other
  * answers (3xx, 4xx) fail at once. When a target's queue is full the oldest waiting body is

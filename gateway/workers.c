@@ -11,6 +11,11 @@
  * wakes the loop, which drains the list and calls on_result; uv_async_send coalesces
  * wake-ups, so draining takes everything present.
  *
+ * Latency: every job carries the uv_hrtime of its push. A worker records, for audio, the
+ * time from the push to the moment it starts that block (media-to-worker: the queueing the
+ * loop's hand-over adds, in its own single-writer lathist); the loop records, for enrol and
+ * verify, the time from the request's push to its result arriving back on the loop.
+ *
  * Shutdown (workers_close, loop thread): set `stop`, wake and join every thread, then free
  * what is left -- jobs, streams, results -- and close the async handle; the memory goes in
  * its close callback.
@@ -22,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lathist.h"
 #include "log.h"
 
 #define WK_BUCKETS 256
@@ -33,6 +39,7 @@ typedef struct wk_job {
     struct wk_job *next;
     job_type type;
     uint64_t id, tag;
+    uint64_t pushed_ns; /* uv_hrtime at push */
     bio_config cfg;
     char external_id[WK_EXTERNAL_ID_MAX + 1];
     size_t n; /* samples (audio) or bytes (verify voiceprint) in data */
@@ -48,6 +55,7 @@ typedef struct wk_stream {
 typedef struct wk_result {
     struct wk_result *next;
     workers_result r;
+    uint64_t pushed_ns; /* of the request */
     char external_id[WK_EXTERNAL_ID_MAX + 1];
     size_t blob_len;
     uint8_t blob[];
@@ -64,6 +72,7 @@ typedef struct {
     atomic_size_t depth, max_depth, streams;
     atomic_uint_fast64_t dropped, refused, done, samples;
     wk_stream *table[WK_BUCKETS]; /* worker thread only */
+    lathist media_lat;            /* written by this worker only */
 } worker;
 
 struct workers {
@@ -76,6 +85,7 @@ struct workers {
     uv_async_t async;
     pthread_mutex_t res_lock;
     wk_result *res_head, *res_tail;
+    lathist request_lat; /* written by the loop thread only */
     void (*closed_cb)(void *);
     void *closed_arg;
 };
@@ -153,6 +163,7 @@ static void on_async(uv_async_t *h)
         list->r.external_id = list->external_id;
         list->r.voiceprint = list->blob_len ? list->blob : NULL;
         list->r.voiceprint_len = list->blob_len;
+        lathist_add(&p->request_lat, (uv_hrtime() - list->pushed_ns) / 1000);
         if (p->opt.on_result && !p->closing)
             p->opt.on_result(&list->r, p->opt.on_result_arg);
         free(list);
@@ -174,6 +185,7 @@ static void run_request(worker *k, wk_job *j)
     r->kind = j->type == JOB_ENROLL ? WORKERS_ENROLL : WORKERS_VERIFY;
     r->stream_id = j->id;
     r->tag = j->tag;
+    res->pushed_ns = j->pushed_ns;
     memcpy(res->external_id, j->external_id, sizeof res->external_id);
     if (!st) {
         r->unknown_stream = true;
@@ -197,6 +209,7 @@ static void run_job(worker *k, wk_job *j)
         stream_open(k, j->id);
         break;
     case JOB_AUDIO: {
+        lathist_add(&k->media_lat, (uv_hrtime() - j->pushed_ns) / 1000);
         void *st = stream_get(k, j->id);
         if (st) {
             k->pool->opt.engine->feed(st, (const int16_t *)(const void *)j->data, j->n);
@@ -256,6 +269,7 @@ static int push(worker *k, wk_job *j, size_t limit)
         return -1;
     }
     j->next = NULL;
+    j->pushed_ns = uv_hrtime();
     pthread_mutex_lock(&k->lock);
     if (k->tail)
         k->tail->next = j;
@@ -405,6 +419,16 @@ void workers_get_stats(workers *p, int i, workers_stats *out)
     out->samples = atomic_load(&k->samples);
 }
 
+void workers_get_latency(workers *p, lathist *media, lathist *request)
+{
+    if (!p)
+        return;
+    for (int i = 0; media && i < p->n; i++)
+        lathist_merge(media, &p->w[i].media_lat);
+    if (request)
+        lathist_merge(request, &p->request_lat);
+}
+
 /* ---------- lifecycle ---------- */
 
 static void stop_and_join(workers *p)
@@ -482,11 +506,13 @@ workers *workers_new(uv_loop_t *loop, const workers_options *opt)
         return NULL;
     }
     p->async.data = p;
+    lathist_init(&p->request_lat);
     pthread_mutex_init(&p->res_lock, NULL);
     bool ok = true;
     for (int i = 0; i < p->n; i++) {
         worker *k = &p->w[i];
         k->pool = p;
+        lathist_init(&k->media_lat);
         pthread_mutex_init(&k->lock, NULL);
         pthread_cond_init(&k->cond, NULL);
     }

@@ -28,6 +28,7 @@
 #include "audio_sink.h"
 #include "bio.h"
 #include "engine.h"
+#include "lathist.h"
 
 typedef struct workers workers;
 
@@ -94,6 +95,12 @@ static inline uint64_t workers_sink_id(void *sink_state)
 
 int workers_count(const workers *w);
 void workers_get_stats(workers *w, int worker, workers_stats *out);
+
+/* Latency histograms (lathist.h, microseconds) added into media / request (either may be
+ * NULL; initialise them first). media: from workers_audio handing a block over to its worker
+ * starting it (all workers). request: from workers_enroll/workers_verify to the result
+ * reaching the loop thread (queueing + engine time). Loop thread; safe while workers run. */
+void workers_get_latency(workers *w, lathist *media, lathist *request);
 
 /* Stop the threads (queued jobs are discarded, undelivered results dropped), join them,
  * free every stream; closed(arg) runs once the async handle is closed. */
