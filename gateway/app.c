@@ -16,8 +16,11 @@
 #include "api.h"
 #include "live.h"
 #include "log.h"
+#include "metrics.h"
 
-#define APP_DRAIN_MS 5000 /* webhooks still queued at shutdown get this long */
+#define APP_DRAIN_MS 5000  /* in-flight webhook deliveries get this long at webhook_close */
+#define APP_FLUSH_MS 10000 /* queued webhooks and Redis writes get this long to go out */
+#define APP_STOP_TICK_MS 20
 
 uint64_t app_uptime_ms(const app *a)
 {
@@ -138,6 +141,7 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
         goto fail;
     }
     api_register(a);
+    metrics_register(a);
     if (!auth_enabled(a->auth))
         log_warn("CALLPRINT_ADMIN_PASSWORD is not set: the REST API is disabled");
     return a;
@@ -158,18 +162,59 @@ static void on_closed(void *arg)
     a->closes_pending--;
 }
 
-void app_close(app *a)
+static void stop_timer_start(app *a, uv_timer_cb cb, uint64_t deadline_ms)
 {
-    if (a->closing)
+    if (!a->stop_timer_open) {
+        uv_timer_init(a->loop, &a->stop_timer);
+        a->stop_timer.data = a;
+        a->stop_timer_open = true;
+    }
+    a->stop_deadline_ms = uv_now(a->loop) + deadline_ms;
+    uv_timer_start(&a->stop_timer, cb, 0, APP_STOP_TICK_MS);
+}
+
+static bool stop_deadline_passed(const app *a)
+{
+    return uv_now(a->loop) >= a->stop_deadline_ms;
+}
+
+static void on_drain_tick(uv_timer_t *t)
+{
+    app *a = t->data;
+    size_t left = a->reg ? registry_count(a->reg) : 0;
+    if (left && !stop_deadline_passed(a))
         return;
-    a->closing = true;
+    if (left)
+        log_warn("grace period over: ending %zu running stream(s)", left);
+    else
+        log_info("drained: no stream left");
+    app_close(a);
+}
+
+void app_drain(app *a, uint64_t grace_ms, void (*done)(void *arg), void *arg)
+{
+    if (a->closing || a->draining)
+        return;
+    a->draining = true;
+    a->drain_done = done;
+    a->drain_arg = arg;
     if (a->srv)
-        server_close(a->srv); /* ends every stream: sinks see on_stop */
-    if (a->live)
-        live_close(a->live);
-    if (a->workers) {
-        a->closes_pending++;
-        workers_close(a->workers, on_closed, a);
+        server_drain(a->srv);
+    char streams[24], grace[24];
+    snprintf(streams, sizeof streams, "%zu", a->reg ? registry_count(a->reg) : 0);
+    snprintf(grace, sizeof grace, "%llu", (unsigned long long)grace_ms);
+    const char *kv[] = {"streams", streams, "grace_ms", grace};
+    log_write(LOG_INFO, NULL, NULL, kv, 2, "graceful stop: waiting for running streams");
+    stop_timer_start(a, on_drain_tick, grace_ms);
+}
+
+/* Flush done (or out of time): close the outbound queues and the timer. */
+static void close_outputs(app *a)
+{
+    if (a->stop_timer_open) {
+        uv_timer_stop(&a->stop_timer);
+        uv_close((uv_handle_t *)&a->stop_timer, NULL);
+        a->stop_timer_open = false;
     }
     if (a->webhooks) {
         a->closes_pending++;
@@ -179,6 +224,50 @@ void app_close(app *a)
         a->closes_pending++;
         store_close(a->store, on_closed, a);
     }
+}
+
+static void on_flush_tick(uv_timer_t *t)
+{
+    app *a = t->data;
+    webhook_stats ws = {0};
+    store_stats ss = {0};
+    if (a->webhooks)
+        webhook_get_stats(a->webhooks, &ws);
+    if (a->store)
+        store_get_stats(a->store, &ss);
+    if ((ws.queued || ss.queued_ops) && !stop_deadline_passed(a))
+        return;
+    if (ws.queued || ss.queued_ops) {
+        char wq[24], sq[24];
+        snprintf(wq, sizeof wq, "%zu", ws.queued);
+        snprintf(sq, sizeof sq, "%zu", ss.queued_ops);
+        const char *kv[] = {"webhooks_queued", wq, "redis_writes_queued", sq};
+        log_write(LOG_WARN, NULL, NULL, kv, 2, "flush timed out: closing with work queued");
+    }
+    close_outputs(a);
+}
+
+void app_close(app *a)
+{
+    if (a->closing)
+        return;
+    a->closing = true;
+    if (a->drain_done) {
+        void (*done)(void *) = a->drain_done;
+        a->drain_done = NULL;
+        done(a->drain_arg);
+    }
+    if (a->srv)
+        server_close(a->srv); /* ends every stream: sinks see on_stop */
+    if (a->live)
+        live_close(a->live);
+    if (a->workers) {
+        a->closes_pending++;
+        workers_close(a->workers, on_closed, a);
+    }
+    /* The streams' final webhooks and Redis writes are queued now: keep the loop running
+     * until they are out (on_flush_tick), then close the queues. */
+    stop_timer_start(a, on_flush_tick, APP_FLUSH_MS);
 }
 
 bool app_close_finish(app *a)

@@ -10,10 +10,15 @@
  * (api_*.c) and controllers reach their collaborators through it, as Redis's modules reach
  * `server`. Only the loop thread touches it.
  *
- * Shutdown: app_close() starts it (streams end, sockets close, queues drain up to their
- * deadlines); the caller runs the loop until it returns, calls app_close_finish() (lws needs
- * a second destroy round on a foreign loop, TOOLCHAIN.md pitfall 1), runs the loop again,
- * then app_free().
+ * Shutdown (docs/ops.md "Stopping"): app_drain() is the graceful start (SIGTERM): no new
+ * connections or streams, running streams get the grace period to end by themselves, then
+ * app_close() runs by itself. app_close() is the immediate stop (second SIGTERM, or grace
+ * over): every stream ends (sinks send their final results), workers stop, then the flush:
+ * the loop keeps running until every queued webhook is delivered and every Redis write is
+ * acknowledged (at most APP_FLUSH_MS), and only then are the webhook sender and the store
+ * closed. The caller runs the loop until it returns, calls app_close_finish() (lws needs a
+ * second destroy round on a foreign loop, TOOLCHAIN.md pitfall 1), runs the loop again, then
+ * app_free().
  */
 #ifndef CALLPRINT_APP_H
 #define CALLPRINT_APP_H
@@ -61,11 +66,21 @@ typedef struct app {
 
     bool closing;
     int closes_pending;
+    /* Graceful stop (app_drain) and the flush of outbound queues (app_close). */
+    uv_timer_t stop_timer;
+    bool stop_timer_open, draining;
+    uint64_t stop_deadline_ms;
+    void (*drain_done)(void *arg);
+    void *drain_arg;
 } app;
 
 /* Build everything; NULL with err set when the gateway cannot start (bad configuration, port
  * in use). A missing model is not fatal: it is logged and reported by status/readiness. */
 app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap);
+/* Graceful stop: drain, wait up to grace_ms for running streams, then app_close(). done(arg)
+ * runs once when the drain is over (also when app_close() cuts it short), so the caller can
+ * close its own handles (signal watchers). */
+void app_drain(app *a, uint64_t grace_ms, void (*done)(void *arg), void *arg);
 /* Begin shutdown. Safe to call twice. */
 void app_close(app *a);
 /* After the loop returned from the first round: lws's second destroy round if needed.

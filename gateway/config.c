@@ -1,8 +1,10 @@
-/* config.c -- settings table, defaults, environment overrides. See config.h.
+/* config.c -- settings table, defaults, file and environment sources, help. See config.h.
  *
- * The table maps a setting's name to its type and place in the struct; config_set() is the
- * one parser every source uses. Integers are range-checked so that a typo fails at start
- * with the setting's name instead of producing a gateway that silently refuses every call.
+ * The table maps a setting's name to its type, place in the struct, range, secrecy and a
+ * one-line description; config_set() is the one parser every source uses. Integers are
+ * range-checked so that a typo fails at start with the setting's name instead of producing
+ * a gateway that silently refuses every call. Secrets are never printed: --check-config and
+ * config_describe show only whether they are set.
  */
 #include "config.h"
 
@@ -15,9 +17,13 @@
 #include <strings.h>
 
 #include "log.h"
+#include "store_crypt.h"
 
 #ifndef CALLPRINT_DEFAULT_MODEL
 #define CALLPRINT_DEFAULT_MODEL "biometrics/models/callprint.model"
+#endif
+#ifndef CALLPRINT_DEFAULT_SCHEMAS
+#define CALLPRINT_DEFAULT_SCHEMAS "schemas"
 #endif
 
 typedef enum { CT_STR, CT_INT, CT_BOOL, CT_DBL } config_type;
@@ -29,48 +35,65 @@ typedef struct {
     size_t size; /* for CT_STR */
     long min, max;
     bool secret;
+    const char *help; /* one line for --help and the example file */
 } config_entry;
 
-#define STR(f, sec) {#f, CT_STR, offsetof(config, f), sizeof(((config *)0)->f), 0, 0, sec}
-#define INT(f, lo, hi) {#f, CT_INT, offsetof(config, f), 0, lo, hi, false}
-#define BOOL(f) {#f, CT_BOOL, offsetof(config, f), 0, 0, 1, false}
-#define DBL(f, lo, hi) {#f, CT_DBL, offsetof(config, f), 0, lo, hi, false}
+/* The description is the last argument; it may be left out while a setting is being added
+ * (tests/ops checks that every setting has one). */
+#define STR(f, sec, ...) \
+    {#f, CT_STR, offsetof(config, f), sizeof(((config *)0)->f), 0, 0, sec, "" __VA_ARGS__}
+#define INT(f, lo, hi, ...) {#f, CT_INT, offsetof(config, f), 0, lo, hi, false, "" __VA_ARGS__}
+#define BOOL(f, ...) {#f, CT_BOOL, offsetof(config, f), 0, 0, 1, false, "" __VA_ARGS__}
+#define DBL(f, lo, hi, ...) {#f, CT_DBL, offsetof(config, f), 0, lo, hi, false, "" __VA_ARGS__}
 
 static const config_entry entries[] = {
-    STR(listen, false),
-    STR(twilio_auth_token, true),
-    STR(public_url, false),
-    INT(max_streams, 1, 1000000),
-    INT(max_streams_per_conn, 1, 1024),
-    INT(stream_timeout_ms, 10, 24 * 3600 * 1000),
-    INT(ping_interval_ms, 10, 3600 * 1000),
-    INT(outq_max_frames, 4, 1 << 20),
-    INT(http_body_max, 1024, 1 << 30),
-    INT(http_timeout_s, 1, 3600),
-    STR(model, false),
-    STR(engine, false),
-    INT(workers, 0, 256),
-    INT(worker_queue_len, 16, 1 << 20),
-    DBL(min_enroll_speech, -1, 3600),
-    DBL(min_verify_speech, -1, 3600),
-    DBL(thr_verified, -1, 100),
-    DBL(thr_not_sure, -1, 100),
-    INT(verify_interval_ms, 100, 60000),
-    STR(redis_url, false),
-    STR(redis_prefix, false),
-    INT(session_ttl_s, 60, 366 * 24 * 3600),
-    STR(voiceprint_key, true),
-    STR(admin_password, true),
-    INT(token_ttl_s, 60, 30 * 24 * 3600),
-    INT(webhook_timeout_ms, 100, 120000),
-    INT(webhook_attempts, 1, 20),
-    INT(webhook_queue_max, 1, 1 << 20),
-    STR(webhook_ca_file, false),
-    INT(max_subscriptions, 1, 1 << 20),
-    STR(webhook_secret, true),
-    STR(log_file, false),
-    STR(log_level, false),
-    BOOL(mask_numbers),
+    STR(listen, false, "host:port for HTTP and /stream; port 0 = a free port (logged)"),
+    STR(tls_cert, false, "PEM certificate chain: serve https:// and wss:// (with tls_key)"),
+    STR(tls_key, false, "PEM private key of tls_cert"),
+    STR(twilio_auth_token, true, "check X-Twilio-Signature on WebSocket upgrades"),
+    STR(public_url, false, "URL Twilio connects to (wss://host); signed URL = it + path"),
+    INT(max_streams, 1, 1000000, "concurrent streams in the process"),
+    INT(max_streams_per_conn, 1, 1024, "streams multiplexed on one WebSocket"),
+    INT(stream_timeout_ms, 10, 24 * 3600 * 1000, "a stream silent this long ends (408)"),
+    INT(ping_interval_ms, 10, 3600 * 1000, "Voice Verify keep-alive ping interval"),
+    INT(outq_max_frames, 4, 1 << 20, "outbound frames queued per connection"),
+    INT(http_body_max, 1024, 1 << 30, "largest HTTP request body, bytes"),
+    INT(http_timeout_s, 1, 3600, "a deferred HTTP reply not sent by then closes"),
+    INT(shutdown_grace_s, 0, 3600, "on SIGTERM, running streams get this long to end"),
+    STR(model, false, "biometric model file"),
+    STR(engine, false, "biometric engine name (empty = default)"),
+    INT(workers, 0, 256, "biometric threads (0 = number of cores)"),
+    INT(worker_queue_len, 16, 1 << 20, "audio blocks queued per worker before drops"),
+    DBL(min_enroll_speech, -1, 3600, "net speech seconds to enrol (-1 = model default)"),
+    DBL(min_verify_speech, -1, 3600, "net speech seconds to verify (-1 = model default)"),
+    DBL(thr_verified, -1, 100, "score for \"verified\" (-1 = model default)"),
+    DBL(thr_not_sure, -1, 100, "score for \"not_sure\" (-1 = model default)"),
+    INT(verify_interval_ms, 100, 60000, "live verify/enrol cadence and webhook tick"),
+    STR(redis_url, false, "redis://[:password@]host:port/db or unix:///path"),
+    STR(redis_prefix, false, "prefix of every Redis key"),
+    INT(session_ttl_s, 60, 366 * 24 * 3600, "sessions expire after this long"),
+    STR(voiceprint_key, true, "32-byte key (64 hex / base64) encrypting voiceprints"),
+    STR(admin_password, true, "initial admin password; empty = REST API disabled"),
+    INT(token_ttl_s, 60, 30 * 24 * 3600, "API token lifetime"),
+    INT(webhook_timeout_ms, 100, 120000, "one webhook delivery attempt times out"),
+    INT(webhook_attempts, 1, 20, "delivery attempts per webhook"),
+    INT(webhook_queue_max, 1, 1 << 20, "bodies queued per receiver (oldest dropped)"),
+    STR(webhook_ca_file, false, "extra CA bundle for HTTPS webhook receivers"),
+    INT(max_subscriptions, 1, 1 << 20, "webhook subscriptions in the process"),
+    STR(webhook_secret, true, "signs zero-integration webhooks; empty = unsigned"),
+    STR(default_country_code, false, "country calling code of national caller numbers"),
+    STR(forward_url, false, "org API endpoint for verified callers' requests; empty = off"),
+    STR(forward_api_key, true, "org API key, sent as X-API-Key"),
+    STR(forward_bearer_token, true, "org API token, sent as Authorization: Bearer"),
+    STR(forward_client_cert, false, "client certificate (PEM) for mutual TLS to the org API"),
+    STR(forward_client_key, false, "private key (PEM) of forward_client_cert"),
+    STR(forward_ca_file, false, "extra CA bundle for the org API endpoint"),
+    STR(forward_on, false, "verdict that triggers a forward"),
+    INT(forward_timeout_ms, 100, 120000, "one forward attempt times out"),
+    INT(forward_attempts, 1, 20, "forward attempts (retries with backoff)"),
+    STR(log_file, false, "log file, \"-\" = stderr (SIGHUP reopens it)"),
+    STR(log_level, false, "debug, info, warn or error"),
+    BOOL(mask_numbers, "mask caller numbers in logs"),
 };
 #define N_ENTRIES (sizeof entries / sizeof entries[0])
 
@@ -87,6 +110,7 @@ void config_defaults(config *c)
     c->outq_max_frames = 256;
     c->http_body_max = 1 << 20;
     c->http_timeout_s = 30;
+    c->shutdown_grace_s = 30;
     snprintf(c->model, sizeof c->model, "%s", CALLPRINT_DEFAULT_MODEL);
     c->workers = 0;
     c->worker_queue_len = 512;
@@ -99,10 +123,15 @@ void config_defaults(config *c)
     snprintf(c->redis_prefix, sizeof c->redis_prefix, "callprint:");
     c->session_ttl_s = 7 * 24 * 3600;
     c->token_ttl_s = 12 * 3600;
+    snprintf(c->schemas_dir, sizeof c->schemas_dir, "%s", CALLPRINT_DEFAULT_SCHEMAS);
+    c->http_stream_timeout_ms = 10000;
     c->webhook_timeout_ms = 5000;
     c->webhook_attempts = 3;
     c->webhook_queue_max = 64;
     c->max_subscriptions = 10000;
+    snprintf(c->forward_on, sizeof c->forward_on, "verified");
+    c->forward_timeout_ms = 5000;
+    c->forward_attempts = 3;
     snprintf(c->log_file, sizeof c->log_file, "-");
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->mask_numbers = true;
@@ -207,19 +236,42 @@ int config_set(config *c, const char *name, const char *value, char *err, size_t
     return -1;
 }
 
+static void env_name(const char *name, char *var, size_t cap)
+{
+    size_t n = (size_t)snprintf(var, cap, "CALLPRINT_");
+    for (const char *p = name; *p && n + 1 < cap; p++)
+        var[n++] = (char)toupper((unsigned char)*p);
+    var[n] = '\0';
+}
+
 int config_load_env(config *c, char *err, size_t errcap)
 {
     for (size_t i = 0; i < N_ENTRIES; i++) {
-        char var[96] = "CALLPRINT_";
-        size_t n = strlen(var);
-        for (const char *p = entries[i].name; *p && n + 1 < sizeof var; p++)
-            var[n++] = (char)toupper((unsigned char)*p);
-        var[n] = '\0';
+        char var[96];
+        env_name(entries[i].name, var, sizeof var);
         const char *v = getenv(var);
-        if (v && config_set(c, entries[i].name, v, err, errcap) != 0)
+        char msg[384];
+        if (v && config_set(c, entries[i].name, v, msg, sizeof msg) != 0) {
+            snprintf(err, errcap, "%s: %s", var, msg);
             return -1;
+        }
     }
     return 0;
+}
+
+/* The value of an entry as text; a set secret as `mask`. */
+static void format_value(const config *c, const config_entry *e, const char *mask, char *val,
+                         size_t cap)
+{
+    const char *field = (const char *)c + e->offset;
+    if (e->type == CT_STR)
+        snprintf(val, cap, "%s", e->secret && *field ? mask : field);
+    else if (e->type == CT_BOOL)
+        snprintf(val, cap, "%s", *(const bool *)(const void *)field ? "true" : "false");
+    else if (e->type == CT_DBL)
+        snprintf(val, cap, "%g", *(const double *)(const void *)field);
+    else
+        snprintf(val, cap, "%d", *(const int *)(const void *)field);
 }
 
 void config_describe(const config *c, char *out, size_t cap)
@@ -227,20 +279,163 @@ void config_describe(const config *c, char *out, size_t cap)
     size_t len = 0;
     out[0] = '\0';
     for (size_t i = 0; i < N_ENTRIES && len + 1 < cap; i++) {
-        const config_entry *e = &entries[i];
-        const char *field = (const char *)c + e->offset;
         char val[CONFIG_STR_MAX + 8];
-        if (e->type == CT_STR)
-            snprintf(val, sizeof val, "%s", e->secret && *field ? "(set)" : field);
-        else if (e->type == CT_BOOL)
-            snprintf(val, sizeof val, "%s", *(const bool *)(const void *)field ? "true" : "false");
-        else if (e->type == CT_DBL)
-            snprintf(val, sizeof val, "%g", *(const double *)(const void *)field);
-        else
-            snprintf(val, sizeof val, "%d", *(const int *)(const void *)field);
-        int w = snprintf(out + len, cap - len, "%s=%s\n", e->name, val);
+        format_value(c, &entries[i], "(set)", val, sizeof val);
+        int w = snprintf(out + len, cap - len, "%s=%s\n", entries[i].name, val);
         if (w < 0 || (size_t)w >= cap - len)
             break;
         len += (size_t)w;
     }
+}
+
+void config_print(const config *c, FILE *f)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        char val[CONFIG_STR_MAX + 8];
+        format_value(c, &entries[i], "********", val, sizeof val);
+        fprintf(f, "%s = %s\n", entries[i].name, val);
+    }
+}
+
+void config_print_help(FILE *f)
+{
+    config d;
+    config_defaults(&d);
+    for (size_t i = 0; i < N_ENTRIES; i++) {
+        char var[96], val[CONFIG_STR_MAX + 8];
+        env_name(entries[i].name, var, sizeof var);
+        format_value(&d, &entries[i], "", val, sizeof val);
+        fprintf(f, "  %-20s %s\n  %-20s   %s (default: %s)%s\n", entries[i].name,
+                entries[i].help, "", var, *val ? val : "empty",
+                entries[i].secret ? " [secret]" : "");
+    }
+}
+
+size_t config_count(void) { return N_ENTRIES; }
+const char *config_name(size_t i) { return i < N_ENTRIES ? entries[i].name : NULL; }
+const char *config_help(size_t i) { return i < N_ENTRIES ? entries[i].help : NULL; }
+
+/* ---- configuration file ---- */
+
+static char *trim(char *s)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    size_t n = strlen(s);
+    while (n && isspace((unsigned char)s[n - 1]))
+        s[--n] = '\0';
+    return s;
+}
+
+static const config_entry *entry_named(const char *name)
+{
+    for (size_t i = 0; i < N_ENTRIES; i++)
+        if (strcmp(entries[i].name, name) == 0)
+            return &entries[i];
+    return NULL;
+}
+
+/* One line (already without its newline). 0, or -1 with msg set. */
+static int file_line(config *c, char *line, int lineno, int *seen_at, char *msg, size_t cap)
+{
+    char *p = trim(line);
+    if (!*p || *p == '#')
+        return 0;
+    char *eq = strchr(p, '=');
+    if (!eq) {
+        snprintf(msg, cap, "expected name = value");
+        return -1;
+    }
+    *eq = '\0';
+    char *name = trim(p), *value = trim(eq + 1);
+    size_t vl = strlen(value);
+    if (vl >= 2 && value[0] == '"' && value[vl - 1] == '"') {
+        value[vl - 1] = '\0';
+        value++;
+    }
+    const config_entry *e = entry_named(name);
+    if (!e) {
+        snprintf(msg, cap, "unknown setting \"%.64s\"", name);
+        return -1;
+    }
+    size_t idx = (size_t)(e - entries);
+    if (seen_at[idx]) {
+        snprintf(msg, cap, "%s: already set on line %d", name, seen_at[idx]);
+        return -1;
+    }
+    seen_at[idx] = lineno;
+    return config_set(c, name, value, msg, cap);
+}
+
+int config_load_file(config *c, const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errcap, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    int seen_at[N_ENTRIES] = {0};
+    char line[4096], msg[384];
+    int lineno = 0, rc = 0;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        size_t n = strlen(line);
+        if (n == sizeof line - 1 && line[n - 1] != '\n' && !feof(f)) {
+            snprintf(msg, sizeof msg, "line longer than %zu characters", sizeof line - 2);
+            rc = -1;
+        } else {
+            line[strcspn(line, "\r\n")] = '\0';
+            rc = file_line(c, line, lineno, seen_at, msg, sizeof msg);
+        }
+        if (rc != 0) {
+            snprintf(err, errcap, "%s:%d: %s", path, lineno, msg);
+            break;
+        }
+    }
+    if (rc == 0 && ferror(f)) {
+        snprintf(err, errcap, "%s: read error", path);
+        rc = -1;
+    }
+    fclose(f);
+    return rc;
+}
+
+/* ---- rules between settings ---- */
+
+static int readable(const char *name, const char *path, char *err, size_t errcap)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        snprintf(err, errcap, "%s: cannot read \"%s\": %s", name, path, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    return 0;
+}
+
+int config_validate(const config *c, char *err, size_t errcap)
+{
+    if (!c->tls_cert[0] != !c->tls_key[0]) {
+        snprintf(err, errcap, "%s: set tls_cert and tls_key together",
+                 c->tls_cert[0] ? "tls_key" : "tls_cert");
+        return -1;
+    }
+    if (c->tls_cert[0] && (readable("tls_cert", c->tls_cert, err, errcap) != 0 ||
+                           readable("tls_key", c->tls_key, err, errcap) != 0))
+        return -1;
+    if (c->webhook_ca_file[0] && readable("webhook_ca_file", c->webhook_ca_file, err, errcap))
+        return -1;
+    if (c->thr_verified >= 0 && c->thr_not_sure >= 0 && c->thr_not_sure > c->thr_verified) {
+        snprintf(err, errcap, "thr_not_sure: %g is above thr_verified (%g)", c->thr_not_sure,
+                 c->thr_verified);
+        return -1;
+    }
+    store_crypt k;
+    char why[200];
+    if (store_crypt_init(&k, c->voiceprint_key, why, sizeof why) != 0) {
+        snprintf(err, errcap, "voiceprint_key: %s", why);
+        return -1;
+    }
+    store_crypt_clear(&k);
+    return 0;
 }

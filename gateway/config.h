@@ -1,17 +1,24 @@
-/* config.h -- the gateway's settings: one struct, one parse function.
+/* config.h -- the gateway's settings: one struct, one parse function, three sources.
  *
- * Every setting has a default that works on a developer machine (config_defaults) and an
- * environment override named CALLPRINT_<SETTING> (config_load_env). A configuration file
- * (issue 6) will be one more source feeding the same struct through config_set(), which is
- * why parsing goes through a single table of {name, type, offset} entries: a new setting is
- * one line in config.c, and every source validates it the same way, naming the setting in
- * the error. Strings are fixed-size arrays so the struct can be copied and needs no free.
+ * Every setting has a default that works on a developer machine (config_defaults), may be
+ * set in a configuration file (config_load_file: `name = value` lines, # comments) and is
+ * overridden by the environment variable CALLPRINT_<NAME> (config_load_env). The order is
+ * defaults, then file, then environment: the environment wins, so a container or a systemd
+ * drop-in can change one setting without editing the file.
+ *
+ * All three go through one table of {name, type, offset, range, secret, description}
+ * entries in config.c: a new setting is one line there, every source validates it the same
+ * way and names it in the error, and `callprint --help` and `--check-config` are generated
+ * from the same table. Rules between settings (a TLS certificate needs its key, ...) are
+ * checked once all sources are applied (config_validate). Strings are fixed-size arrays so
+ * the struct can be copied and needs no free.
  */
 #ifndef CALLPRINT_CONFIG_H
 #define CALLPRINT_CONFIG_H
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CONFIG_STR_MAX 256
 
@@ -20,6 +27,9 @@ typedef struct config {
     char listen[CONFIG_STR_MAX];     /* "host:port"; port 0 = ephemeral (tests) */
     char listen_host[CONFIG_STR_MAX];/* derived from listen */
     int listen_port;                 /* derived from listen */
+    char tls_cert[CONFIG_STR_MAX];   /* PEM certificate (chain): https:// and wss:// */
+    char tls_key[CONFIG_STR_MAX];    /* PEM private key of tls_cert */
+    int shutdown_grace_s;            /* SIGTERM: running streams get this long to finish */
     /* Twilio signature check on the WebSocket upgrade. */
     char twilio_auth_token[CONFIG_STR_MAX]; /* secret: never logged */
     char public_url[CONFIG_STR_MAX];        /* "wss://host"; request path is appended */
@@ -49,6 +59,8 @@ typedef struct config {
     /* REST API. */
     char admin_password[CONFIG_STR_MAX]; /* secret: initial admin password, "" = API off */
     int token_ttl_s;
+    char schemas_dir[CONFIG_STR_MAX]; /* schemas/ (openapi.json served by the API) */
+    int http_stream_timeout_ms;      /* an HTTP push stream without data for this long ends */
     /* Webhooks. */
     int webhook_timeout_ms;
     int webhook_attempts;
@@ -56,6 +68,17 @@ typedef struct config {
     char webhook_ca_file[CONFIG_STR_MAX]; /* extra CA bundle for HTTPS receivers */
     int max_subscriptions;
     char webhook_secret[CONFIG_STR_MAX]; /* secret: signs zero-integration webhooks, "" = unsigned */
+    /* Sessions, caller lookup and org-API forwarding (sessions.h, forward.h). */
+    char default_country_code[8];        /* national caller numbers' country code, "" = none */
+    char forward_url[CONFIG_STR_MAX];    /* org endpoint, "" = no forwarding */
+    char forward_api_key[CONFIG_STR_MAX];      /* secret: sent as X-API-Key */
+    char forward_bearer_token[CONFIG_STR_MAX]; /* secret: Authorization: Bearer */
+    char forward_client_cert[CONFIG_STR_MAX];  /* mutual TLS certificate (PEM) */
+    char forward_client_key[CONFIG_STR_MAX];   /* its key (PEM) */
+    char forward_ca_file[CONFIG_STR_MAX];      /* extra CA bundle for the org endpoint */
+    char forward_on[32];                 /* verdict that triggers a forward ("verified") */
+    int forward_timeout_ms;
+    int forward_attempts;
     /* Logging. */
     char log_file[CONFIG_STR_MAX]; /* "-" = stderr */
     char log_level[16];
@@ -72,7 +95,27 @@ int config_set(config *c, const char *name, const char *value, char *err, size_t
 /* Apply CALLPRINT_<NAME> environment variables over c. Returns 0 or -1 (err says why). */
 int config_load_env(config *c, char *err, size_t errcap);
 
-/* Print the effective configuration as JSON lines-friendly text, secrets masked. */
+/* Read a configuration file: `name = value` per line; blank lines and lines starting with
+ * '#' are ignored; the value is the rest of the line, trimmed (surrounding double quotes are
+ * removed, so "  x " keeps its spaces); a setting may appear once. Returns 0, or -1 with
+ * err = "FILE:LINE: <setting>: why". */
+int config_load_file(config *c, const char *path, char *err, size_t errcap);
+
+/* Rules between settings, checked after every source: tls_cert and tls_key together (and
+ * readable), voiceprint_key a valid key, thr_not_sure <= thr_verified. 0, or -1 (err names
+ * the setting). */
+int config_validate(const config *c, char *err, size_t errcap);
+
+/* Print the effective configuration as `name=value` lines, secrets shown as "(set)". */
 void config_describe(const config *c, char *out, size_t cap);
+
+/* The effective configuration as a configuration file (`name = value`), secrets masked. */
+void config_print(const config *c, FILE *f);
+/* Every setting: environment variable, default and description (for --help). */
+void config_print_help(FILE *f);
+/* The number of settings, and the i-th setting's name and description (for tests). */
+size_t config_count(void);
+const char *config_name(size_t i);
+const char *config_help(size_t i);
 
 #endif

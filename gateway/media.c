@@ -131,6 +131,7 @@ void media_conn_close(media_conn *c, int code, const char *reason)
 static int rx_oversize(media_conn *c, size_t bytes)
 {
     c->m->stats.oversize++;
+    c->m->stats.decode_errors[TW_ERR_TOO_LARGE]++;
     char id[24], sz[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
     snprintf(sz, sizeof sz, "%zu", bytes);
@@ -163,6 +164,7 @@ int media_conn_receive(media_conn *c, const void *in, size_t len)
     c->m->stats.messages++;
     if (c->rx_binary) {
         c->m->stats.bad_messages++;
+        c->m->stats.decode_errors[MEDIA_DECODE_BINARY]++;
         media_vv_reply(c, NULL, "", "", "media", 400, "Binary frames are not accepted.");
         log_write(LOG_WARN, NULL, NULL, NULL, 0, "binary frame ignored on /stream");
     } else {
@@ -243,8 +245,10 @@ void media_tick(media_ctx *m)
 void media_shutdown(media_ctx *m)
 {
     for (media_conn *c = m->conns; c; c = c->next) {
-        while (c->streams)
+        while (c->streams) { /* Voice Verify: the stream is no longer served */
+            media_vv_reply(c, c->streams, NULL, NULL, "media", 503, vv_status_msg(503));
             media_stream_end(c, c->streams, STREAM_END_SHUTDOWN);
+        }
         media_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
     }
 }

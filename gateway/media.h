@@ -29,13 +29,22 @@
 #include "config.h"
 #include "registry.h"
 #include "stream.h"
+#include "twilio.h"
 
 typedef struct media_ctx media_ctx;
 typedef struct media_conn media_conn;
 struct lws;
 
+/* Decode errors by kind: the tw_status of the failed parse (twilio.h; TW_ERR_TOO_LARGE also
+ * counts frames over the reassembly cap), plus binary frames at MEDIA_DECODE_BINARY. */
+#define MEDIA_DECODE_BINARY 0 /* slot of TW_OK, which is never an error */
+#define MEDIA_DECODE_KINDS (TW_ERR_PAYLOAD_SIZE + 1)
+
 typedef struct {
     uint64_t connections, messages, bad_messages, oversize, timeouts, replies_dropped;
+    uint64_t media, media_bytes;      /* media messages and their decoded bytes (all tracks) */
+    uint64_t gaps, gap_ms, out_of_order;
+    uint64_t decode_errors[MEDIA_DECODE_KINDS];
 } media_stats;
 
 media_ctx *media_new(uv_loop_t *loop, registry *reg, const config *cfg);

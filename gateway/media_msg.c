@@ -192,8 +192,15 @@ static void on_media(media_conn *c, const tw_msg *msg)
     media_ctx *m = c->m;
     unsigned track = msg->u.media.track;
     size_t n = msg->u.media.payload_len;
-    if (stream_account_media(s, track, msg->u.media.chunk, msg->u.media.timestamp_ms, n) &&
-        log_enabled(LOG_DEBUG)) {
+    const stream_track *t = &s->track[track == TW_TRACK_OUTBOUND ? 1 : 0];
+    uint64_t gaps = t->gaps, gap_ms = t->gap_ms, ooo = t->out_of_order;
+    bool anomaly = stream_account_media(s, track, msg->u.media.chunk, msg->u.media.timestamp_ms, n);
+    m->stats.media++;
+    m->stats.media_bytes += n;
+    m->stats.gaps += t->gaps - gaps;
+    m->stats.gap_ms += t->gap_ms - gap_ms;
+    m->stats.out_of_order += t->out_of_order - ooo;
+    if (anomaly && log_enabled(LOG_DEBUG)) {
         char ts[24];
         snprintf(ts, sizeof ts, "%llu", (unsigned long long)msg->u.media.timestamp_ms);
         const char *kv[] = {"timestamp", ts};
@@ -243,6 +250,7 @@ void media_msg_handle(media_conn *c, const char *buf, size_t len)
     tw_msg *msg = &m->msg;
     tw_status st = tw_parse(buf, len, msg, m->payload, sizeof m->payload, &err);
     if (st != TW_OK) {
+        m->stats.decode_errors[st]++;
         /* tw_parse keeps streamSid (and event, when readable) so the error is charged to
          * its own stream. */
         bool ev_known = st != TW_ERR_TOO_LARGE && st != TW_ERR_JSON && st != TW_ERR_EVENT &&

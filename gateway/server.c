@@ -191,11 +191,18 @@ static int create_context(server *srv, char *err, size_t errcap)
                      : cfg->listen_host;
     info.protocols = srv->protocols;
     info.user = srv;
-    info.alpn = "http/1.1";
+    info.alpn = "http/1.1"; /* over TLS, h2 would hide custom headers (pitfall 4) */
     info.vhost_name = "callprint";
+    if (cfg->tls_cert[0]) {
+        /* One port, TLS only: lws refuses plain HTTP on it (no redirect, no fallback). */
+        info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+        info.ssl_cert_filepath = cfg->tls_cert;
+        info.ssl_private_key_filepath = cfg->tls_key;
+    }
     srv->ctx = lws_create_context(&info);
     if (!srv->ctx) {
-        snprintf(err, errcap, "cannot listen on %s", cfg->listen);
+        snprintf(err, errcap, "cannot listen on %s%s", cfg->listen,
+                 cfg->tls_cert[0] ? " (or cannot load tls_cert / tls_key)" : "");
         return -1;
     }
     struct lws_vhost *vh = lws_get_vhost_by_name(srv->ctx, "callprint");
@@ -244,8 +251,10 @@ server *server_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     char port[16];
     snprintf(port, sizeof port, "%d", srv->port);
     const char *kv[] = {"host", cfg->listen_host, "port", port};
-    log_write(LOG_INFO, NULL, NULL, kv, 2, "listening on http://%s:%d (WebSocket %s)",
-              cfg->listen_host, srv->port, STREAM_PATH);
+    bool tls = cfg->tls_cert[0] != '\0';
+    log_write(LOG_INFO, NULL, NULL, kv, 2, "listening on %s://%s:%d (WebSocket %s://...%s)",
+              tls ? "https" : "http", cfg->listen_host, srv->port, tls ? "wss" : "ws",
+              STREAM_PATH);
     if (!cfg->twilio_auth_token[0])
         log_warn("CALLPRINT_TWILIO_AUTH_TOKEN is not set: WebSocket upgrades are NOT "
                  "authenticated (X-Twilio-Signature not checked)");

@@ -180,6 +180,11 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
 
 wsc_ctx *wsc_new(uv_loop_t *loop)
 {
+    return wsc_new_tls(loop, NULL);
+}
+
+wsc_ctx *wsc_new_tls(uv_loop_t *loop, const char *ca_file)
+{
     wsc_ctx *x = calloc(1, sizeof *x);
     if (!x)
         return NULL;
@@ -190,7 +195,10 @@ wsc_ctx *wsc_new(uv_loop_t *loop)
                                              .rx_buffer_size = 4096};
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);
-    info.options = LWS_SERVER_OPTION_LIBUV;
+    /* TLS is always initialised so wss:// works; peers are verified against the system
+     * store, or against ca_file (a private CA) when given. */
+    info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
+    info.client_ssl_ca_filepath = ca_file;
     info.foreign_loops = x->foreign_loops;
     info.pcontext = &x->ctx;
     info.port = CONTEXT_PORT_NO_LISTEN;
@@ -219,13 +227,14 @@ void wsc_free(wsc_ctx *x)
     free(x);
 }
 
-/* ws://host[:port][/path] -> parts. */
+/* ws[s]://host[:port][/path] -> parts. */
 static int parse_url(const char *url, char *host, size_t hcap, int *port, char *path,
-                     size_t pcap)
+                     size_t pcap, bool *tls)
 {
-    if (strncmp(url, "ws://", 5) != 0)
+    *tls = strncmp(url, "wss://", 6) == 0;
+    if (!*tls && strncmp(url, "ws://", 5) != 0)
         return -1;
-    const char *h = url + 5, *slash = strchr(h, '/');
+    const char *h = url + (*tls ? 6 : 5), *slash = strchr(h, '/');
     size_t hl = slash ? (size_t)(slash - h) : strlen(h);
     const char *colon = memchr(h, ':', hl);
     size_t namel = colon ? (size_t)(colon - h) : hl;
@@ -233,7 +242,7 @@ static int parse_url(const char *url, char *host, size_t hcap, int *port, char *
         return -1;
     memcpy(host, h, namel);
     host[namel] = '\0';
-    *port = colon ? atoi(colon + 1) : 80;
+    *port = colon ? atoi(colon + 1) : *tls ? 443 : 80;
     snprintf(path, pcap, "%s", slash ? slash : "/");
     return *port > 0 && *port < 65536 ? 0 : -1;
 }
@@ -243,8 +252,9 @@ wsc_conn *wsc_connect(wsc_ctx *x, const char *url, const char *const *headers, s
 {
     char host[256], path[1024];
     int port;
+    bool tls;
     if (!x->ctx || n > WSC_HEADERS_MAX ||
-        parse_url(url, host, sizeof host, &port, path, sizeof path) != 0)
+        parse_url(url, host, sizeof host, &port, path, sizeof path, &tls) != 0)
         return NULL;
     wsc_conn *c = calloc(1, sizeof *c);
     if (!c)
@@ -265,7 +275,8 @@ wsc_conn *wsc_connect(wsc_ctx *x, const char *url, const char *const *headers, s
     ci.address = host;
     ci.port = port;
     char hostport[300]; /* the Host header: with the port, as browsers and Twilio send it */
-    snprintf(hostport, sizeof hostport, port == 80 ? "%s" : "%s:%d", host, port);
+    snprintf(hostport, sizeof hostport, port == (tls ? 443 : 80) ? "%s" : "%s:%d", host, port);
+    ci.ssl_connection = tls ? LCCSCF_USE_SSL : 0;
     ci.path = path;
     ci.host = hostport;
     ci.origin = host;

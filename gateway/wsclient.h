@@ -31,12 +31,15 @@ typedef struct {
 } wsc_callbacks;
 
 wsc_ctx *wsc_new(uv_loop_t *loop);
+/* The same, trusting ca_file (PEM) for wss:// peers instead of the system store (NULL =
+ * system store). wss:// works with either. */
+wsc_ctx *wsc_new_tls(uv_loop_t *loop, const char *ca_file);
 /* Close every connection and destroy (call again after uv_run until wsc_is_closed). */
 void wsc_close_all(wsc_ctx *x);
 bool wsc_is_closed(const wsc_ctx *x);
 void wsc_free(wsc_ctx *x);
 
-/* url: ws://host:port/path?query. headers: n name/value pairs (names without colon). */
+/* url: ws[s]://host:port/path?query. headers: n name/value pairs (names without colon). */
 wsc_conn *wsc_connect(wsc_ctx *x, const char *url, const char *const *headers, size_t n,
                       const wsc_callbacks *cb, void *ud);
 /* Queue a text message; -1 when the queue is over its byte cap or the connection is gone. */

@@ -35,7 +35,8 @@ static void usage(FILE *f)
     fprintf(f,
             "usage: callprint-call [options] FILE...\n"
             "Streams the audio files (any libsndfile format, mono) as one Twilio media stream.\n"
-            "  --url URL            ws://HOST:PORT/stream (default ws://127.0.0.1:8080/stream)\n"
+            "  --url URL            ws[s]://HOST:PORT/stream (default ws://127.0.0.1:8080/stream)\n"
+            "  --ca FILE            trust this CA (PEM) for wss:// instead of the system store\n"
             "  --dialect D          twilio (default) or voiceverify (adds ?dialect=voiceverify)\n"
             "  -p, --param K=V      custom parameter (repeatable); voiceverify needs uuid=UUID4\n"
             "  --dtmf DIGITS        DTMF digits, spread evenly over the call\n"
@@ -133,9 +134,9 @@ int main(int argc, char **argv)
         {"sign", required_argument, NULL, 's'},      {"public-url", required_argument, NULL, 'P'},
         {"calls", required_argument, NULL, 'n'},     {"linger", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
-        {0, 0, 0, 0}};
+        {"ca", required_argument, NULL, 'c'},        {0, 0, 0, 0}};
     callsim_opts o = {0};
-    const char *url = "ws://127.0.0.1:8080/stream", *dialect = "twilio";
+    const char *url = "ws://127.0.0.1:8080/stream", *dialect = "twilio", *ca_file = NULL;
     char *params[PARAMS_MAX * 2];
     int dtmf_at[CALLSIM_DTMF_MAX], n_calls = 1, c;
     size_t n_params = 0, n_dtmf_at = 0;
@@ -175,6 +176,7 @@ int main(int argc, char **argv)
             }
             break;
         case 'P': o.public_url = optarg; break;
+        case 'c': ca_file = optarg; break;
         case 'n': n_calls = atoi(optarg); break;
         case 'L': o.linger_ms = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
@@ -216,7 +218,7 @@ int main(int argc, char **argv)
     log_open("-", LOG_WARN);
     player p = {0};
     uv_loop_init(&p.loop);
-    p.ws = wsc_new(&p.loop);
+    p.ws = wsc_new_tls(&p.loop, ca_file);
     p.calls = calloc((size_t)n_calls, sizeof *p.calls);
     if (!p.ws || !p.calls) {
         fprintf(stderr, "callprint-call: cannot create the WebSocket client\n");
