@@ -14,7 +14,8 @@
 
 void api_register(struct app *a)
 {
-    (void)a; /* each area adds its api_<area>_register(a) call here */
+    api_live_register(a);
+    /* each area adds its api_<area>_register(a) call here */
 }
 
 bool api_auth(struct app *a, http_req *req)

@@ -25,6 +25,7 @@ struct app;
 
 /* Register every REST route on a->router. */
 void api_register(struct app *a);
+void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, subscriptions */
 
 /* Check "Authorization: Token <t>". On failure replies (401, or 503 when the API is
  * disabled because no admin password is configured), records an audit event, and returns
