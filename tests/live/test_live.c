@@ -1,0 +1,496 @@
+/* test_live.c -- live enrolment and verification end to end (issue 4), with real processes:
+ * the callprint server, redis-server, a Python webhook receiver, WebSocket calls carrying
+ * real speech (tests/fixtures/bio: speaker A = speechocean762 0120, B = 1027; A's enrolment
+ * utterances hold ~23 s of net speech, above the model's 20 s minimum).
+ *
+ * The gateway runs under the same sanitizers as the tests; lt_gateway_stop() asserts it exits
+ * with status 0, so a stream that did not release its jobs, voiceprints or worker state fails
+ * here through LeakSanitizer.
+ */
+#include <criterion/criterion.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lt.h"
+#include "webhook_payload.h"
+
+#define PASSWORD "live-test-password-1"
+#define ZSECRET "zero-integration-secret-0123456789"
+
+static const char *const ENROL_A[] = {
+    "fixtures/bio/speechocean762_0120/enroll/001200015.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200016.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200050.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200081.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200098.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200103.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200114.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200121.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200126.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200145.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200146.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200159.wav",
+    "fixtures/bio/speechocean762_0120/enroll/001200161.wav",
+    NULL};
+static const char *const TEST_A[] = {"fixtures/bio/speechocean762_0120/test/001200209.wav",
+                                     "fixtures/bio/speechocean762_0120/test/001200210.wav",
+                                     "fixtures/bio/speechocean762_0120/test/001200306.wav",
+                                     NULL};
+static const char *const TEST_B[] = {"fixtures/bio/speechocean762_1027/test/010270354.wav",
+                                     "fixtures/bio/speechocean762_1027/test/010270356.wav",
+                                     "fixtures/bio/speechocean762_1027/test/010270366.wav",
+                                     NULL};
+
+static lt_proc G;
+static char *TOKEN;
+
+static void setup(void) { lt_setup(); }
+
+static void teardown(void)
+{
+    if (G.pid)
+        lt_gateway_stop(&G);
+    free(TOKEN);
+    TOKEN = NULL;
+    lt_teardown();
+}
+
+TestSuite(live, .init = setup, .fini = teardown, .timeout = 150);
+
+static void start(const char *const *extra)
+{
+    const char *env[32] = {"CALLPRINT_ADMIN_PASSWORD", PASSWORD, "CALLPRINT_WEBHOOK_SECRET",
+                           ZSECRET};
+    size_t k = 4;
+    for (size_t i = 0; extra && extra[i] && k < 30; i++)
+        env[k++] = extra[i];
+    env[k] = NULL;
+    lt_gateway_start(&G, env);
+    if (!extra || !extra[0] || strcmp(extra[0], "CALLPRINT_MODEL") != 0)
+        TOKEN = lt_login(&G, PASSWORD);
+}
+
+static void stop_gateway(void)
+{
+    cr_expect_eq(lt_gateway_stop(&G), 0, "the gateway exits cleanly (sanitizers: see %s)",
+                 G.log);
+}
+
+/* ---- small JSON helpers ---- */
+
+static const char *jstr(const cJSON *o, const char *path)
+{
+    const cJSON *p = cJSON_GetObjectItem(o, "payload");
+    const cJSON *v = cJSON_GetObjectItem(o, path);
+    if (!v && p)
+        v = cJSON_GetObjectItem(p, path);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static double jnum(const cJSON *o, const char *path)
+{
+    const cJSON *p = cJSON_GetObjectItem(o, "payload");
+    const cJSON *v = cJSON_GetObjectItem(o, path);
+    if (!v && p)
+        v = cJSON_GetObjectItem(p, path);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static bool is_created(const cJSON *b) { return jnum(b, "status") == 201; }
+static bool is_exists(const cJSON *b) { return jnum(b, "status") == 409; }
+static bool is_verdict(const cJSON *b) { return jnum(b, "status") == 200; }
+static bool is_added(const cJSON *b) { return strcmp(jstr(b, "action"), "added") == 0; }
+static bool is_removed(const cJSON *b) { return strcmp(jstr(b, "action"), "removed") == 0; }
+
+/* POST {"external_id": ext} to /api/v2/stream/<id>/<what>. */
+static long job(const char *id, const char *what, const char *ext, cJSON **out)
+{
+    char path[512], body[512];
+    snprintf(path, sizeof path, "/api/v2/stream/%s/%s", id, what);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
+    return lt_http(&G, "POST", path, TOKEN, body, out);
+}
+
+/* Every hook on prefix is signed with secret. Returns how many there are. */
+static size_t expect_signed(const char *prefix, const char *secret)
+{
+    lt_hook *h;
+    size_t n = lt_hooks(prefix, &h);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig),
+                  "%s: signature \"%s\" does not verify", h[i].path, h[i].sig);
+    lt_hooks_free(h, n);
+    return n;
+}
+
+/* Deliveries on prefix within [from, to] (receiver clock): ~1 s apart. Returns the count. */
+static size_t expect_cadence(const char *prefix, double from, double to)
+{
+    lt_hook *h;
+    size_t n = lt_hooks(prefix, &h), k = 0;
+    double prev = 0, worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (h[i].t < from || h[i].t > to)
+            continue;
+        if (k++) {
+            double gap = h[i].t - prev;
+            if (fabs(gap - 1.0) > worst)
+                worst = fabs(gap - 1.0);
+            cr_expect(gap > 0.6 && gap < 1.4, "%s: deliveries %.3f s apart", prefix, gap);
+        }
+        prev = h[i].t;
+    }
+    cr_log_info("%s: %zu deliveries in %.1f s, worst deviation from 1 s: %.3f s", prefix, k,
+                to - from, worst);
+    lt_hooks_free(h, n);
+    return k;
+}
+
+/* ---- zero-integration mode: enrol, verify A and B, cadence, dead receivers ---- */
+
+Test(live, zero_integration_enrol_then_verify_a_and_b)
+{
+    start(NULL);
+    char ext[64], uuid[37], hook[256];
+    lt_id("cust-a", ext, sizeof ext);
+    size_t n_enrol, n_a, n_b;
+    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
+    int16_t *ta = lt_audio(TEST_A, &n_a);
+    int16_t *tb = lt_audio(TEST_B, &n_b);
+
+    /* 1. Enrol A with TwiML parameters only: no REST call. */
+    lt_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/z-enrol", lt_receiver_url());
+    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "enroll", "webhook", hook, NULL});
+    lt_call_send(c, enrol, n_enrol);
+    cr_assert_gt(lt_wait_hook("/ok/z-enrol", is_created, 20000), 0, "no 'created' webhook");
+    cr_expect(lt_voiceprint_exists(ext), "the voiceprint reported created is in Redis");
+    lt_hook *h;
+    size_t n = lt_hooks("/ok/z-enrol", &h);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(jstr(h[i].json, "type"), "enroll");
+        cr_expect_str_eq(jstr(h[i].json, "channel_uuid"), uuid);
+        cr_expect_str_eq(jstr(h[i].json, "stream_uuid"), uuid);
+        cr_expect_str_eq(jstr(h[i].json, "external_id"), ext);
+        if (is_created(h[i].json)) {
+            cr_expect_str_eq(jstr(h[i].json, "detail"), "enrollment created successfully");
+            cr_expect_geq(jnum(h[i].json, "speech_length"), 20.0);
+        }
+    }
+    lt_hooks_free(h, n);
+    expect_signed("/ok/z-enrol", ZSECRET);
+    lt_call_stop(c);
+    /* The stream ended: its jobs are gone. */
+    cJSON *o = NULL;
+    cr_expect_eq(job(uuid, "verify", ext, &o), 404);
+    cJSON_Delete(o);
+
+    /* 2. Verify A (other utterances) and B against A, at once, on two calls. */
+    char ua[37], ub[37], ha[256], hb[256];
+    lt_uuid(ua);
+    lt_uuid(ub);
+    snprintf(ha, sizeof ha, "%s/ok/z-verA", lt_receiver_url());
+    snprintf(hb, sizeof hb, "%s/ok/z-verB", lt_receiver_url());
+    double t_verify = 0;
+    lt_call *ca = lt_call_open(&G, (const char *const[]){"uuid", ua, "external_id", ext, "mode",
+                                                         "verify", "webhook", ha, NULL});
+    lt_call *cb = lt_call_open(&G, (const char *const[]){"uuid", ub, "external_id", ext, "mode",
+                                                         "verify", "webhook", hb, NULL});
+    lt_call_send(ca, ta, n_a);
+    lt_call_send(cb, tb, n_b);
+    cr_assert_gt(lt_wait_hook("/ok/z-verA", is_verdict, 10000), 0, "no verdict for A");
+    cr_assert_gt(lt_wait_hook("/ok/z-verB", is_verdict, 10000), 0, "no verdict for B");
+    (void)t_verify;
+
+    /* Polling agrees (A named by streamSid, B by uuid). */
+    cJSON *ra = NULL, *rb = NULL;
+    cr_assert_eq(job(lt_call_sid(ca), "verify", ext, &ra), 200);
+    cr_assert_eq(job(ub, "verify", ext, &rb), 200);
+    double sa = jnum(ra, "score"), sb = jnum(rb, "score");
+    cr_log_info("A vs A: %.2f (%s), B vs A: %.2f (%s); speech %.2f / %.2f s", sa,
+                jstr(ra, "result"), sb, jstr(rb, "result"), jnum(ra, "speech_length"),
+                jnum(rb, "speech_length"));
+    cr_expect_str_eq(jstr(ra, "stream_uuid"), ua);
+    cr_expect_gt(sa, sb, "the same speaker scores higher");
+    cr_expect_str_neq(jstr(rb, "result"), "verified", "the impostor is not verified");
+    cr_expect_str_eq(jstr(ra, "result"), "verified");
+    cr_expect_geq(jnum(ra, "speech_length"), 3.0);
+    cJSON_Delete(ra);
+    cJSON_Delete(rb);
+
+    /* 3. A REST subscription with our own secret on A, and two dead receivers on B: a
+     * receiver that hangs (answers after 30 s) and a port nobody listens on. */
+    char body[1024];
+    snprintf(body, sizeof body,
+             "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/sub-verA\",\"type\":\"verify\","
+             "\"info\":{\"external_id\":\"%s\"},\"secret\":\"subscriber-secret-0123\"}",
+             ua, lt_receiver_url(), ext);
+    cr_assert_eq(lt_http(&G, "POST", "/api/v2/subscription", TOKEN, body, &o), 201);
+    cr_expect_null(cJSON_GetObjectItem(o, "secret"), "a given secret is not echoed");
+    cJSON_Delete(o);
+    snprintf(body, sizeof body,
+             "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/slow/30000/dead\",\"type\":\"verify\","
+             "\"info\":{\"external_id\":\"%s\"}}",
+             ub, lt_receiver_url(), ext);
+    cr_assert_eq(lt_http(&G, "POST", "/api/v2/subscription", TOKEN, body, NULL), 201);
+    snprintf(body, sizeof body,
+             "{\"channel_uuid\":\"%s\",\"webhook\":\"http://127.0.0.1:9/closed\","
+             "\"type\":\"verify\",\"info\":{\"external_id\":\"%s\"}}",
+             ub, ext);
+    cr_assert_eq(lt_http(&G, "POST", "/api/v2/subscription", TOKEN, body, NULL), 201);
+
+    /* 4. Five seconds of real-time audio on both calls: one webhook a second each. */
+    lt_hook *before;
+    size_t nb = lt_hooks("/ok/z-verB", &before);
+    double speech_before = jnum(before[nb - 1].json, "speech_length");
+    lt_hooks_free(before, nb);
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double t0 = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    size_t rt = 5 * 8000;
+    cr_assert_geq(n_a, rt);
+    cr_assert_geq(n_b, rt);
+    lt_calls_realtime((lt_call *[]){ca, cb}, (const int16_t *const[]){ta, tb}, 2, rt);
+    clock_gettime(CLOCK_REALTIME, &ts);
+    double t1 = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    cr_expect_geq(expect_cadence("/ok/z-verA", t0 + 0.5, t1), 4);
+    cr_expect_geq(expect_cadence("/ok/z-verB", t0 + 0.5, t1), 4);
+    cr_expect_geq(expect_cadence("/ok/sub-verA", t0 + 0.5, t1), 4);
+    nb = lt_hooks("/ok/z-verB", &before);
+    double speech_after = jnum(before[nb - 1].json, "speech_length");
+    lt_hooks_free(before, nb);
+    cr_log_info("B's net speech %.2f -> %.2f s during the real-time window", speech_before,
+                speech_after);
+    cr_expect_gt(speech_after, speech_before + 1.0,
+                 "audio is still processed while a receiver is dead");
+    nb = lt_hooks("/slow/30000/dead", &before);
+    cr_expect_gt(nb, 0, "the hanging receiver was tried");
+    lt_hooks_free(before, nb);
+
+    /* Signatures: zero-integration ones with the deployment secret, the subscription's own. */
+    cr_expect_gt(expect_signed("/ok/z-verA", ZSECRET), 0);
+    cr_expect_gt(expect_signed("/ok/z-verB", ZSECRET), 0);
+    cr_expect_gt(expect_signed("/ok/sub-verA", "subscriber-secret-0123"), 0);
+
+    /* 5. Hang up: the streams' jobs and subscriptions go with them. */
+    lt_call_stop(ca);
+    lt_call_stop(cb);
+    cr_expect_eq(job(ua, "verify", ext, NULL), 404);
+    cr_assert_eq(lt_http(&G, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
+    cr_expect_eq(jnum(o, "count"), 0, "subscriptions of ended streams are removed");
+    cJSON_Delete(o);
+
+    cr_expect_eq(lt_validate_hooks(10), 0, "webhook bodies match schemas/webhook");
+    free(enrol);
+    free(ta);
+    free(tb);
+    stop_gateway();
+}
+
+/* ---- REST: enrol on a stream, "already exists", errors, subscriptions ---- */
+
+static long post(const char *path, const char *body, cJSON **out)
+{
+    return lt_http(&G, "POST", path, TOKEN, body, out);
+}
+
+/* The 400 answer names the field. */
+static void expect_400(const char *path, const char *body, const char *field)
+{
+    cJSON *o = NULL;
+    long st = lt_http(&G, "POST", path, TOKEN, body, &o);
+    cr_expect_eq(st, 400, "%s %s: %ld", path, body ? body : "(no body)", st);
+    if (field)
+        cr_expect(strstr(jstr(o, "error"), field), "%s: error \"%s\" names %s", body,
+                  jstr(o, "error"), field);
+    cJSON_Delete(o);
+}
+
+Test(live, rest_enrol_exists_errors_and_subscriptions)
+{
+    start(NULL);
+    char ext[64], uuid[37], path[256], body[1024];
+    lt_id("cust-rest", ext, sizeof ext);
+    size_t n_enrol;
+    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
+
+    /* A streams subscription sees the call come and go. */
+    char source[64];
+    lt_id("source", source, sizeof source);
+    snprintf(body, sizeof body,
+             "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/streams\",\"type\":\"streams\","
+             "\"info\":{}}", source, lt_receiver_url());
+    cJSON *o = NULL;
+    cr_assert_eq(post("/api/v2/subscription", body, &o), 201);
+    char secret[80], sub_id[40];
+    snprintf(secret, sizeof secret, "%s", jstr(o, "secret"));
+    snprintf(sub_id, sizeof sub_id, "%s", jstr(o, "id"));
+    cr_expect_eq(strlen(secret), 64, "a generated secret: 32 random bytes in hex");
+    cJSON_Delete(o);
+    cr_expect_eq(post("/api/v2/subscription", body, &o), 409, "duplicate");
+    cr_expect_str_eq(jstr(o, "id"), sub_id);
+    cJSON_Delete(o);
+
+    lt_uuid(uuid);
+    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "source_uuid", source,
+                                                        NULL});
+    cr_assert_gt(lt_wait_hook("/ok/streams", is_added, 5000), 0, "no 'added' webhook");
+    lt_call_send(c, enrol, n_enrol);
+
+    /* Enrol by REST (stream named by streamSid): the deferred answer is "created". */
+    snprintf(path, sizeof path, "/api/v2/stream/%s/enroll", lt_call_sid(c));
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
+    cr_assert_eq(post(path, body, &o), 200);
+    cr_expect_str_eq(jstr(o, "detail"), "created");
+    cr_expect_str_eq(jstr(o, "stream_uuid"), uuid);
+    cr_expect_eq(jnum(o, "status"), 201);
+    cr_expect_geq(jnum(o, "speech_length"), 20.0);
+    cr_expect(lt_voiceprint_exists(ext));
+    cJSON_Delete(o);
+    cr_assert_eq(post(path, body, &o), 200);
+    cr_expect_str_eq(jstr(o, "detail"), "created", "the job stays done");
+    cJSON_Delete(o);
+
+    /* Polling verification: unknown voiceprint, then bad input. */
+    char nobody[64];
+    lt_id("nobody", nobody, sizeof nobody);
+    cr_expect_eq(job(uuid, "verify", nobody, &o), 404);
+    cr_expect_str_eq(jstr(o, "result"), "voiceprint with external_id does not exist");
+    cJSON_Delete(o);
+    char other[37];
+    lt_uuid(other);
+    cr_expect_eq(job(other, "verify", ext, &o), 404, "unknown stream");
+    cr_expect_str_eq(jstr(o, "error"), "stream not found");
+    cJSON_Delete(o);
+    snprintf(path, sizeof path, "/api/v2/stream/%s/verify", uuid);
+    expect_400(path, NULL, NULL);
+    expect_400(path, "{not json", NULL);
+    expect_400(path, "{}", "external_id");
+    expect_400(path, "{\"external_id\":5}", "external_id");
+    char longid[300];
+    memset(longid, 'x', 257);
+    longid[257] = '\0';
+    char big[400];
+    snprintf(big, sizeof big, "{\"external_id\":\"%s\"}", longid);
+    expect_400(path, big, "external_id");
+    expect_400(path, "{\"external_id\":\"a\\nb\"}", "external_id");
+    cr_expect_eq(lt_http(&G, "POST", path, NULL, "{\"external_id\":\"x\"}", NULL), 401);
+    snprintf(path, sizeof path, "/api/v2/stream/%s/dance", uuid);
+    cr_expect_eq(post(path, "{\"external_id\":\"x\"}", NULL), 404);
+
+    /* Subscription bodies. */
+    const char *sp = "/api/v2/subscription";
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"http://x/y\","
+             "\"type\":\"nope\",\"info\":{}}", uuid);
+    expect_400(sp, body, "type");
+    const char *bad_urls[] = {"ftp://example.com/x", "http://", "not a url", "file:///etc/passwd",
+                              "http://user:pw@example.com/"};
+    for (size_t i = 0; i < sizeof bad_urls / sizeof *bad_urls; i++) {
+        snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s\","
+                 "\"type\":\"streams\",\"info\":{}}", uuid, bad_urls[i]);
+        expect_400(sp, body, "webhook");
+    }
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"http://x/y\","
+             "\"type\":\"enroll\",\"info\":{}}", uuid);
+    expect_400(sp, body, "info.external_id");
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"http://x/y\","
+             "\"type\":\"verify\",\"info\":{\"external_id\":\"%s\"},\"secret\":\"short\"}",
+             uuid, ext);
+    expect_400(sp, body, "secret");
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"http://x/y\","
+             "\"type\":\"verify\",\"info\":{\"external_id\":\"%s\"}}", other, ext);
+    cr_expect_eq(post(sp, body, NULL), 404, "enroll/verify need a live stream");
+
+    /* 2nd enrolment of the same id on another call: "already exists", by REST and by a
+     * subscription whose generated secret signs its webhooks. */
+    char uuid2[37];
+    lt_uuid(uuid2);
+    lt_call *c2 = lt_call_open(&G, (const char *const[]){"uuid", uuid2, NULL});
+    lt_call_send(c2, enrol, 8000);
+    cr_assert_eq(job(uuid2, "enroll", ext, &o), 200);
+    cr_expect_str_eq(jstr(o, "detail"), "already exists");
+    cr_expect_eq(jnum(o, "status"), 409);
+    cJSON_Delete(o);
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/sub-enrol\","
+             "\"type\":\"enroll\",\"info\":{\"external_id\":\"%s\"}}", uuid2, lt_receiver_url(),
+             ext);
+    cr_assert_eq(post(sp, body, &o), 201);
+    char secret2[80];
+    snprintf(secret2, sizeof secret2, "%s", jstr(o, "secret"));
+    cJSON_Delete(o);
+    cr_assert_gt(lt_wait_hook("/ok/sub-enrol", is_exists, 5000), 0);
+    cr_expect_gt(expect_signed("/ok/sub-enrol", secret2), 0);
+
+    /* Listing never shows secrets; delete by body and by id. */
+    cr_assert_eq(lt_http(&G, "GET", sp, TOKEN, NULL, &o), 200);
+    cr_expect_eq(jnum(o, "count"), 2);
+    char *text = cJSON_PrintUnformatted(o);
+    cr_expect_null(strstr(text, secret), "no secret in the listing");
+    cr_expect_null(strstr(text, secret2));
+    free(text);
+    cJSON_Delete(o);
+    cr_expect_eq(lt_http(&G, "DELETE", sp, TOKEN, body, &o), 200);
+    cr_expect_eq(jnum(o, "deleted"), 1);
+    cJSON_Delete(o);
+    cr_expect_eq(lt_http(&G, "DELETE", sp, TOKEN, body, NULL), 404);
+
+    lt_call_stop(c2);
+    lt_call_stop(c);
+    cr_assert_gt(lt_wait_hook("/ok/streams", is_removed, 5000), 0, "no 'removed' webhook");
+    lt_hook *h;
+    size_t n = lt_hooks("/ok/streams", &h);
+    cr_expect_eq(n, 2, "added + removed");
+    for (size_t i = 0; i < n; i++) {
+        cr_expect_str_eq(jstr(h[i].json, "channel_uuid"), source);
+        cr_expect_str_eq(jstr(h[i].json, "stream_uuid"), uuid);
+        cr_expect_eq(jnum(h[i].json, "status"), is_added(h[i].json) ? 201 : 204);
+    }
+    lt_hooks_free(h, n);
+    expect_signed("/ok/streams", secret);
+    snprintf(path, sizeof path, "%s/%s", sp, sub_id);
+    cr_expect_eq(lt_http(&G, "DELETE", path, TOKEN, NULL, NULL), 200);
+    cr_expect_eq(lt_http(&G, "DELETE", path, TOKEN, NULL, NULL), 404);
+    cr_expect_eq(job(uuid, "enroll", ext, NULL), 404, "the stream ended");
+    cr_expect_eq(lt_validate_hooks(3), 0);
+    free(enrol);
+    stop_gateway();
+}
+
+/* ---- without a model: streams are accepted, jobs answer 503 ---- */
+
+Test(live, without_model_streams_work_and_jobs_are_unavailable)
+{
+    start((const char *const[]){"CALLPRINT_MODEL", "/nonexistent/model", NULL});
+    TOKEN = lt_login(&G, PASSWORD);
+    char uuid[37], source[64], body[512], hook[256];
+    lt_id("src", source, sizeof source);
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/nm-streams\","
+             "\"type\":\"streams\"}", source, lt_receiver_url());
+    cr_assert_eq(post("/api/v2/subscription", body, NULL), 201);
+    lt_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/nm-verify", lt_receiver_url());
+    /* Zero-integration parameters are ignored (logged), the call goes on. */
+    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "source_uuid", source,
+                                                        "external_id", "x", "mode", "verify",
+                                                        "webhook", hook, NULL});
+    cr_assert_gt(lt_wait_hook("/ok/nm-streams", is_added, 5000), 0);
+    cJSON *o = NULL;
+    cr_expect_eq(job(uuid, "verify", "x", &o), 503);
+    cr_expect_str_eq(jstr(o, "error"), "biometrics unavailable");
+    cJSON_Delete(o);
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/x\","
+             "\"type\":\"verify\",\"info\":{\"external_id\":\"x\"}}", uuid, lt_receiver_url());
+    cr_expect_eq(post("/api/v2/subscription", body, NULL), 503);
+    lt_pump(1500);
+    lt_call_stop(c);
+    cr_assert_gt(lt_wait_hook("/ok/nm-streams", is_removed, 5000), 0);
+    lt_hook *h;
+    size_t n = lt_hooks("/ok/nm-verify", &h);
+    cr_expect_eq(n, 0, "no job, no implicit subscription");
+    lt_hooks_free(h, n);
+    stop_gateway();
+}
