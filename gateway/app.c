@@ -16,6 +16,7 @@
 #include "api.h"
 #include "live.h"
 #include "log.h"
+#include "sessions.h"
 #include "metrics.h"
 
 #define APP_DRAIN_MS 5000  /* in-flight webhook deliveries get this long at webhook_close */
@@ -140,6 +141,9 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
         snprintf(err, errcap, "cannot start live biometrics");
         goto fail;
     }
+    a->sessions = sessions_new(a, err, errcap); /* after live: its sink comes later */
+    if (!a->sessions)
+        goto fail;
     api_register(a);
     metrics_register(a);
     if (!auth_enabled(a->auth))
@@ -220,6 +224,10 @@ static void close_outputs(app *a)
         a->closes_pending++;
         webhook_close(a->webhooks, APP_DRAIN_MS, on_closed, a);
     }
+    if (a->sessions) { /* before the store: stops writes from forwards still running */
+        a->closes_pending++;
+        sessions_close(a->sessions, on_closed, a);
+    }
     if (a->store) {
         a->closes_pending++;
         store_close(a->store, on_closed, a);
@@ -286,6 +294,7 @@ void app_free(app *a)
     if (a->closes_pending)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
     live_free(a->live);
+    sessions_free(a->sessions);
     if (a->srv)
         server_free(a->srv);
     if (a->auth)

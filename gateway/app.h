@@ -63,6 +63,7 @@ typedef struct app {
     http_router *router;/* = server_router(srv) */
     media_ctx *media;   /* = server_media(srv) */
     struct live *live;  /* live enrol/verify controller (live.h) */
+    struct sessions *sessions; /* call sessions in Redis, org-API forwarding (sessions.h) */
 
     bool closing;
     int closes_pending;
