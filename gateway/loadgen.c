@@ -11,11 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "callsim.h"
+#include "g711.h"
 #include "http_client.h"
 #include "loadgen_hook.h"
 #include "loadgen_proc.h"
-#include "wsclient.h"
+#include "loadgen_ws.h"
+#include "twilio_sig.h"
 
 #define MS 1000000ull
 #define TICK_MS 5
@@ -27,11 +28,7 @@
 #define PARAMS_MAX 32
 #define RSS_EVERY_TICKS 20  /* the RSS peak is sampled every 100 ms */
 
-typedef struct lg_stream {
-    struct lg *g;
-    callsim *cs;
-    int index;
-    bool done;
+typedef struct {
     uint64_t last_hook_us, hooks;
 } lg_stream;
 
@@ -44,15 +41,16 @@ typedef struct {
 typedef struct lg {
     uv_loop_t loop;
     uv_timer_t tick;
-    wsc_ctx *ws;
+    lgws *ws;
     http_client *http;
     lg_hook *hook;
     const loadgen_opts *o;
     loadgen_report *r;
-    int16_t *pcm;
+    uint8_t *ulaw; /* the audio looped to the duration, G.711 u-law */
     size_t n;
     lg_stream *st;
-    int next_start, running;
+    int next_start, running; /* running: connections */
+    int per_conn;
     uint64_t ticks;
     uint64_t t0_ns, deadline_ns, all_done_ns, from_ns, to_ns;
     int phase; /* 0 before the window, 1 in it, 2 after it */
@@ -61,7 +59,10 @@ typedef struct lg {
     int open1, open2;
     lg_snapshot s1, s2;
     bool closing;
-    char url[2048], stats_url[512];
+    char url[2048], stats_url[512], host[300], sig[64];
+    const char *path;
+    struct sockaddr_in addr;
+    tw_param tp[LGWS_PER_CONN_MAX][PARAMS_MAX];
 } lg;
 
 /* ---------- pure helpers ---------- */
@@ -181,40 +182,42 @@ static void on_hook(void *ud, const char *path, const char *sent_at, const char 
 
 /* ---------- streams ---------- */
 
-static void on_media(void *arg, uint64_t lag_ns)
+static void on_lag(void *arg, uint64_t lag_ns)
 {
     lg *g = arg;
     lathist_add(&g->r->send_lag, lag_ns / 1000);
 }
 
-static void on_stream_done(callsim *c, void *ud)
+static void on_stream_done(void *ud, int index, int k, const lgws_summary *sum)
 {
-    lg_stream *s = ud;
-    lg *g = s->g;
-    const callsim_summary *sum = callsim_summary_get(c);
+    lg *g = ud;
     loadgen_report *r = g->r;
-    size_t frames = (g->n + FRAME_SAMPLES - 1) / FRAME_SAMPLES;
-    s->done = true;
+    size_t frames = sum->frames;
+    (void)index;
+    if (sum->max_pending > r->max_pending_bytes)
+        r->max_pending_bytes = sum->max_pending;
     r->messages_sent += sum->sent_messages;
     r->media_sent += sum->sent_media;
     if (sum->opened && !sum->http_status)
-        r->connected++;
+        r->connected += k;
     if (sum->http_status) {
-        r->refused++;
+        r->refused += k;
         set_error(r, "the gateway refused an upgrade");
     } else if (!sum->opened) {
-        r->failed_connect++;
+        r->failed_connect += k;
         set_error(r, "a connection failed");
-    } else if (sum->sent_media < frames || (sum->close_code && sum->close_code != 1000)) {
-        r->ended_early++;
+    } else if (sum->sent_media < frames || sum->server_closed ||
+               (sum->close_code && sum->close_code != 1000)) {
+        r->ended_early += k;
         set_error(r, "a stream ended before its audio did");
     } else
-        r->completed++;
+        r->completed += k;
     if (--g->running == 0 && g->next_start >= g->o->streams)
         g->all_done_ns = uv_hrtime();
 }
 
-static int start_stream(lg *g, int i)
+/* Stream i's customParameters into tp (the user's, then external_id, mode, webhook). */
+static int stream_params(lg *g, int i, tw_param *tp, size_t *n)
 {
     const loadgen_opts *o = g->o;
     const char *kv[2 * PARAMS_MAX];
@@ -241,17 +244,32 @@ static int start_stream(lg *g, int i)
         kv[2 * np] = "webhook";
         kv[2 * np++ + 1] = hook;
     }
-    callsim_opts co = {.url = g->url, .params = kv, .n_params = np, .sign_token = o->sign_token,
-                       .linger_ms = o->linger_ms, .borrow_pcm = true, .on_media = on_media,
-                       .on_media_arg = g};
-    lg_stream *s = &g->st[i];
-    s->g = g;
-    s->index = i;
-    s->cs = callsim_start(g->ws, &g->loop, &co, g->pcm, g->n, on_stream_done, s);
-    if (!s->cs) {
-        s->done = true;
-        g->r->failed_connect++;
-        set_error(g->r, "cannot start a WebSocket connection");
+    for (size_t k = 0; k < np; k++) {
+        if (strlen(kv[2 * k]) >= TW_PARAM_KEY_MAX || strlen(kv[2 * k + 1]) >= TW_PARAM_VALUE_MAX)
+            return -1;
+        snprintf(tp[k].key, sizeof tp[k].key, "%s", kv[2 * k]);
+        snprintf(tp[k].value, sizeof tp[k].value, "%s", kv[2 * k + 1]);
+    }
+    *n = np;
+    return 0;
+}
+
+/* One connection carrying streams i..i+k-1. */
+static int start_conn(lg *g, int i, int k)
+{
+    const tw_param *params[LGWS_PER_CONN_MAX];
+    size_t np[LGWS_PER_CONN_MAX];
+    for (int j = 0; j < k; j++) {
+        if (stream_params(g, i + j, g->tp[j], &np[j]) != 0) {
+            g->r->failed_connect += k;
+            set_error(g->r, "a custom parameter is too long");
+            return -1;
+        }
+        params[j] = g->tp[j];
+    }
+    if (lgws_start(g->ws, i, k, params, np) != 0) {
+        g->r->failed_connect += k;
+        set_error(g->r, "cannot start a connection (out of memory)");
         return -1;
     }
     g->running++;
@@ -260,12 +278,7 @@ static int start_stream(lg *g, int i)
 
 static int count_open(lg *g)
 {
-    int n = 0;
-    for (int i = 0; i < g->next_start; i++) {
-        const callsim_summary *s = g->st[i].cs ? callsim_summary_get(g->st[i].cs) : NULL;
-        n += s && s->opened && !s->finished;
-    }
-    return n;
+    return lgws_open(g->ws);
 }
 
 /* ---------- the run ---------- */
@@ -284,12 +297,10 @@ static void close_all(lg *g)
     if (g->closing)
         return;
     g->closing = true;
-    for (int i = 0; i < g->next_start; i++)
-        if (g->st[i].cs)
-            callsim_hangup(g->st[i].cs);
+    lgws_hangup_all(g->ws);
+    lgws_close(g->ws);
     uv_timer_stop(&g->tick);
     uv_close((uv_handle_t *)&g->tick, NULL);
-    wsc_close_all(g->ws);
     http_client_close(g->http, 0, NULL, NULL);
     if (g->hook) {
         g->r->webhooks_bad += lg_hook_bad_requests(g->hook);
@@ -302,8 +313,12 @@ static void on_tick(uv_timer_t *t)
     lg *g = t->data;
     uint64_t now = uv_hrtime(), el = now - g->t0_ns;
     while (g->next_start < g->o->streams &&
-           loadgen_start_offset_ns(g->next_start, g->o->streams, g->o->ramp_ms) <= el)
-        start_stream(g, g->next_start++);
+           loadgen_start_offset_ns(g->next_start, g->o->streams, g->o->ramp_ms) <= el) {
+        int k = g->o->streams - g->next_start < g->per_conn ? g->o->streams - g->next_start
+                                                           : g->per_conn;
+        start_conn(g, g->next_start, k);
+        g->next_start += k;
+    }
     if (g->phase == 0 && el >= g->from_ns) {
         g->phase = 1;
         sample(g, &g->p1, &g->self1, &g->open1, &g->s1);
@@ -400,11 +415,24 @@ static int setup(lg *g, const loadgen_opts *o, loadgen_report *r)
 {
     int port = 0;
     char host[256];
-    if (!o->url || sscanf(o->url, "ws://%255[^:/]:%d", host, &port) != 2 || port <= 0) {
+    if (!o->url || sscanf(o->url, "ws://%255[^:/]:%d", host, &port) != 2 || port <= 0 ||
+        port > 65535) {
         set_error(r, "--url must be ws://HOST:PORT/...");
         return -1;
     }
+    if (uv_ip4_addr(strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, port, &g->addr) != 0) {
+        set_error(r, "--url: the load generator needs an IPv4 address (loopback)");
+        return -1;
+    }
     snprintf(g->url, sizeof g->url, "%s", o->url);
+    snprintf(g->host, sizeof g->host, "%s:%d", host, port);
+    g->path = strchr(o->url + 5, '/');
+    if (!g->path)
+        g->path = "/";
+    if (o->sign_token && twsig_compute(o->sign_token, g->url, NULL, 0, g->sig, sizeof g->sig) != 0) {
+        set_error(r, "cannot compute the Twilio signature");
+        return -1;
+    }
     snprintf(g->stats_url, sizeof g->stats_url, "http://%s:%d/debug/latency", host, port);
     r->gateway_pid = o->gateway_pid > 0 ? o->gateway_pid : lgproc_find_listener(port);
     if (r->gateway_pid <= 0) {
@@ -421,9 +449,13 @@ static int setup(lg *g, const loadgen_opts *o, loadgen_report *r)
         set_error(r, "--duration must exceed --ramp by at least 2 s (the measurement window)");
         return -1;
     }
-    g->pcm = loadgen_loop_pcm(o->pcm, o->n, o->duration_ms, &g->n);
+    int16_t *pcm = loadgen_loop_pcm(o->pcm, o->n, o->duration_ms, &g->n);
+    g->ulaw = pcm ? malloc(g->n) : NULL;
     g->st = calloc((size_t)o->streams, sizeof *g->st);
-    if (!g->pcm || !g->st) {
+    if (g->ulaw)
+        g711_encode(G711_ULAW, pcm, g->n, g->ulaw);
+    free(pcm);
+    if (!g->ulaw || !g->st) {
         set_error(r, "out of memory");
         return -1;
     }
@@ -450,18 +482,27 @@ int loadgen_run(const loadgen_opts *o, loadgen_report *r)
     }
     g->o = o;
     g->r = r;
+    g->per_conn = o->per_conn > 0 ? o->per_conn : 1;
+    if (g->per_conn > LGWS_PER_CONN_MAX) {
+        set_error(r, "--streams-per-conn is above 16");
+        free(g);
+        return -1;
+    }
     int rc = -1;
     if (setup(g, o, r) != 0)
         goto out;
     uv_loop_init(&g->loop);
-    g->ws = wsc_new(&g->loop);
+    lgws_options wo = {.addr = g->addr, .host_header = g->host, .path = g->path,
+                       .signature = o->sign_token ? g->sig : NULL, .ulaw = g->ulaw, .n = g->n,
+                       .linger_ms = o->linger_ms, .on_lag = on_lag,
+                       .on_done = on_stream_done, .ud = g};
+    g->ws = lgws_new(&g->loop, &wo);
     http_client_options ho = {.max_inflight = 4};
     g->http = http_client_new(&g->loop, &ho);
     g->hook = o->webhook ? lg_hook_new(&g->loop, on_hook, g) : NULL;
     if (!g->ws || !g->http || (o->webhook && !g->hook)) {
         set_error(r, "cannot create the client, the HTTP client or the webhook receiver");
-        if (g->ws)
-            wsc_close_all(g->ws);
+        lgws_close(g->ws);
         if (g->http)
             http_client_close(g->http, 0, NULL, NULL);
         lg_hook_close(g->hook);
@@ -475,14 +516,7 @@ int loadgen_run(const loadgen_opts *o, loadgen_report *r)
         uv_timer_start(&g->tick, on_tick, 0, TICK_MS);
         uv_run(&g->loop, UV_RUN_DEFAULT);
         r->wall_s = (double)(uv_hrtime() - g->t0_ns) / 1e9;
-        for (int i = 0; i < g->next_start; i++)
-            callsim_free(g->st[i].cs);
         rc = 0;
-    }
-    if (g->ws) {
-        wsc_close_all(g->ws);
-        uv_run(&g->loop, UV_RUN_DEFAULT);
-        wsc_free(g->ws);
     }
     if (uv_loop_close(&g->loop) != 0)
         set_error(r, "the loop did not close cleanly");
@@ -490,7 +524,7 @@ int loadgen_run(const loadgen_opts *o, loadgen_report *r)
         finish_report(g);
 out:
     free(g->st);
-    free(g->pcm);
+    free(g->ulaw);
     free(g);
     return rc;
 }

@@ -47,6 +47,7 @@ typedef struct {
     pid_t gateway_pid;              /* 0: the process listening on the url's port */
     const char *sign_token;         /* X-Twilio-Signature (NULL: unsigned) */
     int linger_ms;                  /* after stop (default 300) */
+    int per_conn;                   /* streams per WebSocket (default 1, as Twilio) */
     /* Pass criteria (0 = not checked): media-to-worker p99, verdict p99 (ms). */
     double max_media_p99_ms, max_verdict_p99_ms;
 } loadgen_opts;
@@ -61,6 +62,7 @@ typedef struct {
     int requested, connected, refused, failed_connect, held, completed, ended_early;
     uint64_t messages_sent, media_sent, media_expected;
     lathist send_lag;          /* us */
+    size_t max_pending_bytes;  /* most bytes one connection had waiting to be written */
     double window_s, wall_s;
     /* gateway */
     pid_t gateway_pid;

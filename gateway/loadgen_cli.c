@@ -32,6 +32,8 @@ static void usage(FILE *f)
             "  --max-media-p99 MS     pass only when media-to-worker p99 <= MS\n"
             "  --max-verdict-p99 MS   pass only when verdict latency p99 <= MS\n"
             "  --linger MS            wait after stop for replies (default 300)\n"
+            "  --streams-per-conn K   K streams multiplexed on each WebSocket (default 1, as\n"
+            "                         Twilio; up to 16): fewer system calls on both sides\n"
             "Prints one JSON report on stdout and a summary on stderr. Exit status: 0 pass,\n"
             "1 a criterion missed, 2 usage, 3 the run could not happen.\n");
 }
@@ -98,6 +100,7 @@ int loadgen_main(int argc, char **argv)
         {"max-media-p99", required_argument, NULL, 'M'},
         {"max-verdict-p99", required_argument, NULL, 'V'},
         {"linger", required_argument, NULL, 'L'},
+        {"streams-per-conn", required_argument, NULL, 'k'},
         {"help", no_argument, NULL, 'h'},
         {0, 0, 0, 0}};
     loadgen_opts o = {.url = "ws://127.0.0.1:8080/stream", .duration_ms = 10000,
@@ -137,6 +140,7 @@ int loadgen_main(int argc, char **argv)
         case 'M': o.max_media_p99_ms = atof(optarg); break;
         case 'V': o.max_verdict_p99_ms = atof(optarg); break;
         case 'L': o.linger_ms = atoi(optarg); break;
+        case 'k': o.per_conn = atoi(optarg); break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

@@ -40,6 +40,7 @@ void loadgen_report_json(const loadgen_report *r, FILE *f)
             r->failed_connect, (unsigned long long)r->messages_sent,
             (unsigned long long)r->media_sent, (unsigned long long)r->media_expected);
     hist_json(f, "send_lag", &r->send_lag, ",");
+    fprintf(f, "\"max_pending_bytes\":%zu,", r->max_pending_bytes);
     fprintf(f,
             "\"window_s\":%.3f,\"wall_s\":%.3f,\"gateway\":{\"pid\":%d,\"cpu_s\":%.3f,"
             "\"cores\":%.4f,\"cpu_per_stream_s\":%.6f,\"rss_idle_kb\":%llu,\"rss_kb\":%llu,"
@@ -95,6 +96,7 @@ void loadgen_report_text(const loadgen_report *r, FILE *f)
             (unsigned long long)r->messages_sent, (unsigned long long)r->media_sent,
             (unsigned long long)r->media_expected, r->window_s, r->wall_s);
     hist_text(f, "send lag", &r->send_lag);
+    fprintf(f, "  most bytes waiting on one connection's socket: %zu\n", r->max_pending_bytes);
     fprintf(f, "  gateway pid %d: %.3f CPU s in the window = %.3f cores, %.3f ms CPU per "
                "stream-second\n",
             (int)r->gateway_pid, r->gw_cpu_s, r->gw_cores, r->gw_cpu_per_stream_s * 1000.0);
