@@ -21,6 +21,9 @@ esac
 
 missing=()
 for p in "${want[@]}"; do
+  # npm may come from outside Debian's packages (a machine image's own Node.js): a working
+  # npm command is enough, and Debian's npm would conflict with it.
+  [ "$p" = npm ] && command -v npm >/dev/null && continue
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0
