@@ -212,9 +212,30 @@ void app_drain(app *a, uint64_t grace_ms, void (*done)(void *arg), void *arg)
     stop_timer_start(a, on_drain_tick, grace_ms);
 }
 
+/* The outbound totals at the end of the flush, for the operator (and the shutdown test). */
+static void log_flushed(app *a)
+{
+    webhook_stats ws = {0};
+    store_stats ss = {0};
+    if (a->webhooks)
+        webhook_get_stats(a->webhooks, &ws);
+    if (a->store)
+        store_get_stats(a->store, &ss);
+    char v[5][24];
+    snprintf(v[0], sizeof v[0], "%llu", (unsigned long long)ws.sent);
+    snprintf(v[1], sizeof v[1], "%llu", (unsigned long long)ws.delivered);
+    snprintf(v[2], sizeof v[2], "%llu", (unsigned long long)(ws.dropped + ws.failed));
+    snprintf(v[3], sizeof v[3], "%llu", (unsigned long long)ss.writes_acked);
+    snprintf(v[4], sizeof v[4], "%zu", ss.queued_ops);
+    const char *kv[] = {"webhooks_sent", v[0], "webhooks_delivered", v[1], "webhooks_lost", v[2],
+                        "redis_writes_acked", v[3], "redis_writes_queued", v[4]};
+    log_write(LOG_INFO, NULL, NULL, kv, 5, "outbound queues flushed");
+}
+
 /* Flush done (or out of time): close the outbound queues and the timer. */
 static void close_outputs(app *a)
 {
+    log_flushed(a);
     if (a->stop_timer_open) {
         uv_timer_stop(&a->stop_timer);
         uv_close((uv_handle_t *)&a->stop_timer, NULL);
