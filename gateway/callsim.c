@@ -58,8 +58,7 @@ struct callsim {
     char buf[TW_MAX_MESSAGE];
 };
 
-/* A Twilio-style sid: two letters + 32 hex digits = 34 characters. */
-static void random_sid(char out[TW_SID_MAX], const char *prefix)
+void callsim_random_sid(char *out, const char *prefix)
 {
     unsigned char b[16];
     if (RAND_bytes(b, sizeof b) != 1)
@@ -347,11 +346,11 @@ static int copy_opts(callsim *c, const callsim_opts *o, const int16_t *pcm, size
     snprintf(c->call, sizeof c->call, "%s", o->call_sid ? o->call_sid : "");
     snprintf(c->acc, sizeof c->acc, "%s", o->account_sid ? o->account_sid : "");
     if (!o->stream_sid)
-        random_sid(c->sid, "MZ");
+        callsim_random_sid(c->sid, "MZ");
     if (!o->call_sid)
-        random_sid(c->call, "CA");
+        callsim_random_sid(c->call, "CA");
     if (!o->account_sid)
-        random_sid(c->acc, "AC");
+        callsim_random_sid(c->acc, "AC");
     c->voiceverify = o->voiceverify;
     c->alaw = o->alaw;
     c->fast = o->fast;

@@ -73,6 +73,8 @@ const char *callsim_stream_sid(const callsim *c);
 int callsim_summary_json(const callsim *c, char *buf, size_t cap);
 /* Abort: close the connection now (done() still runs). */
 void callsim_hangup(callsim *c);
+/* A Twilio-style sid: the two letters of prefix + 32 random hex digits (35 bytes). */
+void callsim_random_sid(char *out, const char *prefix);
 /* Release; closes the timer handle (the memory goes when the loop runs). */
 void callsim_free(callsim *c);
 

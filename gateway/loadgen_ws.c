@@ -1,7 +1,8 @@
 /* loadgen_ws.c -- lean Twilio stream sender on raw libuv TCP. See loadgen_ws.h. */
 #include "loadgen_ws.h"
 
-#include <openssl/rand.h>
+#include "callsim.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -486,23 +487,12 @@ static void on_connect(uv_connect_t *r, int status)
         stream_close(s);
 }
 
-static void random_sid(char out[TW_SID_MAX], const char *prefix)
-{
-    unsigned char b[16];
-    if (RAND_bytes(b, sizeof b) != 1)
-        memset(b, 0x5a, sizeof b);
-    out[0] = prefix[0];
-    out[1] = prefix[1];
-    for (int i = 0; i < 16; i++)
-        snprintf(out + 2 + 2 * i, 3, "%02x", b[i]);
-}
-
 /* A stream's sids and its start message (its customParameters are copied into it). */
 static int sub_init(lgws_sub *u, const tw_param *params, size_t n_params)
 {
-    random_sid(u->sid, "MZ");
-    random_sid(u->call, "CA");
-    random_sid(u->acc, "AC");
+    callsim_random_sid(u->sid, "MZ");
+    callsim_random_sid(u->call, "CA");
+    callsim_random_sid(u->acc, "AC");
     tw_start_info info = {.sequence_number = ++u->seq, .stream_sid = u->sid,
                           .account_sid = u->acc, .call_sid = u->call,
                           .tracks = TW_TRACK_INBOUND, .params = params, .n_params = n_params};

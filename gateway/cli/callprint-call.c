@@ -4,7 +4,8 @@
  * refused), concatenated, and streamed as one call in real time (or --fast) by callsim.c.
  * --calls N runs N identical calls at once on one loop (the load generator's core). Each
  * call prints a JSON summary line on stdout; the exit status is 0 when every call was
- * accepted and ended normally.
+ * accepted and ended normally. --load N is the load generator (loadgen.h): N distinct
+ * real-time streams with a measured report.
  */
 #include <uv.h>
 
@@ -14,8 +15,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audiofile.h"
 #include "callsim.h"
+#include "loadgen.h"
 #include "log.h"
 #include "wsclient.h"
 
@@ -48,6 +49,7 @@ static void usage(FILE *f)
             "                       when --sign -)\n"
             "  --public-url URL     base URL the server signs against (default: --url's base)\n"
             "  --calls N            N concurrent calls with the same audio (default 1)\n"
+            "  --load N             load generator: N distinct streams, report (--load 1 --help)\n"
             "  --linger MS          wait after stop for replies (default 300)\n"
             "  -h, --help           -V, --version\n");
 }
@@ -80,33 +82,6 @@ static void on_sigint(uv_signal_t *h, int signum)
             callsim_hangup(p->calls[i]);
 }
 
-static int load_all(char **files, int n, int16_t **pcm, size_t *len)
-{
-    *pcm = NULL;
-    *len = 0;
-    for (int i = 0; i < n; i++) {
-        int16_t *a;
-        size_t k;
-        char err[512];
-        if (audiofile_load_8k(files[i], &a, &k, err, sizeof err) != 0) {
-            fprintf(stderr, "callprint-call: %s\n", err);
-            free(*pcm);
-            return -1;
-        }
-        int16_t *all = realloc(*pcm, (*len + k) * sizeof *all);
-        if (!all) {
-            free(a);
-            free(*pcm);
-            return -1;
-        }
-        memcpy(all + *len, a, k * sizeof *a);
-        free(a);
-        *pcm = all;
-        *len += k;
-    }
-    return 0;
-}
-
 static int parse_dtmf_at(const char *s, int *out, size_t max, size_t *n)
 {
     *n = 0;
@@ -135,6 +110,8 @@ int main(int argc, char **argv)
         {"calls", required_argument, NULL, 'n'},     {"linger", required_argument, NULL, 'L'},
         {"help", no_argument, NULL, 'h'},            {"version", no_argument, NULL, 'V'},
         {"ca", required_argument, NULL, 'c'},        {0, 0, 0, 0}};
+    if (loadgen_wanted(argc, argv))
+        return loadgen_main(argc, argv);
     callsim_opts o = {0};
     const char *url = "ws://127.0.0.1:8080/stream", *dialect = "twilio", *ca_file = NULL;
     char *params[PARAMS_MAX * 2];
@@ -212,7 +189,7 @@ int main(int argc, char **argv)
 
     int16_t *pcm;
     size_t n;
-    if (load_all(argv + optind, argc - optind, &pcm, &n) != 0)
+    if (loadgen_load_files(argv + optind, argc - optind, &pcm, &n) != 0)
         return 1;
     signal(SIGPIPE, SIG_IGN);
     log_open("-", LOG_WARN);
