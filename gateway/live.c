@@ -669,19 +669,21 @@ static int removed_status(stream_end_reason why)
     }
 }
 
-static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
+/* Release a stream's jobs, subscriptions and worker state. `quiet` (live_free): the workers
+ * and the webhook engine are gone already; only memory is released. */
+static void release_stream(live *l, live_stream *ls, stream_end_reason why, bool quiet)
 {
-    live *l = ud;
-    live_stream *ls = state;
+    stream *s = ls->s;
     subs_remove_channel_jobs(l->subs, s->uuid);
     while (ls->jobs) {
         live_job *j = ls->jobs;
         ls->jobs = j->next;
         job_release(l, j);
     }
-    if (ls->wid)
+    if (ls->wid && !quiet)
         workers_close_stream(l->a->workers, ls->wid);
-    stream_event(l, s, WHP_STREAM_REMOVED, removed_status(why));
+    if (!quiet)
+        stream_event(l, s, WHP_STREAM_REMOVED, removed_status(why));
     if (ls->prev)
         ls->prev->next = ls->next;
     else
@@ -691,6 +693,12 @@ static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
     l->n_streams--;
     s->sink_state[l->sink_index] = NULL;
     free(ls);
+}
+
+static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
+{
+    (void)s;
+    release_stream(ud, state, why, false);
 }
 
 /* ---------- lifecycle, observers, stats ---------- */
@@ -731,9 +739,9 @@ void live_free(live *l)
 {
     if (!l)
         return;
-    /* Streams end before this (server_close); anything left is released the same way. */
+    /* Streams end before this (server_close); anything left only has memory to release. */
     while (l->streams)
-        sink_stop(l, l->streams->s, l->streams, STREAM_END_SHUTDOWN);
+        release_stream(l, l->streams, STREAM_END_SHUTDOWN, true);
     subs_free(l->subs);
     free(l);
 }

@@ -287,6 +287,78 @@ long lt_http(const lt_proc *g, const char *method, const char *path, const char 
     return status;
 }
 
+int lt_http_storm(const lt_proc *g, const char *path, const char *token, const char *body,
+                  int n, long want, double *slowest)
+{
+    char url[1024], auth[600];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d%s", g->port, path);
+    snprintf(auth, sizeof auth, "Authorization: Token %s", token);
+    struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+    h = curl_slist_append(h, auth);
+    CURLM *m = curl_multi_init();
+    CURL **e = calloc((size_t)n, sizeof *e);
+    membuf *bufs = calloc((size_t)n, sizeof *bufs);
+    for (int i = 0; i < n; i++) {
+        e[i] = curl_easy_init();
+        curl_easy_setopt(e[i], CURLOPT_URL, url);
+        curl_easy_setopt(e[i], CURLOPT_HTTPHEADER, h);
+        curl_easy_setopt(e[i], CURLOPT_POSTFIELDS, body);
+        curl_easy_setopt(e[i], CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(e[i], CURLOPT_WRITEDATA, &bufs[i]);
+        curl_easy_setopt(e[i], CURLOPT_TIMEOUT_MS, 20000L);
+        curl_multi_add_handle(m, e[i]);
+    }
+    int running = 1;
+    while (running) {
+        curl_multi_perform(m, &running);
+        if (running)
+            curl_multi_poll(m, NULL, 0, 100, NULL);
+    }
+    int ok = 0;
+    *slowest = 0;
+    for (int i = 0; i < n; i++) {
+        long st = 0;
+        double secs = 0;
+        curl_easy_getinfo(e[i], CURLINFO_RESPONSE_CODE, &st);
+        curl_easy_getinfo(e[i], CURLINFO_TOTAL_TIME, &secs);
+        ok += st == want;
+        if (secs > *slowest)
+            *slowest = secs;
+        curl_multi_remove_handle(m, e[i]);
+        curl_easy_cleanup(e[i]);
+        free(bufs[i].buf);
+    }
+    curl_multi_cleanup(m);
+    curl_slist_free_all(h);
+    free(e);
+    free(bufs);
+    return ok;
+}
+
+double lt_metric(const lt_proc *g, const char *family)
+{
+    char url[256];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/metrics", g->port);
+    CURL *c = curl_easy_init();
+    membuf m = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &m);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+    long st = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &st);
+    curl_easy_cleanup(c);
+    cr_assert_eq(st, 200, "GET /metrics: %ld", st);
+    double sum = 0;
+    size_t fl = strlen(family);
+    for (char *line = strtok(m.buf, "\n"); line; line = strtok(NULL, "\n"))
+        if (strncmp(line, family, fl) == 0 && (line[fl] == '{' || line[fl] == ' '))
+            sum += strtod(strrchr(line, ' ') + 1, NULL);
+    free(m.buf);
+    return sum;
+}
+
 char *lt_login(const lt_proc *g, const char *password)
 {
     char body[256];

@@ -42,6 +42,12 @@ const char *lt_id(const char *prefix, char *buf, size_t cap);
 /* REST: returns the HTTP status (0 on transport error); *out = parsed JSON body (or NULL). */
 long lt_http(const lt_proc *g, const char *method, const char *path, const char *token,
              const char *body, cJSON **out);
+/* n identical requests at once (libcurl multi); returns how many answered `want`, and the
+ * slowest answer's seconds in *slowest. */
+int lt_http_storm(const lt_proc *g, const char *path, const char *token, const char *body,
+                  int n, long want, double *slowest);
+/* The sum of a Prometheus family's samples in /metrics (e.g. "callprint_worker_jobs_total"). */
+double lt_metric(const lt_proc *g, const char *family);
 /* Log in as admin; returns a malloc'd token. */
 char *lt_login(const lt_proc *g, const char *password);
 

@@ -494,3 +494,51 @@ Test(live, without_model_streams_work_and_jobs_are_unavailable)
     lt_hooks_free(h, n);
     stop_gateway();
 }
+
+/* ---- a polling storm shares the job's in-flight work ---- */
+
+Test(live, polling_storm_is_coalesced)
+{
+    start(NULL);
+    char ext[64], uuid[37], path[256], body[256];
+    lt_id("cust-storm", ext, sizeof ext);
+    size_t n_enrol, n_a;
+    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
+    int16_t *ta = lt_audio(TEST_A, &n_a);
+    lt_uuid(uuid);
+    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, NULL});
+    lt_call_send(c, enrol, n_enrol);
+    cJSON *o = NULL;
+    cr_assert_eq(job(uuid, "enroll", ext, &o), 200);
+    cr_assert_str_eq(jstr(o, "detail"), "created");
+    cJSON_Delete(o);
+    lt_call_stop(c);
+
+    lt_uuid(uuid);
+    c = lt_call_open(&G, (const char *const[]){"uuid", uuid, NULL});
+    lt_call_send(c, ta, n_a);
+    cr_assert_eq(job(uuid, "verify", ext, &o), 200);
+    cr_expect_str_eq(jstr(o, "result"), "verified");
+    cJSON_Delete(o);
+    lt_pump(300); /* the worker has every audio block: only verifications count from here */
+
+    double jobs0 = lt_metric(&G, "callprint_worker_jobs_total");
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    snprintf(path, sizeof path, "/api/v2/stream/%s/verify", uuid);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
+    double slowest;
+    int ok = lt_http_storm(&G, path, TOKEN, body, 200, 200, &slowest);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+    double jobs = lt_metric(&G, "callprint_worker_jobs_total") - jobs0;
+    cr_log_info("200 concurrent polls in %.2f s (slowest %.3f s) cost %.0f worker jobs", secs,
+                slowest, jobs);
+    cr_expect_eq(ok, 200, "every poll answered 200");
+    /* At most one verification per LIVE_POLL_FRESH_MS (250 ms) plus the 1 s tick. */
+    cr_expect_leq(jobs, 5.0 * secs + 3.0, "polls share the in-flight verification");
+    lt_call_stop(c);
+    free(enrol);
+    free(ta);
+    stop_gateway();
+}
