@@ -75,8 +75,13 @@ static void start(const char *const *extra)
 
 static void stop_gateway(void)
 {
-    cr_expect_eq(lt_gateway_stop(&G), 0, "the gateway exits cleanly (sanitizers: see %s)",
-                 G.log);
+    struct timespec a, b;
+    clock_gettime(CLOCK_MONOTONIC, &a);
+    int rc = lt_gateway_stop(&G);
+    clock_gettime(CLOCK_MONOTONIC, &b);
+    cr_log_info("gateway stopped in %.2f s", (double)(b.tv_sec - a.tv_sec) +
+                                                 (double)(b.tv_nsec - a.tv_nsec) / 1e9);
+    cr_expect_eq(rc, 0, "the gateway exits cleanly (sanitizers: see %s)", G.log);
 }
 
 /* ---- small JSON helpers ---- */
@@ -149,6 +154,26 @@ static size_t expect_cadence(const char *prefix, double from, double to)
     return k;
 }
 
+static double wall_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Receiver time of the first hook on prefix satisfying pred (0 if none). */
+static double first_hook_t(const char *prefix, bool (*pred)(const cJSON *))
+{
+    lt_hook *h;
+    size_t n = lt_hooks(prefix, &h);
+    double t = 0;
+    for (size_t i = 0; i < n && !t; i++)
+        if (h[i].json && pred(h[i].json))
+            t = h[i].t;
+    lt_hooks_free(h, n);
+    return t;
+}
+
 /* ---- zero-integration mode: enrol, verify A and B, cadence, dead receivers ---- */
 
 Test(live, zero_integration_enrol_then_verify_a_and_b)
@@ -166,8 +191,12 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
     snprintf(hook, sizeof hook, "%s/ok/z-enrol", lt_receiver_url());
     lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
                                                         "enroll", "webhook", hook, NULL});
+    double t_sent = wall_now();
     lt_call_send(c, enrol, n_enrol);
     cr_assert_gt(lt_wait_hook("/ok/z-enrol", is_created, 20000), 0, "no 'created' webhook");
+    cr_log_info("enrolment: 'created' webhook %.2f s after the first audio (%.1f s of it sent "
+                "at once; 1 s tick)", first_hook_t("/ok/z-enrol", is_created) - t_sent,
+                (double)n_enrol / 8000);
     cr_expect(lt_voiceprint_exists(ext), "the voiceprint reported created is in Redis");
     lt_hook *h;
     size_t n = lt_hooks("/ok/z-enrol", &h);
@@ -200,11 +229,15 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
                                                          "verify", "webhook", ha, NULL});
     lt_call *cb = lt_call_open(&G, (const char *const[]){"uuid", ub, "external_id", ext, "mode",
                                                          "verify", "webhook", hb, NULL});
+    t_verify = wall_now();
     lt_call_send(ca, ta, n_a);
     lt_call_send(cb, tb, n_b);
     cr_assert_gt(lt_wait_hook("/ok/z-verA", is_verdict, 10000), 0, "no verdict for A");
     cr_assert_gt(lt_wait_hook("/ok/z-verB", is_verdict, 10000), 0, "no verdict for B");
-    (void)t_verify;
+    cr_log_info("verification: first verdict webhooks %.2f s (A) / %.2f s (B) after the first "
+                "audio",
+                first_hook_t("/ok/z-verA", is_verdict) - t_verify,
+                first_hook_t("/ok/z-verB", is_verdict) - t_verify);
 
     /* Polling agrees (A named by streamSid, B by uuid). */
     cJSON *ra = NULL, *rb = NULL;
@@ -248,15 +281,12 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
     size_t nb = lt_hooks("/ok/z-verB", &before);
     double speech_before = jnum(before[nb - 1].json, "speech_length");
     lt_hooks_free(before, nb);
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double t0 = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    double t0 = wall_now();
     size_t rt = 5 * 8000;
     cr_assert_geq(n_a, rt);
     cr_assert_geq(n_b, rt);
     lt_calls_realtime((lt_call *[]){ca, cb}, (const int16_t *const[]){ta, tb}, 2, rt);
-    clock_gettime(CLOCK_REALTIME, &ts);
-    double t1 = (double)ts.tv_sec + ts.tv_nsec / 1e9;
+    double t1 = wall_now();
     cr_expect_geq(expect_cadence("/ok/z-verA", t0 + 0.5, t1), 4);
     cr_expect_geq(expect_cadence("/ok/z-verB", t0 + 0.5, t1), 4);
     cr_expect_geq(expect_cadence("/ok/sub-verA", t0 + 0.5, t1), 4);
@@ -288,7 +318,7 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
     free(enrol);
     free(ta);
     free(tb);
-    stop_gateway();
+    stop_gateway(); /* ~10 s: the shutdown flush waits for the dead receivers' queues */
 }
 
 /* ---- REST: enrol on a stream, "already exists", errors, subscriptions ---- */
@@ -344,7 +374,10 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
     /* Enrol by REST (stream named by streamSid): the deferred answer is "created". */
     snprintf(path, sizeof path, "/api/v2/stream/%s/enroll", lt_call_sid(c));
     snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
+    double t_poll = wall_now();
     cr_assert_eq(post(path, body, &o), 200);
+    cr_log_info("REST enrol: deferred answer 'created' in %.3f s (existence check, worker, "
+                "Redis write)", wall_now() - t_poll);
     cr_expect_str_eq(jstr(o, "detail"), "created");
     cr_expect_str_eq(jstr(o, "stream_uuid"), uuid);
     cr_expect_eq(jnum(o, "status"), 201);
