@@ -147,6 +147,7 @@ static int load_config(const args *ar, config *cfg)
 
 int main(int argc, char **argv)
 {
+    signal(SIGPIPE, SIG_IGN); /* sockets; and `callprint --help | head` exits 0 */
     args ar = {0};
     int rc = parse_args(argc, argv, &ar);
     if (rc >= 0)
@@ -166,7 +167,6 @@ int main(int argc, char **argv)
         return 2;
     }
     log_set_mask_numbers(cfg.mask_numbers);
-    signal(SIGPIPE, SIG_IGN);
 
     process p;
     memset(&p, 0, sizeof p);

@@ -25,7 +25,7 @@ for n in $names; do
   var=CALLPRINT_$(echo "$n" | tr a-z A-Z)
   grep -q "^  $n  *[^ ]" "$tmp/help" || fail "--help: $n without a description"
   grep -q "  $var (default" "$tmp/help" || fail "--help: no $var"
-  grep -Eq "^#? ?$n =( |$)" "$src/deploy/callprint.conf.example" || fail "conf example: $n missing"
+  grep -Eq "^#? ?$n =( |$)" "$src/deploy/callprint.conf.example" || fail "deploy/callprint.conf.example lacks $n: python3 tests/ops/gen_conf_example.py build/bin/callprint > deploy/callprint.conf.example"
 done
 ok
 "$cp" --version | grep -q '^callprint [0-9]' || fail "--version"
