@@ -52,6 +52,16 @@ const char *ss_param(const struct stream *s, const char *k1, const char *k2)
     return v && *v ? v : NULL;
 }
 
+/* An id we can store and index: 1-256 bytes, no control characters (store.h ids). */
+static bool id_ok(const char *id)
+{
+    size_t n = 0;
+    for (; id && id[n]; n++)
+        if ((unsigned char)id[n] < 0x20 || id[n] == 0x7f)
+            return false;
+    return n > 0 && n < SS_ID_MAX;
+}
+
 static void now_rfc3339(char out[32])
 {
     struct timespec ts;
@@ -247,8 +257,7 @@ static void join_step(scall *c, int step)
     switch (step) {
     case JOIN_SESSION_ID:
         /* The parameters were copied into extra; the stream may be gone on later steps. */
-        if (s && ss_param(s, "session_id", NULL) &&
-            strlen(ss_param(s, "session_id", NULL)) < sizeof c->session_id) {
+        if (s && id_ok(ss_param(s, "session_id", NULL))) {
             copy(c->session_id, sizeof c->session_id, ss_param(s, "session_id", NULL));
             joined(c);
             return;
@@ -349,7 +358,8 @@ static int on_start(void *ud, struct stream *s, void **state)
     copy(c->stream_sid, sizeof c->stream_sid, s->stream_sid);
     copy(c->call_sid, sizeof c->call_sid, s->call_sid);
     copy(c->dialled, sizeof c->dialled, ss_param(s, "dialled", "To"));
-    copy(c->contact_id, sizeof c->contact_id, ss_param(s, "ContactId", "contact_id"));
+    const char *contact = ss_param(s, "ContactId", "contact_id");
+    copy(c->contact_id, sizeof c->contact_id, id_ok(contact) ? contact : NULL);
     copy(c->network_type, sizeof c->network_type, ss_param(s, "network_type", NULL));
     copy(c->location, sizeof c->location, ss_param(s, "location", NULL));
     now_rfc3339(c->start_time);

@@ -106,6 +106,15 @@ static void on_session_read(void *arg, store_status st, const store_session_view
     ss_fwd *x = arg;
     sessions *ss = x->ss;
     (void)err;
+    const char *done = st == STORE_OK ? store_view_field(v, "forward_status") : NULL;
+    if (done && strcmp(done, "NA") != 0) { /* another stream or node forwarded it already */
+        log_write(LOG_INFO, NULL, x->session_id, NULL, 0,
+                  "org-API forward skipped: the session was forwarded before (%s)", done);
+        if (x->c)
+            ss_call_release(x->c);
+        free(x);
+        return;
+    }
     cJSON *root = cJSON_CreateObject();
     const char *ext = x->v.external_id[0] ? x->v.external_id
                       : st == STORE_OK    ? store_view_field(v, "external_id")
