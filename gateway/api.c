@@ -7,15 +7,68 @@
 #include "api.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "log.h"
 
 void api_register(struct app *a)
 {
+    a->api = calloc(1, sizeof *a->api);
+    if (!a->api) {
+        log_error("REST API: out of memory");
+        return;
+    }
+    a->api->a = a;
+    /* Longer paths of the same stem first (see api.h "Route order"). */
+    api_auth_register(a);
+    api_admin_register(a);
+    api_streams_register(a);
+    api_httpstream_register(a);
+    api_voiceprints_register(a);
     api_live_register(a);
-    /* each area adds its api_<area>_register(a) call here */
+    /* Other areas add their api_<area>_register(a) call below. */
+    api_debug_register(a);
+}
+
+void api_free(api *p)
+{
+    if (!p)
+        return;
+    if (p->hstreams)
+        log_error("REST API: %zu HTTP stream(s) still open at exit", p->n_hstreams);
+    free(p->openapi);
+    free(p);
+}
+
+int64_t api_now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void api_time(int64_t ms, char out[32])
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
+    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
+}
+
+void api_route(struct app *a, const char *method, const char *path, http_handler h)
+{
+    if (http_route(a->router, method, path, h, a) != 0)
+        log_error("REST API: cannot register %s %s (route table full)", method, path);
+}
+
+const char *api_token(http_req *req)
+{
+    const char *h = http_req_header(req, "authorization");
+    return h && strncmp(h, "Token ", 6) == 0 ? h + 6 : NULL;
 }
 
 bool api_auth(struct app *a, http_req *req)
@@ -25,9 +78,7 @@ bool api_auth(struct app *a, http_req *req)
         return false;
     }
     const char *h = http_req_header(req, "authorization");
-    const char *token = NULL;
-    if (h && strncmp(h, "Token ", 6) == 0)
-        token = h + 6;
+    const char *token = api_token(req);
     auth_status st = token ? auth_check(a->auth, token) : AUTH_INVALID_TOKEN;
     if (st == AUTH_OK)
         return true;
@@ -89,6 +140,75 @@ const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t
     *bad = true;
     http_reply_error(req, 400, msg);
     return NULL;
+}
+
+bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+    *bad = false;
+    if (!v || cJSON_IsNull(v))
+        return def;
+    if (cJSON_IsBool(v))
+        return cJSON_IsTrue(v);
+    char msg[128];
+    snprintf(msg, sizeof msg, "\"%s\" must be true or false", name);
+    *bad = true;
+    http_reply_error(req, 400, msg);
+    return def;
+}
+
+static int hexval(char c)
+{
+    return c >= '0' && c <= '9' ? c - '0'
+           : c >= 'a' && c <= 'f' ? c - 'a' + 10
+           : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                  : -1;
+}
+
+bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap)
+{
+    const char *in = http_req_path_rest(req);
+    size_t n = 0;
+    const char *why = NULL;
+    for (; *in && !why; in++) {
+        int c = (unsigned char)*in;
+        if (c == '%') {
+            int hi = hexval(in[1]), lo = hi < 0 ? -1 : hexval(in[2]);
+            if (lo < 0) {
+                why = "has a bad percent-escape";
+                break;
+            }
+            c = hi * 16 + lo;
+            in += 2;
+        }
+        if (c < 0x20 || c == 0x7f || c == '/')
+            why = "contains a control character or '/'";
+        else if (n >= max || n + 1 >= cap)
+            why = "is too long";
+        else
+            out[n++] = (char)c;
+    }
+    out[n] = '\0';
+    if (!why && n == 0)
+        why = "is missing";
+    if (!why)
+        return true;
+    char msg[160];
+    snprintf(msg, sizeof msg, "the %s in the path %s (at most %zu characters)", what, why, max);
+    http_reply_error(req, 400, msg);
+    return false;
+}
+
+void api_store_error(http_req *req, store_status st, const char *err)
+{
+    int code = st == STORE_NOT_FOUND                                     ? 404
+               : st == STORE_EXISTS                                      ? 409
+               : st == STORE_INVALID                                     ? 400
+               : st == STORE_UNAVAILABLE || st == STORE_OVERFLOW || st == STORE_CLOSED ? 503
+                                                                         : 500;
+    char msg[256];
+    snprintf(msg, sizeof msg, "%s", err && *err ? err : store_strerror(st));
+    http_reply_error(req, code, msg);
 }
 
 void api_send(http_req *req, int status, cJSON *body)

@@ -8,6 +8,16 @@
  * Errors are {"error": "<sentence>"} with a meaningful status: 400 malformed input (the
  * sentence names the field), 401 missing/invalid token, 404 unknown id, 409 conflict,
  * 413 body too large (router), 423 maintenance, 503 dependency down (Redis, no model).
+ *
+ * Deferred replies: a handler that waits for Redis, the KDF or the thread pool keeps the
+ * http_req in a small job struct and replies from the callback. http.h guarantees the
+ * request stays valid until that reply even when the client went away (the reply then only
+ * frees it), and every store/auth/uv_work callback is called exactly once, also at shutdown,
+ * so no abort handler is needed.
+ *
+ * Route order matters: the router takes the first match in registration order, so exact
+ * paths ("/api/v2/streams/count") and longer prefixes ("/api/v2/stream/HTTP/data/") are
+ * registered before shorter prefixes of other areas ("/api/v2/stream/").
  */
 #ifndef CALLPRINT_API_H
 #define CALLPRINT_API_H
@@ -15,22 +25,40 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "http.h"
+#include "store.h"
 
 struct app;
+struct api_hstream;
 
 #define API_PREFIX "/api/v2"
 #define API_EXTERNAL_ID_MAX 256
 
-/* Register every REST route on a->router. */
+/* The API's own state, owned by the app (a->api). */
+typedef struct api {
+    struct app *a;
+    char *openapi; /* schemas/openapi.json, read once at start (NULL: not found) */
+    size_t openapi_len;
+    bool record_checked;  /* the stored admin password record was looked up */
+    int imports;          /* recording imports running on the thread pool */
+    struct api_hstream *hstreams; /* open HTTP push streams */
+    size_t n_hstreams;
+    uint64_t hstreams_opened, hstreams_timed_out;
+} api;
+
+/* Register every REST route on a->router and set a->api. */
 void api_register(struct app *a);
-void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, subscriptions */
+/* After the server is closed (HTTP streams ended). NULL is fine. */
+void api_free(api *p);
 
 /* Check "Authorization: Token <t>". On failure replies (401, or 503 when the API is
  * disabled because no admin password is configured), records an audit event, and returns
  * false: the handler must return HTTP_DONE without replying again. */
 bool api_auth(struct app *a, http_req *req);
+/* The token of the Authorization header (after api_auth succeeded), NULL if none. */
+const char *api_token(http_req *req);
 
 /* The body as a JSON object; on failure replies 400 and returns NULL. Caller frees. */
 cJSON *api_json_body(http_req *req);
@@ -40,9 +68,37 @@ cJSON *api_json_body(http_req *req);
  * *bad false. */
 const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t max,
                        bool required, bool *bad);
+/* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
+bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
+
+/* The id after a prefix route ("/api/v2/voiceprint/<id>"), percent-decoded into out.
+ * Empty, longer than max, containing '/' or control characters: 400 sent, returns false. */
+bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap);
 
 /* Reply with a cJSON tree (freed here). */
 void api_send(http_req *req, int status, cJSON *body);
+/* A store failure as HTTP: NOT_FOUND 404, EXISTS 409, UNAVAILABLE/OVERFLOW/CLOSED 503, else
+ * 500; the sentence is the store's. */
+void api_store_error(http_req *req, store_status st, const char *err);
 
+/* Wall-clock milliseconds, and ms as RFC 3339 UTC ("2026-11-21T06:48:17.123Z"). */
+int64_t api_now_ms(void);
+void api_time(int64_t ms, char out[32]);
+
+/* http_route with the app as user data; a full route table is logged (a programming error). */
+void api_route(struct app *a, const char *method, const char *path, http_handler h);
+
+/* The areas. */
+void api_auth_register(struct app *a);
+void api_admin_register(struct app *a);
+void api_streams_register(struct app *a);
+void api_httpstream_register(struct app *a);
+void api_voiceprints_register(struct app *a);
+void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, subscriptions */
+void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
+/* api_httpstream.c, for status and listings: open HTTP streams; whether s is one. */
+size_t api_httpstream_count(const api *p);
+struct stream;
+bool api_httpstream_is(const struct stream *s);
 
 #endif

@@ -318,6 +318,7 @@ void app_free(app *a)
     sessions_free(a->sessions);
     if (a->srv)
         server_free(a->srv);
+    api_free(a->api);
     if (a->auth)
         auth_free(a->auth);
     if (a->model)

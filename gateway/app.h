@@ -41,6 +41,7 @@
 #include "workers.h"
 
 struct live;
+struct api;
 
 typedef struct app {
     uv_loop_t *loop;
@@ -63,6 +64,7 @@ typedef struct app {
     http_router *router;/* = server_router(srv) */
     media_ctx *media;   /* = server_media(srv) */
     struct live *live;  /* live enrol/verify controller (live.h) */
+    struct api *api;    /* REST API state (api.h) */
     struct sessions *sessions; /* call sessions in Redis, org-API forwarding (sessions.h) */
 
     bool closing;

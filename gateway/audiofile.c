@@ -1,10 +1,14 @@
-/* audiofile.c -- libsndfile read + speexdsp resampling to 8 kHz. See audiofile.h. */
+/* audiofile.c -- libsndfile read + speexdsp resampling to 8 kHz. See audiofile.h.
+ *
+ * Files are read through sf_open, uploads through sf_open_virtual over the memory buffer;
+ * both end in read_8k (mono check, length bound, resampling). */
 #include "audiofile.h"
 
 #include <sndfile.h>
 #include <speex/speex_resampler.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #define AUDIOFILE_MAX_SECONDS (4 * 3600)
 
@@ -48,6 +52,46 @@ static int resample(int16_t *in, size_t n, int rate, int16_t **out, size_t *out_
     return 0;
 }
 
+/* Read an opened file whole, mono only, then bring it to 8 kHz. Closes f. */
+static int read_8k(SNDFILE *f, const SF_INFO *info, const char *name, int16_t **pcm, size_t *n,
+                   char *err, size_t errcap)
+{
+    if (info->channels != 1) {
+        snprintf(err, errcap, "%s: %d channels; only mono recordings are accepted", name,
+                 info->channels);
+        sf_close(f);
+        return -1;
+    }
+    if (info->frames <= 0 || info->samplerate <= 0 ||
+        info->frames > (sf_count_t)info->samplerate * AUDIOFILE_MAX_SECONDS) {
+        snprintf(err, errcap, "%s: empty or too long (%lld frames)", name,
+                 (long long)info->frames);
+        sf_close(f);
+        return -1;
+    }
+    int16_t *buf = malloc((size_t)info->frames * sizeof *buf);
+    if (!buf) {
+        snprintf(err, errcap, "out of memory");
+        sf_close(f);
+        return -1;
+    }
+    sf_count_t got = sf_readf_short(f, buf, info->frames);
+    sf_close(f);
+    if (got <= 0) {
+        snprintf(err, errcap, "%s: no audio could be read", name);
+        free(buf);
+        return -1;
+    }
+    if (info->samplerate == 8000) {
+        *pcm = buf;
+        *n = (size_t)got;
+        return 0;
+    }
+    int rc = resample(buf, (size_t)got, info->samplerate, pcm, n, err, errcap);
+    free(buf);
+    return rc;
+}
+
 int audiofile_load_8k(const char *path, int16_t **pcm, size_t *n, char *err, size_t errcap)
 {
     SF_INFO info = {0};
@@ -56,38 +100,58 @@ int audiofile_load_8k(const char *path, int16_t **pcm, size_t *n, char *err, siz
         snprintf(err, errcap, "%s: %s", path, sf_strerror(NULL));
         return -1;
     }
-    if (info.channels != 1) {
-        snprintf(err, errcap, "%s: %d channels; only mono recordings are accepted", path,
-                 info.channels);
-        sf_close(f);
+    return read_8k(f, &info, path, pcm, n, err, errcap);
+}
+
+/* ---- libsndfile virtual I/O over a read-only memory buffer ---- */
+
+typedef struct {
+    const unsigned char *data;
+    sf_count_t len, pos;
+} membuf;
+
+static sf_count_t mem_len(void *ud) { return ((membuf *)ud)->len; }
+static sf_count_t mem_tell(void *ud) { return ((membuf *)ud)->pos; }
+
+static sf_count_t mem_seek(sf_count_t off, int whence, void *ud)
+{
+    membuf *m = ud;
+    sf_count_t base = whence == SEEK_SET ? 0 : whence == SEEK_CUR ? m->pos : m->len;
+    sf_count_t p = base + off;
+    if (p < 0 || p > m->len)
+        return -1;
+    m->pos = p;
+    return p;
+}
+
+static sf_count_t mem_read(void *ptr, sf_count_t count, void *ud)
+{
+    membuf *m = ud;
+    sf_count_t left = m->len - m->pos;
+    if (count > left)
+        count = left;
+    if (count > 0)
+        memcpy(ptr, m->data + m->pos, (size_t)count);
+    m->pos += count;
+    return count;
+}
+
+static sf_count_t mem_write(const void *ptr, sf_count_t count, void *ud)
+{
+    (void)ptr, (void)count, (void)ud;
+    return 0; /* read-only */
+}
+
+int audiofile_decode_8k(const void *data, size_t len, const char *name, int16_t **pcm,
+                        size_t *n, char *err, size_t errcap)
+{
+    SF_VIRTUAL_IO io = {mem_len, mem_seek, mem_read, mem_write, mem_tell};
+    membuf m = {data, (sf_count_t)len, 0};
+    SF_INFO info = {0};
+    SNDFILE *f = sf_open_virtual(&io, SFM_READ, &info, &m);
+    if (!f) {
+        snprintf(err, errcap, "%s: not a readable audio file (%s)", name, sf_strerror(NULL));
         return -1;
     }
-    if (info.frames <= 0 || info.samplerate <= 0 ||
-        info.frames > (sf_count_t)info.samplerate * AUDIOFILE_MAX_SECONDS) {
-        snprintf(err, errcap, "%s: empty or too long (%lld frames)", path,
-                 (long long)info.frames);
-        sf_close(f);
-        return -1;
-    }
-    int16_t *buf = malloc((size_t)info.frames * sizeof *buf);
-    if (!buf) {
-        snprintf(err, errcap, "out of memory");
-        sf_close(f);
-        return -1;
-    }
-    sf_count_t got = sf_readf_short(f, buf, info.frames);
-    sf_close(f);
-    if (got <= 0) {
-        snprintf(err, errcap, "%s: no audio could be read", path);
-        free(buf);
-        return -1;
-    }
-    if (info.samplerate == 8000) {
-        *pcm = buf;
-        *n = (size_t)got;
-        return 0;
-    }
-    int rc = resample(buf, (size_t)got, info.samplerate, pcm, n, err, errcap);
-    free(buf);
-    return rc;
+    return read_8k(f, &info, name, pcm, n, err, errcap);
 }

@@ -13,5 +13,9 @@
 
 /* Load path into *pcm (malloc'd, *n samples at 8 kHz). Returns 0, or -1 with err set. */
 int audiofile_load_8k(const char *path, int16_t **pcm, size_t *n, char *err, size_t errcap);
+/* The same for a whole file held in memory (an uploaded recording; sf_open_virtual). Error
+ * messages start with `name`. */
+int audiofile_decode_8k(const void *data, size_t len, const char *name, int16_t **pcm,
+                        size_t *n, char *err, size_t errcap);
 
 #endif

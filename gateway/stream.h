@@ -69,6 +69,7 @@ typedef struct stream {
     /* The owner's way to end this stream (media.c for WebSocket streams; an HTTP stream's
      * owner sets its own): used by stream_end(), e.g. for a maintenance force-off. */
     void (*end_fn)(struct stream *s, stream_end_reason why);
+    void *end_arg;              /* the owner's state for end_fn (HTTP streams) */
     void *conn;                 /* owning connection (media.c) */
     struct stream *conn_next;   /* list of the connection's streams */
     struct stream *reg_prev, *reg_next; /* registry list */

@@ -1,0 +1,240 @@
+/* api_auth.c -- login, logout and password change for the one `admin` account.
+ *
+ *   POST /api/v2/auth/login     {"username":"admin","password":"..."} -> {"token",...}
+ *   POST /api/v2/auth/logout    revokes the token of the request
+ *   POST /api/v2/auth/password  {"old_password","new_password"} -> every token revoked
+ *
+ * The password KDF is slow on purpose, so login and password change run it on the libuv
+ * thread pool (auth_login_async) and reply from its callback; the rate limit is per client
+ * address (http_req_peer). A changed password is persisted as auth.h's record string (never
+ * the password) in Redis under P kv:admin_password, and the reply waits for Redis's
+ * acknowledgement. The stored record wins over CALLPRINT_ADMIN_PASSWORD: it is looked up
+ * lazily before the first login or password change (no timer to retry while Redis is down:
+ * the next attempt looks again). To reset a forgotten password an operator deletes that key
+ * and restarts with a new CALLPRINT_ADMIN_PASSWORD.
+ */
+#include <openssl/crypto.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api.h"
+#include "app.h"
+#include "log.h"
+#include "store_kv.h"
+
+#define RECORD_KEY "admin_password"
+#define PASSWORD_MAX 1024
+
+typedef enum { OP_LOGIN, OP_PASSWORD } auth_op;
+
+typedef struct {
+    app *a;
+    http_req *req;
+    auth_op op;
+    char peer[64];
+    char *user, *secret, *secret2; /* copies; wiped when freed */
+} auth_job;
+
+static void job_free(auth_job *j)
+{
+    char *secrets[] = {j->secret, j->secret2};
+    for (size_t i = 0; i < 2; i++)
+        if (secrets[i])
+            OPENSSL_cleanse(secrets[i], strlen(secrets[i]));
+    free(j->secret);
+    free(j->secret2);
+    free(j->user);
+    free(j);
+}
+
+static int status_code(auth_status st, auth_op op)
+{
+    switch (st) {
+    case AUTH_OK: return 200;
+    case AUTH_DISABLED: return 503;
+    case AUTH_BAD_CREDENTIALS: return op == OP_LOGIN ? 401 : 403;
+    case AUTH_RATE_LIMITED: return 429;
+    case AUTH_INVALID_TOKEN: return 401;
+    case AUTH_WEAK_PASSWORD: return 400;
+    case AUTH_BUSY: return 503;
+    default: return 500;
+    }
+}
+
+static void reply_failure(auth_job *j, auth_status st)
+{
+    if (st == AUTH_BAD_CREDENTIALS || st == AUTH_RATE_LIMITED) {
+        const char *kv[] = {"client", j->peer};
+        log_write(LOG_WARN, NULL, NULL, kv, 1, "%s refused: %s",
+                  j->op == OP_LOGIN ? "login" : "password change", auth_status_text(st));
+        if (j->a->store)
+            store_audit(j->a->store, "auth_failure", NULL, NULL,
+                        j->op == OP_LOGIN ? "login" : "password change", NULL, NULL);
+    }
+    if (st == AUTH_RATE_LIMITED)
+        http_add_header(j->req, "Retry-After", "60");
+    http_reply_error(j->req, status_code(st, j->op), auth_status_text(st));
+}
+
+static void on_record_saved(void *arg, store_status st, const char *err)
+{
+    auth_job *j = arg;
+    if (st != STORE_OK)
+        log_error("the new admin password could not be saved in Redis (%s); it holds until "
+                  "restart", err ? err : store_strerror(st));
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "status", "password changed; every token was revoked");
+    cJSON_AddBoolToObject(o, "persisted", st == STORE_OK);
+    api_send(j->req, 200, o);
+    job_free(j);
+}
+
+static void on_auth_done(auth_status st, const char *token, void *arg)
+{
+    auth_job *j = arg;
+    if (st != AUTH_OK) {
+        reply_failure(j, st);
+        job_free(j);
+        return;
+    }
+    if (j->op == OP_LOGIN) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "token", token);
+        cJSON_AddStringToObject(o, "token_type", "Token");
+        cJSON_AddNumberToObject(o, "expires_in", j->a->cfg->token_ttl_s);
+        api_send(j->req, 200, o);
+        job_free(j);
+        return;
+    }
+    log_info("admin password changed; all API tokens revoked");
+    char rec[AUTH_RECORD_MAX];
+    if (!j->a->store || auth_export_record(j->a->auth, rec, sizeof rec) != 0) {
+        on_record_saved(j, STORE_ERROR, "no store");
+        return;
+    }
+    store_kv_set(j->a->store, RECORD_KEY, rec, on_record_saved, j);
+}
+
+static void job_run(auth_job *j)
+{
+    app *a = j->a;
+    int rc = j->op == OP_LOGIN
+                 ? auth_login_async(a->auth, a->loop, j->peer, j->user, j->secret, on_auth_done, j)
+                 : auth_change_password_async(a->auth, a->loop, j->peer, j->secret, j->secret2,
+                                              on_auth_done, j);
+    if (rc != 0) {
+        http_reply_error(j->req, 503, "the password check could not be started; retry");
+        job_free(j);
+    }
+}
+
+static void on_record_loaded(void *arg, store_status st, const char *record, const char *err)
+{
+    auth_job *j = arg;
+    if (st == STORE_OK) {
+        if (auth_import_record(j->a->auth, record) == 0)
+            log_info("admin password record loaded from Redis");
+        else
+            log_error("the admin password record in Redis is malformed; ignored");
+    } else if (st != STORE_NOT_FOUND) {
+        log_warn("admin password record not read (%s); will look again", err ? err : "?");
+    }
+    if (st == STORE_OK || st == STORE_NOT_FOUND)
+        j->a->api->record_checked = true;
+    job_run(j);
+}
+
+/* Look the stored record up once before the first use, then run the job. */
+static http_result job_start(auth_job *j)
+{
+    app *a = j->a;
+    if (!j->user || !j->secret || (j->op == OP_PASSWORD && !j->secret2)) {
+        http_reply_error(j->req, 500, "out of memory");
+        job_free(j);
+        return HTTP_DONE;
+    }
+    if (a->store && !a->api->record_checked)
+        store_kv_get(a->store, RECORD_KEY, on_record_loaded, j);
+    else
+        job_run(j);
+    return HTTP_DEFERRED;
+}
+
+static auth_job *job_new(app *a, http_req *req, auth_op op)
+{
+    auth_job *j = calloc(1, sizeof *j);
+    if (!j)
+        return NULL;
+    j->a = a;
+    j->req = req;
+    j->op = op;
+    snprintf(j->peer, sizeof j->peer, "%s", http_req_peer(req));
+    return j;
+}
+
+static http_result h_login(http_req *req, void *ud)
+{
+    app *a = ud;
+    cJSON *body = api_json_body(req);
+    if (!body)
+        return HTTP_DONE;
+    bool bad;
+    const char *user = api_string(req, body, "username", 64, true, &bad);
+    const char *pw = bad ? NULL : api_string(req, body, "password", PASSWORD_MAX, true, &bad);
+    auth_job *j = bad ? NULL : job_new(a, req, OP_LOGIN);
+    if (j) {
+        j->user = strdup(user);
+        j->secret = strdup(pw);
+    } else if (!bad) {
+        http_reply_error(req, 500, "out of memory");
+    }
+    if (pw)
+        OPENSSL_cleanse((void *)pw, strlen(pw));
+    cJSON_Delete(body);
+    return j ? job_start(j) : HTTP_DONE;
+}
+
+static http_result h_password(http_req *req, void *ud)
+{
+    app *a = ud;
+    if (!api_auth(a, req))
+        return HTTP_DONE;
+    cJSON *body = api_json_body(req);
+    if (!body)
+        return HTTP_DONE;
+    bool bad;
+    const char *old = api_string(req, body, "old_password", PASSWORD_MAX, true, &bad);
+    const char *neu = bad ? NULL : api_string(req, body, "new_password", PASSWORD_MAX, true, &bad);
+    auth_job *j = bad ? NULL : job_new(a, req, OP_PASSWORD);
+    if (j) {
+        j->user = strdup(AUTH_USER);
+        j->secret = strdup(old);
+        j->secret2 = strdup(neu);
+    } else if (!bad) {
+        http_reply_error(req, 500, "out of memory");
+    }
+    if (old)
+        OPENSSL_cleanse((void *)old, strlen(old));
+    if (neu)
+        OPENSSL_cleanse((void *)neu, strlen(neu));
+    cJSON_Delete(body);
+    return j ? job_start(j) : HTTP_DONE;
+}
+
+static http_result h_logout(http_req *req, void *ud)
+{
+    app *a = ud;
+    if (!api_auth(a, req))
+        return HTTP_DONE;
+    auth_logout(a->auth, api_token(req));
+    http_reply_json(req, 200, "{\"status\":\"logged out\"}");
+    return HTTP_DONE;
+}
+
+void api_auth_register(app *a)
+{
+    api_route(a, "POST", API_PREFIX "/auth/login", h_login);
+    api_route(a, "POST", API_PREFIX "/auth/logout", h_logout);
+    api_route(a, "POST", API_PREFIX "/auth/password", h_password);
+}
