@@ -32,7 +32,7 @@ void lt_teardown(void);
 
 /* Start the gateway with env pairs ("CALLPRINT_X", "v", ... NULL). Asserts it listens. */
 void lt_gateway_start(lt_proc *g, const char *const *env);
-/* SIGTERM, wait up to 15 s; returns the exit status (-1 on a signal or timeout). */
+/* SIGTERM, wait up to 60 s; returns the exit status (-1 on a signal or timeout). */
 int lt_gateway_stop(lt_proc *g);
 /* The receiver's base URL ("http://127.0.0.1:PORT") and log path. */
 const char *lt_receiver_url(void);
