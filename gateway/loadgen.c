@@ -129,31 +129,39 @@ static void snapshot(lg *g, lg_snapshot *s)
 
 /* ---------- webhooks ---------- */
 
-static void count_result(loadgen_report *r, const char *name)
+static void count_result(loadgen_report *r, const char *full)
 {
+    char name[sizeof r->results[0].name]; /* compared as stored: truncated */
+    size_t len = strnlen(full, sizeof name - 1);
+    memcpy(name, full, len);
+    name[len] = '\0';
     for (size_t i = 0; i < r->n_results; i++)
         if (strcmp(r->results[i].name, name) == 0) {
             r->results[i].count++;
             return;
         }
     if (r->n_results < LOADGEN_RESULTS_MAX) {
-        snprintf(r->results[r->n_results].name, sizeof r->results[0].name, "%s", name);
+        memcpy(r->results[r->n_results].name, name, len + 1);
         r->results[r->n_results++].count = 1;
     }
 }
 
-/* The verdict of a seed-003 webhook body: payload.result, else type, else "other". */
+/* A seed-003 webhook body by "<status> <payload.result>" (else its type, else "other"). */
 static void classify(loadgen_report *r, const char *body, size_t len)
 {
     cJSON *j = cJSON_ParseWithLength(body, len);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(p, "result");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
+    const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
+    char name[128];
     if (!j)
         r->webhooks_bad++;
-    count_result(r, cJSON_IsString(res)    ? res->valuestring
-                    : cJSON_IsString(type) ? type->valuestring
-                                           : "other");
+    snprintf(name, sizeof name, "%.0f %s", cJSON_IsNumber(st) ? st->valuedouble : 0.0,
+             cJSON_IsString(res)    ? res->valuestring
+             : cJSON_IsString(type) ? type->valuestring
+                                    : "other");
+    count_result(r, name);
     cJSON_Delete(j);
 }
 

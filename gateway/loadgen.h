@@ -53,7 +53,7 @@ typedef struct {
 } loadgen_opts;
 
 typedef struct {
-    char name[32];
+    char name[64];
     uint64_t count;
 } loadgen_result_count;
 
