@@ -117,17 +117,19 @@ static void rop_free(rop *op) {
     free(op);
 }
 
-/* Append one formatted command to op->buf. */
+/* Append one formatted command to op->buf. The buffer stays NUL-terminated: hiredis scans
+ * the command name with strchr() in redisAsyncFormattedCommand. */
 static int rop_append(rop *op, size_t i, int argc, const char **argv, const size_t *lens) {
     char *cmd = NULL;
     int n = redisFormatCommandArgv(&cmd, argc, argv, lens);
     if (n < 0) return -1;
-    char *buf = realloc(op->buf, op->len + (size_t)n);
+    char *buf = realloc(op->buf, op->len + (size_t)n + 1);
     if (!buf) {
         redisFreeCommand(cmd);
         return -1;
     }
     memcpy(buf + op->len, cmd, (size_t)n);
+    buf[op->len + (size_t)n] = '\0';
     redisFreeCommand(cmd);
     op->buf = buf;
     op->len += (size_t)n;

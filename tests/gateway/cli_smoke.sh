@@ -10,6 +10,7 @@ src=${CALLPRINT_SOURCE_DIR:?}
 wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
 . "$src/tests/gateway/lib.sh"
 tmp=$(mktemp -d)
+pid=
 trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 fail() { echo "cli_smoke: $*" >&2; cat "$tmp"/log* "$tmp/stderr" >&2 2>/dev/null || true; exit 1; }
 
