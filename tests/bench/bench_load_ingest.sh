@@ -16,7 +16,9 @@
 # was accepted, held through the window and completed, the generator kept its schedule (send
 # lag p99 < 20 ms: otherwise the generator is what was measured), the gateway never made the
 # generator queue a byte (its socket always took every frame at once) and used < 90 % of its
-# core. With --biometrics the model is loaded: every stream's audio is also fed to the
+# core. When the generator itself lags (a busy machine), the step does not hold but the search
+# goes on (at most twice): the gateway's CPU per stream-second is still measured, and the
+# projection line turns it into streams per core. With --biometrics the model is loaded: every stream's audio is also fed to the
 # engine on that core, and the step must keep media-to-worker latency p99 < 20 ms with no
 # audio dropped -- that is the per-core capacity of live biometric streams.
 set -uo pipefail
@@ -50,6 +52,8 @@ printf '%7s %5s %7s %9s %10s %10s %10s %9s %9s  %s\n' N held "gw-core" "ms/str-s
 bench_redis_start
 start=$SECONDS
 best=0
+projected=0
+lagged=0
 for n in "${steps[@]}"; do
   ramp_ms=$((n > 200 ? n : 200))
   dur_ms=$((ramp_ms + hold * 1000))
@@ -83,9 +87,22 @@ for n in "${steps[@]}"; do
     verdict="FAIL: no media-to-worker samples (is the model loaded?)"
   printf '%7s %5s %7.3f %9.4f %10s %10s %10.4f %9.1f %9s  %s\n' "$n" "$held" "$cores" \
     "$cpu_ms" "$lag" "$m2w" "$gen_ms" "$rss" "$pending" "$verdict"
-  [ "$verdict" = ok ] || break
-  best=$n
+  # The gateway's CPU per stream-second stays meaningful when the generator lags a little
+  # (a busy machine delays frames but sends them all); with a long lag frames arrive in
+  # bursts, which is cheaper per frame, so only steps with send lag p99 < 100 ms count. The
+  # projection is how many streams 90 % of the core would hold at that cost.
+  if awk "BEGIN { exit !($lag < 100 && $cpu_ms > 0) }"; then
+    projected=$(awk "BEGIN { printf \"%d\", 900 / $cpu_ms }")
+  fi
+  case $verdict in
+    ok) best=$n ;;
+    "FAIL: the generator lagged"*) lagged=$((lagged + 1)); [ "$lagged" -le 2 ] || break ;;
+    *) break ;;
+  esac
 done
 echo "result: $best concurrent real-time streams held on one core" \
   "($([ "$bio" = 1 ] && echo "with biometrics, media-to-worker p99 < 20 ms" || echo "ingest only"));" \
   "target >= 4000; load average at the end $(bench_load_average)"
+echo "projection: the gateway's CPU per stream-second (largest step with send lag p99 < 100 ms)" \
+  "allows ~$projected streams on 90 % of one" \
+  "core$([ "$lagged" -gt 0 ] && echo " ($lagged step(s) where the generator could not keep its schedule: the machine is busy; rerun when it is quiet)")"
