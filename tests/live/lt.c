@@ -236,10 +236,18 @@ int lt_gateway_stop(lt_proc *g)
         return -1;
     }
     g->pid = 0;
-    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) { /* keep the whole log for the reader */
         char *t = slurp(g->log);
         size_t n = t ? strlen(t) : 0;
-        cr_log_error("gateway log tail:\n%s", t ? t + (n > 3000 ? n - 3000 : 0) : "");
+        char keep[128];
+        snprintf(keep, sizeof keep, "/tmp/callprint-live-failed-%d.log", (int)getpid());
+        FILE *f = fopen(keep, "w");
+        if (f && t)
+            fputs(t, f);
+        if (f)
+            fclose(f);
+        cr_log_error("gateway log (whole: %s) tail:\n%s", keep,
+                     t ? t + (n > 3000 ? n - 3000 : 0) : "");
         free(t);
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
