@@ -1,7 +1,7 @@
 /* api_admin.c -- status, maintenance and the API's own description.
  *
  *   GET  /api/v2/status                   streams, HTTP streams, maintenance, model, workers,
- *                                         Redis, webhooks, uptime (one JSON object)
+ *                                         Redis, webhooks, live jobs, uptime (one JSON object)
  *   POST /api/v2/maintenance/lock         new streams get 423 (WebSocket and HTTP alike)
  *   POST /api/v2/maintenance/unlock
  *   POST /api/v2/maintenance/force_off    end every running stream (STREAM_END_FORCED)
@@ -18,6 +18,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "live.h"
 #include "log.h"
 
 #define OPENAPI_MAX (4 << 20)
@@ -115,6 +116,23 @@ static cJSON *webhooks_json(app *a)
     return w;
 }
 
+static cJSON *live_json(app *a)
+{
+    cJSON *o = cJSON_CreateObject();
+    if (!a->live)
+        return o;
+    live_stats st;
+    live_get_stats(a->live, &st);
+    cJSON_AddNumberToObject(o, "jobs_active", (double)st.jobs_active);
+    cJSON_AddNumberToObject(o, "jobs_started", (double)st.jobs_started);
+    cJSON_AddNumberToObject(o, "enrol_created", (double)st.enrol_created);
+    cJSON_AddNumberToObject(o, "subscriptions", (double)st.subscriptions);
+    cJSON_AddNumberToObject(o, "webhooks_sent", (double)st.webhooks_sent);
+    cJSON_AddNumberToObject(o, "worker_refused", (double)st.worker_refused);
+    cJSON_AddNumberToObject(o, "polls", (double)st.polls);
+    return o;
+}
+
 static http_result h_status(http_req *req, void *ud)
 {
     app *a = ud;
@@ -140,6 +158,7 @@ static http_result h_status(http_req *req, void *ud)
     cJSON_AddItemToObject(o, "workers", workers_json(a));
     cJSON_AddItemToObject(o, "redis", redis_json(a));
     cJSON_AddItemToObject(o, "webhooks", webhooks_json(a));
+    cJSON_AddItemToObject(o, "live", live_json(a));
     cJSON_AddNumberToObject(o, "api_tokens", (double)auth_live_tokens(a->auth));
     api_send(req, 200, o);
     return HTTP_DONE;

@@ -9,7 +9,8 @@
  *
  * The caller of a stream is its customParameters "caller" (what our TwiML examples and the
  * Connect forwarder send), else "From" / "from" (Twilio's own naming); the comparison is
- * exact. The registry is walked on the loop thread: listing is O(streams), which is bounded
+ * exact. Each stream carries its live enrol/verify jobs ("jobs", live_stream_json). The
+ * registry is walked on the loop thread: listing is O(streams), which is bounded
  * by max_streams.
  */
 #include <stdio.h>
@@ -17,6 +18,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "live.h"
 #include "stream_json.h"
 
 static const char *const caller_keys[] = {"caller", "From", "from"};
@@ -62,6 +64,11 @@ static cJSON *describe(app *a, const stream *s)
         const char *c = stream_caller(s);
         if (c)
             cJSON_AddStringToObject(o, "caller", c);
+        /* Live enrol/verify jobs on the stream (live.h), as "jobs". */
+        cJSON *lj = a->live ? live_stream_json(a->live, s) : NULL;
+        cJSON *jobs = lj ? cJSON_DetachItemFromObjectCaseSensitive(lj, "jobs") : NULL;
+        cJSON_AddItemToObject(o, "jobs", jobs ? jobs : cJSON_CreateArray());
+        cJSON_Delete(lj);
     }
     return o;
 }

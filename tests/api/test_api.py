@@ -15,6 +15,9 @@ import os
 import re
 import signal
 import socket
+import struct
+import io
+import wave
 import subprocess
 import sys
 import tempfile
@@ -160,6 +163,39 @@ def b64file(name):
         return base64.b64encode(f.read()).decode()
 
 
+def ulaw_pcm(name):
+    """The 16-bit samples (bytes, s16le) of one of the 8 kHz µ-law WAV fixtures."""
+    with open(os.path.join(AUDIO, name), "rb") as f:
+        data = f.read()
+    i = data.index(b"data") + 8
+    out = bytearray()
+    for b in data[i:]:
+        u = ~b & 0xFF
+        t = (((u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4)
+        v = (0x84 - t) if u & 0x80 else (t - 0x84)
+        out += struct.pack("<h", v)
+    return bytes(out)
+
+
+def wav(pcm, rate, channels=1):
+    buf = io.BytesIO()
+    with wave.open(buf, "wb") as w:
+        w.setnchannels(channels)
+        w.setsampwidth(2)
+        w.setframerate(rate)
+        w.writeframes(pcm)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def upsample2(pcm):
+    """8 kHz -> 16 kHz by linear interpolation (enough to exercise the resampler)."""
+    x = struct.unpack("<%dh" % (len(pcm) // 2), pcm)
+    out = []
+    for i, v in enumerate(x):
+        out += [v, (v + x[min(i + 1, len(x) - 1)]) // 2]
+    return struct.pack("<%dh" % len(out), *out)
+
+
 def play(uuid=None, dialect="twilio", fast=True, files=("1688-142285-0000.wav",)):
     args = [os.path.join(BIN, "callprint-call"), "--url", "ws://127.0.0.1:%d/stream" % srv.port,
             "--dialect", dialect]
@@ -257,6 +293,20 @@ class T02Voiceprints(unittest.TestCase):
         self.assertEqual(api("DELETE", "/api/v2/voiceprint/alice")[0], 404)
         self.assertEqual(api("GET", "/api/v2/voiceprint/nobody")[0], 404)
 
+    def test_import_formats(self):
+        """A 16 kHz PCM WAV is resampled and enrolled; a stereo recording is refused."""
+        pcm = ulaw_pcm("1688-142285-0000.wav")
+        st, js, _ = api("POST", "/api/v2/import", {"recordings": [
+            {"external_id": "wide", "audio": wav(upsample2(pcm), 16000), "overwrite": True},
+            {"external_id": "stereo", "audio": wav(pcm[: len(pcm) // 2 * 2], 8000, channels=2)}]})
+        self.assertEqual(st, 200, js)
+        r = {x["external_id"]: x for x in js["results"]}
+        self.assertEqual(r["wide"]["status"], "created", r["wide"])
+        self.assertGreaterEqual(r["wide"]["speech_length"], 6)
+        self.assertEqual(r["stereo"]["status"], "failed")
+        self.assertIn("only mono", r["stereo"]["detail"])
+        api("DELETE", "/api/v2/voiceprint/wide")
+
     def test_bad_bodies(self):
         st, js, _ = api("POST", "/api/v2/voiceprint", {"external_id": "x" * 257})
         self.assertEqual(st, 400)
@@ -352,6 +402,28 @@ class T03Streams(unittest.TestCase):
         self.assertEqual(api("GET", "/api/v2/streams/" + uuid)[0], 404)
         self.assertEqual(api("POST", "/api/v2/stream/HTTP/data/" + uuid, raw=pcm)[0], 404)
         self.assertEqual(api("POST", "/api/v2/stream/HTTP", {"frequency": 12})[0], 400)
+
+    def test_http_stream_audio_reaches_live_enrolment(self):
+        """Speech pushed over an HTTP stream is what a live enrolment on it hears."""
+        st, js, _ = api("POST", "/api/v2/stream/HTTP", {"info": {"source_uuid": "src-2"}})
+        uuid = js["uuid"]
+        api("DELETE", "/api/v2/voiceprint/http-enrolled")
+        pcm = ulaw_pcm("1688-142285-0000.wav")
+        for off in range(0, len(pcm), 16000):  # 1 s per push
+            self.assertEqual(api("POST", "/api/v2/stream/HTTP/data/" + uuid,
+                                 raw=pcm[off:off + 16000])[0], 200)
+        last = {}
+
+        def created():
+            st, js, _ = api("POST", "/api/v2/stream/%s/enroll" % uuid, {"external_id": "http-enrolled"})
+            last.update(js)
+            return st == 200 and js.get("detail") == "created"
+        self.assertTrue(wait_for(created, 20), last)
+        self.assertGreaterEqual(last["speech_length"], 6)
+        st, s, _ = api("GET", "/api/v2/streams/" + uuid)
+        self.assertEqual(s["jobs"][0]["external_id"], "http-enrolled")
+        self.assertTrue(api("POST", "/api/v2/voiceprint", {"external_id": "http-enrolled"})[1]["exists"])
+        self.assertEqual(api("DELETE", "/api/v2/stream/HTTP/" + uuid)[0], 200)
 
     def test_http_stream_inactivity_close(self):
         t = login()
