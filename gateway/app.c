@@ -236,6 +236,8 @@ static void log_flushed(app *a)
 static void close_outputs(app *a)
 {
     log_flushed(a);
+    if (a->srv)
+        server_close(a->srv);
     if (a->stop_timer_open) {
         uv_timer_stop(&a->stop_timer);
         uv_close((uv_handle_t *)&a->stop_timer, NULL);
@@ -264,14 +266,16 @@ static void on_flush_tick(uv_timer_t *t)
         webhook_get_stats(a->webhooks, &ws);
     if (a->store)
         store_get_stats(a->store, &ss);
-    if ((ws.queued || ss.queued_ops) && !stop_deadline_passed(a))
+    size_t conns = a->srv ? server_connections(a->srv) : 0;
+    if ((ws.queued || ss.queued_ops || conns) && !stop_deadline_passed(a))
         return;
-    if (ws.queued || ss.queued_ops) {
-        char wq[24], sq[24];
+    if (ws.queued || ss.queued_ops || conns) {
+        char wq[24], sq[24], cq[24];
         snprintf(wq, sizeof wq, "%zu", ws.queued);
         snprintf(sq, sizeof sq, "%zu", ss.queued_ops);
-        const char *kv[] = {"webhooks_queued", wq, "redis_writes_queued", sq};
-        log_write(LOG_WARN, NULL, NULL, kv, 2, "flush timed out: closing with work queued");
+        snprintf(cq, sizeof cq, "%zu", conns);
+        const char *kv[] = {"webhooks_queued", wq, "redis_writes_queued", sq, "connections", cq};
+        log_write(LOG_WARN, NULL, NULL, kv, 3, "flush timed out: closing with work queued");
     }
     close_outputs(a);
 }
@@ -286,16 +290,17 @@ void app_close(app *a)
         a->drain_done = NULL;
         done(a->drain_arg);
     }
-    if (a->srv)
-        server_close(a->srv); /* ends every stream: sinks see on_stop */
+    if (a->srv) /* ends every stream (sinks see on_stop); sockets close while the loop runs */
+        server_stop_streams(a->srv);
     if (a->live)
         live_close(a->live);
     if (a->workers) {
         a->closes_pending++;
         workers_close(a->workers, on_closed, a);
     }
-    /* The streams' final webhooks and Redis writes are queued now: keep the loop running
-     * until they are out (on_flush_tick), then close the queues. */
+    /* The streams' final webhooks and Redis writes are queued now, and the connections'
+     * last replies and close frames: keep the loop running until they are out
+     * (on_flush_tick), then close the server and the queues. */
     stop_timer_start(a, on_flush_tick, APP_FLUSH_MS);
 }
 

@@ -17,6 +17,7 @@
 #define RX_INITIAL 1024
 #define RX_KEEP_MAX 8192 /* a buffer grown past this is freed after the message */
 #define MEDIA_WRITE_CLOSE ((enum lws_write_protocol)4) /* lws private: LWS_WRITE_CLOSE */
+#define MEDIA_CLOSE_ACK_S 3 /* a client that does not answer our close is dropped after */
 
 media_ctx *media_new(uv_loop_t *loop, registry *reg, const config *cfg)
 {
@@ -37,6 +38,14 @@ void media_free(media_ctx *m)
 uint64_t media_now(const media_ctx *m)
 {
     return uv_now(m->loop);
+}
+
+size_t media_conn_count(const media_ctx *m)
+{
+    size_t n = 0;
+    for (const media_conn *c = m->conns; c; c = c->next)
+        n++;
+    return n;
 }
 
 const media_stats *media_get_stats(const media_ctx *m)
@@ -203,6 +212,14 @@ int media_conn_writable(media_conn *c)
         frame[LWS_PRE + 1] = (unsigned char)(c->close_code & 0xff);
         memcpy(frame + LWS_PRE + 2, why, wl);
         lws_write(c->wsi, frame + LWS_PRE, 2 + wl, MEDIA_WRITE_CLOSE);
+        /* Wait for the client's close (input is ignored meanwhile) instead of closing now:
+         * closing a socket with the client's media still unread sends a TCP reset, which
+         * can destroy the last replies and the close frame before the client reads them. */
+        if (!c->close_sent) {
+            c->close_sent = true;
+            lws_set_timeout(c->wsi, PENDING_TIMEOUT_CLOSE_ACK, MEDIA_CLOSE_ACK_S);
+            return 0;
+        }
         return -1;
     }
     return 0;

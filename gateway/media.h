@@ -65,6 +65,8 @@ void media_tick(media_ctx *m);
 void media_shutdown(media_ctx *m);
 
 const media_stats *media_get_stats(const media_ctx *m);
+/* Open /stream connections (also those closing). */
+size_t media_conn_count(const media_ctx *m);
 
 /* ---- Bidirectional API (Twilio semantics) ---- */
 /* Send n bytes of G.711 (the stream's law) audio to the client. */

@@ -33,7 +33,7 @@ struct server {
     struct lws_protocols protocols[2];
     void *foreign_loops[1];
     uv_timer_t tick;
-    bool tick_open, closing, draining;
+    bool tick_open, closing, draining, streams_stopped;
     int port;
     registry *reg;
     http_router *router;
@@ -295,13 +295,27 @@ static void end_other_streams(registry *r)
     }
 }
 
+void server_stop_streams(server *s)
+{
+    if (s->streams_stopped)
+        return;
+    s->streams_stopped = true;
+    s->draining = true; /* no new upgrade from here on */
+    if (s->media)
+        media_shutdown(s->media);
+    end_other_streams(s->reg);
+}
+
+size_t server_connections(const server *s)
+{
+    return s->media ? media_conn_count(s->media) : 0;
+}
+
 void server_close(server *s)
 {
     if (!s->closing) {
+        server_stop_streams(s);
         s->closing = true;
-        if (s->media)
-            media_shutdown(s->media);
-        end_other_streams(s->reg);
         if (s->tick_open) {
             uv_timer_stop(&s->tick);
             uv_close((uv_handle_t *)&s->tick, NULL);

@@ -44,6 +44,13 @@ media_ctx *server_media(server *s);
 void server_drain(server *s);
 bool server_draining(const server *s);
 
+/* End every stream (STREAM_END_SHUTDOWN) and ask every connection to close, keeping the
+ * context: the last replies and close frames go out while the loop runs. server_close()
+ * follows. */
+void server_stop_streams(server *s);
+/* /stream connections still open. */
+size_t server_connections(const server *s);
+
 void server_close(server *s);
 bool server_is_closed(const server *s);
 void server_free(server *s);

@@ -3,7 +3,8 @@
 # a signed wss:// stream from callprint-call --ca, https /healthz and /readyz with curl
 # --cacert, plain http refused on the TLS port; /metrics parsed and its counters checked
 # against what the call sent (metrics_check.py); readiness without a model and without Redis;
-# and the whole run's log (debug level) holds no secret and no audio payload.
+# and the whole run's log (debug level) holds no secret, no audio payload and no unmasked
+# caller number, and its lines about the call carry the stream and session ids.
 set -euo pipefail
 bin=${CALLPRINT_BIN_DIR:?}
 src=${CALLPRINT_SOURCE_DIR:?}
@@ -52,7 +53,8 @@ ok
 
 # A signed wss:// stream; without --ca the client refuses the private CA.
 "$bin/callprint-call" --url "wss://127.0.0.1:$port/stream" --ca ca.pem --fast --sign "$token" \
-  --public-url wss://gw.test "$wav" >"$tmp/call.json" || fail "wss call: $(cat "$tmp/call.json")"
+  --public-url wss://gw.test -p caller=+447911123456 -p session_id=ops-session-1 "$wav" \
+  >"$tmp/call.json" || fail "wss call: $(cat "$tmp/call.json")"
 grep -q '"opened":true' "$tmp/call.json" || fail "wss call did not open"
 if "$bin/callprint-call" --url "wss://127.0.0.1:$port/stream" --fast --sign "$token" \
   --public-url wss://gw.test "$wav" >"$tmp/nocall.json" 2>/dev/null; then
@@ -66,12 +68,33 @@ curl -sf --cacert ca.pem "https://127.0.0.1:$port/metrics" -D "$tmp/hdr" >"$tmp/
 grep -qi '^content-type: text/plain; version=0.0.4' "$tmp/hdr" || fail "metrics content type"
 python3 "$src/tests/ops/metrics_check.py" "$tmp/metrics" "$tmp/call.json" || fail "metrics check"
 ok
+# Maintenance (REST API, when built in): /readyz 503 while locked, 200 again after unlock.
+h=https://127.0.0.1:$port
+code=$(curl -s --cacert ca.pem -o "$tmp/login" -w '%{http_code}' -H 'content-type: application/json' \
+  -d "{\"username\":\"admin\",\"password\":\"$admin\"}" "$h/api/v2/auth/login")
+if [ "$code" = 404 ]; then
+  echo "tls_metrics: maintenance not checked (no REST API in this build)"
+else
+  [ "$code" = 200 ] || fail "login: $code $(cat "$tmp/login")"
+  tok=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["token"])' "$tmp/login")
+  curl -sf --cacert ca.pem -X POST -H "authorization: Token $tok" "$h/api/v2/maintenance/lock" \
+    >/dev/null || fail "maintenance lock"
+  code=$(curl -s --cacert ca.pem -o "$tmp/rm" -w '%{http_code}' "$h/readyz")
+  [ "$code" = 503 ] && grep -q '"reason":"maintenance"' "$tmp/rm" || fail "maintenance: $code"
+  curl -sf --cacert ca.pem -X POST -H "authorization: Token $tok" "$h/api/v2/maintenance/unlock" \
+    >/dev/null || fail "maintenance unlock"
+  curl -sf --cacert ca.pem "$h/readyz" >/dev/null || fail "readyz after unlock"
+  grep -qF -- "$tok" "$tmp/log" && fail "API token in the log"
+  ok
+fi
 kill -TERM "$pid"
 wait "$pid" || fail "exit status $?"
 pid=
 
 # Every line about the call carries its stream id; no secret and no audio in the log.
 grep '"streamSid"' "$tmp/log" | grep -v '"stream":"' && fail "call line without stream id"
+grep -q '"stream":"[^"]*","session":"ops-session-1"' "$tmp/log" || fail "no session id on the call's lines"
+grep -q 7911123456 "$tmp/log" && fail "caller number not masked"
 for secret in "$admin" "$token" "$key"; do
   grep -qF -- "$secret" "$tmp/log" && fail "a secret is in the log"
 done
