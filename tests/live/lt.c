@@ -96,13 +96,19 @@ static char *slurp(const char *path)
     return buf;
 }
 
-void lt_setup(void)
+static void setup(bool own_redis)
 {
     memset(&W, 0, sizeof W);
     cr_assert_eq(uv_loop_init(&W.loop), 0);
     W.ws = wsc_new(&W.loop);
     cr_assert_not_null(W.ws);
-    W.rc = test_redis(&W.redis, W.redis_url, sizeof W.redis_url);
+    if (own_redis) {
+        cr_assert_eq(rproc_start(&W.redis, NULL), 0, "cannot start redis-server");
+        snprintf(W.redis_url, sizeof W.redis_url, "%s", W.redis.url);
+        W.rc = rproc_client("127.0.0.1", W.redis.port, NULL, 0);
+    } else {
+        W.rc = test_redis(&W.redis, W.redis_url, sizeof W.redis_url);
+    }
     cr_assert_not_null(W.rc, "no redis");
     snprintf(W.prefix, sizeof W.prefix, "lt%d:", (int)getpid());
     snprintf(W.dir, sizeof W.dir, "/tmp/callprint-live-XXXXXX");
@@ -123,6 +129,24 @@ void lt_setup(void)
     }
     cr_assert_gt(W.recv.port, 0, "webhook receiver did not start");
     snprintf(W.recv_url, sizeof W.recv_url, "http://127.0.0.1:%d", W.recv.port);
+}
+
+void lt_setup(void) { setup(false); }
+void lt_setup_own_redis(void) { setup(true); }
+
+void lt_redis_kill(void)
+{
+    cr_assert(W.redis.pid > 0, "only a private redis can be killed");
+    redisFree(W.rc);
+    W.rc = NULL;
+    rproc_signal(&W.redis, SIGKILL);
+}
+
+void lt_redis_restart(void)
+{
+    cr_assert_eq(rproc_start(&W.redis, NULL), 0, "cannot restart redis-server");
+    W.rc = rproc_client("127.0.0.1", W.redis.port, NULL, 0);
+    cr_assert_not_null(W.rc);
 }
 
 void lt_teardown(void)

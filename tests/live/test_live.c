@@ -575,3 +575,71 @@ Test(live, polling_storm_is_coalesced)
     free(ta);
     stop_gateway();
 }
+
+/* ---- Redis down: verdicts go on from the cached voiceprint; "created" waits for the ack ---- */
+
+static bool is_pending(const cJSON *b) { return jnum(b, "status") == 202; }
+
+Test(live, redis_down_verdicts_go_on_and_created_waits_for_the_ack, .init = lt_setup_own_redis)
+{
+    start(NULL);
+    char ext[64], ext2[64], u0[37], uv[37], u1[37], hook[256], body[1024];
+    lt_id("cust-down", ext, sizeof ext);
+    lt_id("cust-late", ext2, sizeof ext2);
+    size_t n_enrol, n_a;
+    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
+    int16_t *ta = lt_audio(TEST_A, &n_a);
+
+    lt_uuid(u0);
+    lt_call *c0 = lt_call_open(&G, (const char *const[]){"uuid", u0, NULL});
+    lt_call_send(c0, enrol, n_enrol);
+    cJSON *o = NULL;
+    cr_assert_eq(job(u0, "enroll", ext, &o), 200);
+    cr_assert_str_eq(jstr(o, "detail"), "created");
+    cJSON_Delete(o);
+    lt_call_stop(c0);
+
+    /* A verification running, and a call ready to enrol, before Redis dies. */
+    lt_uuid(uv);
+    snprintf(hook, sizeof hook, "%s/ok/down-verify", lt_receiver_url());
+    lt_call *cv = lt_call_open(&G, (const char *const[]){"uuid", uv, "external_id", ext, "mode",
+                                                         "verify", "webhook", hook, NULL});
+    lt_call_send(cv, ta, n_a);
+    cr_assert_gt(lt_wait_hook("/ok/down-verify", is_verdict, 10000), 0);
+    lt_uuid(u1);
+    lt_call *c1 = lt_call_open(&G, (const char *const[]){"uuid", u1, NULL});
+    lt_call_send(c1, enrol, n_enrol);
+
+    lt_redis_kill();
+    lt_pump(200);
+    size_t before = lt_wait_hook("/ok/down-verify", NULL, 100);
+    snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/down-enrol\","
+             "\"type\":\"enroll\",\"info\":{\"external_id\":\"%s\"}}", u1, lt_receiver_url(),
+             ext2);
+    cr_assert_eq(post("/api/v2/subscription", body, NULL), 201);
+    lt_pump(3500);
+
+    /* Verdicts went on from the cached voiceprint. */
+    lt_hook *h;
+    size_t n = lt_hooks("/ok/down-verify", &h), verdicts = 0;
+    for (size_t i = before; i < n; i++)
+        verdicts += is_verdict(h[i].json);
+    lt_hooks_free(h, n);
+    cr_expect_geq(verdicts, 2, "verdicts while Redis is down: %zu", verdicts);
+    /* The enrolment is written but not acknowledged: never "created" yet. */
+    n = lt_hooks("/ok/down-enrol", &h);
+    cr_expect_geq(n, 2);
+    for (size_t i = 0; i < n; i++)
+        cr_expect(is_pending(h[i].json), "status %.0f before the ack", jnum(h[i].json, "status"));
+    lt_hooks_free(h, n);
+
+    lt_redis_restart();
+    cr_expect_gt(lt_wait_hook("/ok/down-enrol", is_created, 15000), 0,
+                 "'created' once Redis acknowledged the write");
+    cr_expect(lt_voiceprint_exists(ext2), "and it is in Redis");
+    lt_call_stop(c1);
+    lt_call_stop(cv);
+    free(enrol);
+    free(ta);
+    stop_gateway();
+}
