@@ -30,6 +30,8 @@ void api_register(struct app *a)
     api_voiceprints_register(a);
     api_live_register(a);
     /* Other areas add their api_<area>_register(a) call below. */
+    api_connect_register(a);
+    api_directory_register(a);
     api_debug_register(a);
 }
 

@@ -95,6 +95,8 @@ void api_streams_register(struct app *a);
 void api_httpstream_register(struct app *a);
 void api_voiceprints_register(struct app *a);
 void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, subscriptions */
+void api_connect_register(struct app *a);   /* api_connect.c: Amazon Connect contacts */
+void api_directory_register(struct app *a); /* api_directory.c: customer directory */
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
 /* api_httpstream.c, for status and listings: open HTTP streams; whether s is one. */
 size_t api_httpstream_count(const api *p);

@@ -38,6 +38,25 @@ void sx_rmdir(const char *dir)
         nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
+int sx_world_open(sx_world *w)
+{
+    memset(w, 0, sizeof *w);
+    sx_tmpdir(w->dir, sizeof w->dir);
+    if (!w->dir[0] || rproc_start(&w->rp, NULL) != 0)
+        return -1;
+    w->rc = rproc_client("127.0.0.1", w->rp.port, NULL, 0);
+    return w->rc ? 0 : -1;
+}
+
+void sx_world_close(sx_world *w)
+{
+    if (w->rc)
+        redisFree(w->rc);
+    w->rc = NULL;
+    rproc_cleanup(&w->rp);
+    sx_rmdir(w->dir);
+}
+
 const char *sx_src(const char *rel, char *out, size_t cap)
 {
     const char *d = getenv("CALLPRINT_SOURCE_DIR");

@@ -14,11 +14,25 @@
 #include <stdbool.h>
 #include <sys/types.h>
 
+#include "redis_proc.h"
+
 typedef struct {
     pid_t pid;
     int port;
     char out[512]; /* its stdout + stderr */
 } sx_proc;
+
+/* A test's world: a fresh /tmp directory and a private redis-server with a client. */
+typedef struct {
+    char dir[256];
+    rproc rp;
+    redisContext *rc;
+} sx_world;
+
+/* 0, or -1 when the directory or Redis could not be made. */
+int sx_world_open(sx_world *w);
+/* Kill Redis, remove the directory. */
+void sx_world_close(sx_world *w);
 
 /* A fresh /tmp directory (removed by sx_rmdir). */
 void sx_tmpdir(char *out, size_t cap);
