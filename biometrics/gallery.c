@@ -1,7 +1,8 @@
 /* gallery.c -- 1:N identification over many voiceprints.
  *
- * Voiceprints are unpacked once into a row-major n x L matrix plus their AS-norm statistics.
- * A search is one cblas_sgemv (raw cosines of the probe against every row), the AS-norm of
+ * Voiceprints are unpacked once into a row-major n x L matrix plus their self-terms and
+ * AS-norm statistics. A search is one cblas_sgemv (raw scores of the probe against every
+ * row, backend.h), the AS-norm of
  * each row, and a k-sized min-heap; only the k winners are calibrated. With L = 64..200 and
  * 100,000 voiceprints the matrix is a few tens of MB and the product is memory-bound.
  */
@@ -18,6 +19,7 @@ struct bio_gallery {
     size_t n, cap;
     float *emb;    /* n x L */
     bio_norm *norm; /* n */
+    float *c;       /* n self-terms */
 };
 
 bio_gallery *bio_gallery_new(const bio_model *m)
@@ -32,6 +34,7 @@ void bio_gallery_free(bio_gallery *g)
     if (!g) return;
     free(g->emb);
     free(g->norm);
+    free(g->c);
     free(g);
 }
 
@@ -46,6 +49,9 @@ static int gallery_grow(bio_gallery *g)
     bio_norm *nm = realloc(g->norm, cap * sizeof(bio_norm));
     if (!nm) return -1;
     g->norm = nm;
+    float *c = realloc(g->c, cap * sizeof(float));
+    if (!c) return -1;
+    g->c = c;
     g->cap = cap;
     return 0;
 }
@@ -57,6 +63,7 @@ bio_status bio_gallery_add(bio_gallery *g, const uint8_t *blob, size_t len)
     if (st != BIO_OK) return st;
     if (g->n == g->cap && gallery_grow(g) != 0) return BIO_ERR_NOMEM;
     memcpy(g->emb + g->n * (size_t)g->m->L, vp.emb, sizeof(float) * (size_t)g->m->L);
+    g->c[g->n] = vp.c;
     g->norm[g->n++] = vp.norm;
     return BIO_OK;
 }
@@ -89,8 +96,9 @@ bio_status bio_stream_identify(bio_stream *s, const bio_config *cfg, const bio_g
     *nout = 0;
     if (bio_stream_speech_seconds(s) < cfg->min_verify_speech) return BIO_ERR_SPEECH;
     const float *e;
+    float pc;
     bio_norm pn;
-    bio_status st = bio_stream_embedding(s, &e, &pn);
+    bio_status st = bio_stream_embedding(s, &e, &pc, &pn);
     if (st != BIO_OK) return st;
     if (k > g->n) k = g->n;
     if (k == 0) return BIO_OK;
@@ -100,7 +108,7 @@ bio_status bio_stream_identify(bio_stream *s, const bio_config *cfg, const bio_g
                 0.0f, raw, 1);
     size_t h = 0;
     for (size_t i = 0; i < g->n; i++) {
-        double sc = bio_backend_snorm(raw[i], g->norm[i], pn);
+        double sc = bio_backend_snorm(raw[i] + g->c[i] + pc, g->norm[i], pn);
         if (h < k) {
             out[h++] = (bio_match){i, sc};
             if (h == k)

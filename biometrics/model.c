@@ -79,8 +79,15 @@ bio_model *bio_model_alloc(int C, int D, int R, int L, int K, char *err, size_t 
     if (bio_ivec_init(&m->iv, &m->ubm, R) != 0) goto nomem;
     m->ivec_mean = calloc((size_t)R, sizeof(float));
     m->proj = calloc((size_t)L * R, sizeof(float));
+    m->plda_mean = calloc((size_t)L, sizeof(float));
+    m->plda_V = calloc((size_t)L * L, sizeof(float));
+    m->plda_sp = calloc((size_t)L, sizeof(float));
+    m->plda_q = calloc((size_t)L, sizeof(float));
     m->cohort = calloc((size_t)K * L + 1, sizeof(float));
-    if (!m->ivec_mean || !m->proj || !m->cohort) goto nomem;
+    m->cohort_c = calloc((size_t)K + 1, sizeof(float));
+    if (!m->ivec_mean || !m->proj || !m->plda_mean || !m->plda_V || !m->plda_sp || !m->plda_q ||
+        !m->cohort || !m->cohort_c)
+        goto nomem;
     return m;
 nomem:
     seterr(err, errlen, "out of memory");
@@ -111,7 +118,12 @@ void bio_model_free(bio_model *m)
     bio_gmm_free(&m->ubm);
     free(m->ivec_mean);
     free(m->proj);
+    free(m->plda_mean);
+    free(m->plda_V);
+    free(m->plda_sp);
+    free(m->plda_q);
     free(m->cohort);
+    free(m->cohort_c);
     free(m);
 }
 
@@ -135,7 +147,12 @@ static int model_spans(bio_model *m, span *s)
     s[i++] = (span){m->iv.T, C * D * R};
     s[i++] = (span){m->ivec_mean, R};
     s[i++] = (span){m->proj, L * R};
+    s[i++] = (span){m->plda_mean, L};
+    s[i++] = (span){m->plda_V, L * L};
+    s[i++] = (span){m->plda_sp, L};
+    s[i++] = (span){m->plda_q, L};
     s[i++] = (span){m->cohort, K * L};
+    s[i++] = (span){m->cohort_c, K};
     return i;
 }
 

@@ -6,7 +6,8 @@
  *   u64 payload length | 32-byte SHA-256 of the payload | payload
  * Payload: u32 C, D, R, L, K, asnorm_top | f32 calib_a, calib_b | f32 arrays: cmvn prior
  *   mean[NCEP], var[NCEP], ubm weight[C], mean[CD], var[CD], Tw[CD x R], ivec mean[R],
- *   projection[L x R], cohort[K x L].
+ *   projection[L x R], plda mean[L], plda transform[L x L], plda sqrt_p[L], plda q[L],
+ *   cohort[K x L], cohort self-terms[K].
  * The model id (stamped into every voiceprint) is the first 8 bytes of the payload hash, so
  * re-tuning the thresholds in the config block (callprint-bio eval --write-thresholds) does
  * not invalidate enrolled voiceprints, while any retraining does. Both hashes are checked on
@@ -39,7 +40,12 @@ struct bio_model {
     int L, K, asnorm_top;
     float *ivec_mean; /* R */
     float *proj;      /* L x R: LDA then WCCN */
-    float *cohort;    /* K x L, unit length */
+    float *plda_mean; /* L: mean of length-normalised projections */
+    float *plda_V;    /* L x L: diagonalises within (-> I) and between (-> diag psi) */
+    float *plda_sp;   /* L: sqrt(psi / (2 psi + 1)) */
+    float *plda_q;    /* L: (1/(psi+1) - (psi+1)/(2 psi+1)) / 2 */
+    float *cohort;    /* K x L scaled PLDA coordinates */
+    float *cohort_c;  /* K self-terms */
     float calib_a, calib_b;
 };
 

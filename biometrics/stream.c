@@ -22,6 +22,7 @@ struct bio_stream {
     float *post; /* C, scratch */
     float *work; /* 2D, scratch */
     float *emb;  /* L, cached embedding */
+    float c;     /* its self-term */
     bio_norm norm;
     int emb_state; /* 0 stale, 1 valid, -1 extraction failed */
     size_t bytes;
@@ -110,8 +111,9 @@ static bio_status stream_embed(bio_stream *s)
     float *work = malloc(sizeof(float) * (nwork + (size_t)m->iv.R));
     if (!work) return BIO_ERR_NOMEM;
     float *w = work + nwork;
-    int ok = bio_ivec_extract(&m->iv, s->N, s->F, w, work) == 0 && bio_backend_embed(m, w, s->emb) == 0;
-    if (ok) s->norm = bio_backend_norm(m, s->emb, work);
+    int ok = bio_ivec_extract(&m->iv, s->N, s->F, w, work) == 0 &&
+             bio_backend_embed(m, w, s->emb, &s->c) == 0;
+    if (ok) s->norm = bio_backend_norm(m, s->emb, s->c, work);
     free(work);
     s->emb_state = ok ? 1 : -1;
     return ok ? BIO_OK : BIO_ERR_SPEECH;
@@ -124,7 +126,7 @@ bio_status bio_stream_enroll(bio_stream *s, const bio_config *cfg, uint8_t *blob
     if (speech < cfg->min_enroll_speech || speech <= 0) return BIO_ERR_SPEECH;
     bio_status st = stream_embed(s);
     if (st != BIO_OK) return st;
-    bio_vp vp = {.speech_seconds = speech, .norm = s->norm, .dim = s->m->L};
+    bio_vp vp = {.speech_seconds = speech, .norm = s->norm, .c = s->c, .dim = s->m->L};
     memcpy(vp.emb, s->emb, sizeof(float) * (size_t)s->m->L);
     return bio_vp_encode(s->m, &vp, blob, cap, len);
 }
@@ -149,8 +151,7 @@ bio_status bio_stream_verify(bio_stream *s, const bio_config *cfg, const uint8_t
     st = stream_embed(s);
     if (st == BIO_ERR_SPEECH) return BIO_OK;
     if (st != BIO_OK) return st;
-    double raw = 0;
-    for (int i = 0; i < s->m->L; i++) raw += (double)vp.emb[i] * s->emb[i];
+    double raw = bio_backend_raw(s->m, vp.emb, vp.c, s->emb, s->c);
     out->score = bio_backend_calibrate(s->m, bio_backend_snorm(raw, vp.norm, s->norm));
     out->verdict = verdict_of(cfg, out->score);
     return BIO_OK;
@@ -166,11 +167,12 @@ bio_status bio_voiceprint_check(const bio_model *m, const uint8_t *blob, size_t 
 }
 
 /* For gallery.c: the stream's embedding and its cohort statistics. */
-bio_status bio_stream_embedding(bio_stream *s, const float **emb, bio_norm *norm)
+bio_status bio_stream_embedding(bio_stream *s, const float **emb, float *c, bio_norm *norm)
 {
     bio_status st = stream_embed(s);
     if (st != BIO_OK) return st;
     *emb = s->emb;
+    *c = s->c;
     *norm = s->norm;
     return BIO_OK;
 }

@@ -17,6 +17,7 @@ bio_status bio_vp_encode(const bio_model *m, const bio_vp *vp, uint8_t *blob, si
     bio_put_f32(blob + 16, (float)vp->speech_seconds);
     bio_put_f32(blob + 20, vp->norm.mu);
     bio_put_f32(blob + 24, vp->norm.sd);
+    bio_put_f32(blob + 28, vp->c);
     for (int i = 0; i < m->L; i++) bio_put_f32(blob + BIO_VP_HEAD + 4 * i, vp->emb[i]);
     uint8_t h[32];
     bio_sha256(blob, need - 8, h);
@@ -40,6 +41,7 @@ bio_status bio_vp_decode(const bio_model *m, const uint8_t *blob, size_t len, bi
     vp->speech_seconds = bio_get_f32(blob + 16);
     vp->norm.mu = bio_get_f32(blob + 20);
     vp->norm.sd = bio_get_f32(blob + 24);
+    vp->c = bio_get_f32(blob + 28);
     if (!(vp->norm.sd > 0) || !(vp->speech_seconds >= 0)) return BIO_ERR_FORMAT;
     for (unsigned i = 0; i < dim; i++) vp->emb[i] = bio_get_f32(blob + BIO_VP_HEAD + 4 * i);
     return BIO_OK;

@@ -31,9 +31,11 @@ static const char usage[] =
     "  enroll [--min-speech SECONDS] -o VOICEPRINT FILE...\n"
     "  verify -v VOICEPRINT FILE...\n"
     "  identify --voiceprints DIR [-k K] FILE...\n"
-    "  eval [--root DIR] [--write-thresholds] [--p-target P] TRIALS\n"
+    "  eval [--root DIR] [--write-thresholds] [--p-target P] [--scores FILE] TRIALS\n"
     "  train -o MODEL [--root DIR] [--components N] [--ivector-dim N] [--lda-dim N]\n"
-    "        [--augment N] [--tmat-iters N] [--asnorm-top N] [--seed N] [--quiet] LIST\n";
+    "        [--augment N] [--tmat-iters N] [--asnorm-top N] [--segment-frames N] [--plda]\n"
+    "        [--seed N] [--quiet]"
+" LIST\n";
 
 static void print_json(cJSON *o)
 {
@@ -98,7 +100,7 @@ static int read_blob(const char *path, uint8_t *buf, size_t *len)
 }
 
 typedef struct {
-    const char *model, *out, *vp, *dir;
+    const char *model, *out, *vp, *dir, *scores;
     double min_speech;
     int k, write_thr;
     double p_target;
@@ -106,7 +108,7 @@ typedef struct {
 } cli_opts;
 
 enum { O_MODEL = 256, O_MIN_SPEECH, O_VOICEPRINTS, O_WRITE_THR, O_P_TARGET, O_ROOT, O_COMP,
-       O_IVDIM, O_LDA, O_AUG, O_TITER, O_ASNORM, O_SEED, O_QUIET };
+       O_IVDIM, O_LDA, O_AUG, O_TITER, O_ASNORM, O_SEED, O_QUIET, O_PLDA, O_SCORES, O_SEGMENT };
 
 static const struct option long_opts[] = {
     {"model", required_argument, 0, O_MODEL},
@@ -123,6 +125,9 @@ static const struct option long_opts[] = {
     {"asnorm-top", required_argument, 0, O_ASNORM},
     {"seed", required_argument, 0, O_SEED},
     {"quiet", no_argument, 0, O_QUIET},
+    {"plda", no_argument, 0, O_PLDA},
+    {"scores", required_argument, 0, O_SCORES},
+    {"segment-frames", required_argument, 0, O_SEGMENT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -149,6 +154,9 @@ static int parse_opts(int argc, char **argv, cli_opts *o)
         case O_WRITE_THR: o->write_thr = 1; break;
         case O_ROOT: o->train.root = optarg; break;
         case O_QUIET: o->train.verbose = 0; break;
+        case O_PLDA: o->train.plda = 1; break;
+        case O_SCORES: o->scores = optarg; break;
+        case O_SEGMENT: if (parse_number(optarg, 50, 100000, &v)) return -1; o->train.segment_frames = (int)v; break;
         case 'k': if (parse_number(optarg, 1, 1000, &v)) return -1; o->k = (int)v; break;
         case O_MIN_SPEECH: if (parse_number(optarg, 0, 3600, &o->min_speech)) return -1; break;
         case O_P_TARGET: if (parse_number(optarg, 1e-6, 0.5, &o->p_target)) return -1; break;
@@ -328,7 +336,14 @@ static int cmd_eval(cli_opts *o, char **files, int n)
     if (!m) return code;
     bio_eval_result r;
     char err[1024];
-    if (bio_eval_run(m, files[0], o->train.root, o->p_target, &r, err, sizeof err) != 0) {
+    FILE *sf = NULL;
+    if (o->scores && !(sf = fopen(o->scores, "w"))) {
+        bio_model_free(m);
+        return fail(1, "cannot write %s", o->scores);
+    }
+    int rc = bio_eval_run(m, files[0], o->train.root, o->p_target, sf, &r, err, sizeof err);
+    if (sf) fclose(sf);
+    if (rc != 0) {
         bio_model_free(m);
         return fail(1, "%s", err);
     }

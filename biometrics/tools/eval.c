@@ -147,7 +147,7 @@ static void finish(bio_eval_result *r, const bio_model *m, double *tar, size_t n
 }
 
 int bio_eval_run(const bio_model *m, const char *trials_path, const char *root, double p_target,
-                 bio_eval_result *r, char *err, size_t errlen)
+                 FILE *scores, bio_eval_result *r, char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
     eval_ctx c = {.m = m};
@@ -186,6 +186,9 @@ int bio_eval_run(const bio_model *m, const char *trials_path, const char *root, 
                 r->skipped++;
                 continue;
             }
+            if (scores)
+                fprintf(scores, "%s\t%.4f\t%s\t%s\n", t[k].target ? "target" : "nontarget",
+                        res.score, t[k].enroll, t[k].test);
             if (t[k].target) tar[nt++] = res.score;
             else non[nn++] = res.score;
         }

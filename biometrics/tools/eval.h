@@ -12,6 +12,7 @@
 #define CALLPRINT_BIO_EVAL_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #include "bio.h"
 #include "metrics.h"
@@ -25,8 +26,9 @@ typedef struct {
 } bio_eval_result;
 
 /* root: prefix for relative audio paths (NULL: the trials file's directory). */
+/* scores: if not NULL, one line per scored trial: LABEL<TAB>SCORE<TAB>ENROLL<TAB>TEST. */
 int bio_eval_run(const bio_model *m, const char *trials, const char *root, double p_target,
-                 bio_eval_result *r, char *err, size_t errlen);
+                 FILE *scores, bio_eval_result *r, char *err, size_t errlen);
 
 /* Rewrite the thresholds in a model file's config block (the model id does not change). */
 int bio_eval_write_thresholds(const char *model_path, double verified, double not_sure);

@@ -11,16 +11,17 @@
 void bio_train_defaults(bio_train_opts *o)
 {
     memset(o, 0, sizeof *o);
-    o->components = 128;
+    o->components = 256;
     o->ivector_dim = 100;
-    o->lda_dim = 60;
+    o->lda_dim = 90;
     o->augment = 1;
     o->ubm_frames = 300000;
     o->ubm_iters = 4;
     o->ubm_final_iters = 8;
     o->tmat_iters = 8;
-    o->segment_frames = 400;
+    o->segment_frames = 800;
     o->asnorm_top = 100;
+    o->plda = 0;
     o->seed = 20261121;
     o->verbose = 1;
 }

@@ -25,6 +25,7 @@ typedef struct {
     int ubm_iters, ubm_final_iters, tmat_iters;
     int segment_frames; /* files longer than 1.5x this are cut into segments */
     int asnorm_top;
+    int plda;           /* 1: two-covariance PLDA scoring, 0: cosine (default: measured better) */
     uint64_t seed;
     int verbose;
 } bio_train_opts;

@@ -4,6 +4,8 @@
  * 2. LDA: generalised eigenproblem Sb v = lambda Sw v (LAPACKE_dsygv) over speakers; keep
  *    the L leading directions. WCCN: whiten the within-speaker covariance of the
  *    length-normalised LDA outputs (Cholesky). Both fold into one L x R matrix.
+ *    PLDA (optional, two-covariance): between/within covariances of the unit-length
+ *    projections, simultaneously diagonalised (dsygv) -- see backend.h for the scoring.
  * 3. Calibration speakers: every third speaker with at least 8 original segments is kept
  *    out of the cohort; each gets a ~20 s enrolment (summed statistics of its first
  *    segments) and its other recordings are target tests; other calibration speakers'
@@ -95,13 +97,13 @@ out:
 }
 
 /* Embedding (+ cohort statistics) from summed statistics. */
-static int embed_stats(const bio_model *m, const float *N, const float *Fw, float *e,
+static int embed_stats(const bio_model *m, const float *N, const float *Fw, float *e, float *c,
                        bio_norm *norm, float *work)
 {
     float w[1024];
     if (bio_ivec_extract_whitened(&m->iv, N, Fw, w, NULL, work) != 0) return -1;
-    if (bio_backend_embed(m, w, e) != 0) return -1;
-    if (norm) *norm = bio_backend_norm(m, e, work);
+    if (bio_backend_embed(m, w, e, c) != 0) return -1;
+    if (norm) *norm = bio_backend_norm(m, e, *c, work);
     return 0;
 }
 
@@ -134,18 +136,87 @@ int tr_backend_cohort_size(const tr_data *d)
     return k;
 }
 
-static void backend_cohort(bio_model *m, const tr_data *d, const float *Emb, const int *calib)
+/* Unit-length projections y (S x L) of all segments. */
+static void backend_project(const bio_model *m, const float *W, size_t S, float *Y)
+{
+    const int R = m->iv.R, L = m->L;
+    float x[1024];
+    for (size_t s = 0; s < S; s++) {
+        for (int r = 0; r < R; r++) x[r] = W[s * R + r] - m->ivec_mean[r];
+        float *y = Y + s * L;
+        cblas_sgemv(CblasRowMajor, CblasNoTrans, L, R, 1.0f, m->proj, R, x, 1, 0.0f, y, 1);
+        float n = cblas_snrm2(L, y, 1);
+        if (n > 0) cblas_sscal(L, 1.0f / n, y, 1);
+    }
+}
+
+/* Two-covariance PLDA on the unit-length projections: B v = psi W v. */
+static int backend_plda(bio_model *m, const float *Y, const tr_data *d, int enable)
+{
+    const int L = m->L, K = d->nspk;
+    const size_t S = d->nsegs;
+    memset(m->plda_V, 0, sizeof(float) * L * L);
+    memset(m->plda_mean, 0, sizeof(float) * L);
+    for (int l = 0; l < L; l++) {
+        m->plda_V[(size_t)l * L + l] = 1;
+        m->plda_sp[l] = 1;
+        m->plda_q[l] = 0;
+    }
+    if (!enable) return 0;
+    double *mu = calloc((size_t)K * L, sizeof(double)), *cnt = calloc((size_t)K, sizeof(double));
+    double *gm = calloc((size_t)L, sizeof(double)), *B = calloc((size_t)L * L, sizeof(double));
+    double *Wc = calloc((size_t)L * L, sizeof(double)), *psi = malloc(sizeof(double) * L);
+    double *x = malloc(sizeof(double) * L);
+    int rc = -1;
+    if (!mu || !cnt || !gm || !B || !Wc || !psi || !x) goto out;
+    for (size_t s = 0; s < S; s++) {
+        int k = d->segs[s].spk;
+        cnt[k]++;
+        for (int l = 0; l < L; l++) {
+            mu[(size_t)k * L + l] += Y[s * L + l];
+            gm[l] += Y[s * L + l] / S;
+        }
+    }
+    for (int k = 0; k < K; k++)
+        for (int l = 0; l < L && cnt[k] > 0; l++) mu[(size_t)k * L + l] /= cnt[k];
+    for (int k = 0; k < K; k++) {
+        for (int l = 0; l < L; l++) x[l] = mu[(size_t)k * L + l] - gm[l];
+        cblas_dsyr(CblasColMajor, CblasUpper, L, cnt[k] / S, x, 1, B, L);
+    }
+    for (size_t s = 0; s < S; s++) {
+        int k = d->segs[s].spk;
+        for (int l = 0; l < L; l++) x[l] = Y[s * L + l] - mu[(size_t)k * L + l];
+        cblas_dsyr(CblasColMajor, CblasUpper, L, 1.0 / S, x, 1, Wc, L);
+    }
+    for (int l = 0; l < L; l++) Wc[(size_t)l * L + l] += 1e-6;
+    if (LAPACKE_dsygv(LAPACK_COL_MAJOR, 1, 'V', 'U', L, B, L, Wc, L, psi) != 0) goto out;
+    for (int l = 0; l < L; l++) {
+        double p = psi[l] > 1e-6 ? psi[l] : 1e-6;
+        m->plda_mean[l] = (float)gm[l];
+        m->plda_sp[l] = (float)sqrt(p / (2 * p + 1));
+        m->plda_q[l] = (float)(0.5 * (1 / (p + 1) - (p + 1) / (2 * p + 1)));
+        for (int j = 0; j < L; j++) m->plda_V[(size_t)l * L + j] = (float)B[(size_t)l * L + j];
+    }
+    rc = 0;
+out:
+    free(mu), free(cnt), free(gm), free(B), free(Wc), free(psi), free(x);
+    return rc;
+}
+
+/* One cohort entry per non-calibration speaker: PLDA coordinates of its mean direction. */
+static void backend_cohort(bio_model *m, const tr_data *d, const float *Y, const int *calib)
 {
     const int L = m->L;
+    float y[1024];
     int k2 = 0;
     for (int k = 0; k < d->nspk; k++) {
         if (calib[k]) continue;
-        float *c = m->cohort + (size_t)k2 * L;
-        memset(c, 0, sizeof(float) * L);
+        memset(y, 0, sizeof(float) * L);
         for (size_t s = 0; s < d->nsegs; s++)
-            if (d->segs[s].spk == k) cblas_saxpy(L, 1.0f, Emb + s * L, 1, c, 1);
-        float n = cblas_snrm2(L, c, 1);
-        if (n > 0) cblas_sscal(L, 1.0f / n, c, 1);
+            if (d->segs[s].spk == k) cblas_saxpy(L, 1.0f, Y + s * L, 1, y, 1);
+        float n = cblas_snrm2(L, y, 1);
+        if (n > 0) cblas_sscal(L, 1.0f / n, y, 1);
+        bio_backend_plda(m, y, m->cohort + (size_t)k2 * L, &m->cohort_c[k2]);
         k2++;
     }
 }
@@ -179,8 +250,8 @@ static void fit_logistic(const double *tar, size_t nt, const double *non, size_t
 }
 
 static int backend_calibrate(bio_model *m, const tr_data *d, const float *N, const float *Fw,
-                             const float *Emb, const bio_norm *Nrm, const int *calib,
-                             const bio_train_opts *o)
+                             const float *Emb, const float *Cs, const bio_norm *Nrm,
+                             const int *calib, const bio_train_opts *o)
 {
     const int C = m->ubm.C, L = m->L;
     const size_t CD = (size_t)C * m->ubm.D;
@@ -188,12 +259,13 @@ static int backend_calibrate(bio_model *m, const tr_data *d, const float *N, con
     float *work = malloc(sizeof(float) * (bio_ivec_work_floats(&m->iv) + m->K));
     float *E = malloc(sizeof(float) * (size_t)d->nspk * L);
     bio_norm *En = malloc(sizeof(bio_norm) * d->nspk);
+    float *Ec = malloc(sizeof(float) * d->nspk);
     size_t *enr_last_file = calloc((size_t)d->nspk, sizeof(size_t));
     int *has = calloc((size_t)d->nspk, sizeof(int));
     double *tar = NULL, *non = NULL;
     size_t nt = 0, nn = 0, cap = 0;
     int rc = -1;
-    if (!sN || !sF || !work || !E || !En || !enr_last_file || !has) goto out;
+    if (!sN || !sF || !work || !E || !En || !Ec || !enr_last_file || !has) goto out;
     for (int k = 0; k < d->nspk; k++) {
         if (!calib[k]) continue;
         memset(sN, 0, sizeof(float) * C);
@@ -206,7 +278,7 @@ static int backend_calibrate(bio_model *m, const tr_data *d, const float *N, con
             frames += d->segs[s].T;
             enr_last_file[k] = d->segs[s].file;
         }
-        has[k] = embed_stats(m, sN, sF, E + (size_t)k * L, &En[k], work) == 0;
+        has[k] = embed_stats(m, sN, sF, E + (size_t)k * L, &Ec[k], &En[k], work) == 0;
     }
     for (size_t s = 0; s < d->nsegs; s++) {
         int ks = d->segs[s].spk;
@@ -219,7 +291,7 @@ static int backend_calibrate(bio_model *m, const tr_data *d, const float *N, con
                 non = realloc(non, sizeof(double) * cap);
                 if (!tar || !non) goto out;
             }
-            double raw = cblas_sdot(L, E + (size_t)k * L, 1, Emb + s * L, 1);
+            double raw = bio_backend_raw(m, E + (size_t)k * L, Ec[k], Emb + s * L, Cs[s]);
             double sc = bio_backend_snorm(raw, En[k], Nrm[s]);
             if (k == ks) tar[nt++] = sc;
             else non[nn++] = sc;
@@ -239,7 +311,7 @@ static int backend_calibrate(bio_model *m, const tr_data *d, const float *N, con
            m->config.thr_verified, m->config.thr_not_sure);
     rc = 0;
 out:
-    free(sN), free(sF), free(work), free(E), free(En), free(enr_last_file), free(has);
+    free(sN), free(sF), free(work), free(E), free(En), free(Ec), free(enr_last_file), free(has);
     free(tar), free(non);
     return rc;
 }
@@ -250,12 +322,13 @@ int tr_backend_train(bio_model *m, const tr_data *d, const float *N, const float
     const int R = m->iv.R, L = m->L, C = m->ubm.C;
     const size_t S = d->nsegs, CD = (size_t)C * m->ubm.D;
     float *W = malloc(sizeof(float) * S * R), *Emb = malloc(sizeof(float) * S * L);
+    float *Y = malloc(sizeof(float) * S * L), *Cs = malloc(sizeof(float) * S);
     bio_norm *Nrm = malloc(sizeof(bio_norm) * S);
     float *work = malloc(sizeof(float) * (bio_ivec_work_floats(&m->iv) + d->nspk + 1));
     double *proj = malloc(sizeof(double) * L * R);
     int *calib = calloc((size_t)d->nspk, sizeof(int));
     int rc = -1;
-    if (!W || !Emb || !Nrm || !work || !proj || !calib) goto out;
+    if (!W || !Emb || !Y || !Cs || !Nrm || !work || !proj || !calib) goto out;
     memset(m->ivec_mean, 0, sizeof(float) * R);
     for (size_t s = 0; s < S; s++) {
         if (bio_ivec_extract_whitened(&m->iv, N + s * C, Fw + s * CD, W + s * R, NULL, work))
@@ -264,16 +337,17 @@ int tr_backend_train(bio_model *m, const tr_data *d, const float *N, const float
     }
     if (backend_lda(m, W, d, proj) != 0 || backend_wccn(m, W, d, proj) != 0) goto out;
     for (size_t i = 0; i < (size_t)L * R; i++) m->proj[i] = (float)proj[i];
-    for (size_t s = 0; s < S; s++)
-        if (bio_backend_embed(m, W + s * R, Emb + s * L) != 0) memset(Emb + s * L, 0, sizeof(float) * L);
+    backend_project(m, W, S, Y);
+    if (backend_plda(m, Y, d, o->plda) != 0) goto out;
+    for (size_t s = 0; s < S; s++) bio_backend_plda(m, Y + s * L, Emb + s * L, &Cs[s]);
     pick_calibration(d, calib);
-    backend_cohort(m, d, Emb, calib);
+    backend_cohort(m, d, Y, calib);
     m->asnorm_top = o->asnorm_top < m->K ? o->asnorm_top : m->K;
-    for (size_t s = 0; s < S; s++) Nrm[s] = bio_backend_norm(m, Emb + s * L, work);
-    TR_LOG(o, "backend: LDA %d -> %d, cohort %d speakers, AS-norm top %d", R, L, m->K,
-           m->asnorm_top);
-    rc = backend_calibrate(m, d, N, Fw, Emb, Nrm, calib, o);
+    for (size_t s = 0; s < S; s++) Nrm[s] = bio_backend_norm(m, Emb + s * L, Cs[s], work);
+    TR_LOG(o, "backend: LDA %d -> %d, %s scoring, cohort %d speakers, AS-norm top %d", R, L,
+           o->plda ? "PLDA" : "cosine", m->K, m->asnorm_top);
+    rc = backend_calibrate(m, d, N, Fw, Emb, Cs, Nrm, calib, o);
 out:
-    free(W), free(Emb), free(Nrm), free(work), free(proj), free(calib);
+    free(W), free(Emb), free(Y), free(Cs), free(Nrm), free(work), free(proj), free(calib);
     return rc;
 }

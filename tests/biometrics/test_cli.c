@@ -275,7 +275,7 @@ Test(cli, eval_trials)
     const char *spk[3] = {"speechocean762_0120", "speechocean762_1027", "speechocean762_0594"};
     for (int e = 0; e < 3; e++)
         for (int t = 0; t < 3; t++)
-            fprintf(f, "%s\t%s/enroll/*.wav\t%s/test/*.wav@3\n", e == t ? "target" : "nontarget",
+            fprintf(f, "%s\t%s/enroll/*.wav\t%s/test/*.wav@5\n", e == t ? "target" : "nontarget",
                     spk[e], spk[t]);
     fclose(f);
     /* eval takes file lists, not globs: expand them here */

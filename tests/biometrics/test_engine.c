@@ -230,7 +230,7 @@ Test(engine, identify_finds_the_speaker)
         /* identify and verify agree on the score */
         bio_result r;
         bio_stream_verify(s, &cfg, b[i], len[i], &r);
-        cr_expect_float_eq(r.score, best[0].score, 1e-6);
+        cr_expect_float_eq(r.score, best[0].score, 1e-3); /* sgemv vs sdot rounding */
         bio_stream_free(s);
         fx_free(&t);
     }
