@@ -8,9 +8,13 @@
  * comes from the query (`?dialect=voiceverify`, default twilio); when a Twilio auth token is
  * configured, X-Twilio-Signature must sign public_url + path (+ query), else HTTP 403.
  *
- * Shutdown is two-phase because lws 4.1 on a foreign loop needs two destroy rounds
- * (TOOLCHAIN.md pitfall 1):
- *     server_close(s);            // ends streams, closes sockets, round 1
+ * TLS: with tls_cert/tls_key the port serves https:// and wss:// only (ALPN http/1.1).
+ *
+ * Shutdown: server_drain() (graceful: refuse new work), server_stop_streams() (end every
+ * stream, ask connections to close; the loop keeps running while they do, see
+ * server_connections()), then the destroy, two-phase because lws 4.1 on a foreign loop needs
+ * two rounds (TOOLCHAIN.md pitfall 1):
+ *     server_close(s);            // ends what is left, closes sockets, round 1
  *     uv_run(loop, UV_RUN_DEFAULT);
  *     if (!server_is_closed(s)) { server_close(s); uv_run(loop, UV_RUN_DEFAULT); }
  *     server_free(s);
