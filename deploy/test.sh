@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Set up and run every test: installs missing packages, builds with
 # -fsanitize=address,undefined -fno-sanitize-recover=all into build/asan, starts a private
-# redis-server on a free loopback port, runs ctest, runs the fuzz targets for a bounded time,
-# validates the Docker files, and exits non-zero on any failure or sanitizer report.
+# redis-server on a free loopback port, runs the whole suite through ctest, then the valgrind
+# tests (build/check, no sanitizers), the bounded fuzz runs, the Docker file validation and
+# the benchmark smoke runs (tests/extra/*.sh). Exits non-zero on any failure or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
 
 deploy/deps.sh test
 deploy/build.sh asan
-deploy/build.sh release   # the benchmarks' smoke runs and the fuzzers use optimised code
+deploy/build.sh check     # valgrind tests (ASan and valgrind do not mix)
+deploy/build.sh release   # the benchmark smoke runs use optimised code, as the benchmarks do
 
 # A private redis-server for the tests that need one; stopped on exit.
 mkdir -p var/test-redis
@@ -23,14 +25,20 @@ export CALLPRINT_TEST_REDIS_URL="redis://127.0.0.1:$port/0"
 
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1
 export UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
-status=0
-ctest --test-dir build/asan --output-on-failure --timeout 600 -j2 || status=1
+passed=0
+failed=0
+step() { # step NAME COMMAND...: run one step, count it
+  echo "== $1"
+  if "${@:2}"; then passed=$((passed + 1)); else failed=$((failed + 1)); echo "== $1: FAILED" >&2; fi
+}
 
+step "ctest (ASan+UBSan)" ctest --test-dir build/asan --output-on-failure --timeout 600 -j2
+step "ctest (valgrind)" ctest --test-dir build/check --output-on-failure --timeout 900 -R valgrind
 for t in tests/extra/*.sh; do
-  [ -e "$t" ] || continue
-  echo "== $t"
-  bash "$t" || status=1
+  [ -e "$t" ] && step "$t" bash "$t"
 done
 
-if [ $status -ne 0 ]; then echo "deploy/test.sh: FAILED" >&2; fi
-exit $status
+echo
+echo "deploy/test.sh steps (each ctest run counts as one step; its own summary is above)"
+echo "steps: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
