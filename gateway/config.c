@@ -261,13 +261,32 @@ int config_load_env(config *c, char *err, size_t errcap)
     return 0;
 }
 
-/* The value of an entry as text; a set secret as `mask`. */
+/* A URL's password ("redis://:pw@host", "scheme://user:pw@host", "...?password=pw")
+ * replaced by mask. */
+static void mask_url_password(const char *url, const char *mask, char *val, size_t cap)
+{
+    const char *auth = strstr(url, "://");
+    const char *at = auth ? strchr(auth + 3, '@') : NULL;
+    const char *slash = auth ? strchr(auth + 3, '/') : NULL;
+    const char *colon = at ? memchr(auth + 3, ':', (size_t)(at - auth - 3)) : NULL;
+    const char *q = strstr(url, "password=");
+    if (colon && (!slash || slash > at))
+        snprintf(val, cap, "%.*s%s%s", (int)(colon + 1 - url), url, mask, at);
+    else if (q && q > url && (q[-1] == '?' || q[-1] == '&'))
+        snprintf(val, cap, "%.*s%s%s", (int)(q + 9 - url), url, mask, q + 9 + strcspn(q + 9, "&"));
+    else
+        snprintf(val, cap, "%s", url);
+}
+
+/* The value of an entry as text; a set secret, or a password in a URL, as `mask`. */
 static void format_value(const config *c, const config_entry *e, const char *mask, char *val,
                          size_t cap)
 {
     const char *field = (const char *)c + e->offset;
-    if (e->type == CT_STR)
-        snprintf(val, cap, "%s", e->secret && *field ? mask : field);
+    if (e->type == CT_STR && !e->secret)
+        mask_url_password(field, mask, val, cap);
+    else if (e->type == CT_STR)
+        snprintf(val, cap, "%s", *field ? mask : field);
     else if (e->type == CT_BOOL)
         snprintf(val, cap, "%s", *(const bool *)(const void *)field ? "true" : "false");
     else if (e->type == CT_DBL)

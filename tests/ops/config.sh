@@ -45,6 +45,7 @@ twilio_auth_token = tok-file-secret
 mask_numbers = off
 CONF
 run env CALLPRINT_MAX_STREAMS=7 CALLPRINT_VOICEPRINT_KEY=$(printf 'ab%.0s' $(seq 32)) \
+  CALLPRINT_REDIS_URL=redis://:redis-pw-secret@db.example:6380/2 \
   "$cp" --config "$tmp/good.conf" --check-config >"$tmp/out" || fail "good file: exit $?"
 grep -qx 'listen = 127.0.0.1:9123' "$tmp/out" || fail "file value: $(cat "$tmp/out")"
 grep -qx 'max_streams = 7' "$tmp/out" || fail "environment must win"
@@ -52,7 +53,8 @@ grep -qx 'mask_numbers = false' "$tmp/out" || fail "bool"
 grep -qx 'admin_password = \*\*\*\*\*\*\*\*' "$tmp/out" || fail "password not masked"
 grep -qx 'twilio_auth_token = \*\*\*\*\*\*\*\*' "$tmp/out" || fail "token not masked"
 grep -qx 'voiceprint_key = \*\*\*\*\*\*\*\*' "$tmp/out" || fail "key not masked"
-! grep -q -e hunter2 -e tok-file-secret -e abababab "$tmp/out" || fail "secret printed"
+grep -qx 'redis_url = redis://:\*\*\*\*\*\*\*\*@db.example:6380/2' "$tmp/out" || fail "redis password"
+! grep -q -e hunter2 -e tok-file-secret -e abababab -e redis-pw "$tmp/out" || fail "secret printed"
 env -u CALLPRINT_MAX_STREAMS CALLPRINT_CONFIG="$tmp/good.conf" "$cp" --check-config \
   | grep -qx 'max_streams = 42' || fail "CALLPRINT_CONFIG not read"
 ok
