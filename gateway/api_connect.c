@@ -26,8 +26,8 @@
 #include "log.h"
 #include "store.h"
 
-static void on_registered(void *arg, store_status st, const char *response,
-                          const char *session_id, const char *err)
+static void on_registered(void *arg, store_status st, const char *response, const char *session_id,
+                          const char *err)
 {
     http_req *req = arg;
     if (st != STORE_OK || !response) {

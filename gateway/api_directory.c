@@ -70,7 +70,7 @@ static cJSON *entry(const char *phone, const char *external_id)
     return o;
 }
 
-/* ---- PUT / POST --------------------------------------------------------------------------- */
+/* ---- PUT / POST ------------------------------------------------------------------------------ */
 
 static void on_set(void *arg, store_status st, const char *err)
 {
@@ -94,8 +94,8 @@ static http_result h_set(http_req *req, void *ud)
     bool bad;
     char e164[PHONE_E164_MAX];
     const char *phone = api_string(req, body, "phone", DIR_PHONE_IN_MAX, true, &bad);
-    const char *ext = phone ? api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad)
-                            : NULL;
+    const char *ext =
+        phone ? api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad) : NULL;
     dir_job *j = phone && ext && normalise(a, req, phone, e164) ? job_new(req, e164) : NULL;
     if (j && !(j->external_id = strdup(ext))) {
         free(j);
@@ -105,12 +105,11 @@ static http_result h_set(http_req *req, void *ud)
     cJSON_Delete(body);
     if (!j)
         return HTTP_DONE;
-    return store_directory_set(a->store, j->phone, j->external_id, on_set, j) == 0
-               ? HTTP_DEFERRED
-               : HTTP_DONE;
+    return store_directory_set(a->store, j->phone, j->external_id, on_set, j) == 0 ? HTTP_DEFERRED
+                                                                                   : HTTP_DONE;
 }
 
-/* ---- GET / DELETE one ----------------------------------------------------------------------- */
+/* ---- GET / DELETE one ------------------------------------------------------------------------ */
 
 static void on_get(void *arg, store_status st, const char *id, const char *err)
 {
@@ -158,10 +157,10 @@ static http_result h_one(http_req *req, void *ud)
     return rc == 0 ? HTTP_DEFERRED : HTTP_DONE;
 }
 
-/* ---- listing ---------------------------------------------------------------------------------- */
+/* ---- listing --------------------------------------------------------------------------------- */
 
-static void on_page(void *arg, store_status st, uint64_t next, const char *const *items,
-                    size_t n, const char *err)
+static void on_page(void *arg, store_status st, uint64_t next, const char *const *items, size_t n,
+                    const char *err)
 {
     http_req *req = arg;
     if (st != STORE_OK) {

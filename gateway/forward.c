@@ -113,7 +113,7 @@ bool forward_wants(const forward *f, const char *verdict)
     return forward_enabled(f) && verdict && strcmp(verdict, f->on) == 0;
 }
 
-/* ---- duplicate suppression ------------------------------------------------------------------ */
+/* ---- duplicate suppression ------------------------------------------------------------------- */
 
 static bool recent_has(const forward *f, const char *key)
 {
@@ -130,7 +130,7 @@ static void recent_add(forward *f, const char *key)
     f->recent_next = (f->recent_next + 1) % FWD_RECENT;
 }
 
-/* ---- jobs ------------------------------------------------------------------------------------- */
+/* ---- jobs ------------------------------------------------------------------------------------ */
 
 static void maybe_closed(forward *f)
 {
@@ -226,7 +226,9 @@ static void on_response(const http_response *res, void *arg)
         return;
     }
     job_failed(j, res->cancelled ? 0 : res->status,
-               res->cancelled ? "shutdown" : res->error && *res->error ? res->error : "no response");
+               res->cancelled              ? "shutdown"
+               : res->error && *res->error ? res->error
+                                           : "no response");
 }
 
 static void job_send(fjob *j)
@@ -262,8 +264,8 @@ static bool header_safe(const char *s)
     return true;
 }
 
-int forward_submit(forward *f, const char *session_id, const char *external_id,
-                   const char *verdict, const char *json, forward_done_cb *cb, void *arg)
+int forward_submit(forward *f, const char *session_id, const char *external_id, const char *verdict,
+                   const char *json, forward_done_cb *cb, void *arg)
 {
     if (!forward_enabled(f) || !session_id || !json)
         return -1;

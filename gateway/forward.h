@@ -55,8 +55,8 @@ bool forward_wants(const forward *f, const char *verdict);
 /* Forward `json` for a session. Returns 0 when started (cb runs later, on the loop), 1 when this
  * session/verdict was already forwarded (cb not called), -1 when forwarding is off or the
  * request could not be queued (cb not called). */
-int forward_submit(forward *f, const char *session_id, const char *external_id,
-                   const char *verdict, const char *json, forward_done_cb *cb, void *arg);
+int forward_submit(forward *f, const char *session_id, const char *external_id, const char *verdict,
+                   const char *json, forward_done_cb *cb, void *arg);
 
 /* Stop: pending retries complete at once as failed ("shutdown"); transfers in flight get up
  * to drain_ms. closed(arg) runs when everything is released; keep running the loop until then.

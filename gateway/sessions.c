@@ -32,7 +32,7 @@ enum { JOIN_SESSION_ID, JOIN_CONTACT, JOIN_CALL_SID, JOIN_CALLER, JOIN_NEW };
 static void join_step(scall *c, int step);
 static void save_first(scall *c);
 
-/* ---- small helpers ---------------------------------------------------------------------------- */
+/* ---- small helpers --------------------------------------------------------------------------- */
 
 static void copy(char *dst, size_t cap, const char *src)
 {
@@ -106,7 +106,7 @@ const char *sessions_stream_session_id(const sessions *ss, const struct stream *
     return c && c->resolved ? c->session_id : NULL;
 }
 
-/* ---- writes ----------------------------------------------------------------------------------- */
+/* ---- writes ---------------------------------------------------------------------------------- */
 
 /* The session as this stream knows it; fields it does not know stay NULL (kept in Redis). */
 static void fill(const scall *c, store_session *out)
@@ -149,10 +149,9 @@ static void save_stop(scall *c)
     u.n_extra = 1;
     c->dtmf_dirty = false;
     store_session_save(c->ss->st, &u, ss_write_done, c->ss);
-    store_audit(c->ss->st, "stream_stop", c->stream_uuid, c->session_id, c->end_reason, NULL,
-                NULL);
-    log_write(LOG_INFO, c->stream_uuid, c->session_id, NULL, 0, "session %s (%s)",
-              "ended", c->end_reason);
+    store_audit(c->ss->st, "stream_stop", c->stream_uuid, c->session_id, c->end_reason, NULL, NULL);
+    log_write(LOG_INFO, c->stream_uuid, c->session_id, NULL, 0, "session %s (%s)", "ended",
+              c->end_reason);
 }
 
 /* First save: everything known, then what happened meanwhile. */
@@ -181,7 +180,7 @@ static void save_first(scall *c)
         save_stop(c);
 }
 
-/* ---- joining ---------------------------------------------------------------------------------- */
+/* ---- joining --------------------------------------------------------------------------------- */
 
 static void on_directory(void *arg, store_status st, const char *id, const char *err)
 {
@@ -192,8 +191,8 @@ static void on_directory(void *arg, store_status st, const char *id, const char 
     } else if (st == STORE_NOT_FOUND) {
         c->caller_status = "anonymous";
     } else {
-        log_write(LOG_WARN, c->stream_uuid, c->session_id, NULL, 0,
-                  "caller lookup failed: %s", err ? err : store_strerror(st));
+        log_write(LOG_WARN, c->stream_uuid, c->session_id, NULL, 0, "caller lookup failed: %s",
+                  err ? err : store_strerror(st));
     }
     save_first(c);
     ss_call_release(c);
@@ -289,7 +288,7 @@ static void join_step(scall *c, int step)
     }
 }
 
-/* ---- the sink --------------------------------------------------------------------------------- */
+/* ---- the sink -------------------------------------------------------------------------------- */
 
 static void take_caller(sessions *ss, scall *c, const char *raw)
 {
@@ -419,7 +418,7 @@ static void on_tick(uv_timer_t *t)
             save_dtmf(c);
 }
 
-/* ---- lifecycle -------------------------------------------------------------------------------- */
+/* ---- lifecycle ------------------------------------------------------------------------------- */
 
 static forward *make_forward(const config *cfg, uv_loop_t *loop, char *err, size_t errcap)
 {

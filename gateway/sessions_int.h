@@ -20,9 +20,9 @@
 #include "store.h"
 #include "stream.h"
 
-#define SS_ID_MAX 257      /* store ids: 1-256 bytes */
-#define SS_TEXT_MAX 129    /* dialled, network_type, location, raw caller */
-#define SS_VERDICTS_MAX 8  /* verdicts held while the session is being looked up */
+#define SS_ID_MAX 257     /* store ids: 1-256 bytes */
+#define SS_TEXT_MAX 129   /* dialled, network_type, location, raw caller */
+#define SS_VERDICTS_MAX 8 /* verdicts held while the session is being looked up */
 
 typedef struct {
     char mode[16], verdict[32];
@@ -34,15 +34,15 @@ typedef struct scall {
     struct sessions *ss;
     struct stream *s; /* NULL once the stream has stopped */
     char session_id[SS_ID_MAX];
-    bool resolved;    /* session_id known and the first save sent */
-    bool created;     /* a new session (not joined) */
+    bool resolved; /* session_id known and the first save sent */
+    bool created;  /* a new session (not joined) */
     bool stopped, forwarded;
-    int step;         /* join step in progress (sessions.c) */
-    int pending;      /* store callbacks that will still use this scall */
+    int step;    /* join step in progress (sessions.c) */
+    int pending; /* store callbacks that will still use this scall */
 
     char stream_uuid[STREAM_UUID_LEN + 1], stream_sid[TW_SID_MAX], call_sid[TW_SID_MAX];
-    char caller[SS_TEXT_MAX];   /* E.164, "anonymous", or the raw text when invalid */
-    const char *caller_status;  /* static string, NULL = leave as stored */
+    char caller[SS_TEXT_MAX];  /* E.164, "anonymous", or the raw text when invalid */
+    const char *caller_status; /* static string, NULL = leave as stored */
     char external_id[SS_ID_MAX];
     char dialled[SS_TEXT_MAX], contact_id[SS_ID_MAX], network_type[SS_TEXT_MAX],
         location[SS_TEXT_MAX];
@@ -87,6 +87,5 @@ const char *ss_param(const struct stream *s, const char *k1, const char *k2);
 void ss_verdict_record(scall *c, const ss_verdict *v); /* resolved call */
 void ss_write_done(void *arg, store_status st, const char *err);
 void ss_on_live_state(const live_state *st, void *arg); /* live_on_verdict observer */
-
 
 #endif

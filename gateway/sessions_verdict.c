@@ -39,10 +39,10 @@ void ss_write_done(void *arg, store_status st, const char *err)
                   err ? err : store_strerror(st));
 }
 
-/* ---- the forward ------------------------------------------------------------------------------ */
+/* ---- the forward ----------------------------------------------------------------------------- */
 
-static void on_forwarded(void *arg, const char *session_id, bool ok, long http_status,
-                         int attempts, const char *status)
+static void on_forwarded(void *arg, const char *session_id, bool ok, long http_status, int attempts,
+                         const char *status)
 {
     sessions *ss = arg;
     (void)ok, (void)http_status, (void)attempts;
@@ -136,9 +136,9 @@ static void on_session_read(void *arg, store_status st, const store_session_view
         body_from_call(root, x->c);
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
-    int rc = json && !ss->closing ? forward_submit(ss->fwd, x->session_id, ext, x->v.verdict, json,
-                                                   on_forwarded, ss)
-                                  : -1;
+    int rc = json && !ss->closing
+                 ? forward_submit(ss->fwd, x->session_id, ext, x->v.verdict, json, on_forwarded, ss)
+                 : -1;
     cJSON_free(json);
     if (rc < 0 && !ss->closing)
         on_forwarded(ss, x->session_id, false, 0, 0, "failed: could not be queued");
@@ -165,7 +165,7 @@ static void maybe_forward(sessions *ss, scall *c, const char *session_id, const 
     store_session_get(ss->st, session_id, on_session_read, x);
 }
 
-/* ---- recording -------------------------------------------------------------------------------- */
+/* ---- recording ------------------------------------------------------------------------------- */
 
 static void record(sessions *ss, scall *c, const char *session_id, const ss_verdict *v)
 {
@@ -231,13 +231,13 @@ void sessions_on_verdict(sessions *ss, const char *stream_uuid, const sessions_v
     }
 }
 
-/* ---- the live controller's observer ------------------------------------------------------- */
+/* ---- the live controller's observer ---------------------------------------------------------- */
 
 /* Verify: every verdict (status 200). Enrol: the outcome (created / already exists). */
 void ss_on_live_state(const live_state *st, void *arg)
 {
-    sessions_verdict v = {.score = st->score, .speech_s = st->speech_seconds,
-                          .external_id = st->external_id};
+    sessions_verdict v = {
+        .score = st->score, .speech_s = st->speech_seconds, .external_id = st->external_id};
     if (!st->stream)
         return; /* an enrolment acknowledged after its stream ended: no session to find */
     if (st->kind == LIVE_VERIFY && st->status == LIVE_ST_VERDICT) {

@@ -18,6 +18,8 @@
 extern char **environ;
 
 #define SX_ENV_MAX 256
+/* P-256 keys: generated at once, where RSA keys cost seconds under a loaded machine. */
+#define SX_EC_KEY "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"
 
 void sx_tmpdir(char *out, size_t cap)
 {
@@ -77,7 +79,7 @@ static void sleep_ms(int ms)
     nanosleep(&ts, NULL);
 }
 
-/* ---- processes -------------------------------------------------------------------------------- */
+/* ---- processes ------------------------------------------------------------------------------- */
 
 int sx_spawn(sx_proc *p, char *const argv[], const char *const *env, const char *out)
 {
@@ -181,8 +183,8 @@ int sx_receiver_mtls(sx_proc *p, const char *dir, const char *cert, const char *
     sx_src("tests/webhook/receiver.py", script, sizeof script);
     snprintf(log, sizeof log, "%s/received.jsonl", dir);
     snprintf(out, sizeof out, "%s/receiver.out", dir);
-    char *argv[] = {"/usr/bin/python3", script, log, (char *)cert, (char *)key, (char *)client_ca,
-                    NULL};
+    char *argv[] = {"/usr/bin/python3", script, log, (char *)cert, (char *)key,
+                    (char *)client_ca,  NULL};
     if (sx_spawn(p, argv, NULL, out) != 0)
         return -1;
     p->port = wait_number(p, "", 10000);
@@ -229,28 +231,29 @@ int sx_make_certs(const char *dir)
         return -1;
     fprintf(f, "subjectAltName=IP:127.0.0.1,DNS:localhost\n");
     fclose(f);
-    char *mk_ca[] = {"/usr/bin/openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes",
-                     "-keyout", cakey, "-out", ca, "-days", "2", "-subj", "/CN=callprint test CA",
-                     NULL};
-    char *mk_csr[] = {"/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", key,
-                      "-out", csr, "-subj", "/CN=127.0.0.1", NULL};
+    /* clang-format off */
+    char *mk_ca[] = {"/usr/bin/openssl", "req", "-x509", SX_EC_KEY, "-nodes", "-keyout", cakey,
+                     "-out", ca, "-days", "2", "-subj", "/CN=callprint test CA", NULL};
+    char *mk_csr[] = {"/usr/bin/openssl", "req", SX_EC_KEY, "-nodes", "-keyout", key, "-out", csr,
+                      "-subj", "/CN=127.0.0.1", NULL};
     char *sign[] = {"/usr/bin/openssl", "x509", "-req", "-in", csr, "-CA", ca, "-CAkey", cakey,
                     "-CAcreateserial", "-out", crt, "-days", "2", "-extfile", ext, NULL};
     char ckey[300], ccsr[300], ccrt[300];
     snprintf(ckey, sizeof ckey, "%s/cli.key", dir);
     snprintf(ccsr, sizeof ccsr, "%s/cli.csr", dir);
     snprintf(ccrt, sizeof ccrt, "%s/cli.pem", dir);
-    char *mk_ccsr[] = {"/usr/bin/openssl", "req", "-newkey", "rsa:2048", "-nodes", "-keyout", ckey,
-                       "-out", ccsr, "-subj", "/CN=callprint gateway", NULL};
+    char *mk_ccsr[] = {"/usr/bin/openssl", "req", SX_EC_KEY, "-nodes", "-keyout", ckey, "-out",
+                       ccsr, "-subj", "/CN=callprint gateway", NULL};
     char *csign[] = {"/usr/bin/openssl", "x509", "-req", "-in", ccsr, "-CA", ca, "-CAkey", cakey,
                      "-CAcreateserial", "-out", ccrt, "-days", "2", NULL};
+    /* clang-format on */
     return run(mk_ca) == 0 && run(mk_csr) == 0 && run(sign) == 0 && run(mk_ccsr) == 0 &&
                    run(csign) == 0
                ? 0
                : -1;
 }
 
-/* ---- HTTP ------------------------------------------------------------------------------------- */
+/* ---- HTTP ------------------------------------------------------------------------------------ */
 
 typedef struct {
     char *buf;
@@ -270,8 +273,8 @@ static size_t on_data(char *p, size_t size, size_t n, void *ud)
     return size * n;
 }
 
-long sx_http(int port, const char *method, const char *path, const char *token,
-             const char *body, cJSON **out)
+long sx_http(int port, const char *method, const char *path, const char *token, const char *body,
+             cJSON **out)
 {
     CURL *c = curl_easy_init();
     char url[1024], auth[600];
@@ -317,7 +320,7 @@ const char *sx_login(int port, const char *password)
     return token;
 }
 
-/* ---- calls and files -------------------------------------------------------------------------- */
+/* ---- calls and files ------------------------------------------------------------------------- */
 
 int sx_call_start(sx_proc *p, int gw_port, const char *dir, const char *const *args)
 {

@@ -65,8 +65,8 @@ int sx_make_certs(const char *dir);
 
 /* HTTP to 127.0.0.1:port; token may be NULL. Returns the status (0 on transport error);
  * *out (if not NULL) is the parsed JSON body or NULL. */
-long sx_http(int port, const char *method, const char *path, const char *token,
-             const char *body, cJSON **out);
+long sx_http(int port, const char *method, const char *path, const char *token, const char *body,
+             cJSON **out);
 /* Log in as admin with password; the token (static buffer). */
 const char *sx_login(int port, const char *password);
 

@@ -58,7 +58,7 @@ static void teardown(void)
 
 TestSuite(sessions_bio, .init = setup, .fini = teardown, .timeout = 120);
 
-/* ---- helpers ----------------------------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 static const char *bio_file(const char *speaker_set, const char *id, char *out, size_t cap)
 {
@@ -139,10 +139,19 @@ static void start_gateway(const char *key, const char *forward_url, const char *
     snprintf(e[4], sizeof e[4], "CALLPRINT_MODEL=%s",
              sx_src("biometrics/models/callprint.model", p, sizeof p));
     snprintf(e[5], sizeof e[5], "CALLPRINT_SCHEMAS_DIR=%s", sx_src("schemas", p, sizeof p));
-    const char *env[] = {"CALLPRINT_LISTEN=127.0.0.1:0", "CALLPRINT_ADMIN_PASSWORD=" PW,
-                         "CALLPRINT_WORKERS=1", "CALLPRINT_FORWARD_API_KEY=" API_KEY,
-                         "CALLPRINT_FORWARD_ATTEMPTS=3", "CALLPRINT_HTTP_BODY_MAX=8388608",
-                         e[0], e[1], e[2], e[3], e[4], e[5], NULL};
+    const char *env[] = {"CALLPRINT_LISTEN=127.0.0.1:0",
+                         "CALLPRINT_ADMIN_PASSWORD=" PW,
+                         "CALLPRINT_WORKERS=1",
+                         "CALLPRINT_FORWARD_API_KEY=" API_KEY,
+                         "CALLPRINT_FORWARD_ATTEMPTS=3",
+                         "CALLPRINT_HTTP_BODY_MAX=8388608",
+                         e[0],
+                         e[1],
+                         e[2],
+                         e[3],
+                         e[4],
+                         e[5],
+                         NULL};
     cr_assert_eq(sx_gateway(&gw, W.dir, env), 0, "the gateway did not start (see %s)", gw.out);
 }
 
@@ -229,12 +238,13 @@ static void start_call(sx_proc *c, const char *call_sid, const char *const *para
 static const char *header(const cJSON *req, const char *name)
 {
     const cJSON *h;
-    cJSON_ArrayForEach(h, cJSON_GetObjectItem(req, "headers")) if (!strcasecmp(h->string, name))
-        return cJSON_GetStringValue(h);
+    cJSON_ArrayForEach(
+        h, cJSON_GetObjectItem(
+               req, "headers")) if (!strcasecmp(h->string, name)) return cJSON_GetStringValue(h);
     return NULL;
 }
 
-/* ---- the test ---------------------------------------------------------------------------------- */
+/* ---- the test -------------------------------------------------------------------------------- */
 
 Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
 {
@@ -258,9 +268,14 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
     char bin[512], vp[512];
     snprintf(vp, sizeof vp, "%s/a.vp", W.dir);
     char mp[512];
-    char *cli[] = {(char *)sx_bin("callprint-bio", bin, sizeof bin), "--model",
-                   (char *)sx_src("biometrics/models/callprint.model", mp, sizeof mp), "enroll",
-                   "-o", vp, wav, NULL};
+    char *cli[] = {(char *)sx_bin("callprint-bio", bin, sizeof bin),
+                   "--model",
+                   (char *)sx_src("biometrics/models/callprint.model", mp, sizeof mp),
+                   "enroll",
+                   "-o",
+                   vp,
+                   wav,
+                   NULL};
     sx_proc p;
     char out[600];
     snprintf(out, sizeof out, "%s/bio.out", W.dir);
@@ -286,8 +301,8 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
                                      "caller=+442079460958", "order=ORD-991", NULL});
     cr_assert_eq(sx_wait(&c, 60000), 0, "the call failed (see %s)", c.out);
     char v[8192];
-    for (int t = 0; t < 5000 && strcmp(hget("callprint:session:sess-fwd", "forward_status", NULL),
-                                       "200");
+    for (int t = 0;
+         t < 5000 && strcmp(hget("callprint:session:sess-fwd", "forward_status", NULL), "200");
          t += 50)
         usleep(50000);
     verdicts("sess-fwd", v, sizeof v);

@@ -118,8 +118,9 @@ static cJSON *request(int i)
 static const char *header(const cJSON *req, const char *name)
 {
     const cJSON *h;
-    cJSON_ArrayForEach(h, cJSON_GetObjectItem(req, "headers")) if (!strcasecmp(h->string, name))
-        return cJSON_GetStringValue(h);
+    cJSON_ArrayForEach(
+        h, cJSON_GetObjectItem(
+               req, "headers")) if (!strcasecmp(h->string, name)) return cJSON_GetStringValue(h);
     return NULL;
 }
 

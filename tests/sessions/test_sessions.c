@@ -34,9 +34,14 @@ static void start_gateway(void)
     char redis[512], schemas[512], s1[600];
     snprintf(redis, sizeof redis, "CALLPRINT_REDIS_URL=%s", W.rp.url);
     snprintf(s1, sizeof s1, "CALLPRINT_SCHEMAS_DIR=%s", sx_src("schemas", schemas, sizeof schemas));
-    const char *env[] = {"CALLPRINT_LISTEN=127.0.0.1:0", redis, "CALLPRINT_ADMIN_PASSWORD=" PW,
-                         "CALLPRINT_MODEL=/nonexistent/no-model", "CALLPRINT_WORKERS=1",
-                         "CALLPRINT_DEFAULT_COUNTRY_CODE=44", s1, NULL};
+    const char *env[] = {"CALLPRINT_LISTEN=127.0.0.1:0",
+                         redis,
+                         "CALLPRINT_ADMIN_PASSWORD=" PW,
+                         "CALLPRINT_MODEL=/nonexistent/no-model",
+                         "CALLPRINT_WORKERS=1",
+                         "CALLPRINT_DEFAULT_COUNTRY_CODE=44",
+                         s1,
+                         NULL};
     cr_assert_eq(sx_gateway(&gw, W.dir, env), 0, "the gateway did not start (see %s)", gw.out);
     snprintf(token, sizeof token, "%s", sx_login(gw.port, PW));
     cr_assert(token[0], "login failed");
@@ -57,7 +62,7 @@ static void teardown(void)
 
 TestSuite(sessions, .init = setup, .fini = teardown, .timeout = 60);
 
-/* ---- helpers ----------------------------------------------------------------------------------- */
+/* ---- helpers --------------------------------------------------------------------------------- */
 
 /* A field of a session (static buffer; "" when absent). Reconnects after a Redis restart. */
 static const char *field(const char *session_id, const char *name)
@@ -103,7 +108,8 @@ static long long hset_calls(void)
 {
     redisReply *r = redisCommand(W.rc, "INFO commandstats");
     long long n = 0;
-    const char *at = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, "cmdstat_hset:calls=") : NULL;
+    const char *at =
+        r && r->type == REDIS_REPLY_STRING ? strstr(r->str, "cmdstat_hset:calls=") : NULL;
     if (at)
         n = atoll(at + strlen("cmdstat_hset:calls="));
     if (r)
@@ -176,7 +182,7 @@ static const char *jstr(const cJSON *o, const char *k)
     return v ? v : "(absent)";
 }
 
-/* ---- a streamed call's session ---------------------------------------------------------------- */
+/* ---- a streamed call's session --------------------------------------------------------------- */
 
 Test(sessions, streamed_call_session_contents)
 {
@@ -188,11 +194,25 @@ Test(sessions, streamed_call_session_contents)
     cJSON_Delete(o);
 
     long long hsets = hset_calls();
-    const char *known[] = {"--stream-sid", "MZ11111111111111111111111111111111", "--call-sid",
-                           "CA11111111111111111111111111111111", "-p", "session_id=sess-known",
-                           "-p", "caller=+44 20 7946 0958", "-p", "dialled=+15550100", "-p",
-                           "network_type=gsm", "-p", "location=Oran, DZ", "-p", "order=A-17",
-                           "--dtmf", "1234567890", NULL};
+    const char *known[] = {"--stream-sid",
+                           "MZ11111111111111111111111111111111",
+                           "--call-sid",
+                           "CA11111111111111111111111111111111",
+                           "-p",
+                           "session_id=sess-known",
+                           "-p",
+                           "caller=+44 20 7946 0958",
+                           "-p",
+                           "dialled=+15550100",
+                           "-p",
+                           "network_type=gsm",
+                           "-p",
+                           "location=Oran, DZ",
+                           "-p",
+                           "order=A-17",
+                           "--dtmf",
+                           "1234567890",
+                           NULL};
     call(known);
     cr_assert(wait_status("sess-known", "ended", 5000), "status %s", field("sess-known", "status"));
     cr_expect_str_eq(field("sess-known", "session_id"), "sess-known");
@@ -209,7 +229,8 @@ Test(sessions, streamed_call_session_contents)
     cr_expect_str_eq(field("sess-known", "dtmf"), "1234567890");
     cr_expect_str_eq(field("sess-known", "end_reason"), "stop");
     cr_expect_str_eq(field("sess-known", "forward_status"), "NA");
-    cr_expect_eq(strlen(field("sess-known", "start_time")), 24, "%s", field("sess-known", "start_time"));
+    cr_expect_eq(strlen(field("sess-known", "start_time")), 24, "%s",
+                 field("sess-known", "start_time"));
     cr_expect_eq(strlen(field("sess-known", "end_time")), 24);
     char uuid[64];
     snprintf(uuid, sizeof uuid, "%s", field("sess-known", "stream_uuid"));
@@ -257,7 +278,7 @@ Test(sessions, streamed_call_session_contents)
     cr_expect(!sx_file_has(gw.out, "+442079460958"), "a caller number was logged in clear");
 }
 
-/* ---- Amazon Connect ----------------------------------------------------------------------------- */
+/* ---- Amazon Connect -------------------------------------------------------------------------- */
 
 Test(sessions, connect_contact_then_stream_joins)
 {
@@ -273,8 +294,13 @@ Test(sessions, connect_contact_then_stream_joins)
     cJSON_Delete(o);
     cr_expect_str_eq(field("uuid-abc-123", "status"), "created");
 
-    const char *args[] = {"--stream-sid", "MZ33333333333333333333333333333333", "-p",
-                          "ContactId=unique-call-id", "--dtmf", "7", NULL};
+    const char *args[] = {"--stream-sid",
+                          "MZ33333333333333333333333333333333",
+                          "-p",
+                          "ContactId=unique-call-id",
+                          "--dtmf",
+                          "7",
+                          NULL};
     call(args);
     cr_assert(wait_status("uuid-abc-123", "ended", 5000));
     cr_expect_str_eq(field("uuid-abc-123", "stream_sid"), "MZ33333333333333333333333333333333");
@@ -285,8 +311,8 @@ Test(sessions, connect_contact_then_stream_joins)
     cr_expect_str_eq(field("uuid-abc-123", "dtmf"), "7");
 
     /* Optional attributes missing: "NA"; withheld caller: anonymous. */
-    cr_assert_eq(post_file(fixture("tests/fixtures/connect/seed001_missing_optional.json"), token, &o),
-                 200);
+    cr_assert_eq(
+        post_file(fixture("tests/fixtures/connect/seed001_missing_optional.json"), token, &o), 200);
     cr_expect_str_eq(jstr(o, "session_id"), "uuid-def-456");
     cr_expect_str_eq(jstr(o, "caller_status"), "anonymous");
     cJSON_Delete(o);
@@ -347,7 +373,8 @@ Test(sessions, connect_malformed_events)
     }
     cr_expect_eq(sx_http(gw.port, "POST", "/api/v2/connect/contact", token, "", NULL), 400);
     cr_expect_eq(post_file(fixture("tests/fixtures/connect/seed001_event.json"), NULL, NULL), 401);
-    cr_expect_eq(post_file(fixture("tests/fixtures/connect/seed001_event.json"), "wrong", NULL), 401);
+    cr_expect_eq(post_file(fixture("tests/fixtures/connect/seed001_event.json"), "wrong", NULL),
+                 401);
     /* The gateway survived all of it. */
     cr_expect_eq(post_file(fixture("tests/fixtures/connect/seed001_event.json"), token, NULL), 200);
 
@@ -365,7 +392,7 @@ Test(sessions, connect_malformed_events)
     cr_expect_eq(st, 200, "no recovery after Redis came back");
 }
 
-/* ---- the directory API ------------------------------------------------------------------------- */
+/* ---- the directory API ----------------------------------------------------------------------- */
 
 Test(sessions, directory_api)
 {
@@ -384,15 +411,16 @@ Test(sessions, directory_api)
     cr_assert_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token,
                          "{\"phone\":\"0033142685300\",\"external_id\":\"fr-2\"}", NULL),
                  200);
-    cr_assert_eq(sx_http(gw.port, "GET", "/api/v2/directory/0033%201%2042%2068%2053%2000", token,
-                         NULL, &o),
-                 200);
+    cr_assert_eq(
+        sx_http(gw.port, "GET", "/api/v2/directory/0033%201%2042%2068%2053%2000", token, NULL, &o),
+        200);
     cr_expect_str_eq(jstr(o, "external_id"), "fr-2");
     cJSON_Delete(o);
 
     for (int i = 0; i < 25; i++) {
         char body[128];
-        snprintf(body, sizeof body, "{\"phone\":\"+4420794600%02d\",\"external_id\":\"c%d\"}", i, i);
+        snprintf(body, sizeof body, "{\"phone\":\"+4420794600%02d\",\"external_id\":\"c%d\"}", i,
+                 i);
         cr_assert_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token, body, NULL), 200);
     }
     /* Paged listing: every entry exactly once (SCAN may repeat; we dedupe by phone). */
@@ -430,9 +458,9 @@ Test(sessions, directory_api)
                  400);
     cr_expect(strstr(jstr(o, "error"), "phone"), "%s", jstr(o, "error"));
     cJSON_Delete(o);
-    cr_expect_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token, "{\"phone\":\"+442079460958\"}",
-                         &o),
-                 400);
+    cr_expect_eq(
+        sx_http(gw.port, "PUT", "/api/v2/directory", token, "{\"phone\":\"+442079460958\"}", &o),
+        400);
     cr_expect(strstr(jstr(o, "error"), "external_id"), "%s", jstr(o, "error"));
     cJSON_Delete(o);
     cr_expect_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token,
@@ -443,15 +471,23 @@ Test(sessions, directory_api)
     cr_expect_eq(sx_http(gw.port, "GET", "/api/v2/directory", NULL, NULL, NULL), 401);
 }
 
-/* ---- Redis restarted mid-call ------------------------------------------------------------------ */
+/* ---- Redis restarted mid-call ---------------------------------------------------------------- */
 
 Test(sessions, redis_restart_mid_call_loses_nothing)
 {
     /* A 4.5 s call in real time; digits before, during and after the outage. */
-    const char *args[] = {"--stream-sid", "MZ44444444444444444444444444444444", "-p",
-                          "session_id=sess-outage", "-p", "caller=+442079460999", "--dtmf",
-                          "123", "--dtmf-at", "200,2200,4000",
-                          fixture("tests/workers/audio/1688-142285-0004.wav"), NULL};
+    const char *args[] = {"--stream-sid",
+                          "MZ44444444444444444444444444444444",
+                          "-p",
+                          "session_id=sess-outage",
+                          "-p",
+                          "caller=+442079460999",
+                          "--dtmf",
+                          "123",
+                          "--dtmf-at",
+                          "200,2200,4000",
+                          fixture("tests/workers/audio/1688-142285-0004.wav"),
+                          NULL};
     sx_proc c;
     cr_assert_eq(sx_call_start(&c, gw.port, W.dir, args), 0);
     /* The first save is acknowledged (AOF, fsync always) before Redis dies. */
