@@ -137,12 +137,13 @@ static int body_rate(http_req *req, const cJSON *body)
     const cJSON *f = body ? cJSON_GetObjectItemCaseSensitive(body, "frequency") : NULL;
     if (!f || cJSON_IsNull(f))
         return 8000;
-    if (!cJSON_IsNumber(f) || f->valuedouble != (double)(int)f->valuedouble ||
-        f->valueint < HS_RATE_MIN || f->valueint > HS_RATE_MAX) {
+    /* Range first: casting an out-of-range double to int is undefined. */
+    if (!cJSON_IsNumber(f) || !(f->valuedouble >= HS_RATE_MIN && f->valuedouble <= HS_RATE_MAX) ||
+        f->valuedouble != (double)(int)f->valuedouble) {
         http_reply_error(req, 400, "\"frequency\" must be an integer from 8000 to 48000 (Hz)");
         return -1;
     }
-    return f->valueint;
+    return (int)f->valuedouble;
 }
 
 static int admit_status(registry_status st)

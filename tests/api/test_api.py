@@ -83,7 +83,9 @@ class Server:
         self.logpath = os.path.join(self.tmp, "server.log")
         skip = len(self.logtext()) if os.path.exists(self.logpath) else 0
         with open(self.logpath, "a") as log:
-            self.proc = subprocess.Popen([os.path.join(BIN, "callprint")], env=env,
+            # CALLPRINT_API_WRAP runs the server under a tool, e.g. "valgrind --error-exitcode=9".
+            wrap = os.environ.get("CALLPRINT_API_WRAP", "").split()
+            self.proc = subprocess.Popen(wrap + [os.path.join(BIN, "callprint")], env=env,
                                          stdout=log, stderr=subprocess.STDOUT)
         self.port = None
         deadline = time.time() + 60
@@ -401,7 +403,10 @@ class T03Streams(unittest.TestCase):
         self.assertEqual(api("DELETE", "/api/v2/stream/HTTP/" + uuid)[0], 200)
         self.assertEqual(api("GET", "/api/v2/streams/" + uuid)[0], 404)
         self.assertEqual(api("POST", "/api/v2/stream/HTTP/data/" + uuid, raw=pcm)[0], 404)
-        self.assertEqual(api("POST", "/api/v2/stream/HTTP", {"frequency": 12})[0], 400)
+        for bad in (12, 1e300, 16000.5, "8000", -1):
+            self.assertEqual(api("POST", "/api/v2/stream/HTTP", {"frequency": bad})[0], 400, bad)
+        self.assertEqual(api("POST", "/api/v2/stream/HTTP", {"info": [1]})[0], 400)
+        self.assertEqual(api("POST", "/api/v2/stream/HTTP", {"info": {"k": {"x": 1}}})[0], 400)
 
     def test_http_stream_audio_reaches_live_enrolment(self):
         """Speech pushed over an HTTP stream is what a live enrolment on it hears."""
