@@ -96,19 +96,13 @@ static char *slurp(const char *path)
     return buf;
 }
 
-static void setup(bool own_redis)
+void lt_setup(void)
 {
     memset(&W, 0, sizeof W);
     cr_assert_eq(uv_loop_init(&W.loop), 0);
     W.ws = wsc_new(&W.loop);
     cr_assert_not_null(W.ws);
-    if (own_redis) {
-        cr_assert_eq(rproc_start(&W.redis, NULL), 0, "cannot start redis-server");
-        snprintf(W.redis_url, sizeof W.redis_url, "%s", W.redis.url);
-        W.rc = rproc_client("127.0.0.1", W.redis.port, NULL, 0);
-    } else {
-        W.rc = test_redis(&W.redis, W.redis_url, sizeof W.redis_url);
-    }
+    W.rc = test_redis(&W.redis, W.redis_url, sizeof W.redis_url);
     cr_assert_not_null(W.rc, "no redis");
     snprintf(W.prefix, sizeof W.prefix, "lt%d:", (int)getpid());
     snprintf(W.dir, sizeof W.dir, "/tmp/callprint-live-XXXXXX");
@@ -131,8 +125,17 @@ static void setup(bool own_redis)
     snprintf(W.recv_url, sizeof W.recv_url, "http://127.0.0.1:%d", W.recv.port);
 }
 
-void lt_setup(void) { setup(false); }
-void lt_setup_own_redis(void) { setup(true); }
+void lt_use_own_redis(void)
+{
+    if (W.redis.pid > 0)
+        return; /* test_redis() started a private one already */
+    test_redis_flush_prefix(W.rc, W.prefix);
+    redisFree(W.rc);
+    cr_assert_eq(rproc_start(&W.redis, NULL), 0, "cannot start redis-server");
+    snprintf(W.redis_url, sizeof W.redis_url, "%s", W.redis.url);
+    W.rc = rproc_client("127.0.0.1", W.redis.port, NULL, 0);
+    cr_assert_not_null(W.rc);
+}
 
 void lt_redis_kill(void)
 {

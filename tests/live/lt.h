@@ -27,9 +27,9 @@ typedef struct {
 
 /* The test's world: loop + WebSocket client context, redis, receiver, gateway. */
 void lt_setup(void);
-/* The same with a private redis-server even when CALLPRINT_TEST_REDIS_URL is set (tests that
- * kill it), then: */
-void lt_setup_own_redis(void);
+/* Switch to a private redis-server even when CALLPRINT_TEST_REDIS_URL is set (tests that kill
+ * it; before lt_gateway_start), then: */
+void lt_use_own_redis(void);
 void lt_redis_kill(void);    /* SIGKILL (acknowledged writes are on disk: AOF, fsync always) */
 void lt_redis_restart(void); /* same port and data */
 /* Stop everything; asserts the gateway exits with status 0 (ASan leak reports fail it). */

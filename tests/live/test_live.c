@@ -580,8 +580,9 @@ Test(live, polling_storm_is_coalesced)
 
 static bool is_pending(const cJSON *b) { return jnum(b, "status") == 202; }
 
-Test(live, redis_down_verdicts_go_on_and_created_waits_for_the_ack, .init = lt_setup_own_redis)
+Test(live, redis_down_verdicts_go_on_and_created_waits_for_the_ack)
 {
+    lt_use_own_redis();
     start(NULL);
     char ext[64], ext2[64], u0[37], uv[37], u1[37], hook[256], body[1024];
     lt_id("cust-down", ext, sizeof ext);
