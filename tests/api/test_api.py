@@ -13,6 +13,7 @@ import base64
 import json
 import os
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -66,7 +67,7 @@ class Server:
         self.prefix = "test:api:%d:%d:" % (os.getpid(), int(time.time()))
         self.start()
 
-    def start(self):
+    def start(self, **extra):
         env = dict(os.environ)
         env.update({
             "CALLPRINT_LISTEN": "127.0.0.1:0",
@@ -80,6 +81,7 @@ class Server:
             "CALLPRINT_SCHEMAS_DIR": os.path.join(SRC, "schemas"),
             "CALLPRINT_LOG_LEVEL": "info",
         })
+        env.update(extra)
         self.logpath = os.path.join(self.tmp, "server.log")
         skip = len(self.logtext()) if os.path.exists(self.logpath) else 0
         with open(self.logpath, "a") as log:
@@ -117,6 +119,7 @@ class Server:
         if self.redis:
             self.redis.kill()
             self.redis.wait()
+        shutil.rmtree(self.tmp, ignore_errors=True)
 
 
 def call(method, path, body=None, token=None, raw=None, headers=None, timeout=60):
@@ -542,6 +545,33 @@ class T05Password(unittest.TestCase):
         # Even the right password is refused while limited.
         self.assertEqual(call("POST", "/api/v2/auth/login",
                               {"username": "admin", "password": PASSWORD})[0], 429)
+
+
+class T06Disabled(unittest.TestCase):
+    """Without an admin password (and none stored under this prefix) the API is off."""
+    def test_api_disabled_without_password(self):
+        global srv
+        main = srv
+        other = Server.__new__(Server)
+        other.tmp, other.redis, other.redis_url = tempfile.mkdtemp(prefix="cp-api-off-"), None, main.redis_url
+        other.prefix = main.prefix + "off:"
+        other.start(CALLPRINT_ADMIN_PASSWORD="")
+        srv = other
+        try:
+            self.assertIn("REST API is disabled", other.logtext())
+            st, js, _ = call("POST", "/api/v2/auth/login", {"username": "admin", "password": "x"})
+            self.assertEqual(st, 503)
+            st, js, _ = call("GET", "/api/v2/streams", token="0" * 64)
+            self.assertEqual(st, 503)
+            self.assertIn("CALLPRINT_ADMIN_PASSWORD", js["error"])
+            self.assertEqual(call("GET", "/healthz")[0], 200)
+        finally:
+            self.assertEqual(other.stop(), 0)
+            srv = main
+        text = other.logtext()
+        other.close()
+        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+            self.assertNotIn(bad, text)
 
 
 def check_sanitizers(tc):
