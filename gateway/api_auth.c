@@ -9,8 +9,9 @@
  * address (http_req_peer). A changed password is persisted as auth.h's record string (never
  * the password) in Redis under P kv:admin_password, and the reply waits for Redis's
  * acknowledgement. The stored record wins over CALLPRINT_ADMIN_PASSWORD: it is looked up
- * lazily before the first login or password change (no timer to retry while Redis is down:
- * the next attempt looks again). To reset a forgotten password an operator deletes that key
+ * lazily before the first login or password change; while it cannot be read (Redis down)
+ * logins answer 503 rather than fall back to the initial password (no timer to retry: the
+ * next attempt looks again). To reset a forgotten password an operator deletes that key
  * and restarts with a new CALLPRINT_ADMIN_PASSWORD.
  */
 #include <openssl/crypto.h>
@@ -138,10 +139,14 @@ static void on_record_loaded(void *arg, store_status st, const char *record, con
         else
             log_error("the admin password record in Redis is malformed; ignored");
     } else if (st != STORE_NOT_FOUND) {
+        /* Not falling back to the initial password: after a change it must not work again
+         * just because Redis is slow to come up. */
         log_warn("admin password record not read (%s); will look again", err ? err : "?");
+        http_reply_error(j->req, 503, "the password store (Redis) is unavailable; retry");
+        job_free(j);
+        return;
     }
-    if (st == STORE_OK || st == STORE_NOT_FOUND)
-        j->a->api->record_checked = true;
+    j->a->api->record_checked = true;
     job_run(j);
 }
 

@@ -67,7 +67,7 @@ class Server:
         self.prefix = "test:api:%d:%d:" % (os.getpid(), int(time.time()))
         self.start()
 
-    def start(self, **extra):
+    def start(self, ready=True, **extra):
         env = dict(os.environ)
         env.update({
             "CALLPRINT_LISTEN": "127.0.0.1:0",
@@ -101,6 +101,15 @@ class Server:
         if self.port is None:
             raise RuntimeError("callprint did not start: " + self.logtext())
         self.base = "http://127.0.0.1:%d" % self.port
+        # Ready = Redis connected (logins read the stored password record first).
+        while ready and time.time() < deadline:
+            try:
+                with urllib.request.urlopen(self.base + "/readyz", timeout=5) as r:
+                    if r.status == 200:
+                        break
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.05)
 
     def logtext(self):
         with open(self.logpath, errors="replace") as f:
@@ -547,31 +556,51 @@ class T05Password(unittest.TestCase):
                               {"username": "admin", "password": PASSWORD})[0], 429)
 
 
-class T06Disabled(unittest.TestCase):
-    """Without an admin password (and none stored under this prefix) the API is off."""
-    def test_api_disabled_without_password(self):
+def other_server(tc, **env):
+    """Run a second gateway with env overrides while the body of a with-block runs."""
+    import contextlib
+
+    @contextlib.contextmanager
+    def cm():
         global srv
         main = srv
         other = Server.__new__(Server)
-        other.tmp, other.redis, other.redis_url = tempfile.mkdtemp(prefix="cp-api-off-"), None, main.redis_url
-        other.prefix = main.prefix + "off:"
-        other.start(CALLPRINT_ADMIN_PASSWORD="")
+        other.tmp, other.redis = tempfile.mkdtemp(prefix="cp-api-other-"), None
+        other.redis_url, other.prefix = main.redis_url, main.prefix + "other:"
+        other.start(**env)
         srv = other
         try:
-            self.assertIn("REST API is disabled", other.logtext())
+            yield other
+        finally:
+            srv = main
+            rc = other.stop()
+            text = other.logtext()
+            other.close()
+            tc.assertEqual(rc, 0)
+            for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
+                tc.assertNotIn(bad, text)
+    return cm()
+
+
+class T06OtherServers(unittest.TestCase):
+    def test_api_disabled_without_password(self):
+        """Without an admin password (and none stored under this prefix) the API is off."""
+        with other_server(self, CALLPRINT_ADMIN_PASSWORD="") as o:
+            self.assertIn("REST API is disabled", o.logtext())
             st, js, _ = call("POST", "/api/v2/auth/login", {"username": "admin", "password": "x"})
             self.assertEqual(st, 503)
             st, js, _ = call("GET", "/api/v2/streams", token="0" * 64)
             self.assertEqual(st, 503)
             self.assertIn("CALLPRINT_ADMIN_PASSWORD", js["error"])
             self.assertEqual(call("GET", "/healthz")[0], 200)
-        finally:
-            self.assertEqual(other.stop(), 0)
-            srv = main
-        text = other.logtext()
-        other.close()
-        for bad in ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:"):
-            self.assertNotIn(bad, text)
+
+    def test_login_refused_while_the_password_store_is_down(self):
+        """A stored password may differ from the initial one: no fallback while Redis is down."""
+        dead = "redis://127.0.0.1:%d/0" % free_port()
+        with other_server(self, ready=False, CALLPRINT_REDIS_URL=dead):
+            st, js, _ = call("POST", "/api/v2/auth/login", {"username": "admin", "password": PASSWORD})
+            self.assertEqual(st, 503)
+            self.assertIn("password store", js["error"])
 
 
 def check_sanitizers(tc):
