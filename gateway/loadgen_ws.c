@@ -388,9 +388,12 @@ static long handle_upgrade(lgws_stream *s)
     const uint8_t *end = memmem(s->rbuf, s->rlen, "\r\n\r\n", 4);
     if (!end)
         return s->rlen > 16384 ? -1 : 0;
+    /* "HTTP/1.1 101": the buffer is not NUL-terminated, so no sscanf. */
+    const uint8_t *b = s->rbuf;
     int status = 0;
-    if (sscanf((const char *)s->rbuf, "HTTP/1.%*d %d", &status) != 1)
-        status = 0;
+    if (end - b >= 12 && memcmp(b, "HTTP/1.", 7) == 0 && b[8] == ' ')
+        for (int i = 9; i < 12 && b[i] >= '0' && b[i] <= '9'; i++)
+            status = status * 10 + (b[i] - '0');
     if (status != 101) {
         s->sum.http_status = status ? status : 400;
         return -1;

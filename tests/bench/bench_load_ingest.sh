@@ -62,7 +62,7 @@ for n in "${steps[@]}"; do
     break
   fi
   bench_gateway_start 0 CALLPRINT_WORKERS=1 CALLPRINT_MAX_STREAMS=$((n + 100)) \
-    CALLPRINT_WORKER_QUEUE_LEN=$((n * 4 + 512)) "${model[@]}"
+    CALLPRINT_WORKER_QUEUE_LEN=$((n * 50 + 512)) "${model[@]}"
   out=$bench_tmp/ingest-$n.json
   bench_load 1 "$out" --load "$n" --duration "$(ms_to_s $dur_ms)" --ramp "$(ms_to_s $ramp_ms)" \
     --streams-per-conn "$per_conn" --max-media-p99 20

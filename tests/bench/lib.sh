@@ -122,11 +122,13 @@ BENCH_SPEAKER=$bench_src/tests/fixtures/bio/speechocean762_0120
 
 # bench_verify_gateway N: a fresh gateway on both cores (not pinned: workers = cores) with
 # the REST API on, and a voiceprint "bench-spk" enrolled from the speaker's enrolment
-# recordings through POST /api/v2/import.
+# recordings through POST /api/v2/import. The worker queues hold 1 s of audio per stream
+# (the default, 512 blocks a worker, is ~80 ms at 250 streams: a worker descheduled that
+# long on a shared machine drops audio).
 bench_verify_gateway() {
   bench_gateway_start "" CALLPRINT_MAX_STREAMS=$(($1 + 100)) \
     CALLPRINT_ADMIN_PASSWORD="$BENCH_PASSWORD" CALLPRINT_HTTP_BODY_MAX=$((64 << 20)) \
-    CALLPRINT_WEBHOOK_QUEUE_MAX=64
+    CALLPRINT_WORKER_QUEUE_LEN=$(($1 * 50 / $(nproc) + 512))
   python3 "$bench_src/tests/bench/bench_api.py" enroll "http://127.0.0.1:$gw_port" \
     "$BENCH_PASSWORD" bench-spk "$BENCH_SPEAKER/enroll" >"$bench_tmp/enroll.json" ||
     bench_die "enrolment of bench-spk failed: $(cat "$bench_tmp/enroll.json")"
