@@ -13,6 +13,13 @@
  * The single-flight rule: a job has at most one worker request (worker_busy) and one Redis
  * operation (store_busy) in flight. `due` means this tick's webhooks are owed and will go out
  * with the next published state, or at the next tick, whichever is first.
+ *
+ * Stream end: on_stop unlinks the ls from `streams` (and from the stream's sink slot: the
+ * stream itself is freed by its owner right after), posts each job's final request, closes the
+ * worker stream behind it (the pool runs a stream's jobs in order), and moves the ls to
+ * `ending`. Every answer on an ending stream checks whether it was the last one in flight
+ * (maybe_finish); the tick gives up on stragglers after LIVE_WAIT_MAX_MS, and live_close
+ * releases whatever is left since the workers close right after it.
  */
 #include "live.h"
 
@@ -47,6 +54,7 @@ typedef struct live_job {
     live_kind kind;
     live_origin origin;
     char external_id[SUBS_EXTERNAL_ID_MAX + 1];
+    char uuid[STREAM_UUID_LEN + 1]; /* the stream's, kept for outcomes after it ended */
     /* Published state. */
     int status;
     whp_enroll_detail detail;
@@ -67,11 +75,14 @@ typedef struct live_job {
 } live_job;
 
 struct live_stream {
-    live_stream *next, *prev;
-    stream *s;
+    live_stream *next, *prev; /* l->streams, or l->ending once the stream ended */
+    stream *s;                /* NULL once the stream ended */
+    char uuid[STREAM_UUID_LEN + 1];
     uint64_t wid; /* worker stream id, 0 without workers */
     live_job *jobs;
     size_t n_jobs;
+    bool ending;        /* ended: waiting for the final answers */
+    uint64_t ended_ms;
 };
 
 typedef struct {
@@ -88,6 +99,8 @@ struct live {
     subs *subs;
     live_stream *streams;
     size_t n_streams;
+    live_stream *ending; /* ended streams whose final answers are on their way */
+    bool closing;
     live_job *tags[LIVE_TAG_BUCKETS];
     uint64_t next_tag;
     live_observer obs[LIVE_OBSERVERS_MAX];
@@ -143,6 +156,28 @@ static live_job *tag_find(live *l, uint64_t tag)
     return j;
 }
 
+/* ---------- stream lists (live streams, ended ones) ---------- */
+
+static void list_del(live_stream **head, live_stream *ls)
+{
+    if (ls->prev)
+        ls->prev->next = ls->next;
+    else
+        *head = ls->next;
+    if (ls->next)
+        ls->next->prev = ls->prev;
+    ls->next = ls->prev = NULL;
+}
+
+static void list_push(live_stream **head, live_stream *ls)
+{
+    ls->prev = NULL;
+    ls->next = *head;
+    if (*head)
+        (*head)->prev = ls;
+    *head = ls;
+}
+
 /* ---------- state, observers, waiters, webhooks ---------- */
 
 static void state_of(const live_job *j, live_state *out)
@@ -151,6 +186,7 @@ static void state_of(const live_job *j, live_state *out)
         .kind = j->kind,
         .origin = j->origin,
         .stream = j->ls ? j->ls->s : NULL,
+        .stream_uuid = j->ls ? j->ls->uuid : j->uuid,
         .external_id = j->external_id,
         .status = j->status,
         .detail = j->detail,
@@ -179,7 +215,7 @@ static void answer_waiters(live_job *j)
 /* The job's webhook body for a channel (NULL on out of memory). */
 static char *job_body(const live_job *j, const char *channel)
 {
-    const char *uuid = j->ls->s->uuid;
+    const char *uuid = j->ls->uuid;
     if (j->kind == LIVE_ENROLL)
         return whp_enroll(channel, j->status, uuid, j->external_id,
                           whp_enroll_detail_text(j->detail), j->speech);
@@ -203,7 +239,7 @@ static void send_job(live_job *j)
 {
     live *l = j->l;
     sub_type type = j->kind == LIVE_ENROLL ? SUB_ENROLL : SUB_VERIFY;
-    const char *channel = j->ls->s->uuid;
+    const char *channel = j->ls->uuid;
     char *body = NULL;
     for (sub *s = subs_channel_first(l->subs, channel); s; s = subs_channel_next(s)) {
         if (s->type != type || strcmp(s->external_id, j->external_id) != 0)
@@ -267,6 +303,16 @@ static live_job *job_find(live_stream *ls, live_kind k, const char *external_id)
 }
 
 static bool refresh(live_job *j);
+static void maybe_finish(live *l, live_stream *ls);
+static void finish(live *l, live_stream *ls);
+
+/* After an answer: an ended stream is released once its last answer is in. The job may be
+ * freed by this (callers hold their own reference or do not touch it afterwards). */
+static void answered(live_job *j)
+{
+    if (j->ls && j->ls->ending)
+        maybe_finish(j->l, j->ls);
+}
 
 /* Worker answers. */
 static bool post_worker(live_job *j)
@@ -274,6 +320,8 @@ static bool post_worker(live_job *j)
     live *l = j->l;
     if (j->worker_busy)
         return true;
+    if (j->ls->ending)
+        return false; /* the worker stream is closed */
     int rc = j->kind == LIVE_ENROLL
                  ? workers_enroll(l->a->workers, j->ls->wid, j->tag, j->external_id, NULL)
                  : workers_verify(l->a->workers, j->ls->wid, j->tag, j->external_id, j->print,
@@ -311,10 +359,11 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
             j->result = st == STORE_NOT_FOUND ? WHP_VERIFY_NO_VOICEPRINT : WHP_VERIFY_NOT_SURE;
             j->score = 0;
             if (st != STORE_NOT_FOUND)
-                log_write(LOG_WARN, j->ls->s->uuid, NULL, NULL, 0,
+                log_write(LOG_WARN, j->ls->uuid, NULL, NULL, 0,
                           "verify: cannot read the voiceprint: %s", err ? err : "error");
             publish(j);
         }
+        answered(j);
     }
     job_unref(j);
 }
@@ -336,6 +385,7 @@ static void on_exists(void *arg, store_status st, const char *err)
         } else if (!post_worker(j)) {
             settle(j);
         }
+        answered(j);
     }
     job_unref(j);
 }
@@ -354,17 +404,18 @@ static void on_written(void *arg, store_status st, const char *err)
             j->speech = j->pending_speech;
         st == STORE_OK ? l->st.enrol_created++ : l->st.enrol_exists++;
         if (st == STORE_OK)
-            log_write(LOG_INFO, j->ls ? j->ls->s->uuid : NULL, NULL, NULL, 0,
+            log_write(LOG_INFO, j->ls ? j->ls->uuid : NULL, NULL, NULL, 0,
                       "voiceprint enrolled (%.1f s of net speech)", j->speech);
     } else {
         l->st.enrol_write_failed++;
         j->status = LIVE_ST_UNAVAILABLE;
-        log_write(LOG_WARN, j->ls ? j->ls->s->uuid : NULL, NULL, NULL, 0,
+        log_write(LOG_WARN, j->ls ? j->ls->uuid : NULL, NULL, NULL, 0,
                   "enrol: voiceprint write failed, retrying: %s", err ? err : "error");
     }
-    if (j->ls)
+    if (j->ls) {
         publish(j);
-    else if (j->done) { /* the call ended before the ack: observers still learn of it */
+        answered(j);
+    } else if (j->done) { /* released before the ack (shutdown): observers still learn of it */
         live_state s;
         state_of(j, &s);
         for (size_t i = 0; i < l->n_obs; i++)
@@ -431,7 +482,8 @@ static live_job *job_new(live *l, live_stream *ls, live_kind k, const char *exte
     tag_add(l, j);
     l->st.jobs_started++;
     l->st.jobs_active++;
-    log_write(LOG_INFO, ls->s->uuid, NULL, NULL, 0, "%s job started (%s)", live_kind_name(k),
+    snprintf(j->uuid, sizeof j->uuid, "%s", ls->uuid);
+    log_write(LOG_INFO, ls->uuid, NULL, NULL, 0, "%s job started (%s)", live_kind_name(k),
               live_origin_name(o));
     refresh(j); /* read the voiceprint / check existence now, not at the next tick */
     return j;
@@ -522,7 +574,7 @@ static void verify_answer(live_job *j, const workers_result *r)
         j->result = WHP_VERIFY_NOT_SURE;
         j->verdict = BIO_NOT_SURE;
         j->score = 0;
-        log_write(LOG_WARN, j->ls->s->uuid, NULL, NULL, 0, "verify failed: %s",
+        log_write(LOG_WARN, j->ls->uuid, NULL, NULL, 0, "verify failed: %s",
                   bio_strerror(r->status));
     }
     j->speech = r->speech_seconds;
@@ -540,7 +592,7 @@ static void enrol_answer(live_job *j, const workers_result *r)
             .external_id = j->external_id,
             .blob = r->voiceprint,
             .len = r->voiceprint_len,
-            .stream_uuid = j->ls->s->uuid,
+            .stream_uuid = j->ls->uuid,
             .speech_s = r->speech_seconds,
         };
         j->pending_speech = r->speech_seconds;
@@ -554,7 +606,7 @@ static void enrol_answer(live_job *j, const workers_result *r)
     j->detail = WHP_ENROLL_NOT_ENOUGH_SPEECH;
     j->status = r->status == BIO_ERR_SPEECH ? LIVE_ST_PENDING : LIVE_ST_ERROR;
     if (r->status != BIO_ERR_SPEECH)
-        log_write(LOG_WARN, j->ls->s->uuid, NULL, NULL, 0, "enrol failed: %s",
+        log_write(LOG_WARN, j->ls->uuid, NULL, NULL, 0, "enrol failed: %s",
                   bio_strerror(r->status));
     publish(j);
 }
@@ -574,6 +626,7 @@ void live_worker_result(live *l, const workers_result *r)
         enrol_answer(j, r);
     else
         verify_answer(j, r);
+    answered(j); /* last: may free j */
 }
 
 /* ---------- the tick ---------- */
@@ -602,6 +655,12 @@ static void on_tick(uv_timer_t *t)
     for (live_stream *ls = l->streams; ls; ls = ls->next)
         for (live_job *j = ls->jobs; j; j = j->next)
             tick_job(l, j);
+    uint64_t now = now_ms(l);
+    for (live_stream *ls = l->ending, *next; ls; ls = next) {
+        next = ls->next;
+        if (now - ls->ended_ms >= LIVE_WAIT_MAX_MS) /* a final answer was lost: give up */
+            finish(l, ls);
+    }
 }
 
 /* ---------- the audio sink ---------- */
@@ -633,10 +692,8 @@ static int sink_start(void *ud, stream *s, void **state)
         return -1; /* the pool is closing */
     }
     ls->s = s;
-    ls->next = l->streams;
-    if (l->streams)
-        l->streams->prev = ls;
-    l->streams = ls;
+    snprintf(ls->uuid, sizeof ls->uuid, "%s", s->uuid);
+    list_push(&l->streams, ls);
     l->n_streams++;
     *state = ls;
     l->sink_index = (int)((void **)state - s->sink_state);
@@ -669,36 +726,52 @@ static int removed_status(stream_end_reason why)
     }
 }
 
-/* Release a stream's jobs, subscriptions and worker state. `quiet` (live_free): the workers
- * and the webhook engine are gone already; only memory is released. */
-static void release_stream(live *l, live_stream *ls, stream_end_reason why, bool quiet)
+/* Release an ended stream: its subscriptions, jobs (Redis callbacks may still hold them) and
+ * memory. */
+static void finish(live *l, live_stream *ls)
 {
-    stream *s = ls->s;
-    subs_remove_channel_jobs(l->subs, s->uuid);
+    subs_remove_channel_jobs(l->subs, ls->uuid);
     while (ls->jobs) {
         live_job *j = ls->jobs;
         ls->jobs = j->next;
         job_release(l, j);
     }
-    if (ls->wid && !quiet)
-        workers_close_stream(l->a->workers, ls->wid);
-    if (!quiet)
-        stream_event(l, s, WHP_STREAM_REMOVED, removed_status(why));
-    if (ls->prev)
-        ls->prev->next = ls->next;
-    else
-        l->streams = ls->next;
-    if (ls->next)
-        ls->next->prev = ls->prev;
-    l->n_streams--;
-    s->sink_state[l->sink_index] = NULL;
+    list_del(&l->ending, ls);
     free(ls);
 }
 
+static void maybe_finish(live *l, live_stream *ls)
+{
+    for (live_job *j = ls->jobs; j; j = j->next)
+        if (j->worker_busy || j->store_busy)
+            return;
+    finish(l, ls);
+}
+
+
+/* The stream ended: post each job's final request (unless one is in flight), close the worker
+ * stream behind them, and wait for the answers on the `ending` list. */
 static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
 {
-    (void)s;
-    release_stream(ud, state, why, false);
+    live *l = ud;
+    live_stream *ls = state;
+    stream_event(l, s, WHP_STREAM_REMOVED, removed_status(why));
+    list_del(&l->streams, ls);
+    l->n_streams--;
+    s->sink_state[l->sink_index] = NULL;
+    ls->s = NULL;
+    for (live_job *j = ls->jobs; j; j = j->next) {
+        if (!l->closing && !j->store_busy && (j->kind == LIVE_VERIFY ? j->print != NULL
+                                                                      : j->checked && !j->done))
+            post_worker(j);
+        j->due = j->worker_busy || j->store_busy; /* the final answer goes to subscribers */
+    }
+    if (ls->wid)
+        workers_close_stream(l->a->workers, ls->wid);
+    ls->ending = true;
+    ls->ended_ms = now_ms(l);
+    list_push(&l->ending, ls);
+    maybe_finish(l, ls);
 }
 
 /* ---------- lifecycle, observers, stats ---------- */
@@ -728,7 +801,12 @@ live *live_new(struct app *a)
 
 void live_close(live *l)
 {
-    if (!l || !l->tick_started)
+    if (!l)
+        return;
+    l->closing = true; /* the workers close next: final answers would never come */
+    while (l->ending)
+        finish(l, l->ending);
+    if (!l->tick_started)
         return;
     l->tick_started = false;
     uv_timer_stop(&l->tick);
@@ -740,8 +818,15 @@ void live_free(live *l)
     if (!l)
         return;
     /* Streams end before this (server_close); anything left only has memory to release. */
-    while (l->streams)
-        release_stream(l, l->streams, STREAM_END_SHUTDOWN, true);
+    l->closing = true;
+    while (l->streams) {
+        live_stream *ls = l->streams;
+        list_del(&l->streams, ls);
+        ls->s->sink_state[l->sink_index] = NULL;
+        list_push(&l->ending, ls);
+    }
+    while (l->ending)
+        finish(l, l->ending);
     subs_free(l->subs);
     free(l);
 }
@@ -768,7 +853,7 @@ static size_t job_subscribers(live *l, const live_job *j)
 {
     size_t n = 0;
     sub_type type = j->kind == LIVE_ENROLL ? SUB_ENROLL : SUB_VERIFY;
-    for (sub *s = subs_channel_first(l->subs, j->ls->s->uuid); s; s = subs_channel_next(s))
+    for (sub *s = subs_channel_first(l->subs, j->ls->uuid); s; s = subs_channel_next(s))
         n += s->type == type && strcmp(s->external_id, j->external_id) == 0;
     return n;
 }

@@ -38,10 +38,13 @@
  *   streams events: added 201; removed 204 (stop, hang-up), 408 (inactivity), 503 (shutdown
  *   or forced off).
  *
- * Stream end (stop, hang-up, inactivity, shutdown) releases everything: jobs, cached
- * voiceprints, the worker's engine state, the stream's enroll/verify subscriptions; REST
- * polls waiting on it are answered with the last state. Audio after the last tick (< 1 s)
- * is not evaluated.
+ * Stream end (stop, hang-up, inactivity): the stream is gone for the REST API at once (404)
+ * and `streams` subscribers get "removed"; each job gets one final answer over all the audio
+ * (the in-flight one, or a last request posted before the worker stream is closed; an enrolment
+ * with enough speech is written and acknowledged), published to observers and sent once more to
+ * its subscribers. Then -- at most LIVE_WAIT_MAX_MS later -- everything is released: jobs,
+ * cached voiceprints, the worker's engine state, the stream's enroll/verify subscriptions. At
+ * shutdown (live_close) the final answers are not awaited.
  *
  * Observers: other modules (sessions: verdict history, org-API forwarding; metrics) register
  * with live_on_verdict() and see every state a job publishes (each worker answer, each enrol
@@ -85,12 +88,13 @@ typedef struct live live;
 typedef enum { LIVE_ENROLL = 0, LIVE_VERIFY } live_kind;
 typedef enum { LIVE_BY_API = 0, LIVE_BY_SUBSCRIPTION, LIVE_BY_ZERO } live_origin;
 
-/* A job's state as published (valid during the callback). `stream` is NULL when the
- * stream ended before Redis acknowledged an enrolment (the outcome is still published). */
+/* A job's state as published (valid during the callback). `stream` is NULL for the final
+ * answers that arrive after the stream ended (see "Stream end"); stream_uuid is always set. */
 typedef struct {
     live_kind kind;
     live_origin origin;           /* who started the job */
     const struct stream *stream;
+    const char *stream_uuid;
     const char *external_id;
     int status;                   /* LIVE_ST_* */
     whp_enroll_detail detail;     /* enrol */

@@ -528,28 +528,49 @@ Test(live, without_model_streams_work_and_jobs_are_unavailable)
     stop_gateway();
 }
 
-/* ---- a polling storm shares the job's in-flight work ---- */
+/* ---- stream end: one final answer per job; a polling storm shares in-flight work ---- */
 
-Test(live, polling_storm_is_coalesced)
+static size_t count_hooks(const char *prefix, bool (*pred)(const cJSON *))
 {
-    start(NULL);
-    char ext[64], uuid[37], path[256], body[256];
-    lt_id("cust-storm", ext, sizeof ext);
+    lt_hook *h;
+    size_t n = lt_hooks(prefix, &h), k = 0;
+    for (size_t i = 0; i < n; i++)
+        k += !pred || (h[i].json && pred(h[i].json));
+    lt_hooks_free(h, n);
+    return k;
+}
+
+Test(live, final_answers_at_stream_end_and_polling_storm)
+{
+    /* No tick during the test: every webhook below is a stream's final answer. */
+    start((const char *const[]){"CALLPRINT_VERIFY_INTERVAL_MS", "60000", NULL});
+    char ext[64], uuid[37], hook[256], path[256], body[256];
+    lt_id("cust-final", ext, sizeof ext);
     size_t n_enrol, n_a;
     int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
     int16_t *ta = lt_audio(TEST_A, &n_a);
-    lt_uuid(uuid);
-    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, NULL});
-    lt_call_send(c, enrol, n_enrol);
-    cJSON *o = NULL;
-    cr_assert_eq(job(uuid, "enroll", ext, &o), 200);
-    cr_assert_str_eq(jstr(o, "detail"), "created");
-    cJSON_Delete(o);
-    lt_call_stop(c);
 
+    /* The caller hangs up right after the audio: the enrolment still completes. */
     lt_uuid(uuid);
-    c = lt_call_open(&G, (const char *const[]){"uuid", uuid, NULL});
+    snprintf(hook, sizeof hook, "%s/ok/final-enrol", lt_receiver_url());
+    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "enroll", "webhook", hook, NULL});
+    lt_call_send(c, enrol, n_enrol);
+    cr_expect_eq(count_hooks("/ok/final-enrol", NULL), 0, "no tick, no webhook yet");
+    lt_call_stop(c);
+    cr_assert_gt(lt_wait_hook("/ok/final-enrol", is_created, 10000), 0,
+                 "the final answer after the hang-up creates the voiceprint");
+    cr_expect(lt_voiceprint_exists(ext));
+    lt_pump(300);
+    cr_expect_eq(count_hooks("/ok/final-enrol", NULL), 1, "one final webhook");
+
+    /* Verification: polls while the call runs, and a final verdict after it. */
+    lt_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/final-verify", lt_receiver_url());
+    c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                               "verify", "webhook", hook, NULL});
     lt_call_send(c, ta, n_a);
+    cJSON *o = NULL;
     cr_assert_eq(job(uuid, "verify", ext, &o), 200);
     cr_expect_str_eq(jstr(o, "result"), "verified");
     cJSON_Delete(o);
@@ -568,9 +589,23 @@ Test(live, polling_storm_is_coalesced)
     cr_log_info("200 concurrent polls in %.2f s (slowest %.3f s) cost %.0f worker jobs", secs,
                 slowest, jobs);
     cr_expect_eq(ok, 200, "every poll answered 200");
-    /* At most one verification per LIVE_POLL_FRESH_MS (250 ms) plus the 1 s tick. */
-    cr_expect_leq(jobs, 5.0 * secs + 3.0, "polls share the in-flight verification");
+    /* At most one verification per LIVE_POLL_FRESH_MS (250 ms), whatever the poll rate. */
+    cr_expect_leq(jobs, 4.0 * secs + 2.0, "polls share the in-flight verification");
+
     lt_call_stop(c);
+    cr_assert_gt(lt_wait_hook("/ok/final-verify", is_verdict, 10000), 0, "final verdict");
+    lt_hook *h;
+    size_t n = lt_hooks("/ok/final-verify", &h);
+    cr_expect_eq(n, 1);
+    cr_expect_str_eq(jstr(h[0].json, "result"), "verified");
+    cr_expect_float_eq(jnum(h[0].json, "speech_length"), 5.65, 0.3, "all the audio");
+    lt_hooks_free(h, n);
+    expect_signed("/ok/final-verify", ZSECRET);
+    cr_expect_eq(job(uuid, "verify", ext, NULL), 404, "gone for the API at once");
+    cr_assert_eq(lt_http(&G, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
+    cr_expect_eq(jnum(o, "count"), 0, "implicit subscriptions released");
+    cJSON_Delete(o);
+    cr_expect_eq(lt_validate_hooks(2), 0);
     free(enrol);
     free(ta);
     stop_gateway();
