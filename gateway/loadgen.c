@@ -34,7 +34,7 @@ typedef struct {
 
 typedef struct {
     lathist media, request;
-    uint64_t dropped;
+    uint64_t dropped, hooks_dropped, hooks_failed;
     bool ok, pending;
 } lg_snapshot;
 
@@ -48,7 +48,9 @@ typedef struct lg {
     loadgen_report *r;
     uint8_t *ulaw; /* the audio looped to the duration, G.711 u-law */
     size_t n;
-    lg_stream *st;
+    lg_stream *st;  /* by index (per-stream URLs) or by uuid slot (one URL) */
+    char (*uuids)[48];
+    size_t n_slots; /* a power of two >= 2 * streams */
     int next_start, running; /* running: connections */
     int per_conn;
     uint64_t ticks;
@@ -118,6 +120,11 @@ static void on_stats(const http_response *res, void *arg)
                                                                    "media_to_worker")) == 0 &&
             lathist_from_json(&s->request, cJSON_GetObjectItemCaseSensitive(j, "request")) == 0;
     s->dropped = cJSON_IsNumber(d) ? (uint64_t)d->valuedouble : 0;
+    const cJSON *w = cJSON_GetObjectItemCaseSensitive(j, "webhooks");
+    const cJSON *wd = cJSON_GetObjectItemCaseSensitive(w, "dropped");
+    const cJSON *wf = cJSON_GetObjectItemCaseSensitive(w, "failed");
+    s->hooks_dropped = cJSON_IsNumber(wd) ? (uint64_t)wd->valuedouble : 0;
+    s->hooks_failed = cJSON_IsNumber(wf) ? (uint64_t)wf->valuedouble : 0;
     cJSON_Delete(j);
 }
 
@@ -147,22 +154,43 @@ static void count_result(loadgen_report *r, const char *full)
 }
 
 /* A seed-003 webhook body by "<status> <payload.result>" (else its type, else "other"). */
-static void classify(loadgen_report *r, const char *body, size_t len)
+static void classify(loadgen_report *r, const cJSON *j)
 {
-    cJSON *j = cJSON_ParseWithLength(body, len);
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(p, "result");
     const cJSON *type = cJSON_GetObjectItemCaseSensitive(j, "type");
     const cJSON *st = cJSON_GetObjectItemCaseSensitive(j, "status");
     char name[128];
-    if (!j)
-        r->webhooks_bad++;
     snprintf(name, sizeof name, "%.0f %s", cJSON_IsNumber(st) ? st->valuedouble : 0.0,
              cJSON_IsString(res)    ? res->valuestring
              : cJSON_IsString(type) ? type->valuestring
                                     : "other");
     count_result(r, name);
-    cJSON_Delete(j);
+}
+
+/* With one receiver URL for every stream, a webhook's stream is its payload.stream_uuid (else
+ * channel_uuid): an open-addressing table of those uuids gives each stream a slot. */
+static lg_stream *stream_by_uuid(lg *g, const cJSON *j)
+{
+    const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");
+    const cJSON *u = cJSON_GetObjectItemCaseSensitive(p, "stream_uuid");
+    if (!cJSON_IsString(u))
+        u = cJSON_GetObjectItemCaseSensitive(j, "channel_uuid");
+    if (!cJSON_IsString(u) || !u->valuestring[0])
+        return NULL;
+    uint32_t h = 2166136261u;
+    for (const char *c = u->valuestring; *c; c++)
+        h = (h ^ (uint8_t)*c) * 16777619u;
+    for (size_t n = 0; n < g->n_slots; n++) {
+        size_t i = (h + n) & (g->n_slots - 1);
+        if (!g->uuids[i][0]) {
+            snprintf(g->uuids[i], sizeof g->uuids[i], "%s", u->valuestring);
+            return &g->st[i];
+        }
+        if (strncmp(g->uuids[i], u->valuestring, sizeof g->uuids[i] - 1) == 0)
+            return &g->st[i];
+    }
+    return NULL; /* more uuids than slots: not counted per stream */
 }
 
 static void on_hook(void *ud, const char *path, const char *sent_at, const char *body, size_t len,
@@ -176,16 +204,24 @@ static void on_hook(void *ud, const char *path, const char *sent_at, const char 
         lathist_add(&r->webhook_delivery, arrival_us > sent ? arrival_us - sent : 0);
     else
         r->webhooks_no_sent_at++;
-    int i = strncmp(path, "/s/", 3) == 0 ? atoi(path + 3) : -1;
-    if (i >= 0 && i < g->o->streams) {
-        lg_stream *s = &g->st[i];
+    cJSON *j = cJSON_ParseWithLength(body, len);
+    if (!j)
+        r->webhooks_bad++;
+    lg_stream *s = NULL;
+    if (g->o->webhook_per_stream) {
+        int i = strncmp(path, "/s/", 3) == 0 ? atoi(path + 3) : -1;
+        s = i >= 0 && i < g->o->streams ? &g->st[i] : NULL;
+    } else
+        s = stream_by_uuid(g, j);
+    if (s) {
         if (s->hooks++ == 0)
             r->webhook_streams++;
         else
             lathist_add(&r->webhook_interval, arrival_us - s->last_hook_us);
         s->last_hook_us = arrival_us;
     }
-    classify(r, body, len);
+    classify(r, j);
+    cJSON_Delete(j);
 }
 
 /* ---------- streams ---------- */
@@ -247,8 +283,11 @@ static int stream_params(lg *g, int i, tw_param *tp, size_t *n)
         kv[2 * np] = "mode";
         kv[2 * np++ + 1] = o->mode;
     }
-    if (g->hook) {
+    if (g->hook && o->webhook_per_stream)
         snprintf(hook, sizeof hook, "http://127.0.0.1:%d/s/%d", lg_hook_port(g->hook), i);
+    else if (g->hook)
+        snprintf(hook, sizeof hook, "http://127.0.0.1:%d/hook", lg_hook_port(g->hook));
+    if (g->hook) {
         kv[2 * np] = "webhook";
         kv[2 * np++ + 1] = hook;
     }
@@ -380,6 +419,8 @@ static void finish_report(lg *g)
             snap_diff(&r->media_to_worker, &g->s1, &g->s2, true);
             snap_diff(&r->request, &g->s1, &g->s2, false);
             r->gw_dropped_audio = g->s2.dropped - g->s1.dropped;
+            r->gw_webhooks_lost = g->s2.hooks_dropped + g->s2.hooks_failed -
+                                  g->s1.hooks_dropped - g->s1.hooks_failed;
         }
     }
     if (lathist_count(&r->webhook_delivery))
@@ -409,6 +450,13 @@ static void finish_report(lg *g)
     if (g->o->max_media_p99_ms > 0 && lathist_count(&r->media_to_worker) &&
         mp99 > g->o->max_media_p99_ms)
         WHY("media-to-worker p99 %.1f ms > %.1f", mp99, g->o->max_media_p99_ms);
+    if (r->gw_webhooks_lost)
+        WHY("the gateway dropped or failed %llu webhooks", (unsigned long long)r->gw_webhooks_lost);
+    double ip99 = (double)lathist_percentile(&r->webhook_interval, 99) / 1000.0;
+    if (g->o->max_verdict_p99_ms > 0 && lathist_count(&r->webhook_delivery) &&
+        (r->webhook_streams < (uint64_t)r->held || ip99 > 1000.0 + g->o->max_verdict_p99_ms))
+        WHY("webhooks did not come every second from every stream (%llu streams, interval "
+            "p99 %.0f ms)", (unsigned long long)r->webhook_streams, ip99);
     if (g->o->max_verdict_p99_ms > 0 && !lathist_count(&r->webhook_delivery))
         WHY("no webhook arrived");
     else if (g->o->max_verdict_p99_ms > 0 && r->verdict_p99_ms > g->o->max_verdict_p99_ms)
@@ -459,11 +507,14 @@ static int setup(lg *g, const loadgen_opts *o, loadgen_report *r)
     }
     int16_t *pcm = loadgen_loop_pcm(o->pcm, o->n, o->duration_ms, &g->n);
     g->ulaw = pcm ? malloc(g->n) : NULL;
-    g->st = calloc((size_t)o->streams, sizeof *g->st);
+    for (g->n_slots = 16; g->n_slots < 2 * (size_t)o->streams; g->n_slots *= 2)
+        ;
+    g->st = calloc(g->n_slots, sizeof *g->st);
+    g->uuids = calloc(g->n_slots, sizeof *g->uuids);
     if (g->ulaw)
         g711_encode(G711_ULAW, pcm, g->n, g->ulaw);
     free(pcm);
-    if (!g->ulaw || !g->st) {
+    if (!g->ulaw || !g->st || !g->uuids) {
         set_error(r, "out of memory");
         return -1;
     }
@@ -532,6 +583,7 @@ int loadgen_run(const loadgen_opts *o, loadgen_report *r)
         finish_report(g);
 out:
     free(g->st);
+    free(g->uuids);
     free(g->ulaw);
     free(g);
     return rc;

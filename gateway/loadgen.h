@@ -13,7 +13,10 @@
  * gateway's latency histograms (GET /debug/latency, api_debug.c); the figures are the
  * differences. RSS per stream is measured against the idle gateway before the first stream.
  * Webhook deliveries are received by an HTTP server on the same loop (loadgen_hook.h) and
- * timed from their X-Callprint-Sent-At header to arrival.
+ * timed from their X-Callprint-Sent-At header to arrival. By default every stream gets the
+ * same webhook URL, as a contact centre would configure it (streams are told apart by the
+ * payload's stream_uuid); --webhook-per-stream gives each its own URL (a webhook target --
+ * queue and connection -- per stream in the gateway).
  *
  * Everything is bounded: the run ends at ramp + duration + linger + 10 s whatever happens.
  */
@@ -43,7 +46,8 @@ typedef struct {
     const char *mode;               /* zero-integration "enroll"/"verify", or NULL */
     const char *external_id_prefix; /* external_id = prefix + index (NULL: none) */
     const char *external_id;        /* or the same external_id on every stream */
-    bool webhook;                   /* run the receiver, pass webhook=http://127.0.0.1:P/s/<i> */
+    bool webhook;                   /* run the receiver, pass webhook=http://127.0.0.1:P/hook */
+    bool webhook_per_stream;        /* ... or http://127.0.0.1:P/s/<i>: one target per stream */
     pid_t gateway_pid;              /* 0: the process listening on the url's port */
     const char *sign_token;         /* X-Twilio-Signature (NULL: unsigned) */
     int linger_ms;                  /* after stop (default 300) */
@@ -74,6 +78,7 @@ typedef struct {
     lathist media_to_worker;   /* us, window */
     lathist request;           /* enrol/verify request -> result, us, window */
     uint64_t gw_dropped_audio; /* worker queue drops in the window */
+    uint64_t gw_webhooks_lost; /* webhooks the gateway dropped (full queue) or gave up on */
     /* webhooks */
     uint64_t webhooks, webhooks_bad, webhooks_no_sent_at, webhook_streams;
     lathist webhook_delivery;  /* X-Callprint-Sent-At -> arrival, us */
@@ -86,7 +91,7 @@ typedef struct {
     uint64_t errors;
     char error[256];           /* first error, "" if none */
     bool pass;
-    char why[256];             /* why not pass */
+    char why[512];             /* why not pass */
 } loadgen_report;
 
 /* Run to completion (blocks: its own loop). 0 when the run happened (read r->pass for the

@@ -25,8 +25,9 @@ static void usage(FILE *f)
             "  -p, --param K=V        custom parameter on every stream (repeatable)\n"
             "  --mode enroll|verify   zero-integration mode (customParameters mode)\n"
             "  --external-id-prefix P external_id = P<index>;  --external-id ID: the same on all\n"
-            "  --webhook              built-in receiver; passes webhook=http://127.0.0.1:PORT/s/<i>\n"
+            "  --webhook              built-in receiver; passes webhook=http://127.0.0.1:PORT/hook\n"
             "                         (default on with --mode)\n"
+            "  --webhook-per-stream   ... with a URL per stream (/s/<index>) instead\n"
             "  --gateway-pid PID      the gateway process (default: the one listening on the port)\n"
             "  --sign AUTH_TOKEN      add X-Twilio-Signature\n"
             "  --max-media-p99 MS     pass only when media-to-worker p99 <= MS\n"
@@ -95,6 +96,7 @@ int loadgen_main(int argc, char **argv)
         {"external-id-prefix", required_argument, NULL, 'x'},
         {"external-id", required_argument, NULL, 'X'},
         {"webhook", no_argument, NULL, 'w'},
+        {"webhook-per-stream", no_argument, NULL, 'W'},
         {"gateway-pid", required_argument, NULL, 'g'},
         {"sign", required_argument, NULL, 's'},
         {"max-media-p99", required_argument, NULL, 'M'},
@@ -135,6 +137,7 @@ int loadgen_main(int argc, char **argv)
         case 'x': o.external_id_prefix = optarg; break;
         case 'X': o.external_id = optarg; break;
         case 'w': o.webhook = true; break;
+        case 'W': o.webhook = o.webhook_per_stream = true; break;
         case 'g': o.gateway_pid = (pid_t)atoi(optarg); break;
         case 's': o.sign_token = optarg; break;
         case 'M': o.max_media_p99_ms = atof(optarg); break;

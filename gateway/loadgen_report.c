@@ -45,12 +45,12 @@ void loadgen_report_json(const loadgen_report *r, FILE *f)
             "\"window_s\":%.3f,\"wall_s\":%.3f,\"gateway\":{\"pid\":%d,\"cpu_s\":%.3f,"
             "\"cores\":%.4f,\"cpu_per_stream_s\":%.6f,\"rss_idle_kb\":%llu,\"rss_kb\":%llu,"
             "\"rss_max_kb\":%llu,\"rss_per_stream_kb\":%.2f,\"latency_available\":%s,"
-            "\"dropped_audio\":%llu,",
+            "\"dropped_audio\":%llu,\"webhooks_lost\":%llu,",
             r->window_s, r->wall_s, (int)r->gateway_pid, r->gw_cpu_s, r->gw_cores,
             r->gw_cpu_per_stream_s, (unsigned long long)r->gw_rss_idle_kb,
             (unsigned long long)r->gw_rss_kb, (unsigned long long)r->gw_rss_max_kb,
             r->gw_rss_per_stream_kb, r->latency_available ? "true" : "false",
-            (unsigned long long)r->gw_dropped_audio);
+            (unsigned long long)r->gw_dropped_audio, (unsigned long long)r->gw_webhooks_lost);
     hist_json(f, "media_to_worker", &r->media_to_worker, ",");
     hist_json(f, "request", &r->request, "},");
     fprintf(f, "\"webhooks\":{\"received\":%llu,\"bad\":%llu,\"without_sent_at\":%llu,"
@@ -106,8 +106,8 @@ void loadgen_report_text(const loadgen_report *r, FILE *f)
     if (r->latency_available) {
         hist_text(f, "media-to-worker", &r->media_to_worker);
         hist_text(f, "enrol/verify request", &r->request);
-        fprintf(f, "  audio blocks dropped by the workers: %llu\n",
-                (unsigned long long)r->gw_dropped_audio);
+        fprintf(f, "  audio blocks dropped by the workers: %llu; webhooks dropped or failed: %llu\n",
+                (unsigned long long)r->gw_dropped_audio, (unsigned long long)r->gw_webhooks_lost);
     } else
         fprintf(f, "  gateway latency: GET /debug/latency did not answer\n");
     if (r->webhooks) {

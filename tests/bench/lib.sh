@@ -124,23 +124,29 @@ BENCH_SPEAKER=$bench_src/tests/fixtures/bio/speechocean762_0120
 # the REST API on, and a voiceprint "bench-spk" enrolled from the speaker's enrolment
 # recordings through POST /api/v2/import. The worker queues hold 1 s of audio per stream
 # (the default, 512 blocks a worker, is ~80 ms at 250 streams: a worker descheduled that
-# long on a shared machine drops audio).
+# long on a shared machine drops audio), and a webhook target's queue holds one webhook per
+# stream: every stream's webhook of a tick is queued at once, so with one receiver URL the
+# default (64) drops all but 64 of them each second.
 bench_verify_gateway() {
   bench_gateway_start "" CALLPRINT_MAX_STREAMS=$(($1 + 100)) \
     CALLPRINT_ADMIN_PASSWORD="$BENCH_PASSWORD" CALLPRINT_HTTP_BODY_MAX=$((64 << 20)) \
-    CALLPRINT_WORKER_QUEUE_LEN=$(($1 * 50 / $(nproc) + 512))
+    CALLPRINT_WORKER_QUEUE_LEN=$(($1 * 50 / $(nproc) + 512)) \
+    CALLPRINT_WEBHOOK_QUEUE_MAX=$(($1 + 64))
   python3 "$bench_src/tests/bench/bench_api.py" enroll "http://127.0.0.1:$gw_port" \
     "$BENCH_PASSWORD" bench-spk "$BENCH_SPEAKER/enroll" >"$bench_tmp/enroll.json" ||
     bench_die "enrolment of bench-spk failed: $(cat "$bench_tmp/enroll.json")"
 }
 
 # bench_verify_load N OUT: N streams of the same speaker's test recordings verifying against
-# bench-spk in zero-integration mode, a webhook a second each to the generator's receiver.
+# bench-spk in zero-integration mode, a webhook a second each to the generator's receiver:
+# one URL for all (as a contact centre configures it), or one per stream when
+# BENCH_WEBHOOK_PER_STREAM is set (the gateway then has a webhook target per stream).
 # Streams start at 500 a second (at least over 200 ms).
 bench_verify_load() {
   local n=$1 out=$2 ramp_ms=$(( $1 * 2 > 200 ? $1 * 2 : 200 ))
   BENCH_AUDIO=("$BENCH_SPEAKER"/test/*.wav)
   bench_load "" "$out" --load "$n" --ramp "$(ms_to_s $ramp_ms)" \
     --duration "$(ms_to_s $((ramp_ms + ${BENCH_HOLD_S:-8} * 1000)))" \
-    --mode verify --external-id bench-spk --max-verdict-p99 200 --max-media-p99 20
+    --mode verify --external-id bench-spk --max-verdict-p99 200 --max-media-p99 20 \
+    $([ -n "${BENCH_WEBHOOK_PER_STREAM:-}" ] && echo --webhook-per-stream)
 }
