@@ -62,11 +62,11 @@ static http_result h_contact(http_req *req, void *ud)
     char stream_url[CONFIG_STR_MAX + 16] = "";
     if (a->cfg->public_url[0])
         snprintf(stream_url, sizeof stream_url, "%s/stream", a->cfg->public_url);
-    const char *extra[] = {"stream_url", stream_url[0] ? stream_url : NULL};
+    const char *extra[] = {"stream_url", stream_url};
     store_contact_options o = {
         .default_cc = a->cfg->default_country_code[0] ? a->cfg->default_country_code : NULL,
         .extra = extra,
-        .n_extra = 1,
+        .n_extra = stream_url[0] ? 1 : 0, /* no public URL configured: no stream_url */
     };
     int rc = store_contact_register(a->store, &ev, &o, on_registered, req);
     connect_event_free(&ev);

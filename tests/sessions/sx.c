@@ -313,7 +313,23 @@ const char *sx_login(int port, const char *password)
     snprintf(body, sizeof body, "{\"username\":\"admin\",\"password\":\"%s\"}", password);
     cJSON *o = NULL;
     token[0] = '\0';
-    if (sx_http(port, "POST", "/api/v2/auth/login", NULL, body, &o) == 200)
+    /* Right after start the gateway may still be connecting to Redis (where the password
+     * record lives): it answers 503 "retry", and so do we, for up to 10 s. */
+    long st = 0;
+    for (int t = 0; t < 10000; t += 100) {
+        cJSON_Delete(o);
+        o = NULL;
+        st = sx_http(port, "POST", "/api/v2/auth/login", NULL, body, &o);
+        if (st != 503)
+            break;
+        sleep_ms(100);
+    }
+    if (st != 200) {
+        char *t = o ? cJSON_PrintUnformatted(o) : NULL;
+        fprintf(stderr, "login: HTTP %ld %s\n", st, t ? t : "");
+        free(t);
+    }
+    if (st == 200)
         snprintf(token, sizeof token, "%s",
                  cJSON_GetStringValue(cJSON_GetObjectItem(o, "token")) ?: "");
     cJSON_Delete(o);

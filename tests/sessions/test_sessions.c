@@ -295,6 +295,7 @@ Test(sessions, connect_contact_then_stream_joins)
     cr_expect_str_eq(jstr(o, "contact_id"), "unique-call-id");
     cr_expect_str_eq(jstr(o, "caller_status"), "invalid"); /* "+213XXXXXXXXX" is no number */
     cr_expect_str_eq(jstr(o, "caller_known"), "false");
+    cr_expect_null(cJSON_GetObjectItem(o, "stream_url"), "no public_url, no stream_url");
     const cJSON *it;
     cJSON_ArrayForEach(it, o) cr_expect(cJSON_IsString(it), "%s is not a string", it->string);
     cJSON_Delete(o);
