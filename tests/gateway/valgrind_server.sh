@@ -16,7 +16,7 @@ CALLPRINT_LISTEN=127.0.0.1:0 valgrind -q --leak-check=full \
   --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
   --error-exitcode=99 "$bin/callprint" >"$tmp/log" 2>&1 &
 pid=$!
-port=$(wait_port "$tmp/log")
+port=$(wait_port "$tmp/log" 120) # the model loads slowly under valgrind
 [ -n "$port" ] || fail "no port"
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --dtmf 1 "$wav" >/dev/null ||
   fail "twilio call"
