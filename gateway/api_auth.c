@@ -9,9 +9,9 @@
  * address (http_req_peer). A changed password is persisted as auth.h's record string (never
  * the password) in Redis under P kv:admin_password, and the reply waits for Redis's
  * acknowledgement. The stored record wins over CALLPRINT_ADMIN_PASSWORD: it is looked up
- * lazily before the first login or password change; while it cannot be read (Redis down)
- * logins answer 503 rather than fall back to the initial password (no timer to retry: the
- * next attempt looks again). To reset a forgotten password an operator deletes that key
+ * lazily before the first login or password change (retried for up to 3 s while Redis is
+ * still connecting, as right after start); while it cannot be read (Redis down) logins
+ * answer 503 rather than fall back to the initial password. To reset a forgotten password an operator deletes that key
  * and restarts with a new CALLPRINT_ADMIN_PASSWORD.
  */
 #include <openssl/crypto.h>
@@ -26,6 +26,8 @@
 
 #define RECORD_KEY "admin_password"
 #define PASSWORD_MAX 1024
+#define RECORD_RETRY_MS 100
+#define RECORD_TRIES 30 /* 3 s of a connecting Redis */
 
 typedef enum { OP_LOGIN, OP_PASSWORD } auth_op;
 
@@ -35,7 +37,15 @@ typedef struct {
     auth_op op;
     char peer[64];
     char *user, *secret, *secret2; /* copies; wiped when freed */
+    uv_timer_t retry;   /* record lookup retries while Redis is connecting */
+    bool retry_open;
+    int tries;
 } auth_job;
+
+static void job_closed(uv_handle_t *h)
+{
+    free(h->data);
+}
 
 static void job_free(auth_job *j)
 {
@@ -46,7 +56,10 @@ static void job_free(auth_job *j)
     free(j->secret);
     free(j->secret2);
     free(j->user);
-    free(j);
+    if (j->retry_open)
+        uv_close((uv_handle_t *)&j->retry, job_closed); /* frees j */
+    else
+        free(j);
 }
 
 static int status_code(auth_status st, auth_op op)
@@ -130,9 +143,39 @@ static void job_run(auth_job *j)
     }
 }
 
+static void on_record_loaded(void *arg, store_status st, const char *record, const char *err);
+
+static void on_retry(uv_timer_t *t)
+{
+    auth_job *j = t->data;
+    if (j->a->closing) {
+        http_reply_error(j->req, 503, "shutting down");
+        job_free(j);
+        return;
+    }
+    store_kv_get(j->a->store, RECORD_KEY, on_record_loaded, j);
+}
+
+/* Right after start Redis is still connecting and reads fail fast: retry for a while. */
+static bool retry_later(auth_job *j)
+{
+    if (j->a->closing || store_state(j->a->store) == STORE_LINK_DOWN ||
+        ++j->tries > RECORD_TRIES)
+        return false;
+    if (!j->retry_open) {
+        uv_timer_init(j->a->loop, &j->retry);
+        j->retry.data = j;
+        j->retry_open = true;
+    }
+    uv_timer_start(&j->retry, on_retry, RECORD_RETRY_MS, 0);
+    return true;
+}
+
 static void on_record_loaded(void *arg, store_status st, const char *record, const char *err)
 {
     auth_job *j = arg;
+    if (st == STORE_UNAVAILABLE && retry_later(j))
+        return;
     if (st == STORE_OK) {
         if (auth_import_record(j->a->auth, record) == 0)
             log_info("admin password record loaded from Redis");
