@@ -13,6 +13,7 @@
 
 struct bio_fe_tables {
     float window[BIO_FE_FRAME];
+    float deemph[BIO_FE_NBINS]; /* 1 / |1 - a e^-jw|^2: undoes pre-emphasis for the VAD */
     int mel_lo[BIO_FE_NMEL], mel_hi[BIO_FE_NMEL];   /* bin range of each triangle */
     float mel_w[BIO_FE_NMEL][BIO_FE_NBINS];
     float dct[BIO_FE_NCEP][BIO_FE_NMEL];
@@ -47,6 +48,9 @@ bio_fe_tables *bio_fe_tables_new(const float *prior_mean, const float *prior_var
     for (int n = 0; n < BIO_FE_FRAME; n++)
         t->window[n] = (float)(0.54 - 0.46 * cos(2 * M_PI * n / (BIO_FE_FRAME - 1)));
     tables_filterbank(t);
+    for (int k = 0; k < BIO_FE_NBINS; k++)
+        t->deemph[k] = (float)(1.0 / (1.0 + PREEMPH * PREEMPH -
+                                      2.0 * PREEMPH * cos(2 * M_PI * k / BIO_FE_NFFT)));
     for (int c = 0; c < BIO_FE_NCEP; c++)
         for (int m = 0; m < BIO_FE_NMEL; m++)
             t->dct[c][m] = (float)(sqrt((c ? 2.0 : 1.0) / BIO_FE_NMEL) *
@@ -151,7 +155,7 @@ static void fe_frame(bio_fe *fe, const bio_fe_tables *t, bio_fe_emit emit, void 
     float power[BIO_FE_NBINS];
     fe_power(fe, t, power);
     fe->frames++;
-    if (!bio_vad_frame_is_speech(&fe->vad, power, NULL)) return;
+    if (!bio_vad_frame_is_speech(&fe->vad, power, t->deemph, NULL)) return;
     float cep[BIO_FE_NCEP];
     fe_cepstra(t, power, cep);
     if (t->raw) {

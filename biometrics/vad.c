@@ -56,17 +56,23 @@ static float vad_tonality(const float *p, double total)
     return total > 0 ? (float)(peaks / total) : 0.0f;
 }
 
-bool bio_vad_frame_is_speech(bio_vad *v, const float *power, bio_vad_frame *info)
+bool bio_vad_frame_is_speech(bio_vad *v, const float *power, const float *deemph,
+                             bio_vad_frame *info)
 {
     const int nb = BAND_HI - BAND_LO + 1;
-    double sum = 0, logsum = 0;
+    double sum = 0, dsum = 0, logsum = 0, plogsum = 0;
     for (int k = BAND_LO; k <= BAND_HI; k++) {
+        double d = (double)power[k] * deemph[k];
         sum += power[k];
-        logsum += log(power[k] + 1e-3);
+        dsum += d;
+        logsum += log(d + 1e-3);
+        plogsum += log(power[k] + 1e-3);
     }
-    double mean = sum / nb;
+    double mean = sum / nb, dmean = dsum / nb;
     float e = (float)(10.0 * log10(mean + 1e-3));
-    float flat = mean > 0 ? (float)(exp(logsum / nb) / (mean + 1e-3)) : 1.0f;
+    float flat = dmean > 0 ? (float)(exp(logsum / nb) / (dmean + 1e-3)) : 1.0f;
+    float pflat = mean > 0 ? (float)(exp(plogsum / nb) / (mean + 1e-3)) : 1.0f;
+    if (pflat > flat) flat = pflat;
     float tone = vad_tonality(power, sum);
 
     vad_track(v, e);

@@ -5,7 +5,9 @@
  *  - it stands at least BIO_VAD_MARGIN_DB above the noise floor, tracked as the minimum band
  *    energy over the last ~1.6 s (min statistics), so stationary noise and hum settle into the
  *    floor instead of counting as speech;
- *  - its spectrum is not flat (spectral flatness below a bound: white/broadband noise);
+ *  - its spectrum is not flat (spectral flatness below a bound), judged both on the signal as
+ *    received (white noise) and after pre-emphasis (-6 dB/octave, brown-ish noise): speech
+ *    has formant structure in both views, broadband noise is flat in one of them;
  *  - its energy is not concentrated in one or two narrow peaks (pure tones, DTMF, dial tone).
  * All state is a few dozen bytes; decisions depend only on the frame sequence.
  */
@@ -34,8 +36,10 @@ typedef struct {
 } bio_vad_frame;
 
 void bio_vad_init(bio_vad *v);
-/* power: BIO_FE_NBINS bins of |X|^2. Returns true for speech; *info (may be NULL) gets the
- * measurements, for tuning and tests. */
-bool bio_vad_frame_is_speech(bio_vad *v, const float *power, bio_vad_frame *info);
+/* power: BIO_FE_NBINS bins of |X|^2 of the pre-emphasised frame; deemph: per-bin inverse of
+ * the pre-emphasis power response (to judge flatness on the signal as received). Returns true
+ * for speech; *info (may be NULL) gets the measurements (flatness: the larger of the two). */
+bool bio_vad_frame_is_speech(bio_vad *v, const float *power, const float *deemph,
+                             bio_vad_frame *info);
 
 #endif

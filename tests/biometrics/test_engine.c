@@ -115,6 +115,18 @@ Test(engine, dial_tone_is_not_speech)
     expect_no_speech(&t, "dial tone");
 }
 
+Test(engine, tones_after_silence_are_not_speech)
+{
+    /* The noise floor was learnt on silence, so only the spectral test can reject these. */
+    fx_audio t = fx_tone(80000, 941, 1477, 6000); /* DTMF '#' */
+    for (size_t i = 0; i < 8000; i++) t.pcm[i] = 0;
+    for (size_t i = 40000; i < 48000; i++) t.pcm[i] = 0; /* a pause, then the tone again */
+    expect_no_speech(&t, "DTMF after silence");
+    fx_audio n = fx_noise(80000, 3000, 3);
+    for (size_t i = 0; i < 8000; i++) n.pcm[i] = 0;
+    expect_no_speech(&n, "white noise after silence");
+}
+
 Test(engine, real_speech_is_speech)
 {
     fx_audio t = fx_speech(SPK_B, "test");
