@@ -421,6 +421,9 @@ static void destroy(auth *a)
 static void on_work(uv_work_t *w)
 {
     job_kdf(w->data);
+    /* libuv's pool threads outlive the loop; free OpenSSL's per-thread state now so that it
+     * is not left allocated (and reported by valgrind) when the process exits. */
+    OPENSSL_thread_stop();
 }
 
 static void on_after_work(uv_work_t *w, int status)
