@@ -31,7 +31,8 @@ static const char usage[] =
     "  enroll [--min-speech SECONDS] -o VOICEPRINT FILE...\n"
     "  verify -v VOICEPRINT FILE...\n"
     "  identify --voiceprints DIR [-k K] FILE...\n"
-    "  eval [--root DIR] [--write-thresholds] [--p-target P] [--scores FILE] TRIALS\n"
+    "  eval [--root DIR] [--write-thresholds] [--p-target P] [--scores FILE]\n"
+    "       [--test-channel SEED] TRIALS\n"
     "  train -o MODEL [--root DIR] [--components N] [--ivector-dim N] [--lda-dim N]\n"
     "        [--augment N] [--tmat-iters N] [--asnorm-top N] [--segment-frames N] [--plda]\n"
     "        [--seed N] [--quiet]"
@@ -104,11 +105,12 @@ typedef struct {
     double min_speech;
     int k, write_thr;
     double p_target;
+    uint64_t test_channel;
     bio_train_opts train;
 } cli_opts;
 
 enum { O_MODEL = 256, O_MIN_SPEECH, O_VOICEPRINTS, O_WRITE_THR, O_P_TARGET, O_ROOT, O_COMP,
-       O_IVDIM, O_LDA, O_AUG, O_TITER, O_ASNORM, O_SEED, O_QUIET, O_PLDA, O_SCORES, O_SEGMENT };
+       O_IVDIM, O_LDA, O_AUG, O_TITER, O_ASNORM, O_SEED, O_QUIET, O_PLDA, O_SCORES, O_SEGMENT, O_CHANNEL };
 
 static const struct option long_opts[] = {
     {"model", required_argument, 0, O_MODEL},
@@ -128,6 +130,7 @@ static const struct option long_opts[] = {
     {"plda", no_argument, 0, O_PLDA},
     {"scores", required_argument, 0, O_SCORES},
     {"segment-frames", required_argument, 0, O_SEGMENT},
+    {"test-channel", required_argument, 0, O_CHANNEL},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -156,6 +159,7 @@ static int parse_opts(int argc, char **argv, cli_opts *o)
         case O_QUIET: o->train.verbose = 0; break;
         case O_PLDA: o->train.plda = 1; break;
         case O_SCORES: o->scores = optarg; break;
+        case O_CHANNEL: if (parse_number(optarg, 1, 4e18, &v)) return -1; o->test_channel = (uint64_t)v; break;
         case O_SEGMENT: if (parse_number(optarg, 50, 100000, &v)) return -1; o->train.segment_frames = (int)v; break;
         case 'k': if (parse_number(optarg, 1, 1000, &v)) return -1; o->k = (int)v; break;
         case O_MIN_SPEECH: if (parse_number(optarg, 0, 3600, &o->min_speech)) return -1; break;
@@ -341,7 +345,8 @@ static int cmd_eval(cli_opts *o, char **files, int n)
         bio_model_free(m);
         return fail(1, "cannot write %s", o->scores);
     }
-    int rc = bio_eval_run(m, files[0], o->train.root, o->p_target, sf, &r, err, sizeof err);
+    int rc = bio_eval_run(m, files[0], o->train.root, o->p_target, o->test_channel, sf, &r, err,
+                          sizeof err);
     if (sf) fclose(sf);
     if (rc != 0) {
         bio_model_free(m);

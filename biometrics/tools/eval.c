@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "audio.h"
+#include "augment.h"
 #include "model.h"
 
 typedef struct {
@@ -30,10 +31,19 @@ typedef struct {
     enrolment *enr;
     size_t nenr, capenr;
     double enr_speech;
+    uint64_t test_channel;
 } eval_ctx;
 
 /* Feed a spec ("a.wav,b.wav@3") into a fresh state of s. */
-static int feed_spec(eval_ctx *c, bio_stream *s, const char *spec, char *err, size_t errlen)
+static uint64_t hash_str(const char *s)
+{
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
+    for (; *s; s++) h = (h ^ (uint8_t)*s) * 1099511628211ull;
+    return h;
+}
+
+static int feed_spec(eval_ctx *c, bio_stream *s, const char *spec, uint64_t channel, char *err,
+                     size_t errlen)
 {
     char *dup = strdup(spec);
     if (!dup) return -1;
@@ -55,6 +65,7 @@ static int feed_spec(eval_ctx *c, bio_stream *s, const char *spec, char *err, si
             rc = -1;
             break;
         }
+        if (channel) bio_augment(pcm, n, channel ^ hash_str(f));
         for (size_t i = 0; i < n; i += 160) {
             bio_stream_feed(s, pcm + i, n - i < 160 ? n - i : 160);
             if (limit > 0 && bio_stream_speech_seconds(s) >= limit) break;
@@ -81,7 +92,7 @@ static enrolment *get_enrolment(eval_ctx *c, bio_stream *s, const char *spec)
     char err[512];
     bio_config cfg = bio_model_default_config(c->m);
     cfg.min_enroll_speech = 0.5;
-    e->ok = e->spec && feed_spec(c, s, spec, err, sizeof err) == 0 &&
+    e->ok = e->spec && feed_spec(c, s, spec, 0, err, sizeof err) == 0 &&
             bio_stream_enroll(s, &cfg, e->blob, sizeof e->blob, &e->len) == BIO_OK;
     if (e->ok) c->enr_speech += bio_stream_speech_seconds(s);
     else fprintf(stderr, "eval: cannot enrol %s\n", spec);
@@ -147,10 +158,11 @@ static void finish(bio_eval_result *r, const bio_model *m, double *tar, size_t n
 }
 
 int bio_eval_run(const bio_model *m, const char *trials_path, const char *root, double p_target,
-                 FILE *scores, bio_eval_result *r, char *err, size_t errlen)
+                 uint64_t test_channel, FILE *scores, bio_eval_result *r, char *err,
+                 size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    eval_ctx c = {.m = m};
+    eval_ctx c = {.m = m, .test_channel = test_channel};
     if (root) {
         snprintf(c.root, sizeof c.root, "%s/", root);
     } else {
@@ -173,7 +185,7 @@ int bio_eval_run(const bio_model *m, const char *trials_path, const char *root, 
         size_t j = i;
         while (j < n && strcmp(t[j].test, t[i].test) == 0) j++;
         char e2[512];
-        int ok = feed_spec(&c, ts, t[i].test, e2, sizeof e2) == 0;
+        int ok = feed_spec(&c, ts, t[i].test, c.test_channel, e2, sizeof e2) == 0;
         if (!ok) fprintf(stderr, "eval: %s\n", e2);
         ntests++;
         test_speech += bio_stream_speech_seconds(ts);

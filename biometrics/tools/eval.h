@@ -12,6 +12,7 @@
 #define CALLPRINT_BIO_EVAL_H
 
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "bio.h"
@@ -26,9 +27,12 @@ typedef struct {
 } bio_eval_result;
 
 /* root: prefix for relative audio paths (NULL: the trials file's directory). */
-/* scores: if not NULL, one line per scored trial: LABEL<TAB>SCORE<TAB>ENROLL<TAB>TEST. */
+/* scores: if not NULL, one line per scored trial: LABEL<TAB>SCORE<TAB>ENROLL<TAB>TEST.
+ * test_channel: if not 0, every test file first goes through a simulated telephone line
+ * (augment.h) seeded from this value and the file name: clean enrolment vs "phone" test. */
 int bio_eval_run(const bio_model *m, const char *trials, const char *root, double p_target,
-                 FILE *scores, bio_eval_result *r, char *err, size_t errlen);
+                 uint64_t test_channel, FILE *scores, bio_eval_result *r, char *err,
+                 size_t errlen);
 
 /* Rewrite the thresholds in a model file's config block (the model id does not change). */
 int bio_eval_write_thresholds(const char *model_path, double verified, double not_sure);
