@@ -528,6 +528,55 @@ Test(live, without_model_streams_work_and_jobs_are_unavailable)
     stop_gateway();
 }
 
+/* ---- the tick is spread: each stream ticks in the phase of its own start ---- */
+
+static bool is_no_voiceprint(const cJSON *b) { return jnum(b, "status") == 404; }
+
+/* Two verify calls opened half a second apart (an unknown voiceprint: a 404 webhook every
+ * tick, no scoring): each gets one webhook a second, and B's come about half a second after
+ * A's -- not at the same instant, as one global tick would send them. */
+Test(live, ticks_follow_each_stream_start)
+{
+    start(NULL);
+    char ext[64], ua[37], ub[37], ha[256], hb[256];
+    lt_id("nobody", ext, sizeof ext);
+    lt_uuid(ua);
+    lt_uuid(ub);
+    snprintf(ha, sizeof ha, "%s/ok/ph-A", lt_receiver_url());
+    snprintf(hb, sizeof hb, "%s/ok/ph-B", lt_receiver_url());
+    static int16_t silence[6 * 8000];
+    lt_call *ca = lt_call_open(&G, (const char *const[]){"uuid", ua, "external_id", ext, "mode",
+                                                         "verify", "webhook", ha, NULL});
+    lt_calls_realtime((lt_call *[]){ca}, (const int16_t *const[]){silence}, 1, 4000);
+    lt_call *cb = lt_call_open(&G, (const char *const[]){"uuid", ub, "external_id", ext, "mode",
+                                                         "verify", "webhook", hb, NULL});
+    double t0 = wall_now();
+    lt_calls_realtime((lt_call *[]){ca, cb}, (const int16_t *const[]){silence, silence}, 2,
+                      4 * 8000);
+    double t1 = wall_now();
+    cr_expect_geq(expect_cadence("/ok/ph-A", t0, t1), 2);
+    cr_expect_geq(expect_cadence("/ok/ph-B", t0, t1), 2);
+    lt_hook *a, *b;
+    size_t na = lt_hooks("/ok/ph-A", &a), nb = lt_hooks("/ok/ph-B", &b);
+    cr_assert_geq(na, 3);
+    cr_assert_geq(nb, 3);
+    cr_expect(is_no_voiceprint(b[0].json), "status %.0f", jnum(b[0].json, "status"));
+    for (size_t i = 0; i < nb; i++) {
+        double lag = 1.0; /* B's delivery after the latest A delivery before it */
+        for (size_t k = 0; k < na; k++)
+            if (a[k].t <= b[i].t && b[i].t - a[k].t < lag)
+                lag = b[i].t - a[k].t;
+        cr_log_info("B's webhook %zu: %.3f s after A's", i, lag);
+        cr_expect(lag > 0.25 && lag < 0.75, "B's ticks %.3f s after A's (streams opened 0.5 s "
+                  "apart)", lag);
+    }
+    lt_hooks_free(a, na);
+    lt_hooks_free(b, nb);
+    lt_call_stop(ca);
+    lt_call_stop(cb);
+    stop_gateway();
+}
+
 /* ---- stream end: one final answer per job; a polling storm shares in-flight work ---- */
 
 static size_t count_hooks(const char *prefix, bool (*pred)(const cJSON *))
