@@ -243,7 +243,8 @@ static char *job_body(const live_job *j, const char *channel)
 
 static void send_to(live *l, sub *s, const char *body)
 {
-    if (webhook_send(l->a->webhooks, s->url, s->secret, body, strlen(body)) == 0) {
+    /* Keyed by subscription: its webhooks stay in order, other calls' go out beside them. */
+    if (webhook_send_keyed(l->a->webhooks, s->url, s->secret, s->id, body, strlen(body)) == 0) {
         s->sent++;
         l->st.webhooks_sent++;
     } else {

@@ -1,11 +1,15 @@
 /* webhook.c -- per-target queues, one delivery in flight per target, retries with backoff.
  * See webhook.h for the contract.
  *
- * Data: targets live in a fixed hash table keyed by (url, secret). A target holds a FIFO of
- * messages; the head is "in progress" while a POST for it is in flight or its retry timer
+ * Data: targets live in a fixed hash table keyed by (url, secret, queue key). A target holds
+ * a FIFO of messages; the head is "in progress" while a POST for it is in flight or its retry timer
  * runs, and only the head is ever sent, which is what keeps order. The queue bound counts
  * the waiting messages behind the head, so dropping the oldest never touches a message that
- * is half delivered.
+ * is half delivered. The queue key is the caller's unit of order (live.c passes the
+ * subscription id): one receiver URL shared by every call's subscription -- the normal case,
+ * one CRM endpoint -- then gets one FIFO per subscription, delivered side by side, instead of
+ * every call's webhook waiting behind one request. The total stays bounded by max_inflight
+ * (the http_client queues the rest) and libcurl reuses its connections to the host.
  *
  * Lifecycle of a target: created by webhook_send, freed as soon as it is idle (no message,
  * nothing in flight, no retry pending) -- its uv_timer_t is closed first and the memory
@@ -43,12 +47,10 @@ typedef struct wh_target {
     webhook *w;
     struct wh_target *hnext;
     uint32_t hash;
-    char *url, *secret;
+    char *url, *secret, *key;
     wh_msg *head, *tail;
     size_t n;                   /* messages incl. the head */
     bool inflight, retry_wait;
-    uint64_t last_warn_ms;      /* failures are logged at most once a minute per target */
-    uint64_t unlogged_failures;
     uv_timer_t retry;
 } wh_target;
 
@@ -60,6 +62,8 @@ struct webhook {
     wh_target *table[WH_BUCKETS];
     webhook_stats st;
     uint64_t next_id;
+    uint64_t last_warn_ms; /* failures are logged at most once per WH_WARN_INTERVAL_MS */
+    uint64_t unlogged_failures;
     int closing_timers; /* target timers whose close callback has not run */
     bool closing, http_closed;
     void (*closed_cb)(void *);
@@ -68,43 +72,54 @@ struct webhook {
 
 /* ---------- targets ---------- */
 
-static uint32_t key_hash(const char *url, const char *secret)
+/* FNV-1a over the three strings, each followed by a 0xff separator (never in a C string). */
+static uint32_t key_hash(const char *url, const char *secret, const char *key)
 {
+    const char *parts[] = {url, secret, key};
     uint32_t h = 2166136261u;
-    for (const char *p = url; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
-    h = (h ^ 0xff) * 16777619u;
-    for (const char *p = secret; *p; p++)
-        h = (h ^ (uint8_t)*p) * 16777619u;
+    for (int i = 0; i < 3; i++) {
+        for (const char *p = parts[i]; *p; p++)
+            h = (h ^ (uint8_t)*p) * 16777619u;
+        h = (h ^ 0xff) * 16777619u;
+    }
     return h;
 }
 
-static wh_target *target_find(const webhook *w, const char *url, const char *secret)
+static wh_target *target_find(const webhook *w, const char *url, const char *secret,
+                              const char *key)
 {
-    uint32_t h = key_hash(url, secret);
+    uint32_t h = key_hash(url, secret, key);
     for (wh_target *t = w->table[h % WH_BUCKETS]; t; t = t->hnext)
-        if (t->hash == h && strcmp(t->url, url) == 0 && strcmp(t->secret, secret) == 0)
+        if (t->hash == h && strcmp(t->url, url) == 0 && strcmp(t->secret, secret) == 0 &&
+            strcmp(t->key, key) == 0)
             return t;
     return NULL;
 }
 
 static void target_freed(uv_handle_t *h);
 
-static wh_target *target_new(webhook *w, const char *url, const char *secret)
+static void target_free(wh_target *t)
+{
+    free(t->url);
+    free(t->secret);
+    free(t->key);
+    free(t);
+}
+
+static wh_target *target_new(webhook *w, const char *url, const char *secret, const char *key)
 {
     wh_target *t = calloc(1, sizeof *t);
     if (!t)
         return NULL;
     t->url = strdup(url);
     t->secret = strdup(secret);
-    if (!t->url || !t->secret) {
-        free(t->url);
-        free(t->secret);
-        free(t);
+    t->key = strdup(key);
+    if (!t->url || !t->secret || !t->key) {
+        target_free(t);
         return NULL;
     }
     t->w = w;
-    t->hash = key_hash(url, secret);
+    t->hash = key_hash(url, secret, key);
     uv_timer_init(w->loop, &t->retry);
     t->retry.data = t;
     wh_target **slot = &w->table[t->hash % WH_BUCKETS];
@@ -160,9 +175,7 @@ static void target_freed(uv_handle_t *h)
 {
     wh_target *t = h->data;
     webhook *w = t->w;
-    free(t->url);
-    free(t->secret);
-    free(t);
+    target_free(t);
     w->closing_timers--;
     if (w->closing)
         engine_maybe_free(w);
@@ -204,17 +217,19 @@ static void record_latency(webhook *w, double secs)
     w->st.latency_sum += secs;
 }
 
-#define WH_WARN_INTERVAL_MS 60000
+#define WH_WARN_INTERVAL_MS 10000
 
 /* The URL without its query string: receivers' tokens live there and are not logged. A dead
- * receiver fails every message, so failures are logged once a minute per target with the
- * count of those not logged in between. */
+ * receiver fails every message of every call, so failures are logged once per
+ * WH_WARN_INTERVAL_MS for the whole engine (targets are short-lived: one per subscription)
+ * with the count of those not logged in between; webhook_stats counts them all. */
 static void log_outcome(wh_target *t, const wh_msg *m, const http_response *res, bool ok)
 {
-    uint64_t now = uv_now(t->w->loop);
+    webhook *w = t->w;
+    uint64_t now = uv_now(w->loop);
     if (ok ? !log_enabled(LOG_DEBUG)
-           : (t->last_warn_ms && now - t->last_warn_ms < WH_WARN_INTERVAL_MS)) {
-        t->unlogged_failures += !ok;
+           : (w->last_warn_ms && now - w->last_warn_ms < WH_WARN_INTERVAL_MS)) {
+        w->unlogged_failures += !ok;
         return;
     }
     char url[256], id[24], status[16], skipped[24];
@@ -222,18 +237,18 @@ static void log_outcome(wh_target *t, const wh_msg *m, const http_response *res,
     snprintf(url, sizeof url, "%.*s", (int)(cut < 200 ? cut : 200), t->url);
     snprintf(id, sizeof id, "%llu", (unsigned long long)m->id);
     snprintf(status, sizeof status, "%ld", res->status);
-    snprintf(skipped, sizeof skipped, "%llu", (unsigned long long)t->unlogged_failures);
+    snprintf(skipped, sizeof skipped, "%llu", (unsigned long long)w->unlogged_failures);
     const char *kv[] = {"url", url, "delivery", id, "status", status,
                         "error", res->error[0] ? res->error : NULL,
-                        "failures_not_logged", t->unlogged_failures ? skipped : NULL};
+                        "failures_not_logged", w->unlogged_failures ? skipped : NULL};
     if (ok) {
         log_write(LOG_DEBUG, NULL, NULL, kv, 4, "webhook delivered");
         return;
     }
     log_write(LOG_WARN, NULL, NULL, kv, 5, "webhook delivery failed after %d attempt(s)",
               m->attempts);
-    t->last_warn_ms = now ? now : 1;
-    t->unlogged_failures = 0;
+    w->last_warn_ms = now ? now : 1;
+    w->unlogged_failures = 0;
 }
 
 static bool retryable(const http_response *res)
@@ -380,7 +395,8 @@ webhook *webhook_new(uv_loop_t *loop, const webhook_options *opt)
     o->tls.ca_file = o->tls.cert_file = o->tls.key_file = NULL; /* use the copies */
     w->loop = loop;
     /* Each target has at most one request outstanding, so a queue of max_targets never
-     * refuses one of ours. */
+     * refuses one of ours; beyond max_inflight, keyed targets of one URL wait there in the
+     * order they became ready. */
     http_client_options hopt = {
         .max_inflight = o->max_inflight,
         .max_queued = o->max_targets,
@@ -422,16 +438,24 @@ static void make_room(wh_target *t)
 
 int webhook_send(webhook *w, const char *url, const char *secret, const char *body, size_t len)
 {
+    return webhook_send_keyed(w, url, secret, NULL, body, len);
+}
+
+int webhook_send_keyed(webhook *w, const char *url, const char *secret, const char *key,
+                       const char *body, size_t len)
+{
     if (!w || w->closing || !body || !url ||
         (strncmp(url, "http://", 7) != 0 && strncmp(url, "https://", 8) != 0))
         return -1;
     if (!secret)
         secret = "";
-    wh_target *t = target_find(w, url, secret);
+    if (!key)
+        key = "";
+    wh_target *t = target_find(w, url, secret, key);
     if (!t) {
         if (w->st.targets >= w->opt.max_targets)
             return -1;
-        t = target_new(w, url, secret);
+        t = target_new(w, url, secret, key);
         if (!t)
             return -1;
     }
@@ -480,7 +504,7 @@ size_t webhook_queue_depth(const webhook *w, const char *url, const char *secret
 {
     if (!w || !url)
         return 0;
-    const wh_target *t = target_find(w, url, secret ? secret : "");
+    const wh_target *t = target_find(w, url, secret ? secret : "", "");
     return t ? t->n : 0;
 }
 

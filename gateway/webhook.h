@@ -1,9 +1,12 @@
 /* webhook.h -- webhook delivery engine (HTTP POST of JSON bodies to subscribers).
  *
- * A subscriber ("target") is a URL + secret pair. Each target has its own bounded FIFO of
- * bodies and at most one delivery in flight, so a receiver sees its messages in the order
- * they were sent, and a slow or dead receiver only ever delays its own queue: other targets
- * have their own queues, and every attempt has a timeout.
+ * A subscriber ("target") is a URL + secret pair, optionally split further by a queue key
+ * (webhook_send_keyed). Each target has its own bounded FIFO of bodies and at most one
+ * delivery in flight, so a receiver sees the messages of one target in the order they were
+ * sent, and a slow or dead receiver only ever delays its own queues: other targets have their
+ * own queues, and every attempt has a timeout. The key says where order matters: live
+ * biometrics key by subscription, so the webhooks of many calls to one receiver URL go out
+ * side by side (up to max_inflight in total) while each call's own webhooks stay in order.
  *
  * Delivery: POST <url> with
  *     Content-Type: application/json
@@ -83,9 +86,13 @@ webhook *webhook_new(uv_loop_t *loop, const webhook_options *opt);
 /* Queue `body` (JSON, copied) for POST to url signed with secret (NULL/"" = unsigned).
  * Returns 0, or -1 for a bad URL, too many targets, or a closing engine. */
 int webhook_send(webhook *w, const char *url, const char *secret, const char *body, size_t len);
+/* The same on the FIFO named by key (NULL/"" = webhook_send's): order is kept per
+ * (url, secret, key), and bodies of different keys are delivered concurrently. */
+int webhook_send_keyed(webhook *w, const char *url, const char *secret, const char *key,
+                       const char *body, size_t len);
 
 void webhook_get_stats(const webhook *w, webhook_stats *out);
-/* Bodies queued (incl. in flight) for one target; 0 if it has none. */
+/* Bodies queued (incl. in flight) for one unkeyed target; 0 if it has none. */
 size_t webhook_queue_depth(const webhook *w, const char *url, const char *secret);
 
 /* Stop: waiting bodies are dropped (counted), in-flight deliveries get up to drain_ms, then

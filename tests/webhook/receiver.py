@@ -63,6 +63,9 @@ class Handler(BaseHTTPRequestHandler):
 
 
 def main():
+    # Hundreds of senders connect at once in the many-subscriptions test: the default listen
+    # backlog of 5 would drop their SYNs (a one-second retransmit each).
+    ThreadingHTTPServer.request_queue_size = 512
     srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     srv.daemon_threads = True
     if len(sys.argv) >= 4:
