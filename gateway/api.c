@@ -120,6 +120,11 @@ cJSON *api_json_body(http_req *req)
     return obj;
 }
 
+cJSON *api_auth_body(struct app *a, http_req *req)
+{
+    return api_auth(a, req) ? api_json_body(req) : NULL;
+}
+
 const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t max,
                        bool required, bool *bad)
 {

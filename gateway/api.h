@@ -62,6 +62,8 @@ const char *api_token(http_req *req);
 
 /* The body as a JSON object; on failure replies 400 and returns NULL. Caller frees. */
 cJSON *api_json_body(http_req *req);
+/* api_auth() then api_json_body(): NULL when a reply (401/503/400) was sent. */
+cJSON *api_auth_body(struct app *a, http_req *req);
 
 /* A string member: returns it, or NULL with *bad set and a 400 reply already sent when it is
  * required and missing, not a string, empty, or longer than max. Optional and absent: NULL,

@@ -246,9 +246,7 @@ static http_result h_login(http_req *req, void *ud)
 static http_result h_password(http_req *req, void *ud)
 {
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
-    cJSON *body = api_json_body(req);
+    cJSON *body = api_auth_body(a, req);
     if (!body)
         return HTTP_DONE;
     bool bad;

@@ -86,9 +86,7 @@ static void on_set(void *arg, store_status st, const char *err)
 static http_result h_set(http_req *req, void *ud)
 {
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
-    cJSON *body = api_json_body(req);
+    cJSON *body = api_auth_body(a, req);
     if (!body)
         return HTTP_DONE;
     bool bad;

@@ -179,12 +179,6 @@ static http_result stream_job(http_req *req, void *ud)
 
 /* ---------- subscriptions ---------- */
 
-/* The authenticated request's JSON body; NULL when a reply (401/400) was sent. */
-static cJSON *auth_body(app *a, http_req *req)
-{
-    return api_auth(a, req) ? api_json_body(req) : NULL;
-}
-
 /* The subscription named by a body: type, channel_uuid, info.external_id, webhook. Replies
  * 400 and returns false on bad fields. url_required: creation. */
 typedef struct {
@@ -243,7 +237,7 @@ static bool parse_spec(http_req *req, const cJSON *body, bool url_required, sub_
 static http_result sub_create(http_req *req, void *ud)
 {
     app *a = ud;
-    cJSON *body = auth_body(a, req);
+    cJSON *body = api_auth_body(a, req);
     if (!body)
         return HTTP_DONE;
     sub_spec sp;
@@ -315,7 +309,7 @@ static size_t delete_id(subs *t, const char *id)
 static http_result sub_delete(http_req *req, void *ud)
 {
     app *a = ud;
-    cJSON *body = auth_body(a, req);
+    cJSON *body = api_auth_body(a, req);
     if (!body)
         return HTTP_DONE;
     subs *t = live_subs(a->live);

@@ -157,9 +157,7 @@ static http_result h_find(http_req *req, void *ud)
 {
     static const char *const fields[] = {"uuid", "streamSid", "callSid", "caller"};
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
-    cJSON *body = api_json_body(req);
+    cJSON *body = api_auth_body(a, req);
     if (!body)
         return HTTP_DONE;
     const char *id = NULL;

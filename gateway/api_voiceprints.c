@@ -77,9 +77,7 @@ static void on_exists(void *arg, store_status st, const char *err)
 static http_result h_exists(http_req *req, void *ud)
 {
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
-    cJSON *body = api_json_body(req);
+    cJSON *body = api_auth_body(a, req);
     bool bad = !body;
     const char *id = bad ? NULL : api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
     vp_job *j = bad ? NULL : vp_job_new(a, req, id);

@@ -44,6 +44,7 @@ struct forward {
     char *recent[FWD_RECENT];
     size_t recent_next;
     fjob *jobs;
+    forward_stats st;
     bool closing, http_open;
     void (*closed)(void *arg);
     void *closed_arg;
@@ -165,6 +166,11 @@ static void job_finish(fjob *j, bool ok, long status, const char *text)
     kv[1] = na;
     log_write(ok ? LOG_INFO : LOG_WARN, NULL, j->session_id, kv, 1, "org-API forward %s: %s",
               ok ? "delivered" : "failed", text);
+    if (ok)
+        f->st.delivered++;
+    else
+        f->st.failed++;
+    f->st.in_progress--;
     if (j->cb)
         j->cb(j->arg, j->session_id, ok, status, j->attempt, text);
     if (j->prev)
@@ -246,7 +252,8 @@ static void job_send(fjob *j)
         .timeout_ms = f->timeout_ms,
         .tls = {.ca_file = f->ca, .cert_file = f->cert, .key_file = f->key},
     };
-    j->attempt++;
+    if (j->attempt++ > 0)
+        f->st.retries++;
     int rc = f->closing ? HTTP_EINVAL : http_client_request(f->http, &rq, on_response, j);
     if (rc == 0) {
         j->in_flight = true;
@@ -276,8 +283,10 @@ int forward_submit(forward *f, const char *session_id, const char *external_id, 
         return -1;
     char key[2 * FWD_ID_MAX + 64];
     snprintf(key, sizeof key, "%s\n%s", session_id, verdict ? verdict : "");
-    if (recent_has(f, key))
+    if (recent_has(f, key)) {
+        f->st.duplicates++;
         return 1;
+    }
     fjob *j = calloc(1, sizeof *j);
     char idem[2 * FWD_ID_MAX + 32];
     snprintf(idem, sizeof idem, "Idempotency-Key: %s:%s", session_id, external_id);
@@ -289,6 +298,7 @@ int forward_submit(forward *f, const char *session_id, const char *external_id, 
         return -1;
     }
     recent_add(f, key);
+    f->st.in_progress++;
     j->f = f;
     j->body_len = strlen(json);
     j->cb = cb;
@@ -344,4 +354,12 @@ void forward_free(forward *f)
     free(f->ca);
     free(f->on);
     free(f);
+}
+
+void forward_get_stats(const forward *f, forward_stats *out)
+{
+    if (f)
+        *out = f->st;
+    else
+        memset(out, 0, sizeof *out);
 }

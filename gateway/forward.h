@@ -26,6 +26,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct forward forward;
 
@@ -46,6 +47,15 @@ typedef struct {
 typedef void forward_done_cb(void *arg, const char *session_id, bool ok, long http_status,
                              int attempts, const char *status);
 
+/* Counters for /metrics. */
+typedef struct {
+    uint64_t delivered; /* answered 2xx */
+    uint64_t failed;    /* gave up (final status, attempts exhausted, shutdown) */
+    uint64_t retries;   /* attempts beyond the first */
+    uint64_t duplicates;/* refused: this session/verdict was already forwarded */
+    size_t in_progress; /* submitted, not finished */
+} forward_stats;
+
 /* NULL with err set on bad options (non-HTTP(S) URL, key without certificate). */
 forward *forward_new(uv_loop_t *loop, const forward_options *opt, char *err, size_t errcap);
 bool forward_enabled(const forward *f);
@@ -63,5 +73,6 @@ int forward_submit(forward *f, const char *session_id, const char *external_id, 
  * forward_free() after that. */
 void forward_close(forward *f, long drain_ms, void (*closed)(void *arg), void *arg);
 void forward_free(forward *f);
+void forward_get_stats(const forward *f, forward_stats *out);
 
 #endif

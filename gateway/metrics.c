@@ -18,6 +18,7 @@
 #include "app.h"
 #include "live.h"
 #include "log.h"
+#include "sessions.h"
 
 typedef struct {
     char *buf;
@@ -249,6 +250,22 @@ static void render_live(mbuf *b, app *a)
     one(b, "subscriptions", "gauge", "Webhook subscriptions.", (double)l.subscriptions);
 }
 
+static void render_forwards(mbuf *b, app *a)
+{
+    forward_stats f;
+    sessions_forward_stats(a->sessions, &f);
+    family(b, "forwards_total", "counter", "Org-API forwards, by outcome.");
+    put(b, "callprint_forwards_total{outcome=\"delivered\"} %llu\n",
+        (unsigned long long)f.delivered);
+    put(b, "callprint_forwards_total{outcome=\"failed\"} %llu\n", (unsigned long long)f.failed);
+    put(b, "callprint_forwards_total{outcome=\"duplicate\"} %llu\n",
+        (unsigned long long)f.duplicates);
+    one(b, "forward_retries_total", "counter", "Org-API forward attempts beyond the first.",
+        (double)f.retries);
+    one(b, "forwards_in_progress", "gauge", "Org-API forwards not finished.",
+        (double)f.in_progress);
+}
+
 char *metrics_render(app *a, size_t *len)
 {
     mbuf b = {0};
@@ -259,6 +276,7 @@ char *metrics_render(app *a, size_t *len)
     render_webhooks(&b, a);
     render_redis(&b, a);
     render_live(&b, a);
+    render_forwards(&b, a);
     if (b.oom) {
         free(b.buf);
         return NULL;

@@ -106,6 +106,11 @@ const char *sessions_stream_session_id(const sessions *ss, const struct stream *
     return c && c->resolved ? c->session_id : NULL;
 }
 
+void sessions_forward_stats(const sessions *ss, forward_stats *out)
+{
+    forward_get_stats(ss ? ss->fwd : NULL, out);
+}
+
 /* ---- writes ---------------------------------------------------------------------------------- */
 
 /* The session as this stream knows it; fields it does not know stay NULL (kept in Redis). */

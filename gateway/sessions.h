@@ -36,6 +36,8 @@
 #ifndef CALLPRINT_SESSIONS_H
 #define CALLPRINT_SESSIONS_H
 
+#include "forward.h"
+
 #include <stdbool.h>
 
 struct app;
@@ -66,6 +68,8 @@ void sessions_free(sessions *ss);
 /* The session id of a live stream, for logs and stream details; NULL while it is still being
  * looked up (a few milliseconds after start) or when sessions is NULL. */
 const char *sessions_stream_session_id(const sessions *ss, const struct stream *s);
+/* The org-API forwarder's counters (zero when forwarding is off). */
+void sessions_forward_stats(const sessions *ss, forward_stats *out);
 
 /* Record a verdict of the stream with this uuid: appended to the session's verdict history,
  * audited, and forwarded to the org API when it is the configured verdict (once per session).

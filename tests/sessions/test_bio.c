@@ -336,6 +336,19 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
         cJSON_Delete(b);
     }
     cJSON_Delete(reqs);
+
+    /* /metrics counts the forward: one delivered after one retry. */
+    char cmd[128], metrics[65536] = "";
+    snprintf(cmd, sizeof cmd, "curl -sf http://127.0.0.1:%d/metrics", gw.port);
+    FILE *m = popen(cmd, "r");
+    cr_assert_not_null(m);
+    size_t got = fread(metrics, 1, sizeof metrics - 1, m);
+    metrics[got] = '\0';
+    pclose(m);
+    cr_expect(strstr(metrics, "callprint_forwards_total{outcome=\"delivered\"} 1\n") != NULL);
+    cr_expect(strstr(metrics, "callprint_forwards_total{outcome=\"failed\"} 0\n") != NULL);
+    cr_expect(strstr(metrics, "callprint_forward_retries_total 1\n") != NULL);
+    cr_expect(strstr(metrics, "callprint_forwards_in_progress 0\n") != NULL);
     cr_assert_eq(sx_stop(&gw), 0, "the gateway did not stop cleanly");
 
     /* Another key: A's voiceprint cannot be opened, so A cannot be verified. */
