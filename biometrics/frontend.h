@@ -3,7 +3,7 @@
  * Per 10 ms hop: pre-emphasis, 25 ms Hamming frame, FFTW real FFT, 24-band mel filterbank
  * (300-3400 Hz, the telephone band), log, DCT to 20 cepstra (c0..c19). The voice activity
  * detector (vad.h) looks at the same power spectrum; only speech frames go on. Cepstra of
- * speech frames are normalised by a running (exponentially forgetting, ~30 s) mean and
+ * speech frames are normalised by a running (exponentially forgetting, ~60 s) mean and
  * variance that starts from a prior learnt at training time, so normalisation is causal and
  * incremental. Deltas use +-2 frames, which delays each output by two speech frames.
  *
@@ -28,8 +28,8 @@
 #define BIO_FE_NCEP 20
 #define BIO_FE_DIM (2 * BIO_FE_NCEP)
 #define BIO_FE_DELTA 2       /* delta window: +-2 frames */
-#define BIO_FE_CMVN_TAU 3000  /* forgetting time constant, frames (30 s: measured best) */
-#define BIO_FE_CMVN_PRIOR 500 /* weight of the prior, in frames (5 s) */
+#define BIO_FE_CMVN_TAU 6000  /* forgetting time constant, frames (60 s: measured best) */
+#define BIO_FE_CMVN_PRIOR 1000 /* weight of the prior, in frames (10 s) */
 
 typedef struct bio_fe_tables bio_fe_tables;
 
