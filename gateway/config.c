@@ -79,7 +79,7 @@ static const config_entry entries[] = {
     INT(http_stream_timeout_ms, 100, 3600 * 1000, "an HTTP push stream without data this long ends"),
     INT(webhook_timeout_ms, 100, 120000, "one webhook delivery attempt times out"),
     INT(webhook_attempts, 1, 20, "delivery attempts per webhook"),
-    INT(webhook_queue_max, 1, 1 << 20, "bodies queued per receiver (oldest dropped)"),
+    INT(webhook_queue_max, 1, 1 << 20, "bodies queued per subscription (oldest dropped)"),
     STR(webhook_ca_file, false, "extra CA bundle for HTTPS webhook receivers"),
     INT(max_subscriptions, 1, 1 << 20, "webhook subscriptions in the process"),
     STR(webhook_secret, true, "signs zero-integration webhooks; empty = unsigned"),
