@@ -167,7 +167,9 @@ static void maybe_forward(sessions *ss, scall *c, const char *session_id, const 
 
 /* ---- recording ------------------------------------------------------------------------------- */
 
-static void record(sessions *ss, scall *c, const char *session_id, const ss_verdict *v)
+/* stream_uuid: for a verdict that came after its stream ended (c NULL). */
+static void record(sessions *ss, scall *c, const char *stream_uuid, const char *session_id,
+                   const ss_verdict *v)
 {
     store_session_add_verdict(ss->st, session_id, v->verdict, v->score, v->speech_s, v->mode,
                               ss_write_done, ss);
@@ -177,7 +179,7 @@ static void record(sessions *ss, scall *c, const char *session_id, const ss_verd
         snprintf(detail, sizeof detail, "%s score=%.1f speech=%.1fs external_id=%s", v->verdict,
                  v->score, v->speech_s, v->external_id[0] ? v->external_id : "NA");
         store_audit(ss->st, strcmp(v->mode, "enroll") == 0 ? "enroll" : "verify",
-                    c ? c->stream_uuid : NULL, session_id, detail, NULL, NULL);
+                    c ? c->stream_uuid : stream_uuid, session_id, detail, NULL, NULL);
         if (c)
             snprintf(c->last_verdict, sizeof c->last_verdict, "%s", v->verdict);
     }
@@ -186,19 +188,20 @@ static void record(sessions *ss, scall *c, const char *session_id, const ss_verd
 
 void ss_verdict_record(scall *c, const ss_verdict *v)
 {
-    record(c->ss, c, c->session_id, v);
+    record(c->ss, c, c->stream_uuid, c->session_id, v);
 }
 
 typedef struct {
     sessions *ss;
     ss_verdict v;
+    char stream_uuid[STREAM_UUID_LEN + 1];
 } ss_late;
 
 static void on_late_session(void *arg, store_status st, const char *id, const char *err)
 {
     ss_late *l = arg;
     if (st == STORE_OK && id && !l->ss->closing)
-        record(l->ss, NULL, id, &l->v);
+        record(l->ss, NULL, l->stream_uuid, id, &l->v);
     else
         log_write(LOG_WARN, NULL, NULL, NULL, 0, "verdict after the stream ended not recorded: %s",
                   err ? err : store_strerror(st));
@@ -216,7 +219,7 @@ void sessions_on_verdict(sessions *ss, const char *stream_uuid, const sessions_v
     stream *s = registry_by_uuid(ss->a->reg, stream_uuid);
     scall *c = s && ss->slot >= 0 ? s->sink_state[ss->slot] : NULL;
     if (c && c->resolved) {
-        record(ss, c, c->session_id, &v);
+        record(ss, c, c->stream_uuid, c->session_id, &v);
     } else if (c) {
         if (c->n_held == SS_VERDICTS_MAX) /* keep the latest */
             memmove(c->held, c->held + 1, sizeof c->held - sizeof c->held[0]), c->n_held--;
@@ -227,6 +230,7 @@ void sessions_on_verdict(sessions *ss, const char *stream_uuid, const sessions_v
             return;
         l->ss = ss;
         l->v = v;
+        snprintf(l->stream_uuid, sizeof l->stream_uuid, "%s", stream_uuid);
         store_session_find(ss->st, STORE_BY_STREAM_UUID, stream_uuid, on_late_session, l);
     }
 }
@@ -238,8 +242,8 @@ void ss_on_live_state(const live_state *st, void *arg)
 {
     sessions_verdict v = {
         .score = st->score, .speech_s = st->speech_seconds, .external_id = st->external_id};
-    if (!st->stream)
-        return; /* an enrolment acknowledged after its stream ended: no session to find */
+    /* Final answers come after the stream ended (st->stream NULL): sessions_on_verdict then
+     * finds the session through the stream uuid index. */
     if (st->kind == LIVE_VERIFY && st->status == LIVE_ST_VERDICT) {
         v.mode = "verify";
         v.verdict = bio_verdict_name(st->verdict);
@@ -252,5 +256,5 @@ void ss_on_live_state(const live_state *st, void *arg)
     } else {
         return;
     }
-    sessions_on_verdict(arg, st->stream->uuid, &v);
+    sessions_on_verdict(arg, st->stream_uuid, &v);
 }

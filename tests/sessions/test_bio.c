@@ -349,6 +349,22 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
     cr_expect(strstr(metrics, "callprint_forwards_total{outcome=\"failed\"} 0\n") != NULL);
     cr_expect(strstr(metrics, "callprint_forward_retries_total 1\n") != NULL);
     cr_expect(strstr(metrics, "callprint_forwards_in_progress 0\n") != NULL);
+
+    /* A call streamed faster than real time ends before the first tick: its only verdict is
+     * the final answer, given after the stream ended, and it still lands in the session. */
+    char f0[512], f1[512], f2[512];
+    const char *fast[] = {"--fast", "--call-sid", "CA77777777777777777777777777777777",
+                          "-p", "external_id=cust-A", "-p", "mode=verify",
+                          "-p", "session_id=sess-fast", bio_file("test", TEST_A[0], f0, sizeof f0),
+                          bio_file("test", TEST_A[1], f1, sizeof f1),
+                          bio_file("test", TEST_A[2], f2, sizeof f2), NULL};
+    cr_assert_eq(sx_call_start(&c, gw.port, W.dir, fast), 0);
+    cr_assert_eq(sx_wait(&c, 60000), 0, "the fast call failed (see %s)", c.out);
+    for (int t = 0; t < 5000 && !audit_has("verify", "sess-fast"); t += 50)
+        usleep(50000);
+    verdicts("sess-fast", v, sizeof v);
+    cr_expect(has_verdict(v, "verified"), "final answer not in the session: %s", v);
+    cr_expect(audit_has("verify", "sess-fast"));
     cr_assert_eq(sx_stop(&gw), 0, "the gateway did not stop cleanly");
 
     /* Another key: A's voiceprint cannot be opened, so A cannot be verified. */
