@@ -189,6 +189,10 @@ static int create_context(server *srv, char *err, size_t errcap)
     info.iface = strcmp(cfg->listen_host, "0.0.0.0") == 0 || !cfg->listen_host[0]
                      ? NULL
                      : cfg->listen_host;
+    /* lws 4.1 built with IPv6 binds an IPv4 address as the dual-stack wildcard, i.e. on every
+     * interface (lws issue 2290): IPv4 hosts get an IPv4-only socket. */
+    if (!strchr(cfg->listen_host, ':'))
+        info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.protocols = srv->protocols;
     info.user = srv;
     info.alpn = "http/1.1"; /* over TLS, h2 would hide custom headers (pitfall 4) */

@@ -28,6 +28,12 @@ pid=$!
 port=$(wait_port "$tmp/log")
 [ -n "$port" ] || fail "no port in the startup log"
 curl -sf "http://127.0.0.1:$port/healthz" | grep -q '"ok"' || fail "healthz"
+# The socket listens on 127.0.0.1 only (/proc/net/tcp: local 0100007F, state 0A), not on a
+# wildcard of either family.
+hexport=$(printf '%04X' "$port")
+grep -q "^ *[0-9]*: 0100007F:$hexport 00000000:0000 0A" /proc/net/tcp || fail "not listening on 127.0.0.1"
+if grep -q ":$hexport 0*:0000 0A" /proc/net/tcp6; then fail "listening on an IPv6 wildcard"; fi
+if grep -q "^ *[0-9]*: 00000000:$hexport 00000000:0000 0A" /proc/net/tcp; then fail "listening on 0.0.0.0"; fi
 
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --dtmf 42 -p external_id=alice \
   --stream-sid MZ00000000000000000000000000000001 "$wav" >"$tmp/twilio.json" || fail "twilio call"
