@@ -104,6 +104,12 @@ struct live_stream {
     uint64_t ended_ms;
 };
 
+/* The stream's session id for log lines (NULL while unknown or after the stream ended). */
+static const char *ls_session(const live_stream *ls)
+{
+    return ls && ls->s ? stream_session_id(ls->s) : NULL;
+}
+
 typedef struct {
     live_state_cb cb;
     void *arg;
@@ -382,7 +388,7 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
             j->result = st == STORE_NOT_FOUND ? WHP_VERIFY_NO_VOICEPRINT : WHP_VERIFY_NOT_SURE;
             j->score = 0;
             if (st != STORE_NOT_FOUND)
-                log_write(LOG_WARN, j->ls->uuid, NULL, NULL, 0,
+                log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0,
                           "verify: cannot read the voiceprint: %s", err ? err : "error");
             publish(j);
         }
@@ -427,12 +433,12 @@ static void on_written(void *arg, store_status st, const char *err)
             j->speech = j->pending_speech;
         st == STORE_OK ? l->st.enrol_created++ : l->st.enrol_exists++;
         if (st == STORE_OK)
-            log_write(LOG_INFO, j->ls ? j->ls->uuid : NULL, NULL, NULL, 0,
+            log_write(LOG_INFO, j->ls ? j->ls->uuid : NULL, ls_session(j->ls), NULL, 0,
                       "voiceprint enrolled (%.1f s of net speech)", j->speech);
     } else {
         l->st.enrol_write_failed++;
         j->status = LIVE_ST_UNAVAILABLE;
-        log_write(LOG_WARN, j->ls ? j->ls->uuid : NULL, NULL, NULL, 0,
+        log_write(LOG_WARN, j->ls ? j->ls->uuid : NULL, ls_session(j->ls), NULL, 0,
                   "enrol: voiceprint write failed, retrying: %s", err ? err : "error");
     }
     if (j->ls) {
@@ -506,7 +512,7 @@ static live_job *job_new(live *l, live_stream *ls, live_kind k, const char *exte
     l->st.jobs_started++;
     l->st.jobs_active++;
     snprintf(j->uuid, sizeof j->uuid, "%s", ls->uuid);
-    log_write(LOG_INFO, ls->uuid, NULL, NULL, 0, "%s job started (%s)", live_kind_name(k),
+    log_write(LOG_INFO, ls->uuid, ls_session(ls), NULL, 0, "%s job started (%s)", live_kind_name(k),
               live_origin_name(o));
     refresh(j); /* read the voiceprint / check existence now, not at the next tick */
     return j;
@@ -597,7 +603,7 @@ static void verify_answer(live_job *j, const workers_result *r)
         j->result = WHP_VERIFY_NOT_SURE;
         j->verdict = BIO_NOT_SURE;
         j->score = 0;
-        log_write(LOG_WARN, j->ls->uuid, NULL, NULL, 0, "verify failed: %s",
+        log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0, "verify failed: %s",
                   bio_strerror(r->status));
     }
     j->speech = r->speech_seconds;
@@ -629,7 +635,7 @@ static void enrol_answer(live_job *j, const workers_result *r)
     j->detail = WHP_ENROLL_NOT_ENOUGH_SPEECH;
     j->status = r->status == BIO_ERR_SPEECH ? LIVE_ST_PENDING : LIVE_ST_ERROR;
     if (r->status != BIO_ERR_SPEECH)
-        log_write(LOG_WARN, j->ls->uuid, NULL, NULL, 0, "enrol failed: %s",
+        log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0, "enrol failed: %s",
                   bio_strerror(r->status));
     publish(j);
 }

@@ -26,7 +26,7 @@
 
 static void zero_warn(const stream *s, const char *why)
 {
-    log_write(LOG_WARN, s->uuid, NULL, NULL, 0, "zero-integration ignored: %s", why);
+    log_write(LOG_WARN, s->uuid, stream_session_id(s), NULL, 0, "zero-integration ignored: %s", why);
 }
 
 void live_zero_start(live *l, struct app *a, stream *s)

@@ -62,7 +62,7 @@ static void msg_error(media_conn *c, stream *s, const char *sid, const char *eve
     snprintf(st, sizeof st, "%d", status);
     const char *kv[] = {"conn", conn, "streamSid", sid && *sid ? sid : NULL, "event", event,
                         "status", st};
-    log_write(LOG_WARN, s ? s->uuid : NULL, NULL, kv, 4, "message refused: %s", what);
+    log_write(LOG_WARN, s ? s->uuid : NULL, stream_session_id(s), kv, 4, "message refused: %s", what);
 }
 
 static void on_connected(media_conn *c, const tw_msg *msg)
@@ -115,7 +115,7 @@ static void log_stream(const stream *s, const char *what)
     const char *kv[] = {"streamSid", s->stream_sid, "callSid", s->call_sid[0] ? s->call_sid : NULL,
                         "dialect", stream_dialect_name(s->dialect), "tracks", tracks,
                         "encoding", s->law == G711_ALAW ? "alaw" : "ulaw"};
-    log_write(LOG_INFO, s->uuid, NULL, kv, 5, "%s", what);
+    log_write(LOG_INFO, s->uuid, stream_session_id(s), kv, 5, "%s", what);
 }
 
 static void on_start(media_conn *c, const tw_msg *msg)
@@ -204,7 +204,7 @@ static void on_media(media_conn *c, const tw_msg *msg)
         char ts[24];
         snprintf(ts, sizeof ts, "%llu", (unsigned long long)msg->u.media.timestamp_ms);
         const char *kv[] = {"timestamp", ts};
-        log_write(LOG_DEBUG, s->uuid, NULL, kv, 1, "media gap or out-of-order message");
+        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), kv, 1, "media gap or out-of-order message");
     }
     if (track != TW_TRACK_INBOUND || n == 0)
         return; /* outbound audio is counted, not analysed */
@@ -229,7 +229,7 @@ static void on_mark(media_conn *c, const tw_msg *msg)
     s->marks_received++;
     if (!stream_mark_remove(s, msg->u.mark.name)) {
         const char *kv[] = {"mark", msg->u.mark.name};
-        log_write(LOG_DEBUG, s->uuid, NULL, kv, 1, "mark that was not pending");
+        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), kv, 1, "mark that was not pending");
     }
     registry_mark(c->m->reg, s, msg->u.mark.name);
 }
@@ -294,6 +294,6 @@ void media_stream_end(media_conn *c, stream *s, stream_end_reason why)
     const char *kv[] = {"streamSid", s->stream_sid, "reason", stream_end_reason_name(why),
                         "messages", msgs, "inbound_seconds", secs, "gaps", gaps,
                         "out_of_order", ooo, "errors", errs, "dtmf_digits", dtmf};
-    log_write(LOG_INFO, s->uuid, NULL, kv, 8, "stream ended");
+    log_write(LOG_INFO, s->uuid, stream_session_id(s), kv, 8, "stream ended");
     stream_free(s);
 }

@@ -165,6 +165,8 @@ static void save_first(scall *c)
     sessions *ss = c->ss;
     store_session u;
     c->resolved = true;
+    if (c->s)
+        snprintf(c->s->session_id, sizeof c->s->session_id, "%s", c->session_id);
     if (c->created && !c->caller_status)
         c->caller_status = c->caller[0] ? NULL : "unknown";
     fill(c, &u);

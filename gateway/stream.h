@@ -24,6 +24,7 @@
 #include "twilio.h"
 
 #define STREAM_UUID_LEN 36
+#define STREAM_SESSION_ID_MAX 256 /* a session id from customParameters.session_id */
 #define STREAM_GAP_TOLERANCE_MS 20
 #define STREAM_SINKS_MAX 4
 #define STREAM_MARKS_MAX 64 /* pending marks per stream (sent, not yet echoed) */
@@ -65,6 +66,9 @@ typedef struct stream {
     char (*pending_marks)[TW_NAME_MAX]; /* heap, STREAM_MARKS_MAX entries when used */
     size_t n_pending;
 
+    /* The call session (sessions.c sets it once resolved; "" before): on every log line. */
+    char session_id[STREAM_SESSION_ID_MAX + 1];
+
     void *sink_state[STREAM_SINKS_MAX];
     /* The owner's way to end this stream (media.c for WebSocket streams; an HTTP stream's
      * owner sets its own): used by stream_end(), e.g. for a maintenance force-off. */
@@ -88,6 +92,11 @@ void stream_free(stream *s);
 void stream_end(stream *s, stream_end_reason why);
 
 const char *stream_param(const stream *s, const char *key);
+/* The session id for log lines: NULL while unknown. */
+static inline const char *stream_session_id(const stream *s)
+{
+    return s && s->session_id[0] ? s->session_id : NULL;
+}
 
 /* Account for one media message of n bytes on `track` (TW_TRACK_*). Returns true when the
  * message opened a gap or arrived out of order (for logging). */

@@ -281,6 +281,14 @@ Test(sessions, streamed_call_session_contents)
     free(a);
 
     cr_expect(sx_file_has(gw.out, "\"session\":\"sess-known\""), "no log line has the session");
+    /* The stream endpoint's own lines carry the session too once it is known. */
+    char *log = sx_read(gw.out, NULL);
+    bool ended_with_session = false;
+    for (char *line = log ? strtok(log, "\n") : NULL; line; line = strtok(NULL, "\n"))
+        ended_with_session |= strstr(line, "\"msg\":\"stream ended\"") &&
+                              strstr(line, "\"session\":\"sess-known\"");
+    free(log);
+    cr_expect(ended_with_session, "the \"stream ended\" line has no session id");
     cr_expect(!sx_file_has(gw.out, "+442079460958"), "a caller number was logged in clear");
 }
 
