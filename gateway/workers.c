@@ -388,37 +388,6 @@ void workers_close_stream(workers *p, uint64_t id)
     push(worker_of(p, id), j, 0);
 }
 
-/* ---------- audio sink adapter ---------- */
-
-static int sink_start(void *ud, struct stream *s, void **state)
-{
-    (void)s;
-    uint64_t id = workers_open(ud);
-    *state = (void *)(uintptr_t)id;
-    return id ? 0 : -1;
-}
-
-static void sink_audio(void *ud, struct stream *s, void *state, const int16_t *pcm, size_t n,
-                       uint64_t ts_ms)
-{
-    (void)s;
-    (void)ts_ms;
-    workers_audio(ud, workers_sink_id(state), pcm, n);
-}
-
-static void sink_stop(void *ud, struct stream *s, void *state, stream_end_reason why)
-{
-    (void)s;
-    (void)why;
-    workers_close_stream(ud, workers_sink_id(state));
-}
-
-void workers_sink_init(workers *p, audio_sink *out)
-{
-    *out = (audio_sink){.name = "workers", .ud = p, .on_start = sink_start,
-                        .on_audio = sink_audio, .on_stop = sink_stop};
-}
-
 int workers_count(const workers *p) { return p ? p->n : 0; }
 
 void workers_get_stats(workers *p, int i, workers_stats *out)

@@ -25,7 +25,6 @@
 #include <stdint.h>
 #include <uv.h>
 
-#include "audio_sink.h"
 #include "bio.h"
 #include "engine.h"
 #include "lathist.h"
@@ -83,15 +82,6 @@ int workers_verify(workers *w, uint64_t id, uint64_t tag, const char *external_i
                    const uint8_t *voiceprint, size_t len, const bio_config *cfg);
 /* Release the stream's engine state (after the jobs queued before it). Never refused. */
 void workers_close_stream(workers *w, uint64_t id);
-
-/* The pool as an audio sink (audio_sink.h) for registry_add_sink: on_start opens a stream
- * (refused only when the pool is closing), on_audio pushes (drops are counted), on_stop
- * closes. The per-stream sink state is the stream id: workers_sink_id(s->sink_state[i]). */
-void workers_sink_init(workers *w, audio_sink *out);
-static inline uint64_t workers_sink_id(void *sink_state)
-{
-    return (uint64_t)(uintptr_t)sink_state;
-}
 
 int workers_count(const workers *w);
 void workers_get_stats(workers *w, int worker, workers_stats *out);

@@ -318,33 +318,6 @@ Test(workers, close_with_live_streams_and_queued_jobs_frees_everything)
     cr_expect_eq(atomic_load(&live_streams), 0);
 }
 
-Test(workers, audio_sink_adapter)
-{
-    uv_loop_t loop;
-    uv_loop_init(&loop);
-    workers *w = workers_new(&loop, &(workers_options){.threads = 2, .engine = &test_engine,
-                                                      .config = cfg1s, .on_result = on_result});
-    audio_sink sink;
-    workers_sink_init(w, &sink);
-    void *state = NULL;
-    cr_assert_eq(sink.on_start(sink.ud, NULL, &state), 0);
-    uint64_t id = workers_sink_id(state);
-    cr_assert_neq(id, 0);
-    int16_t block[160] = {0};
-    for (int i = 0; i < 50; i++) /* 1 s */
-        sink.on_audio(sink.ud, NULL, state, block, 160, (uint64_t)i * 20);
-    cr_assert_eq(workers_enroll(w, id, 1, "x", NULL), 0);
-    run_until_results(&loop, 1, 5000);
-    cr_assert_eq(ngot, 1);
-    cr_expect_eq(got[0].r.status, BIO_OK);
-    cr_expect_float_eq(got[0].r.speech_seconds, 1.0, 1e-9);
-    sink.on_stop(sink.ud, NULL, state, STREAM_END_STOP);
-    for (int t = 0; t < 5000 && atomic_load(&live_streams) > 0; t++)
-        usleep(1000);
-    cr_expect_eq(atomic_load(&live_streams), 0);
-    finish(&loop, w);
-}
-
 /* ---------- the real engine ---------- */
 
 static int16_t *read_wav(const char *name, size_t *n)
