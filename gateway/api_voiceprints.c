@@ -29,7 +29,7 @@
 
 #include "api.h"
 #include "app.h"
-#include "audiofile.h"
+#include "audio.h"
 #include "base64.h"
 #include "log.h"
 
@@ -296,7 +296,7 @@ static void enrol_item(const app *a, put_item *it)
     char err[256];
     int16_t *pcm = NULL;
     size_t n = 0;
-    if (audiofile_decode_8k(it->data, it->data_len, "recording", &pcm, &n, err, sizeof err)) {
+    if (bio_audio_decode(it->data, it->data_len, "recording", &pcm, &n, err, sizeof err)) {
         item_fail(it, "%s", err);
         return;
     }

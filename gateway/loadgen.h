@@ -108,7 +108,7 @@ int loadgen_window(int ramp_ms, int duration_ms, uint64_t *from, uint64_t *to);
 /* pcm looped (or cut) to ms milliseconds; malloc'd, *out_n samples. NULL on bad input. */
 int16_t *loadgen_loop_pcm(const int16_t *pcm, size_t n, int ms, size_t *out_n);
 
-/* Read audio files (audiofile.h: any libsndfile format, mono, to 8 kHz) and concatenate
+/* Read audio files (biometrics/tools/audio.h: any libsndfile format, mono, to 8 kHz) and concatenate
  * them; errors are printed on stderr. 0, or -1. (callprint-call's player uses it too.) */
 int loadgen_load_files(char **files, int n, int16_t **pcm, size_t *len);
 

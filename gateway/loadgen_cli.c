@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audiofile.h"
+#include "audio.h"
 #include "loadgen.h"
 #include "log.h"
 
@@ -55,7 +55,7 @@ int loadgen_load_files(char **files, int n, int16_t **pcm, size_t *len)
         int16_t *a;
         size_t k;
         char err[512];
-        if (audiofile_load_8k(files[i], &a, &k, err, sizeof err) != 0) {
+        if (bio_audio_read(files[i], &a, &k, err, sizeof err) != 0) {
             fprintf(stderr, "callprint-call: %s\n", err);
             free(*pcm);
             return -1;

@@ -1,8 +1,13 @@
-/* audio.h -- read an audio file as 8 kHz mono 16-bit PCM (offline tools only).
+/* audio.h -- read a recording as 8 kHz mono 16-bit PCM (libsndfile + speex resampler).
  *
- * Anything libsndfile decodes (WAV PCM/float/A-law/mu-law, FLAC, Ogg Vorbis/Opus, ...).
- * Other sample rates go through the speexdsp resampler; multi-channel files are refused
- * rather than mixed down, because a stereo call recording usually holds two speakers.
+ * The one audio reader of the project: the offline CLI (enrol/verify/train/eval files), the
+ * gateway's recording import (uploads, from memory) and the stream player all use it, so a
+ * file is turned into the same samples everywhere. Anything libsndfile decodes (WAV
+ * PCM/float/A-law/µ-law, FLAC, Ogg Vorbis/Opus, ...). Multi-channel files are refused rather
+ * than mixed: a stereo call recording usually holds two speakers, and mixing them would poison
+ * a voiceprint. Other rates are converted with the speexdsp resampler (quality 10, filter tail
+ * flushed). An 8 kHz file is returned sample for sample, so a µ-law WAV round-trips
+ * bit-exactly through µ-law. Empty files and files over 4 hours are refused.
  */
 #ifndef CALLPRINT_BIO_AUDIO_H
 #define CALLPRINT_BIO_AUDIO_H
@@ -10,7 +15,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* 0 on success (*pcm malloc'd, may be NULL when *n == 0); -1 with a message in err. */
-int bio_audio_read(const char *path, int16_t **pcm, size_t *n, char *err, size_t errlen);
+/* Load path into *pcm (malloc'd, *n samples at 8 kHz). Returns 0, or -1 with err set. */
+int bio_audio_read(const char *path, int16_t **pcm, size_t *n, char *err, size_t errcap);
+/* The same for a whole file held in memory (an uploaded recording; sf_open_virtual). Error
+ * messages start with `name`. */
+int bio_audio_decode(const void *data, size_t len, const char *name, int16_t **pcm, size_t *n,
+                     char *err, size_t errcap);
 
 #endif

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audiofile.h"
+#include "audio.h"
 #include "g711.h"
 #include "log.h"
 #include "twilio.h"
@@ -386,7 +386,7 @@ int16_t *h_fixture(const char *name, size_t *n)
     char path[1024], err[512];
     snprintf(path, sizeof path, "%s/tests/fixtures/audio/%s", root ? root : ".", name);
     int16_t *pcm = NULL;
-    cr_assert_eq(audiofile_load_8k(path, &pcm, n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(bio_audio_read(path, &pcm, n, err, sizeof err), 0, "%s", err);
     return pcm;
 }
 

@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audiofile.h"
+#include "audio.h"
 #include "config.h"
 #include "log.h"
 #include "outq.h"
@@ -247,7 +247,7 @@ Test(outq, bounded_fifo_with_headroom)
     cr_assert_eq(q.n, 0);
 }
 
-/* ---- audiofile ---- */
+/* ---- audio file reading (biometrics/tools/audio.h) ---- */
 
 static void write_wav(const char *path, int rate, int channels, size_t frames, double hz)
 {
@@ -274,7 +274,7 @@ Test(audiofile, resamples_to_8k_and_refuses_stereo_and_garbage)
     int16_t *pcm;
     size_t n;
     write_wav(path, 16000, 1, 16000, 440.0); /* 1 s at 16 kHz */
-    cr_assert_eq(audiofile_load_8k(path, &pcm, &n, err, sizeof err), 0, "%s", err);
+    cr_assert_eq(bio_audio_read(path, &pcm, &n, err, sizeof err), 0, "%s", err);
     cr_assert_eq(n, 8000);
     /* a 440 Hz tone survives: count zero crossings over the middle of the signal */
     int zc = 0;
@@ -283,12 +283,12 @@ Test(audiofile, resamples_to_8k_and_refuses_stereo_and_garbage)
     cr_assert(zc >= 650 && zc <= 670, "%d zero crossings in 0.75 s of 440 Hz", zc);
     free(pcm);
     write_wav(path, 8000, 2, 800, 300.0);
-    cr_assert_eq(audiofile_load_8k(path, &pcm, &n, err, sizeof err), -1);
+    cr_assert_eq(bio_audio_read(path, &pcm, &n, err, sizeof err), -1);
     cr_assert(strstr(err, "2 channels"), "%s", err);
     FILE *f = fopen(path, "w");
     fputs("RIFF this is not a wave file", f);
     fclose(f);
-    cr_assert_eq(audiofile_load_8k(path, &pcm, &n, err, sizeof err), -1);
+    cr_assert_eq(bio_audio_read(path, &pcm, &n, err, sizeof err), -1);
     cr_assert(strstr(err, path), "%s", err);
     unlink(path);
 }

@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audiofile.h"
+#include "audio.h"
 #include "g711.h"
 #include "redis_proc.h"
 #include "stream.h"
@@ -647,7 +647,7 @@ int16_t *lt_audio(const char *const *files, size_t *n)
         snprintf(path, sizeof path, "%s/tests/%s", src_dir(), *files);
         int16_t *pcm;
         size_t k;
-        cr_assert_eq(audiofile_load_8k(path, &pcm, &k, err, sizeof err), 0, "%s: %s", path, err);
+        cr_assert_eq(bio_audio_read(path, &pcm, &k, err, sizeof err), 0, "%s: %s", path, err);
         all = realloc(all, (*n + k) * sizeof *all);
         memcpy(all + *n, pcm, k * sizeof *pcm);
         *n += k;

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audiofile.h"
+#include "audio.h"
 #include "base64.h"
 #include "redis_proc.h"
 #include "sx.h"
@@ -85,7 +85,7 @@ static void build_enrol_wav(void)
         char path[512], err[256];
         int16_t *pcm;
         size_t n;
-        cr_assert_eq(audiofile_load_8k(bio_file("enroll", *id, path, sizeof path), &pcm, &n, err,
+        cr_assert_eq(bio_audio_read(bio_file("enroll", *id, path, sizeof path), &pcm, &n, err,
                                        sizeof err),
                      0, "%s", err);
         all = realloc(all, (total + n) * sizeof *all);
