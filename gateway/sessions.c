@@ -165,8 +165,6 @@ static void save_first(scall *c)
     sessions *ss = c->ss;
     store_session u;
     c->resolved = true;
-    if (c->s)
-        snprintf(c->s->session_id, sizeof c->s->session_id, "%s", c->session_id);
     if (c->created && !c->caller_status)
         c->caller_status = c->caller[0] ? NULL : "unknown";
     fill(c, &u);
@@ -206,8 +204,11 @@ static void on_directory(void *arg, store_status st, const char *id, const char 
 }
 
 /* The session id is settled: look the caller up, then save. */
+/* The session id is settled: from now on the stream's log lines carry it. */
 static void joined(scall *c)
 {
+    if (c->s)
+        snprintf(c->s->session_id, sizeof c->s->session_id, "%s", c->session_id);
     if (c->caller[0] == '+') {
         c->pending++;
         store_directory_get(c->ss->st, c->caller, on_directory, c);
