@@ -23,6 +23,10 @@ static bio_status iv_verify(void *s, const bio_config *c, const uint8_t *b, size
 {
     return bio_stream_verify(s, c, b, len, out);
 }
+static bio_status iv_embed_batch(void **s, size_t n)
+{
+    return bio_stream_embed_batch((bio_stream **)s, n);
+}
 static bio_status iv_check(const void *m, const uint8_t *b, size_t len, double *speech)
 {
     return bio_voiceprint_check(m, b, len, speech);
@@ -41,6 +45,7 @@ const bio_engine bio_engine_ivector = {
     .enroll = iv_enroll,
     .verify = iv_verify,
     .check = iv_check,
+    .embed_batch = iv_embed_batch,
 };
 
 static const bio_engine *const engines[] = {&bio_engine_ivector};

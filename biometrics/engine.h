@@ -4,6 +4,11 @@
  * engine (a neural embedding, a commercial SDK behind the same contract) can be added later
  * without touching callers. The default engine, "ivector" (GMM-UBM i-vectors, LDA/WCCN,
  * cosine + AS-norm), is the plain bio.h API behind this table.
+ *
+ * Optional ops may be NULL; callers then do without them:
+ *  - embed_batch: prepare the embeddings of n streams at once (cheaper than one at a time when
+ *    extraction is memory-bound), so that their next enroll/verify only scores. It is a hint:
+ *    enroll/verify give the same results (up to float rounding) with or without it.
  */
 #ifndef CALLPRINT_BIO_ENGINE_H
 #define CALLPRINT_BIO_ENGINE_H
@@ -25,6 +30,7 @@ typedef struct bio_engine {
     bio_status (*verify)(void *stream, const bio_config *cfg, const uint8_t *blob, size_t len,
                          bio_result *out);
     bio_status (*check)(const void *model, const uint8_t *blob, size_t len, double *speech);
+    bio_status (*embed_batch)(void **streams, size_t n); /* optional */
 } bio_engine;
 
 extern const bio_engine bio_engine_ivector;

@@ -2,9 +2,12 @@
  *
  * Log-likelihoods are one matrix product: for x in R^D, log N_c(x) + log w_c =
  * g_c + [x*x, x] . [-ivar_c/2, mean_c*ivar_c], so a frame costs one cblas_sgemv over a
- * C x 2D matrix and a batch of frames one cblas_sgemm (training). Baum-Welch statistics are
- * the zeroth-order N_c = sum gamma_c and first-order F_c = sum gamma_c x, which is all an
- * i-vector needs: they add up, so a stream keeps them instead of its audio.
+ * C x 2D matrix and a batch of frames one cblas_sgemm. Baum-Welch statistics are the
+ * zeroth-order N_c = sum gamma_c and first-order F_c = sum gamma_c x, which is all an
+ * i-vector needs: they add up, so a stream keeps them instead of its audio. For a batch of T
+ * frames F += post' X is one sgemm too. Batching is what makes a live stream cheap: per frame,
+ * the sgemv reads the whole C x 2D matrix and the rank-1 update rewrites the whole C x D F, so
+ * both are memory traffic; a batch of 16 frames reads and writes them once (bio_stream).
  */
 #ifndef CALLPRINT_BIO_GMM_H
 #define CALLPRINT_BIO_GMM_H
@@ -32,5 +35,8 @@ double bio_gmm_posteriors_batch(const bio_gmm *g, const float *X, size_t T, floa
                                 float *work);
 /* N += post, F += post x^T for one frame. */
 void bio_gmm_accumulate(const bio_gmm *g, const float *x, const float *post, float *N, float *F);
+/* Batch: X is T x D, post T x C: N += sum_t post_t, F += post' X (one sgemm). */
+void bio_gmm_accumulate_batch(const bio_gmm *g, const float *X, size_t T, const float *post,
+                              float *N, float *F);
 
 #endif

@@ -7,6 +7,12 @@
  * an Rp x C matrix, so L is one cblas_sgemv with the N vector and the solve is a packed
  * Cholesky (LAPACKE_spptrf/spptrs). The cost is fixed: it does not depend on how much audio
  * the statistics summarise, which is what makes per-second scoring of a live call cheap.
+ *
+ * That fixed cost is two matrix-vector products over T (CD x R) and P (Rp x C), ~9 MB of
+ * model for C=256, D=40, R=100: memory-bound, the model is streamed from RAM for every
+ * extraction. The batch form extracts k i-vectors with two sgemm instead, reading the model
+ * once for all k (the gateway verifies many streams each second); only the R x R solves
+ * remain per i-vector.
  */
 #ifndef CALLPRINT_BIO_IVECTOR_H
 #define CALLPRINT_BIO_IVECTOR_H
@@ -36,6 +42,14 @@ void bio_ivec_whiten(const bio_ivec *iv, const float *N, const float *F, float *
  * (training needs L^-1). work: bio_ivec_work_floats. Returns 0, or -1 if L is not SPD. */
 int bio_ivec_extract_whitened(const bio_ivec *iv, const float *N, const float *Fw, float *w,
                               float *Lp, float *work);
+/* k at once (live scoring): N is k x C, Fw k x CD, w k x R (row i = item i); work:
+ * bio_ivec_batch_work_floats(iv, k). ok[i] = 0, or -1 if item i's L is not SPD. Same results
+ * as k single extractions up to float rounding (sgemm instead of sgemv, and a full blocked
+ * Cholesky instead of the packed one, which the single form keeps because training needs the
+ * packed factor and must reproduce the shipped model bit for bit). */
+size_t bio_ivec_batch_work_floats(const bio_ivec *iv, size_t k);
+void bio_ivec_extract_whitened_batch(const bio_ivec *iv, size_t k, const float *N,
+                                     const float *Fw, float *w, float *work, int *ok);
 /* Convenience: whiten then extract. */
 int bio_ivec_extract(const bio_ivec *iv, const float *N, const float *F, float *w, float *work);
 

@@ -1,10 +1,24 @@
 /* stream.c -- one live utterance: front end -> UBM posteriors -> Baum-Welch statistics.
  *
  * The stream keeps only the zeroth/first-order statistics (C + C*D floats), the front end's
- * few KB and a small scratch, all in one allocation: feeding costs a fixed amount per 10 ms
- * frame, and scoring (i-vector + projection + AS-norm) costs a fixed amount whatever the
- * call length. The last embedding is cached until more audio arrives, so verifying one
- * stream against many voiceprints, or enrolling and then verifying, extracts it once.
+ * few KB and up to STREAM_BATCH pending feature frames, all in one allocation: feeding costs
+ * a fixed amount per 10 ms frame, and scoring (i-vector + projection + AS-norm) costs a fixed
+ * amount whatever the call length. The last embedding is cached until more audio arrives, so
+ * verifying one stream against many voiceprints, or enrolling and then verifying, extracts it
+ * once.
+ *
+ * Frames are buffered and turned into statistics 16 at a time (stats_add: one sgemm for
+ * the posteriors, one for F): per frame, the UBM matrix read and the C x D rank-1 update of F
+ * cost more than the arithmetic, and a batch pays them once. Extraction adds the pending
+ * frames to a copy of N/F, so the statistics always grow by the same groups of frames: the
+ * result depends only on the sample sequence (not on block sizes nor on when earlier verifies
+ * ran) and equals frame-by-frame accumulation up to float rounding. Speech seconds come from
+ * the front end and need no flush. The buffer costs 16 x 40 floats (2.5 KB) per stream; the
+ * batch scratch is on the stack.
+ *
+ * bio_stream_embed_batch extracts the embeddings of many streams at once (ivector.h: the
+ * ~9 MB of T and P are read once per batch instead of once per stream) and leaves them in
+ * each stream's cache, where verify/enrol/identify find them.
  */
 #include <math.h>
 #include <stdlib.h>
@@ -14,13 +28,17 @@
 #include "bio.h"
 #include "voiceprint.h"
 
+#define STREAM_BATCH 16        /* frames turned into statistics at once */
+#define STREAM_POST_FLOATS 4096 /* stack scratch for their posteriors: >= C (model.c) */
+#define STREAM_EMBED_BATCH 16  /* streams embedded together (scratch ~63 KB each) */
+
 struct bio_stream {
     const bio_model *m;
     bio_fe fe;
     float *N;    /* C */
     float *F;    /* C x D */
-    float *post; /* C, scratch */
-    float *work; /* 2D, scratch */
+    float *pend; /* STREAM_BATCH x D feature frames not yet in N/F */
+    int npend;
     float *emb;  /* L, cached embedding */
     float c;     /* its self-term */
     bio_norm norm;
@@ -57,16 +75,15 @@ const char *bio_verdict_name(bio_verdict v)
 bio_stream *bio_stream_new(const bio_model *m)
 {
     size_t C = m->ubm.C, D = m->ubm.D, L = m->L;
-    size_t floats = C + C * D + C + 2 * D + L;
+    size_t floats = C + C * D + STREAM_BATCH * D + L;
     size_t bytes = sizeof(bio_stream) + floats * sizeof(float);
     bio_stream *s = malloc(bytes);
     if (!s) return NULL;
     s->m = m;
     s->N = (float *)(s + 1);
     s->F = s->N + C;
-    s->post = s->F + C * D;
-    s->work = s->post + C;
-    s->emb = s->work + 2 * D;
+    s->pend = s->F + C * D;
+    s->emb = s->pend + STREAM_BATCH * D;
     s->bytes = bytes;
     bio_stream_reset(s);
     return s;
@@ -81,14 +98,31 @@ void bio_stream_reset(bio_stream *s)
     size_t C = s->m->ubm.C, D = s->m->ubm.D;
     bio_fe_init(&s->fe, s->m->fe);
     memset(s->N, 0, sizeof(float) * (C + C * D));
+    s->npend = 0;
     s->emb_state = 0;
+}
+
+/* N, F += the statistics of T frames X, in passes of as many frames as the stack scratch
+ * holds (all STREAM_BATCH of them for C <= 256). */
+static void stats_add(const bio_gmm *g, const float *X, size_t T, float *N, float *F)
+{
+    float post[STREAM_POST_FLOATS], work[STREAM_BATCH * 2 * BIO_FE_DIM];
+    size_t per = STREAM_POST_FLOATS / (size_t)g->C, D = (size_t)g->D;
+    if (per > STREAM_BATCH) per = STREAM_BATCH;
+    for (size_t t = 0; t < T; t += per) {
+        size_t k = T - t < per ? T - t : per;
+        bio_gmm_posteriors_batch(g, X + t * D, k, post, work);
+        bio_gmm_accumulate_batch(g, X + t * D, k, post, N, F);
+    }
 }
 
 static void stream_frame(void *ctx, const float *x)
 {
     bio_stream *s = ctx;
-    bio_gmm_posteriors(&s->m->ubm, x, s->post, s->work);
-    bio_gmm_accumulate(&s->m->ubm, x, s->post, s->N, s->F);
+    memcpy(s->pend + (size_t)s->npend * s->m->ubm.D, x, sizeof(float) * (size_t)s->m->ubm.D);
+    if (++s->npend < STREAM_BATCH) return;
+    stats_add(&s->m->ubm, s->pend, STREAM_BATCH, s->N, s->F);
+    s->npend = 0;
 }
 
 void bio_stream_feed(bio_stream *s, const int16_t *pcm, size_t n)
@@ -100,23 +134,68 @@ void bio_stream_feed(bio_stream *s, const int16_t *pcm, size_t n)
 
 double bio_stream_speech_seconds(const bio_stream *s) { return bio_fe_speech_seconds(&s->fe); }
 
+/* Embed k streams of one model whose cache is stale: their statistics side by side (with
+ * the pending frames added to the copies, not to the stream, so N/F always grow by the same
+ * groups of 16 frames and a score does not depend on when earlier verifies happened), one
+ * batched extraction, then each stream's projection and cohort statistics into its cache. */
+static bio_status embed_chunk(bio_stream **s, size_t k)
+{
+    const bio_model *m = s[0]->m;
+    size_t C = (size_t)m->ubm.C, CD = C * (size_t)m->ubm.D, R = (size_t)m->iv.R;
+    size_t nwork = bio_ivec_batch_work_floats(&m->iv, k), K = (size_t)m->K;
+    int ok[STREAM_EMBED_BATCH];
+    if (k == 0 || k > STREAM_EMBED_BATCH) return BIO_OK; /* callers pass 1..the batch */
+    float *N = malloc(sizeof(float) * (k * (C + CD + R) + (nwork > K ? nwork : K)));
+    if (!N) return BIO_ERR_NOMEM;
+    float *Fw = N + k * C, *w = Fw + k * CD, *work = w + k * R;
+    for (size_t i = 0; i < k; i++) {
+        float *Ni = N + i * C, *Fi = Fw + i * CD;
+        memcpy(Ni, s[i]->N, sizeof(float) * C);
+        memcpy(Fi, s[i]->F, sizeof(float) * CD);
+        stats_add(&m->ubm, s[i]->pend, (size_t)s[i]->npend, Ni, Fi);
+        bio_ivec_whiten(&m->iv, Ni, Fi, Fi); /* in place: element by element */
+    }
+    bio_ivec_extract_whitened_batch(&m->iv, k, N, Fw, w, work, ok);
+    for (size_t i = 0; i < k; i++) {
+        bio_stream *t = s[i];
+        int good = ok[i] == 0 && bio_backend_embed(m, w + i * R, t->emb, &t->c) == 0;
+        if (good) t->norm = bio_backend_norm(m, t->emb, t->c, work);
+        t->emb_state = good ? 1 : -1;
+    }
+    free(N);
+    return BIO_OK;
+}
+
 /* i-vector -> embedding -> cohort statistics, cached until the next feed. */
 static bio_status stream_embed(bio_stream *s)
 {
-    if (s->emb_state == 1) return BIO_OK;
-    if (s->emb_state == -1) return BIO_ERR_SPEECH;
-    const bio_model *m = s->m;
-    size_t nwork = bio_ivec_work_floats(&m->iv);
-    if ((size_t)m->K > nwork) nwork = (size_t)m->K;
-    float *work = malloc(sizeof(float) * (nwork + (size_t)m->iv.R));
-    if (!work) return BIO_ERR_NOMEM;
-    float *w = work + nwork;
-    int ok = bio_ivec_extract(&m->iv, s->N, s->F, w, work) == 0 &&
-             bio_backend_embed(m, w, s->emb, &s->c) == 0;
-    if (ok) s->norm = bio_backend_norm(m, s->emb, s->c, work);
-    free(work);
-    s->emb_state = ok ? 1 : -1;
-    return ok ? BIO_OK : BIO_ERR_SPEECH;
+    if (s->emb_state == 0) {
+        bio_status st = embed_chunk(&s, 1);
+        if (st != BIO_OK) return st;
+    }
+    return s->emb_state == 1 ? BIO_OK : BIO_ERR_SPEECH;
+}
+
+bio_status bio_stream_embed_batch(bio_stream **s, size_t n)
+{
+    bio_stream *chunk[STREAM_EMBED_BATCH];
+    size_t k = 0;
+    bio_status st = BIO_OK;
+    for (size_t i = 0; i < n && st == BIO_OK; i++) {
+        /* Only stale caches of streams with speech, and one model per chunk. */
+        if (!s[i] || s[i]->emb_state != 0 || s[i]->fe.nspeech <= 0) continue;
+        if (k && s[i]->m != chunk[0]->m) continue; /* another model: embedded on demand */
+        size_t dup = 0;
+        while (dup < k && chunk[dup] != s[i]) dup++;
+        if (dup < k) continue; /* listed twice */
+        chunk[k++] = s[i];
+        if (k == STREAM_EMBED_BATCH) {
+            st = embed_chunk(chunk, k);
+            k = 0;
+        }
+    }
+    if (k && st == BIO_OK) st = embed_chunk(chunk, k);
+    return st;
 }
 
 bio_status bio_stream_enroll(bio_stream *s, const bio_config *cfg, uint8_t *blob, size_t cap,

@@ -44,9 +44,10 @@ static float vad_tonality(const float *p, double total)
     double peaks = 0;
     for (int round = 0; round < 2; round++) {
         int best = -1;
+        float top = -1.0f; /* below any power: the first bin not taken starts the search */
         for (int k = BAND_LO; k <= BAND_HI; k++) {
             if (k >= taken_lo && k <= taken_hi) continue;
-            if (best < 0 || p[k] > p[best]) best = k;
+            if (p[k] > top) top = p[k], best = k;
         }
         for (int k = best - PEAK_HALF; k <= best + PEAK_HALF; k++)
             if (k >= BAND_LO && k <= BAND_HI && !(k >= taken_lo && k <= taken_hi)) peaks += p[k];
@@ -56,18 +57,55 @@ static float vad_tonality(const float *p, double total)
     return total > 0 ? (float)(peaks / total) : 0.0f;
 }
 
+/* Sum of log(x_i) over a band computed as the log of their product: one log per band
+ * instead of one per bin (the per-bin logs were a quarter of a live stream's feed cost).
+ * The product is taken VAD_RUN terms at a time (values are 1e-3..1e14: a run of 8 stays far
+ * inside double's range) and each partial product is split by frexp into a mantissa, which
+ * multiplies the running product, and a power of two, which is added up. Equal to the sum of
+ * logs up to rounding (~1e-14 relative). */
+#define VAD_RUN 8
+
+typedef struct {
+    double mant; /* running product of mantissas, in [2^-k, 1] after k runs */
+    long exp2;   /* sum of binary exponents */
+    double run;  /* product of the current run */
+    int nrun;
+} vad_logsum;
+
+static void logsum_add(vad_logsum *a, double x)
+{
+    a->run *= x;
+    if (++a->nrun < VAD_RUN) return;
+    int e;
+    a->mant *= frexp(a->run, &e);
+    a->exp2 += e;
+    if (a->mant < 0x1p-500) { /* renormalise before it could underflow (never at ~13 runs) */
+        a->mant = frexp(a->mant, &e);
+        a->exp2 += e;
+    }
+    a->run = 1.0;
+    a->nrun = 0;
+}
+
+static double logsum_value(const vad_logsum *a)
+{
+    return log(a->mant * a->run) + (double)a->exp2 * M_LN2;
+}
+
 bool bio_vad_frame_is_speech(bio_vad *v, const float *power, const float *deemph,
                              bio_vad_frame *info)
 {
     const int nb = BAND_HI - BAND_LO + 1;
-    double sum = 0, dsum = 0, logsum = 0, plogsum = 0;
+    double sum = 0, dsum = 0;
+    vad_logsum dl = {1.0, 0, 1.0, 0}, pl = {1.0, 0, 1.0, 0};
     for (int k = BAND_LO; k <= BAND_HI; k++) {
         double d = (double)power[k] * deemph[k];
         sum += power[k];
         dsum += d;
-        logsum += log(d + 1e-3);
-        plogsum += log(power[k] + 1e-3);
+        logsum_add(&dl, d + 1e-3);
+        logsum_add(&pl, power[k] + 1e-3);
     }
+    double logsum = logsum_value(&dl), plogsum = logsum_value(&pl);
     double mean = sum / nb, dmean = dsum / nb;
     float e = (float)(10.0 * log10(mean + 1e-3));
     float flat = dmean > 0 ? (float)(exp(logsum / nb) / (dmean + 1e-3)) : 1.0f;

@@ -12,7 +12,10 @@
  * bounded by the number of streams, and a close that could be dropped would leak a stream.
  *
  * Results of enrol/verify come back on the loop thread, through uv_async_send, to
- * on_result; their pointers are valid during the callback only.
+ * on_result; their pointers are valid during the callback only. A worker answers the
+ * requests it finds queued together as one batch (one engine embed_batch for all of them,
+ * when the engine has it): each request still answers on exactly the audio queued before
+ * it, and a stream's results keep their order.
  *
  * The engine is reached through biometrics/engine.h's `bio_engine` table (janus-style), by
  * default the i-vector engine; another engine plugs in without touching the pool.

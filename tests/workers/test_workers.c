@@ -12,6 +12,8 @@
 
 #include "workers.h"
 
+#define WK_TEST_BATCH_MAX 16 /* workers.c's WK_BATCH */
+
 /* ---------- test engine ---------- */
 
 typedef struct {
@@ -89,6 +91,25 @@ static const bio_engine test_engine = {
     .verify = t_verify,
 };
 
+/* The same engine with embed_batch: records each call's streams (by their sample counts,
+ * which the tests make distinct) so a test can see what was batched. */
+#define MAXBATCH 32
+static uint64_t batch_calls[MAXBATCH][WK_TEST_BATCH_MAX];
+static size_t batch_sizes[MAXBATCH];
+static atomic_int nbatch;
+static bio_status t_embed_batch(void **st, size_t n)
+{
+    int b = atomic_load(&nbatch);
+    cr_assert_lt(b, MAXBATCH);
+    cr_assert_leq(n, WK_TEST_BATCH_MAX);
+    for (size_t i = 0; i < n; i++)
+        batch_calls[b][i] = ((test_stream *)st[i])->samples;
+    batch_sizes[b] = n;
+    atomic_store(&nbatch, b + 1);
+    return BIO_OK;
+}
+static bio_engine batch_engine; /* test_engine + t_embed_batch, set up by reset() */
+
 /* ---------- results ---------- */
 
 #define MAXRES 512
@@ -149,6 +170,10 @@ static void reset(void)
     gate_set(false);
     atomic_store(&in_feed, 0);
     atomic_store(&live_streams, 0);
+    atomic_store(&nbatch, 0);
+    batch_engine = test_engine;
+    batch_engine.name = "test-batch";
+    batch_engine.embed_batch = t_embed_batch;
 }
 
 TestSuite(workers, .init = reset, .timeout = 60);
@@ -316,6 +341,159 @@ Test(workers, close_with_live_streams_and_queued_jobs_frees_everything)
     }
     finish(&loop, w); /* ASan/LSan: no leak of jobs, streams or results */
     cr_expect_eq(atomic_load(&live_streams), 0);
+}
+
+/* FNV of n samples of value v appended to h (the test engine's checksum). */
+static uint64_t hash_more(uint64_t h, int16_t v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint16_t)v) * 1099511628211ull;
+    return h;
+}
+
+/* Let the (single) worker finish what it has, then hold it inside a feed of stream `hold`. */
+static void hold_worker(workers *w, uint64_t hold)
+{
+    workers_stats st;
+    do {
+        usleep(1000);
+        workers_get_stats(w, 0, &st);
+    } while (st.depth > 0);
+    int entered = atomic_load(&in_feed);
+    gate_set(true);
+    int16_t block[160] = {0};
+    cr_assert_eq(workers_audio(w, hold, block, 160), 0);
+    while (atomic_load(&in_feed) == entered)
+        usleep(1000);
+}
+
+static const got_result *result_tagged(uint64_t tag)
+{
+    for (int i = 0; i < ngot; i++)
+        if (got[i].r.tag == tag)
+            return &got[i];
+    return NULL;
+}
+
+/* A worker held in feed while a whole job list piles up, then taking it at once: verifies of
+ * several streams run as one embed_batch, but each answers on the audio queued before it
+ * (a verify followed by more audio of its stream, or by its close, is not moved past them),
+ * results come back with their tags in order, and streams without enough speech are left out
+ * of the batch. Stream s has 4000 + 160 s samples, so the batch log names them. */
+Test(workers, batched_requests_keep_per_stream_order)
+{
+    enum { NS = 5 };
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    workers *w = workers_new(&loop, &(workers_options){.threads = 1, .queue_len = 100000,
+                                                      .engine = &batch_engine, .config = cfg1s,
+                                                      .on_result = on_result});
+    cr_assert_not_null(w);
+    uint64_t ids[NS], hold = workers_open(w), hash[NS];
+    int16_t block[160];
+    for (int s = 0; s < NS; s++) {
+        ids[s] = workers_open(w);
+        hash[s] = 1469598103934665603ull;
+        size_t n = 4000 + 160 * (size_t)s;
+        for (size_t off = 0; off < n; off += 160) {
+            for (int i = 0; i < 160; i++)
+                block[i] = (int16_t)(s + 1);
+            cr_assert_eq(workers_audio(w, ids[s], block, 160), 0);
+            hash[s] = hash_more(hash[s], (int16_t)(s + 1), 160);
+        }
+    }
+    uint64_t short_id = workers_open(w); /* 0.1 s: under min_verify_speech, not batched */
+    for (int i = 0; i < 160; i++)
+        block[i] = 9;
+    for (int b = 0; b < 5; b++)
+        workers_audio(w, short_id, block, 160);
+    hold_worker(w, hold); /* the list queued next is taken in one go */
+    const uint8_t *vp[NS];
+    for (int s = 0; s < NS; s++)
+        vp[s] = (const uint8_t *)&hash[s];
+    /* tags: 10 + s for the first round, 20 + s after stream 0 got more audio */
+    for (int s = 0; s < NS; s++)
+        cr_assert_eq(workers_verify(w, ids[s], 10 + (uint64_t)s, "x", vp[s], 8, NULL), 0);
+    cr_assert_eq(workers_verify(w, short_id, 30, "short", vp[0], 8, NULL), 0);
+    for (int i = 0; i < 160; i++)
+        block[i] = 7;
+    cr_assert_eq(workers_audio(w, ids[0], block, 160), 0); /* after its verify */
+    uint64_t h0b = hash_more(hash[0], 7, 160);
+    cr_assert_eq(workers_verify(w, ids[0], 20, "x", (const uint8_t *)&h0b, 8, NULL), 0);
+    cr_assert_eq(workers_verify(w, ids[1], 21, "x", vp[1], 8, NULL), 0);
+    workers_close_stream(w, ids[1]);
+    cr_assert_eq(workers_verify(w, ids[1], 22, "x", vp[1], 8, NULL), 0); /* after close */
+    gate_set(false);
+    run_until_results(&loop, NS + 4, 5000);
+    cr_assert_eq(ngot, NS + 4);
+    /* every request answered on the audio queued before it */
+    for (int s = 0; s < NS; s++) {
+        const got_result *g = result_tagged(10 + (uint64_t)s);
+        cr_assert_not_null(g);
+        cr_expect_eq(g->r.stream_id, ids[s]);
+        cr_expect_eq(g->r.verify.verdict, BIO_VERIFIED, "stream %d verify saw later audio", s);
+    }
+    cr_expect_eq(result_tagged(20)->r.verify.verdict, BIO_VERIFIED, "saw the block after");
+    cr_expect_eq(result_tagged(21)->r.verify.verdict, BIO_VERIFIED);
+    cr_expect(!result_tagged(21)->r.unknown_stream, "verify before close ran before it");
+    cr_expect(result_tagged(22)->r.unknown_stream, "verify after close");
+    cr_expect_eq(result_tagged(30)->r.verify.verdict, BIO_NOT_VERIFIED);
+    /* results in request order */
+    const uint64_t order[] = {10, 11, 12, 13, 14, 30, 20, 21, 22};
+    for (int i = 0; i < ngot; i++)
+        cr_expect_eq(got[i].r.tag, order[i], "result %d has tag %lu", i,
+                     (unsigned long)got[i].r.tag);
+    /* batches: the first round (5 streams, not the short one) ran together before stream 0's
+     * new block; then stream 0 again with stream 1, before stream 1's close. */
+    cr_assert_eq(atomic_load(&nbatch), 2);
+    cr_expect_eq(batch_sizes[0], NS);
+    for (int s = 0; s < NS; s++)
+        cr_expect_eq(batch_calls[0][s], 4000 + 160 * (uint64_t)s);
+    cr_expect_eq(batch_sizes[1], 2);
+    cr_expect_eq(batch_calls[1][0], 4000 + 160);
+    cr_expect_eq(batch_calls[1][1], 4000 + 160);
+    for (int s = 0; s < NS; s++)
+        workers_close_stream(w, ids[s]);
+    workers_close_stream(w, short_id);
+    workers_close_stream(w, hold);
+    finish(&loop, w);
+    cr_expect_eq(atomic_load(&live_streams), 0);
+}
+
+/* More requests than one batch holds: every one answered, in order, in batches of at most
+ * WK_BATCH. */
+Test(workers, batch_splits_beyond_its_size)
+{
+    enum { NS = 40 };
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    workers *w = workers_new(&loop, &(workers_options){.threads = 1, .queue_len = 100000,
+                                                      .engine = &batch_engine, .config = cfg1s,
+                                                      .on_result = on_result});
+    uint64_t ids[NS], hold = workers_open(w);
+    int16_t block[160] = {0};
+    for (int s = 0; s < NS; s++) {
+        ids[s] = workers_open(w);
+        for (int b = 0; b < 30; b++)
+            workers_audio(w, ids[s], block, 160);
+    }
+    hold_worker(w, hold);
+    for (int s = 0; s < NS; s++)
+        cr_assert_eq(workers_verify(w, ids[s], (uint64_t)s, "x", (const uint8_t *)"12345678", 8,
+                                    NULL), 0);
+    gate_set(false);
+    run_until_results(&loop, NS, 5000);
+    cr_assert_eq(ngot, NS);
+    for (int i = 0; i < NS; i++)
+        cr_expect_eq(got[i].r.tag, (uint64_t)i);
+    size_t total = 0;
+    for (int b = 0; b < atomic_load(&nbatch); b++) {
+        cr_expect_leq(batch_sizes[b], WK_TEST_BATCH_MAX);
+        total += batch_sizes[b];
+    }
+    cr_expect_eq(total, NS, "every stream embedded once, in batches");
+    cr_expect_geq(atomic_load(&nbatch), (NS + WK_TEST_BATCH_MAX - 1) / WK_TEST_BATCH_MAX);
+    finish(&loop, w);
 }
 
 /* ---------- the real engine ---------- */
