@@ -16,11 +16,13 @@
  * accountSid, callSid, customParameters, start.streamSid, the stop object) may be absent;
  * the Voice Verify dialect sends accountSid and callSid as "".
  *
- * Hot path: a media message costs one cJSON parse and a strict base64 decode straight into
- * the caller's buffer. tw_msg is not cleared as a whole (a start message carries 32 custom
- * parameters, ~18 KB): only the header and the union member of the event are reset.
+ * Hot path: a plain media message is parsed without allocating by twilio_fast.c (jsmn), which
+ * declines anything it is not certain of; everything else, errors included, goes through
+ * cJSON here. The payload is strict-base64-decoded straight into the caller's buffer. tw_msg
+ * is not cleared as a whole (a start message carries 32 custom parameters, ~18 KB): only the
+ * header and the union member of the event are reset.
  */
-#include "twilio.h"
+#include "twilio_internal.h"
 
 #include "base64.h"
 
@@ -101,6 +103,23 @@ static tw_status tw_string(const tw_ctx *c, const cJSON *obj, const char *key, b
     return TW_OK;
 }
 
+bool tw_decimal(const char *s, size_t n, uint64_t *out)
+{
+    uint64_t v = 0;
+    bool overflow = false;
+    if (n == 0 || n > TW_COUNTER_DIGITS)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return false;
+        uint64_t d = (uint64_t)(s[i] - '0');
+        overflow |= v > (UINT64_MAX - d) / 10;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return !overflow;
+}
+
 /* Twilio's counters: a JSON string of 1..20 decimal digits whose value fits a uint64_t. */
 static tw_status tw_counter(const tw_ctx *c, const cJSON *obj, const char *key, bool required,
                             bool *present, uint64_t *out)
@@ -114,16 +133,8 @@ static tw_status tw_counter(const tw_ctx *c, const cJSON *obj, const char *key, 
         return st;
     if (!cJSON_IsString(it))
         return tw_field_fail(c, TW_ERR_TYPE, key, "must be a string of decimal digits");
-    const char *s = it->valuestring;
-    size_t n = 0;
-    uint64_t v = 0;
-    bool overflow = false;
-    for (; s[n] >= '0' && s[n] <= '9' && n < TW_COUNTER_DIGITS; n++) {
-        uint64_t d = (uint64_t)(s[n] - '0');
-        overflow |= v > (UINT64_MAX - d) / 10;
-        v = v * 10 + d;
-    }
-    if (n == 0 || s[n] != '\0' || overflow)
+    uint64_t v;
+    if (!tw_decimal(it->valuestring, strlen(it->valuestring), &v))
         return tw_field_fail(c, TW_ERR_VALUE, key,
                              "must be a string of decimal digits up to 18446744073709551615");
     *out = v;
@@ -453,6 +464,19 @@ static cJSON *tw_json_parse(const char *json, size_t len, size_t *where)
 
 tw_status tw_parse(const char *json, size_t len, tw_msg *out, uint8_t *payload, size_t payload_cap,
                    tw_error *err)
+{
+    if (tw_fast_media(json, len, out, payload, payload_cap)) {
+        if (err) {
+            err->status = TW_OK;
+            err->field[0] = err->message[0] = '\0';
+        }
+        return TW_OK;
+    }
+    return tw_parse_full(json, len, out, payload, payload_cap, err);
+}
+
+tw_status tw_parse_full(const char *json, size_t len, tw_msg *out, uint8_t *payload,
+                        size_t payload_cap, tw_error *err)
 {
     if (err) {
         err->status = TW_OK;

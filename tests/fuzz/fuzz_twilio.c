@@ -4,12 +4,14 @@
  *   - an error has a status equal to the return value and a non-empty message;
  *   - a success has NUL-terminated strings and a payload no larger than the buffer;
  *   - a parsed media/dtmf/mark/stop message, rebuilt with the tw_build_* builders, parses
- *     back to the same fields and bytes (parser and builders agree on the format).
+ *     back to the same fields and bytes (parser and builders agree on the format);
+ *   - whatever the allocation-free media fast path (twilio_fast.c) accepts, the cJSON path
+ *     accepts with the same fields and payload bytes (the fast path's one promise).
  * Built as a libFuzzer binary when CALLPRINT_FUZZ is ON; otherwise replay.c runs the seed
  * corpus through it as a regular test.
  */
 #include "fuzz_check.h"
-#include "twilio.h"
+#include "twilio_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -60,8 +62,28 @@ static void check_round_trip(const tw_msg *m, const uint8_t *payload)
     }
 }
 
+/* The fast path and the cJSON path agree on everything the fast path accepts. */
+static void check_fast_path(const char *json, size_t size)
+{
+    static tw_msg fast, full;
+    static uint8_t fast_pl[1024], full_pl[1024];
+    if (!tw_fast_media(json, size, &fast, fast_pl, sizeof(fast_pl)))
+        return;
+    CHECK(tw_parse_full(json, size, &full, full_pl, sizeof(full_pl), NULL) == TW_OK);
+    CHECK(full.event == TW_EV_MEDIA && fast.event == TW_EV_MEDIA);
+    CHECK(strcmp(fast.stream_sid, full.stream_sid) == 0);
+    CHECK(fast.has_sequence == full.has_sequence);
+    CHECK(fast.sequence_number == full.sequence_number);
+    CHECK(fast.u.media.track == full.u.media.track);
+    CHECK(fast.u.media.chunk == full.u.media.chunk);
+    CHECK(fast.u.media.timestamp_ms == full.u.media.timestamp_ms);
+    CHECK(fast.u.media.payload_len == full.u.media.payload_len);
+    CHECK(memcmp(fast_pl, full_pl, fast.u.media.payload_len) == 0);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+    check_fast_path((const char *)data, size);
     static tw_msg msg; /* ~18 KB: not on the stack */
     tw_error err;
     uint8_t payload[1024];
