@@ -63,20 +63,27 @@ void bio_ivec_whiten(const bio_ivec *iv, const float *N, const float *F, float *
         }
 }
 
-/* For k items: w = Tw' Fw (k x R) and the packed sum_c N_c P_c (k x Rp) into Lp. */
+/* For k items: w = Tw' Fw (k x R) and the packed sum_c N_c P_c (k x Rp) into Lp. One or
+ * two items: sgemv each (a sgemm packs the whole model first, which costs more than reading
+ * it twice). More: sgemm on bio_ivec_batch_rows(k) rows. */
 static void ivec_products(const bio_ivec *iv, size_t k, const float *N, const float *Fw,
                           float *w, float *Lp)
 {
     const int R = iv->R, C = iv->C, CD = iv->C * iv->D, Rp = (int)BIO_PACKED(iv->R);
-    if (k == 1) { /* sgemv: a one-row sgemm costs several times more (it packs the model) */
-        cblas_sgemv(CblasRowMajor, CblasTrans, CD, R, 1.0f, iv->T, R, Fw, 1, 0.0f, w, 1);
-        cblas_sgemv(CblasRowMajor, CblasNoTrans, Rp, C, 1.0f, iv->P, C, N, 1, 0.0f, Lp, 1);
+    if (k <= 2) {
+        for (size_t i = 0; i < k; i++) {
+            cblas_sgemv(CblasRowMajor, CblasTrans, CD, R, 1.0f, iv->T, R, Fw + i * CD, 1, 0.0f,
+                        w + i * R, 1);
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, Rp, C, 1.0f, iv->P, C, N + i * C, 1, 0.0f,
+                        Lp + i * Rp, 1);
+        }
         return;
     }
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, (int)k, R, CD, 1.0f, Fw, CD, iv->T, R,
+    int rows = (int)bio_ivec_batch_rows(k);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, R, CD, 1.0f, Fw, CD, iv->T, R,
                 0.0f, w, R);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, (int)k, Rp, C, 1.0f, N, C, iv->P, C,
-                0.0f, Lp, Rp);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, Rp, C, 1.0f, N, C, iv->P, C, 0.0f,
+                Lp, Rp);
 }
 
 int bio_ivec_extract_whitened(const bio_ivec *iv, const float *N, const float *Fw, float *w,
@@ -91,9 +98,11 @@ int bio_ivec_extract_whitened(const bio_ivec *iv, const float *N, const float *F
     return 0;
 }
 
+size_t bio_ivec_batch_rows(size_t k) { return k <= 2 ? k : (k + 3) / 4 * 4; }
+
 size_t bio_ivec_batch_work_floats(const bio_ivec *iv, size_t k)
 {
-    return k * BIO_PACKED(iv->R) + (size_t)iv->R * iv->R;
+    return bio_ivec_batch_rows(k) * BIO_PACKED(iv->R) + (size_t)iv->R * iv->R;
 }
 
 /* w <- (I + packed S)^-1 w through a full, blocked Cholesky: LAPACK's packed spptrf works
@@ -111,11 +120,14 @@ static int ivec_solve_full(int R, const float *S, float *full, float *w)
     return 0;
 }
 
-void bio_ivec_extract_whitened_batch(const bio_ivec *iv, size_t k, const float *N,
-                                     const float *Fw, float *w, float *work, int *ok)
+void bio_ivec_extract_whitened_batch(const bio_ivec *iv, size_t k, float *N, float *Fw,
+                                     float *w, float *work, int *ok)
 {
-    const size_t R = (size_t)iv->R, Rp = BIO_PACKED(iv->R);
-    float *Lp = work, *full = work + k * Rp;
+    const size_t R = (size_t)iv->R, Rp = BIO_PACKED(iv->R), rows = bio_ivec_batch_rows(k);
+    const size_t C = (size_t)iv->C, CD = C * (size_t)iv->D;
+    float *Lp = work, *full = work + rows * Rp;
+    memset(N + k * C, 0, sizeof(float) * (rows - k) * C);
+    memset(Fw + k * CD, 0, sizeof(float) * (rows - k) * CD);
     ivec_products(iv, k, N, Fw, w, Lp);
     for (size_t i = 0; i < k; i++) ok[i] = ivec_solve_full(iv->R, Lp + i * Rp, full, w + i * R);
 }

@@ -143,11 +143,12 @@ static bio_status embed_chunk(bio_stream **s, size_t k)
     const bio_model *m = s[0]->m;
     size_t C = (size_t)m->ubm.C, CD = C * (size_t)m->ubm.D, R = (size_t)m->iv.R;
     size_t nwork = bio_ivec_batch_work_floats(&m->iv, k), K = (size_t)m->K;
+    size_t rows = bio_ivec_batch_rows(k);
     int ok[STREAM_EMBED_BATCH];
     if (k == 0 || k > STREAM_EMBED_BATCH) return BIO_OK; /* callers pass 1..the batch */
-    float *N = malloc(sizeof(float) * (k * (C + CD + R) + (nwork > K ? nwork : K)));
+    float *N = malloc(sizeof(float) * (rows * (C + CD + R) + (nwork > K ? nwork : K)));
     if (!N) return BIO_ERR_NOMEM;
-    float *Fw = N + k * C, *w = Fw + k * CD, *work = w + k * R;
+    float *Fw = N + rows * C, *w = Fw + rows * CD, *work = w + rows * R;
     for (size_t i = 0; i < k; i++) {
         float *Ni = N + i * C, *Fi = Fw + i * CD;
         memcpy(Ni, s[i]->N, sizeof(float) * C);
