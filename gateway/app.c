@@ -6,6 +6,12 @@
  * biometrics as an audio sink, the REST routes). Closing: the server first (no new input;
  * ending streams lets live biometrics send their final webhooks and writes), then workers,
  * then the queues that drain to the outside (webhooks, Redis) with bounded deadlines.
+ *
+ * A graceful stop waits for the final answers before closing the workers: the workers compute
+ * them, so closing the pool at once (as an immediate stop does) lost every call's last
+ * verdict. Its phases -- streams, final answers, flush -- share one deadline, the end of the
+ * grace period, so a stuck webhook receiver cannot stretch the stop past what the operator
+ * configured (the supervisor's kill timeout is sized from it).
  */
 #include "app.h"
 
@@ -22,6 +28,9 @@
 #define APP_DRAIN_MS 5000  /* in-flight webhook deliveries get this long at webhook_close */
 #define APP_FLUSH_MS 10000 /* queued webhooks and Redis writes get this long to go out */
 #define APP_STOP_TICK_MS 20
+/* A graceful stop keeps this part of the grace period (a quarter, at most this much) for the
+ * final answers of the streams it has to end and for their webhooks. */
+#define APP_FINAL_RESERVE_MAX_MS 2000
 
 uint64_t app_uptime_ms(const app *a)
 {
@@ -166,21 +175,29 @@ static void on_closed(void *arg)
     a->closes_pending--;
 }
 
-static void stop_timer_start(app *a, uv_timer_cb cb, uint64_t deadline_ms)
+/* Poll with cb every APP_STOP_TICK_MS until the absolute loop time deadline_ms. */
+static void stop_timer_until(app *a, uv_timer_cb cb, uint64_t deadline_ms)
 {
     if (!a->stop_timer_open) {
         uv_timer_init(a->loop, &a->stop_timer);
         a->stop_timer.data = a;
         a->stop_timer_open = true;
     }
-    a->stop_deadline_ms = uv_now(a->loop) + deadline_ms;
+    a->stop_deadline_ms = deadline_ms;
     uv_timer_start(&a->stop_timer, cb, 0, APP_STOP_TICK_MS);
+}
+
+static void stop_timer_start(app *a, uv_timer_cb cb, uint64_t delay_ms)
+{
+    stop_timer_until(a, cb, uv_now(a->loop) + delay_ms);
 }
 
 static bool stop_deadline_passed(const app *a)
 {
     return uv_now(a->loop) >= a->stop_deadline_ms;
 }
+
+static void close_begin(app *a, bool graceful);
 
 static void on_drain_tick(uv_timer_t *t)
 {
@@ -192,7 +209,13 @@ static void on_drain_tick(uv_timer_t *t)
         log_warn("grace period over: ending %zu running stream(s)", left);
     else
         log_info("drained: no stream left");
-    app_close(a);
+    close_begin(a, true);
+}
+
+static uint64_t final_reserve_ms(uint64_t grace_ms)
+{
+    uint64_t r = grace_ms / 4;
+    return r < APP_FINAL_RESERVE_MAX_MS ? r : APP_FINAL_RESERVE_MAX_MS;
 }
 
 void app_drain(app *a, uint64_t grace_ms, void (*done)(void *arg), void *arg)
@@ -209,7 +232,10 @@ void app_drain(app *a, uint64_t grace_ms, void (*done)(void *arg), void *arg)
     snprintf(grace, sizeof grace, "%llu", (unsigned long long)grace_ms);
     const char *kv[] = {"streams", streams, "grace_ms", grace};
     log_write(LOG_INFO, NULL, NULL, kv, 2, "graceful stop: waiting for running streams");
-    stop_timer_start(a, on_drain_tick, grace_ms);
+    /* The whole graceful stop ends by grace_end_ms: streams still running are ended a little
+     * before it, so that their final answers and webhooks fit in the grace period too. */
+    a->grace_end_ms = uv_now(a->loop) + grace_ms;
+    stop_timer_start(a, on_drain_tick, grace_ms - final_reserve_ms(grace_ms));
 }
 
 /* The outbound totals at the end of the flush, for the operator (and the shutdown test). */
@@ -243,9 +269,13 @@ static void close_outputs(app *a)
         uv_close((uv_handle_t *)&a->stop_timer, NULL);
         a->stop_timer_open = false;
     }
-    if (a->webhooks) {
+    if (a->webhooks) { /* a graceful stop gives in-flight deliveries what is left of it */
+        uint64_t now = uv_now(a->loop), drain = APP_DRAIN_MS;
+        if (a->grace_end_ms)
+            drain = a->grace_end_ms > now ? a->grace_end_ms - now : 0;
         a->closes_pending++;
-        webhook_close(a->webhooks, APP_DRAIN_MS, on_closed, a);
+        webhook_close(a->webhooks, (long)(drain < APP_DRAIN_MS ? drain : APP_DRAIN_MS), on_closed,
+                      a);
     }
     if (a->sessions) { /* before the store: stops writes from forwards still running */
         a->closes_pending++;
@@ -280,7 +310,40 @@ static void on_flush_tick(uv_timer_t *t)
     close_outputs(a);
 }
 
-void app_close(app *a)
+/* No final answer will be awaited any more: release live biometrics, stop the workers. */
+static void close_workers(app *a)
+{
+    if (a->live)
+        live_close(a->live);
+    if (a->workers) {
+        a->closes_pending++;
+        workers_close(a->workers, on_closed, a);
+    }
+}
+
+/* Graceful stop, streams ended: wait for their final answers (worker verdicts, enrolment
+ * writes; live.c publishes them and queues their webhooks), then flush. The deadline stays the
+ * end of the grace period, for both steps. */
+static void on_finals_tick(uv_timer_t *t)
+{
+    app *a = t->data;
+    size_t left = live_pending(a->live);
+    if (left && !stop_deadline_passed(a))
+        return;
+    if (left) {
+        char n[24];
+        snprintf(n, sizeof n, "%zu", left);
+        const char *kv[] = {"streams", n};
+        log_write(LOG_WARN, NULL, NULL, kv, 1, "grace period over: final answers given up");
+    }
+    close_workers(a);
+    stop_timer_until(a, on_flush_tick, a->stop_deadline_ms);
+}
+
+/* End every stream (sinks see on_stop and live posts each job's final request); then either
+ * wait for the final answers until the end of the grace period (graceful), or not (an
+ * immediate stop) and flush for at most APP_FLUSH_MS. */
+static void close_begin(app *a, bool graceful)
 {
     if (a->closing)
         return;
@@ -292,17 +355,20 @@ void app_close(app *a)
     }
     if (a->srv) /* ends every stream (sinks see on_stop); sockets close while the loop runs */
         server_stop_streams(a->srv);
-    if (a->live)
-        live_close(a->live);
-    if (a->workers) {
-        a->closes_pending++;
-        workers_close(a->workers, on_closed, a);
+    if (graceful && a->live) {
+        uint64_t now = uv_now(a->loop);
+        stop_timer_until(a, on_finals_tick, a->grace_end_ms > now ? a->grace_end_ms : now);
+        return;
     }
+    a->grace_end_ms = 0; /* immediate: the flush has its own bound */
+    close_workers(a);
     /* The streams' final webhooks and Redis writes are queued now, and the connections'
      * last replies and close frames: keep the loop running until they are out
      * (on_flush_tick), then close the server and the queues. */
     stop_timer_start(a, on_flush_tick, APP_FLUSH_MS);
 }
+
+void app_close(app *a) { close_begin(a, false); }
 
 bool app_close_finish(app *a)
 {

@@ -10,13 +10,16 @@
  * (api_*.c) and controllers reach their collaborators through it, as Redis's modules reach
  * `server`. Only the loop thread touches it.
  *
- * Shutdown (docs/ops.md "Stopping"): app_drain() is the graceful start (SIGTERM): no new
- * connections or streams, running streams get the grace period to end by themselves, then
- * app_close() runs by itself. app_close() is the immediate stop (second SIGTERM, or grace
- * over): every stream ends (sinks send their final results), workers stop, then the flush:
- * the loop keeps running until every queued webhook is delivered and every Redis write is
- * acknowledged (at most APP_FLUSH_MS), and only then are the webhook sender and the store
- * closed. The caller runs the loop until it returns, calls app_close_finish() (lws needs a
+ * Shutdown (docs/ops.md "Stopping"): app_drain() is the graceful stop (SIGTERM), bounded as
+ * a whole by the grace period: no new connections or streams; running streams get the grace
+ * period minus a reserve (a quarter, at most 2 s) to end by themselves, then the rest are
+ * ended; the loop waits for every ended stream's final answers (live_pending) with the workers
+ * still running, then for their webhooks and Redis writes, until the end of the grace period;
+ * what is still undelivered then is given up. app_close() is the immediate stop (second
+ * SIGTERM, grace 0): every stream ends, the workers stop without awaiting final answers, then
+ * the flush: the loop keeps running until every queued webhook is delivered and every Redis
+ * write is acknowledged (at most APP_FLUSH_MS). Only then are the webhook sender and the
+ * store closed. The caller runs the loop until it returns, calls app_close_finish() (lws needs a
  * second destroy round on a foreign loop, TOOLCHAIN.md pitfall 1), runs the loop again, then
  * app_free().
  */
@@ -73,6 +76,7 @@ typedef struct app {
     uv_timer_t stop_timer;
     bool stop_timer_open, draining;
     uint64_t stop_deadline_ms;
+    uint64_t grace_end_ms; /* graceful stop: when everything must be over (0: immediate) */
     void (*drain_done)(void *arg);
     void *drain_arg;
 } app;

@@ -83,9 +83,13 @@ typedef struct live_job {
     /* Work in flight. */
     bool worker_busy, store_busy, due;
     uint64_t posted_ms;
-    /* verify: the cached voiceprint; enrol: checked for existence, done. */
+    /* verify: the cached voiceprint, its store stamp, and an epoch bumped whenever the cache is
+     * dropped (a worker answer posted under an older epoch was scored against a voiceprint
+     * that is gone); enrol: checked for existence, done. */
     uint8_t *print;
     size_t print_len;
+    char stamp[64];
+    unsigned print_epoch, posted_epoch;
     bool checked, done;
     double pending_speech; /* enrol: speech of the blob being written */
     live_waiter *waiters;
@@ -361,6 +365,7 @@ static bool post_worker(live_job *j)
     }
     j->worker_busy = true;
     j->posted_ms = now_ms(l);
+    j->posted_epoch = j->print_epoch;
     return true;
 }
 
@@ -376,6 +381,7 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
             if (j->print) {
                 memcpy(j->print, vp->blob, vp->len);
                 j->print_len = vp->len;
+                snprintf(j->stamp, sizeof j->stamp, "%s", vp->stamp ? vp->stamp : "");
             }
         }
         if (j->print) {
@@ -467,17 +473,79 @@ static void start_check(live_job *j)
     store_voiceprint_exists(j->l->a->store, j->external_id, on_exists, j);
 }
 
+/* The cached voiceprint was deleted or replaced: forget it; the next request reads it again
+ * (and reports 404 if it is gone). A poll must not reuse the last verdict either. */
+static void drop_print(live_job *j)
+{
+    free(j->print);
+    j->print = NULL;
+    j->print_len = 0;
+    j->stamp[0] = '\0';
+    j->print_epoch++;
+    j->state_ms = 0;
+}
+
+/* A worker answer was scored against a dropped voiceprint, or the stamp check dropped it:
+ * ask again with the current one (read first). Nothing to do while a Redis answer is due:
+ * it carries on. */
+static void verify_again(live_job *j)
+{
+    if (j->store_busy)
+        return;
+    if (!j->print)
+        start_fetch(j);
+    else if (!post_worker(j))
+        settle(j);
+}
+
+/* Verify: the stamp of the voiceprint in Redis, checked beside each verification. */
+static void on_stamp(void *arg, store_status st, const char *stamp, const char *err)
+{
+    (void)err;
+    live_job *j = arg;
+    j->store_busy = false;
+    if (j->ls) {
+        /* Redis unreachable: keep verifying against the cached copy. */
+        bool changed = st == STORE_NOT_FOUND || (st == STORE_OK && strcmp(stamp, j->stamp) != 0);
+        if (changed && j->print) {
+            log_write(LOG_INFO, j->ls->uuid, ls_session(j->ls), NULL, 0,
+                      "verify: the voiceprint was %s; reading it again",
+                      st == STORE_NOT_FOUND ? "deleted" : "replaced");
+            drop_print(j);
+        }
+        if (!j->worker_busy) {
+            if (changed)
+                verify_again(j);
+            else
+                settle(j);
+        }
+        answered(j);
+    }
+    job_unref(j);
+}
+
+static void start_stamp(live_job *j)
+{
+    j->store_busy = true;
+    j->refs++;
+    store_voiceprint_stamp(j->l->a->store, j->external_id, on_stamp, j);
+}
+
 /* Start the job's next piece of work. True when an answer will publish or settle the job. */
 static bool refresh(live_job *j)
 {
+    if (j->kind == LIVE_VERIFY && j->print) {
+        /* The stamp read goes beside the verification, not before it: a verdict is not
+         * delayed by Redis, and a change seen by the stamp discards the answer in flight. */
+        if (!j->store_busy)
+            start_stamp(j);
+        return post_worker(j) || j->store_busy;
+    }
     if (j->worker_busy || j->store_busy)
         return true;
     if (j->kind == LIVE_VERIFY) {
-        if (!j->print) {
-            start_fetch(j);
-            return true;
-        }
-        return post_worker(j);
+        start_fetch(j);
+        return true;
     }
     if (j->done)
         return false;
@@ -587,6 +655,10 @@ live_err live_poll(live *l, stream *s, live_kind k, const char *external_id, liv
 
 static void verify_answer(live_job *j, const workers_result *r)
 {
+    if (j->posted_epoch != j->print_epoch) { /* scored against a voiceprint that is gone */
+        verify_again(j);
+        return;
+    }
     if (r->status == BIO_OK) {
         const bio_result *v = &r->verify;
         j->verdict = v->verdict;
@@ -831,8 +903,9 @@ static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
     s->sink_state[l->sink_index] = NULL;
     ls->s = NULL;
     for (live_job *j = ls->jobs; j; j = j->next) {
-        if (!l->closing && !j->store_busy && (j->kind == LIVE_VERIFY ? j->print != NULL
-                                                                      : j->checked && !j->done))
+        /* verify: a stamp check may be in flight (store_busy) beside the final request */
+        if (!l->closing && (j->kind == LIVE_VERIFY ? j->print != NULL
+                                                   : !j->store_busy && j->checked && !j->done))
             post_worker(j);
         j->due = j->worker_busy || j->store_busy; /* the final answer goes to subscribers */
     }
@@ -896,6 +969,32 @@ void live_free(live *l)
         finish(l, l->ending);
     subs_free(l->subs);
     free(l);
+}
+
+/* Drop the cached copies of external_id's voiceprint, on live and ended streams alike. */
+static void drop_prints_in(live_stream *ls, const char *external_id)
+{
+    for (; ls; ls = ls->next)
+        for (live_job *j = ls->jobs; j; j = j->next)
+            if (j->kind == LIVE_VERIFY && j->print && strcmp(j->external_id, external_id) == 0)
+                drop_print(j);
+}
+
+void live_voiceprint_changed(live *l, const char *external_id)
+{
+    if (!l || !external_id)
+        return;
+    for (unsigned p = 0; p < LIVE_PHASES; p++)
+        drop_prints_in(l->streams[p], external_id);
+    drop_prints_in(l->ending, external_id);
+}
+
+size_t live_pending(const live *l)
+{
+    size_t n = 0;
+    for (const live_stream *ls = l ? l->ending : NULL; ls; ls = ls->next)
+        n++;
+    return n;
 }
 
 bool live_available(const live *l) { return l && l->a->workers; }

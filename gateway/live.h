@@ -12,7 +12,11 @@
  * polling and webhooks report:
  *   - verify: the voiceprint is read from Redis once when the job starts and cached in the
  *     job (re-read on each tick only while it is missing or unreadable); every tick posts a
- *     verification of everything heard so far to the stream's worker.
+ *     verification of everything heard so far to the stream's worker and, beside it, reads
+ *     the voiceprint's stamp (store_voiceprint_stamp): when it was deleted or replaced -- by
+ *     the REST API of this or another process -- the cached copy is dropped, the answer in
+ *     flight discarded, and the voiceprint read again (404 once deleted). In this process the
+ *     API also drops the copies at once (live_voiceprint_changed).
  *   - enrol: an existence check at start (an existing voiceprint answers "already exists" at
  *     once); then every tick asks the worker for a voiceprint; once there is enough net
  *     speech the blob is written with STORE_PUT_SKIP_EXISTING and "created" is reported only
@@ -43,8 +47,9 @@
  * (the in-flight one, or a last request posted before the worker stream is closed; an enrolment
  * with enough speech is written and acknowledged), published to observers and sent once more to
  * its subscribers. Then -- at most LIVE_WAIT_MAX_MS later -- everything is released: jobs,
- * cached voiceprints, the worker's engine state, the stream's enroll/verify subscriptions. At
- * shutdown (live_close) the final answers are not awaited.
+ * cached voiceprints, the worker's engine state, the stream's enroll/verify subscriptions. A
+ * graceful shutdown waits for them (live_pending(), bounded by the grace period); live_close
+ * gives up whatever is still pending.
  *
  * Observers: other modules (sessions: verdict history, org-API forwarding; metrics) register
  * with live_on_verdict() and see every state a job publishes (each worker answer, each enrol
@@ -120,7 +125,12 @@ typedef enum {
 live *live_new(struct app *a);
 /* A worker result, on the loop thread (app.c forwards workers' on_result here). */
 void live_worker_result(live *l, const workers_result *r);
-/* Stop the tick; streams are ended by the server before this. */
+/* Ended streams whose final answers (worker verdicts, enrolment writes) are still on their
+ * way. A graceful shutdown waits for 0 before closing the workers (app.c), so the last webhook
+ * of each call goes out; each stream waits at most LIVE_WAIT_MAX_MS. */
+size_t live_pending(const live *l);
+/* Stop the tick; streams are ended by the server before this. Final answers still pending are
+ * given up (the workers close next). */
 void live_close(live *l);
 void live_free(live *l);
 
@@ -137,6 +147,11 @@ live_err live_job_start(live *l, struct stream *s, live_kind k, const char *exte
  * and never otherwise. */
 live_err live_poll(live *l, struct stream *s, live_kind k, const char *external_id,
                    live_state_cb cb, void *arg);
+/* external_id's voiceprint was deleted or replaced (REST API): every job verifying against it
+ * drops its cached copy; the next request reads Redis again (404 once it is gone), and an
+ * answer already in flight from the worker is discarded. Other processes notice through the
+ * voiceprint's stamp, checked beside each verification. */
+void live_voiceprint_changed(live *l, const char *external_id);
 /* True when external_id is acceptable (1-256 bytes, no control characters). */
 bool live_external_id_ok(const char *external_id);
 

@@ -24,7 +24,7 @@
  *   P session:by-caller:<E.164>       string -> the caller's most recently saved session_id
  *       Every session key expires session_ttl_s after the session was last written.
  *   P voiceprint:<external_id>        hash: blob, enc ("none" | "aes-256-gcm"), kid, created_ms,
- *                                     stream_uuid, speech_s
+ *                                     stream_uuid, speech_s, stamp (random, new at each write)
  *   P voiceprints                     set of every external_id with a voiceprint (count, scan)
  *   P directory                       hash: E.164 phone number -> external_id
  *   P audit                           stream, capped (MAXLEN ~ audit_max): {event, stream,
@@ -169,6 +169,7 @@ typedef struct {
     int64_t created_ms;      /* 0 on save = now */
     const char *stream_uuid; /* enrolment stream, NULL = "NA" */
     double speech_s;         /* net speech in the enrolment */
+    const char *stamp;       /* read: changes with every write (store_voiceprint_stamp) */
 } store_voiceprint;
 
 typedef enum { STORE_PUT_OVERWRITE = 0, STORE_PUT_SKIP_EXISTING } store_put_mode;
@@ -187,6 +188,11 @@ int store_voiceprint_put(store *s, const store_voiceprint *vp, store_put_mode mo
                          store_done_cb *cb, void *arg);
 int store_voiceprint_get(store *s, const char *external_id, store_voiceprint_cb *cb, void *arg);
 int store_voiceprint_exists(store *s, const char *external_id, store_done_cb *cb, void *arg);
+/* The current stamp of external_id's voiceprint (id = the stamp): a value that changes with
+ * every write (enrolment, import, restore), STORE_NOT_FOUND once it is deleted. One small read,
+ * for callers that cache a voiceprint and must notice it was replaced or deleted, also by
+ * another gateway process. */
+int store_voiceprint_stamp(store *s, const char *external_id, store_id_cb *cb, void *arg);
 int store_voiceprint_delete(store *s, const char *external_id, store_done_cb *cb, void *arg);
 int store_voiceprint_count(store *s, store_count_cb *cb, void *arg);
 /* Export: call with cursor 0, then with each next_cursor until it is 0. `count` is a hint for

@@ -7,7 +7,14 @@
  *
  * Export pages: SSCAN gives a page of ids, then one MULTI of HGETALLs fetches them; each blob is
  * decrypted on its own, so one bad blob is reported for its id without failing the page.
+ *
+ * Stamps: every write stores a fresh random `stamp` field (64 bits from OpenSSL). A reader
+ * that caches a blob (a live verification, for the whole call) re-reads only the stamp
+ * (HMGET, a few bytes) to learn that the voiceprint was replaced or deleted -- by this process
+ * or any other sharing the Redis. created_ms cannot serve: a restore keeps the original one.
+ * A voiceprint written before stamps existed reports its created_ms as its stamp.
  */
+#include <openssl/rand.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +33,10 @@ static const char vp_put_if_absent[] =
 /* The hash fields of a voiceprint, after the key. */
 static void vp_fields(sb *b, const store *s, const store_voiceprint *vp, const uint8_t *blob,
                       size_t len) {
+    uint64_t stamp = 0;
+    if (RAND_bytes((unsigned char *)&stamp, sizeof stamp) != 1)
+        stamp = (uint64_t)store_now_ms() ^ (uint64_t)(uintptr_t)blob; /* still differs per write */
+    sb_arg(b, "stamp"), sb_argf(b, "%016llx", (unsigned long long)stamp);
     sb_arg(b, "blob"), sb_argn(b, blob, len);
     sb_arg(b, "enc"), sb_arg(b, s->crypt.enabled ? STORE_CRYPT_ENC : STORE_CRYPT_NONE);
     sb_arg(b, "kid"), sb_arg(b, s->crypt.enabled ? s->crypt.kid : "");
@@ -80,7 +91,7 @@ int store_voiceprint_put(store *s, const store_voiceprint *vp, store_put_mode mo
 static store_status vp_decode(const store *s, const char *id, const redisReply *h,
                               store_voiceprint *vp, uint8_t **plain, char *err, size_t errcap) {
     const redisReply *blob = NULL;
-    const char *enc = NULL, *kid = NULL;
+    const char *enc = NULL, *kid = NULL, *created = NULL;
     memset(vp, 0, sizeof *vp);
     vp->external_id = id;
     for (size_t i = 0; h->type == REDIS_REPLY_ARRAY && i + 1 < h->elements; i += 2) {
@@ -90,10 +101,13 @@ static store_status vp_decode(const store *s, const char *id, const redisReply *
         if (strcmp(k, "blob") == 0) blob = v;
         else if (strcmp(k, "enc") == 0) enc = v->str;
         else if (strcmp(k, "kid") == 0) kid = v->str;
-        else if (strcmp(k, "created_ms") == 0) vp->created_ms = strtoll(v->str, NULL, 10);
+        else if (strcmp(k, "stamp") == 0) vp->stamp = v->str;
+        else if (strcmp(k, "created_ms") == 0) created = v->str;
         else if (strcmp(k, "stream_uuid") == 0) vp->stream_uuid = v->str;
         else if (strcmp(k, "speech_s") == 0) vp->speech_s = strtod(v->str, NULL);
     }
+    vp->created_ms = created ? strtoll(created, NULL, 10) : 0;
+    if (!vp->stamp) vp->stamp = created ? created : ""; /* written before stamps */
     if (!blob) {
         snprintf(err, errcap, "voiceprint '%s' has no blob", id);
         return STORE_ERROR;
@@ -131,13 +145,39 @@ static int vp_simple(store *s, const char *id, const char *cmd, store_done_cb *c
     return write ? sb_write(s, b, store_reply_found, c) : sb_read(s, b, store_reply_found, c);
 }
 
+/* Read voiceprint `id`'s hash: all of it, or only what tells its version (the stamp). */
+static int vp_read(store *s, sctx *c, sb *b, const char *id, int stamp_only, store_redis_cb *got) {
+    sb_cmd(b), sb_arg(b, stamp_only ? "HMGET" : "HGETALL"), sb_key(b, s, "voiceprint:%s", id);
+    if (stamp_only) sb_arg(b, "stamp"), sb_arg(b, "created_ms");
+    return sb_read(s, b, got, c);
+}
+
 int store_voiceprint_get(store *s, const char *external_id, store_voiceprint_cb *cb, void *arg) {
     sctx *c;
     sb *b;
     STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), VP_ID_WHY, cb, arg, c, b);
     c->cb.voiceprint = cb;
-    sb_cmd(b), sb_arg(b, "HGETALL"), sb_key(b, s, "voiceprint:%s", external_id);
-    return sb_read(s, b, vp_got, c);
+    return vp_read(s, c, b, external_id, 0, vp_got);
+}
+
+/* HMGET stamp created_ms: both nil = no voiceprint; no stamp = written before stamps. */
+static void vp_stamp_got(void *ctx, store_status st, redisReply *rep, const char *err) {
+    sctx *c = ctx;
+    const char *stamp = NULL;
+    if (st == STORE_OK && rep->type == REDIS_REPLY_ARRAY && rep->elements == 2)
+        for (size_t i = 0; i < 2 && !stamp; i++)
+            if (rep->element[i]->type == REDIS_REPLY_STRING) stamp = rep->element[i]->str;
+    if (st == STORE_OK && !stamp) st = STORE_NOT_FOUND, err = "no voiceprint for this external_id";
+    c->cb.id(c->arg, st, stamp, err);
+    sctx_free(c);
+}
+
+int store_voiceprint_stamp(store *s, const char *external_id, store_id_cb *cb, void *arg) {
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), VP_ID_WHY, cb, arg, c, b);
+    c->cb.id = cb;
+    return vp_read(s, c, b, external_id, 1, vp_stamp_got);
 }
 
 int store_voiceprint_exists(store *s, const char *external_id, store_done_cb *cb, void *arg) {

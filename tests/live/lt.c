@@ -252,10 +252,18 @@ int lt_gateway_stop(lt_proc *g)
     if (g->pid <= 0)
         return -1;
     kill(g->pid, SIGTERM);
+    return lt_gateway_wait(g, 60000);
+}
+
+int lt_gateway_wait(lt_proc *g, int timeout_ms)
+{
+    if (g->pid <= 0)
+        return -1;
     int st = 0;
     pid_t r = 0;
-    for (int i = 0; i < 6000 && (r = waitpid(g->pid, &st, WNOHANG)) == 0; i++)
-        usleep(10000);
+    /* Pump the clients' loop meanwhile: the gateway waits for their close handshakes. */
+    for (int i = 0; i < timeout_ms / 10 && (r = waitpid(g->pid, &st, WNOHANG)) == 0; i++)
+        pump_once(10);
     if (r == 0) {
         kill(g->pid, SIGKILL);
         waitpid(g->pid, &st, 0);
@@ -278,6 +286,14 @@ int lt_gateway_stop(lt_proc *g)
         free(t);
     }
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+bool lt_gateway_log_has(const lt_proc *g, const char *needle)
+{
+    char *t = slurp(g->log);
+    bool found = t && strstr(t, needle);
+    free(t);
+    return found;
 }
 
 /* ---------- REST ---------- */

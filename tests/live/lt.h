@@ -39,6 +39,11 @@ void lt_teardown(void);
 void lt_gateway_start(lt_proc *g, const char *const *env);
 /* SIGTERM, wait up to 60 s; returns the exit status (-1 on a signal or timeout). */
 int lt_gateway_stop(lt_proc *g);
+/* Wait up to timeout_ms for the gateway to exit by itself (after a signal the test sent),
+ * pumping the client loop meanwhile; the exit status, or -1 (killed after the timeout). */
+int lt_gateway_wait(lt_proc *g, int timeout_ms);
+/* Whether the gateway's log contains needle. */
+bool lt_gateway_log_has(const lt_proc *g, const char *needle);
 /* The receiver's base URL ("http://127.0.0.1:PORT") and log path. */
 const char *lt_receiver_url(void);
 /* A unique id for this run ("<prefix>-<pid>-<n>"). */

@@ -9,11 +9,13 @@
  */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "base64.h"
 #include "lt.h"
 #include "webhook_payload.h"
 
@@ -726,5 +728,237 @@ Test(live, redis_down_verdicts_go_on_and_created_waits_for_the_ack)
     lt_call_stop(cv);
     free(enrol);
     free(ta);
+    stop_gateway();
+}
+
+/* ---- graceful shutdown: the final answers are awaited, within the grace period ---- */
+
+static double mono_now(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Enrol speaker A as ext through a call and the REST API (polls until "created"). */
+static void enrol_a(const char *ext)
+{
+    size_t n;
+    int16_t *enrol = lt_audio(ENROL_A, &n);
+    char u[37];
+    lt_uuid(u);
+    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", u, NULL});
+    lt_call_send(c, enrol, n);
+    cJSON *o = NULL;
+    for (int i = 0; i < 6; i++) {
+        cr_assert_eq(job(u, "enroll", ext, &o), 200);
+        bool created = strcmp(jstr(o, "detail"), "created") == 0;
+        cJSON_Delete(o);
+        if (created)
+            break;
+        cr_assert_lt(i, 5, "enrolment of %s not created", ext);
+    }
+    lt_call_stop(c);
+    free(enrol);
+}
+
+/* A zero-integration verification of ext, webhooks to the receiver's path, carrying speaker
+ * A's test audio (sent at once); the call stays open. */
+static lt_call *verify_call_a(const char *ext, const char *path)
+{
+    char uuid[37], hook[256];
+    size_t n;
+    int16_t *ta = lt_audio(TEST_A, &n);
+    lt_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s%s", lt_receiver_url(), path);
+    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "verify", "webhook", hook, NULL});
+    lt_call_send(c, ta, n);
+    free(ta);
+    return c;
+}
+
+/* SIGTERM, then the time until the gateway exited (asserts exit status 0). */
+static double sigterm_and_time_exit(void)
+{
+    double t0 = mono_now();
+    kill(G.pid, SIGTERM);
+    int rc = lt_gateway_wait(&G, 30000);
+    double secs = mono_now() - t0;
+    cr_log_info("SIGTERM -> exit in %.2f s", secs);
+    cr_expect_eq(rc, 0, "the gateway exits cleanly (see %s)", G.log);
+    return secs;
+}
+
+Test(live, sigterm_mid_call_delivers_the_final_verdict_before_exit)
+{
+    /* No tick (60 s): the only webhook the call can get is its final answer. The call is
+     * still running when the 2 s grace period ends, so the gateway ends it itself. */
+    start((const char *const[]){"CALLPRINT_VERIFY_INTERVAL_MS", "60000",
+                                "CALLPRINT_SHUTDOWN_GRACE_S", "2", NULL});
+    char ext[64];
+    lt_id("cust-sigterm", ext, sizeof ext);
+    enrol_a(ext);
+    lt_call *c = verify_call_a(ext, "/ok/sigterm-verify");
+    lt_pump(500); /* the worker has every audio block */
+    cr_assert_eq(count_hooks("/ok/sigterm-verify", NULL), 0, "no tick, no webhook yet");
+
+    double secs = sigterm_and_time_exit();
+    cr_expect(lt_gateway_log_has(&G, "grace period over: ending 1 running stream(s)"));
+    cr_expect_leq(secs, 2.0 + 1.5, "the graceful stop stays within the grace period");
+    /* The receiver logged the request before answering it, and the gateway exited after the
+     * answer: the final verdict was delivered before the exit. */
+    lt_hook *h;
+    size_t n = lt_hooks("/ok/sigterm-verify", &h);
+    cr_assert_eq(n, 1, "the final webhook arrived before the exit");
+    cr_expect_eq(jnum(h[0].json, "status"), 200);
+    cr_expect_str_eq(jstr(h[0].json, "result"), "verified");
+    cr_expect_float_eq(jnum(h[0].json, "speech_length"), 5.65, 0.3, "over all the audio");
+    lt_hooks_free(h, n);
+    expect_signed("/ok/sigterm-verify", ZSECRET);
+    lt_call_stop(c); /* closed by the gateway: only freed */
+}
+
+Test(live, sigterm_a_stuck_receiver_does_not_hold_shutdown_beyond_the_grace_period)
+{
+    start((const char *const[]){"CALLPRINT_SHUTDOWN_GRACE_S", "2", NULL});
+    char ext[64];
+    lt_id("cust-stuck", ext, sizeof ext);
+    /* The receiver hangs 30 s on every request: deliveries queue behind the first. */
+    lt_call *c = verify_call_a(ext, "/slow/30000/stuck");
+    cr_assert_gt(lt_wait_hook("/slow/30000/stuck", NULL, 5000), 0, "a delivery is hanging");
+    lt_pump(1200); /* and another tick's webhook queued behind it */
+
+    double secs = sigterm_and_time_exit();
+    cr_expect_leq(secs, 2.0 + 1.5, "a stuck receiver is given up at the end of the grace period");
+    cr_expect(lt_gateway_log_has(&G, "flush timed out"), "the undelivered webhooks are reported");
+    lt_call_stop(c);
+}
+
+/* ---- a voiceprint deleted or replaced during a call ---- */
+
+static const char *const ENROL_B[] = {
+    "fixtures/bio/speechocean762_1027/enroll/010270117.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270124.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270131.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270140.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270170.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270198.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270226.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270238.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270265.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270268.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270294.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270301.wav",
+    "fixtures/bio/speechocean762_1027/enroll/010270306.wav",
+    NULL};
+
+static void put_le(uint8_t *p, uint32_t v, int bytes)
+{
+    for (int i = 0; i < bytes; i++)
+        p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* An /api/v2/import body: files as one 8 kHz 16-bit mono WAV recording for ext, overwriting. */
+static char *import_body(const char *const *files, const char *ext)
+{
+    size_t n;
+    int16_t *pcm = lt_audio(files, &n);
+    size_t len = 44 + 2 * n;
+    uint8_t *wav = malloc(len);
+    memcpy(wav, "RIFF\0\0\0\0WAVEfmt ", 16);
+    put_le(wav + 4, (uint32_t)(len - 8), 4);
+    put_le(wav + 16, 16, 4);
+    put_le(wav + 20, 1, 2);        /* PCM */
+    put_le(wav + 22, 1, 2);        /* mono */
+    put_le(wav + 24, 8000, 4);
+    put_le(wav + 28, 16000, 4);
+    put_le(wav + 32, 2, 2);
+    put_le(wav + 34, 16, 2);
+    memcpy(wav + 36, "data", 4);
+    put_le(wav + 40, (uint32_t)(2 * n), 4);
+    for (size_t i = 0; i < n; i++)
+        put_le(wav + 44 + 2 * i, (uint16_t)pcm[i], 2);
+    size_t cap = 4 * (len / 3 + 1) + 1, blen = 4 * ((len + 2) / 3);
+    char *b64 = malloc(cap);
+    cr_assert_eq(b64_encode(wav, len, b64, cap), blen);
+    b64[blen] = '\0';
+    char *body = malloc(blen + 512);
+    snprintf(body, blen + 512, "{\"recordings\":[{\"external_id\":\"%s\",\"audio\":\"%s\","
+             "\"overwrite\":true}]}", ext, b64);
+    free(b64);
+    free(wav);
+    free(pcm);
+    return body;
+}
+
+static bool is_not_verified(const cJSON *b)
+{
+    return strcmp(jstr(b, "result"), "not verified") == 0;
+}
+
+/* Hooks on prefix received after t (receiver clock): how many, and how many satisfy pred. */
+static size_t hooks_after(const char *prefix, double t, bool (*pred)(const cJSON *), size_t *ok)
+{
+    lt_hook *h;
+    size_t n = lt_hooks(prefix, &h), k = 0;
+    *ok = 0;
+    for (size_t i = 0; i < n; i++)
+        if (h[i].t > t) {
+            k++;
+            *ok += pred(h[i].json);
+        }
+    lt_hooks_free(h, n);
+    return k;
+}
+
+Test(live, voiceprint_replaced_or_deleted_mid_call)
+{
+    /* Two gateways on one Redis: the call runs on G; the voiceprint is replaced through the
+     * other process (only Redis can tell G: the stamp), then deleted through G itself. */
+    start(NULL);
+    lt_proc g2;
+    lt_gateway_start(&g2, (const char *const[]){"CALLPRINT_ADMIN_PASSWORD", PASSWORD, NULL});
+    char *token2 = lt_login(&g2, PASSWORD);
+    char ext[64], path[512];
+    lt_id("cust-swap", ext, sizeof ext);
+    enrol_a(ext);
+    lt_call *c = verify_call_a(ext, "/ok/swap-verify");
+    cr_assert_gt(lt_wait_hook("/ok/swap-verify", is_verdict, 10000), 0);
+    size_t ok;
+    lt_pump(1500);
+    cr_assert_gt(hooks_after("/ok/swap-verify", 0, is_verdict, &ok), 0);
+    cr_expect_gt(ok, 0);
+
+    /* Replaced by speaker B's voiceprint through the other gateway. */
+    char *body = import_body(ENROL_B, ext);
+    cJSON *o = NULL;
+    cr_assert_eq(lt_http(&g2, "POST", "/api/v2/import", token2, body, &o), 200);
+    cr_assert_eq(jnum(o, "created"), 1, "B imported over A");
+    cJSON_Delete(o);
+    free(body);
+    double t_swap = wall_now();
+    lt_pump(3500);
+    size_t n = hooks_after("/ok/swap-verify", t_swap + 1.2, is_not_verified, &ok);
+    cr_expect_geq(n, 2, "ticks after the replacement: %zu", n);
+    cr_expect_eq(ok, n, "A's voice against B's voiceprint: not verified (%zu of %zu)", ok, n);
+
+    /* Deleted through G: the next ticks say the voiceprint does not exist. */
+    snprintf(path, sizeof path, "/api/v2/voiceprint/%s", ext);
+    cr_assert_eq(lt_http(&G, "DELETE", path, TOKEN, NULL, NULL), 200);
+    double t_del = wall_now();
+    lt_pump(3500);
+    n = hooks_after("/ok/swap-verify", t_del + 0.2, is_no_voiceprint, &ok);
+    cr_expect_geq(n, 3, "ticks after the delete: %zu", n);
+    cr_expect_eq(ok, n, "every tick after the delete reports 404 (%zu of %zu)", ok, n);
+    lt_hook *h;
+    n = lt_hooks("/ok/swap-verify", &h);
+    cr_expect_str_eq(jstr(h[n - 1].json, "result"), "voiceprint with external_id does not exist");
+    lt_hooks_free(h, n);
+
+    lt_call_stop(c);
+    free(token2);
+    cr_expect_eq(lt_gateway_stop(&g2), 0);
+    cr_expect_eq(lt_validate_hooks(5), 0);
     stop_gateway();
 }
