@@ -19,9 +19,15 @@
  * and model) before they are written. Both imports share put_batch: N writes in flight, one
  * reply when the last is acknowledged.
  *
- * The whole request body is bounded by the router (http_body_max, 413 beyond): base64 adds a
- * third, so the default 1 MiB carries about 45 s of 8 kHz 16-bit audio per request; raise
- * CALLPRINT_HTTP_BODY_MAX for bigger batches.
+ * A delete or an overwrite, once acknowledged, tells live biometrics (live_voiceprint_changed):
+ * calls verifying against that external_id stop using their cached copy at once instead of
+ * for the rest of the call. Other gateway processes learn it from the voiceprint's stamp in
+ * Redis, which their live jobs check at every tick (store_voiceprint_stamp).
+ *
+ * Request bodies are bounded by the router, 413 beyond, before they are buffered. /import
+ * has its own limit, import_body_max (64 MiB: a batch of recordings, base64 adding a third,
+ * ~45 min of 8 kHz 16-bit audio), so that raising it for bulk enrolment does not let every
+ * other route buffer that much; every other route keeps http_body_max (1 MiB).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,6 +37,7 @@
 #include "app.h"
 #include "audio.h"
 #include "base64.h"
+#include "live.h"
 #include "log.h"
 
 #define API_IMPORTS_MAX 2
@@ -93,6 +100,7 @@ static void on_deleted(void *arg, store_status st, const char *err)
     vp_job *j = arg;
     if (st == STORE_OK) {
         store_audit(j->a->store, "voiceprint_delete", NULL, NULL, j->id, NULL, NULL);
+        live_voiceprint_changed(j->a->live, j->id); /* running verifications stop using it */
         log_info("voiceprint deleted through the API (opt-out)");
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "external_id", j->id);
@@ -255,6 +263,7 @@ static void on_put(void *arg, store_status st, const char *err)
     put_item *it = arg;
     if (st == STORE_OK) {
         it->status = "created";
+        live_voiceprint_changed(it->b->a->live, it->id); /* may have replaced one in use */
     } else if (st == STORE_EXISTS) {
         it->status = "skipped";
         snprintf(it->detail, sizeof it->detail, "already exists (not overwritten)");
@@ -591,6 +600,7 @@ void api_voiceprints_register(app *a)
     api_route(a, "DELETE", API_PREFIX "/voiceprint/*", h_by_id);
     api_route(a, "GET", API_PREFIX "/voiceprints/count", h_count);
     api_route(a, "POST", API_PREFIX "/import", h_import);
+    http_route_body_max(a->router, "POST", API_PREFIX "/import", (size_t)a->cfg->import_body_max);
     api_route(a, "GET", API_PREFIX "/snapshot", h_snapshot);
     api_route(a, "POST", API_PREFIX "/snapshot/import", h_snapshot_import);
 }

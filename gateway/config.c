@@ -58,8 +58,11 @@ static const config_entry entries[] = {
     INT(ping_interval_ms, 10, 3600 * 1000, "Voice Verify keep-alive ping interval"),
     INT(outq_max_frames, 4, 1 << 20, "outbound frames queued per connection"),
     INT(http_body_max, 1024, 1 << 30, "largest HTTP request body, bytes"),
+    INT(import_body_max, 1024, 1 << 30,
+        "largest POST /api/v2/import body (base64 recordings), bytes"),
     INT(http_timeout_s, 1, 3600, "a deferred HTTP reply not sent by then closes"),
-    INT(shutdown_grace_s, 0, 3600, "on SIGTERM, running streams get this long to end"),
+    INT(shutdown_grace_s, 0, 3600,
+        "on SIGTERM: seconds for the whole graceful stop (streams, final verdicts, webhooks)"),
     STR(model, false, "biometric model file"),
     STR(engine, false, "biometric engine name (empty = default)"),
     INT(workers, 0, 256, "biometric threads (0 = number of cores)"),
@@ -111,6 +114,7 @@ void config_defaults(config *c)
     c->ping_interval_ms = 5000;
     c->outq_max_frames = 256;
     c->http_body_max = 1 << 20;
+    c->import_body_max = 64 << 20; /* ~45 min of 8 kHz 16-bit audio once base64-encoded */
     c->http_timeout_s = 30;
     c->shutdown_grace_s = 30;
     snprintf(c->model, sizeof c->model, "%s", CALLPRINT_DEFAULT_MODEL);

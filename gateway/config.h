@@ -40,6 +40,7 @@ typedef struct config {
     int ping_interval_ms;     /* Voice Verify keep-alive ping */
     int outq_max_frames;      /* outbound frames queued per connection */
     int http_body_max;        /* largest HTTP request body accepted, bytes */
+    int import_body_max;      /* the same for POST /api/v2/import (batches of recordings) */
     int http_timeout_s;       /* a deferred HTTP reply not sent by then: connection closed */
     /* Biometrics. Thresholds and minimums < 0 = the model's measured defaults. */
     char model[CONFIG_STR_MAX];  /* model file (CALLPRINT_MODEL) */

@@ -25,6 +25,7 @@ typedef struct {
     bool prefix; /* path ended in slash-star: stored without the star */
     http_handler h;
     void *ud;
+    size_t body_max; /* 0: the router's */
 } http_route_t;
 
 struct http_router {
@@ -48,7 +49,8 @@ struct http_req {
     char peer[64]; /* client address, for rate limits and audit */
     const char *rest;
     char *body;
-    size_t body_len;
+    size_t body_len, body_cap;
+    size_t body_max; /* the matching route's limit, else the router's */
     bool too_large, dispatched, replied, aborted, headers_sent, close_after;
     bool head; /* HEAD: a GET route answers, the body is not sent */
     void (*on_abort)(http_req *, void *);
@@ -90,6 +92,22 @@ int http_route(http_router *r, const char *method, const char *path, http_handle
     rt->h = h;
     rt->ud = ud;
     return 0;
+}
+
+int http_route_body_max(http_router *r, const char *method, const char *path, size_t body_max)
+{
+    size_t pl = strlen(path);
+    bool prefix = pl >= 2 && strcmp(path + pl - 2, "/*") == 0;
+    size_t want = prefix ? pl - 1 : pl;
+    for (size_t i = 0; i < r->n; i++) {
+        http_route_t *rt = &r->routes[i];
+        if (rt->prefix == prefix && strcmp(rt->method, method) == 0 &&
+            strlen(rt->path) == want && strncmp(rt->path, path, want) == 0) {
+            rt->body_max = body_max;
+            return 0;
+        }
+    }
+    return -1;
 }
 
 /* ---- Request accessors ---- */
@@ -266,35 +284,46 @@ static const struct {
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
-static void dispatch(http_req *req)
+/* The route that serves req (NULL: none); *path_known tells 405 from 404. */
+static http_route_t *find_route(http_router *r, const http_req *req, bool *path_known)
 {
-    req->dispatched = true;
-    if (req->too_large) {
-        req->close_after = true;
-        http_reply_error(req, 413, "request body too large");
-        return;
-    }
-    http_router *r = req->router;
-    bool path_known = false;
+    *path_known = false;
     for (size_t i = 0; i < r->n; i++) {
         http_route_t *rt = &r->routes[i];
         bool match = rt->prefix ? strncmp(req->path, rt->path, strlen(rt->path)) == 0
                                 : strcmp(req->path, rt->path) == 0;
         if (!match)
             continue;
-        path_known = true;
+        *path_known = true;
         bool head_as_get = req->head && strcmp(rt->method, "GET") == 0;
-        if (strcmp(rt->method, req->method) != 0 && !head_as_get)
-            continue;
-        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
-        if (rt->h(req, rt->ud) == HTTP_DEFERRED && !req->replied)
-            lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, r->timeout_s);
+        if (strcmp(rt->method, req->method) == 0 || head_as_get)
+            return rt;
+    }
+    return NULL;
+}
+
+static void dispatch(http_req *req)
+{
+    req->dispatched = true;
+    if (req->too_large) {
+        char msg[96];
+        snprintf(msg, sizeof msg, "request body too large: at most %zu bytes on this route",
+                 req->body_max);
+        req->close_after = true;
+        http_reply_error(req, 413, msg);
         return;
     }
-    if (path_known)
+    bool path_known;
+    http_route_t *rt = find_route(req->router, req, &path_known);
+    if (rt) {
+        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
+        if (rt->h(req, rt->ud) == HTTP_DEFERRED && !req->replied)
+            lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, req->router->timeout_s);
+    } else if (path_known) {
         http_reply_error(req, 405, "method not allowed");
-    else
+    } else {
         http_reply_error(req, 404, "not found");
+    }
 }
 
 int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req **slot)
@@ -316,12 +345,15 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
             break;
         }
     req->head = strcmp(req->method, "HEAD") == 0;
+    bool known;
+    const http_route_t *rt = find_route(r, req, &known);
+    req->body_max = rt && rt->body_max ? rt->body_max : r->body_max;
     char cl[32];
     long long len = 0;
     if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
         len = atoll(cl);
     bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-    if (len > (long long)r->body_max)
+    if (len > (long long)req->body_max) /* refused before a byte of it is buffered */
         req->too_large = true;
     if (chunked) { /* lws 4.1 does not complete chunked request bodies: say so at once */
         req->dispatched = req->close_after = true;
@@ -332,6 +364,7 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
         req->body = malloc((size_t)len + 1);
         if (!req->body)
             return -1;
+        req->body_cap = (size_t)len;
         req->body[0] = '\0';
         return 0; /* the body follows */
     }
@@ -344,17 +377,22 @@ int http_on_body(http_req **slot, const void *in, size_t len)
     http_req *req = *slot;
     if (!req || req->dispatched)
         return 0;
-    size_t max = req->router->body_max;
-    if (req->too_large || req->body_len + len > max) {
+    if (req->too_large || req->body_len + len > req->body_max) {
         req->too_large = true;
         dispatch(req);
         return 0;
     }
-    char *b = realloc(req->body, req->body_len + len + 1);
-    if (!b)
-        return -1;
-    memcpy(b + req->body_len, in, len);
-    req->body = b;
+    /* Normally the Content-Length was allocated at once: no copy per chunk of a large body. */
+    if (req->body_len + len > req->body_cap) {
+        size_t cap = req->body_cap * 2 > req->body_len + len ? req->body_cap * 2
+                                                              : req->body_len + len;
+        char *b = realloc(req->body, (cap < req->body_max ? cap : req->body_max) + 1);
+        if (!b)
+            return -1;
+        req->body = b;
+        req->body_cap = cap < req->body_max ? cap : req->body_max;
+    }
+    memcpy(req->body + req->body_len, in, len);
     req->body_len += len;
     req->body[req->body_len] = '\0';
     return 0;

@@ -32,6 +32,10 @@ void http_router_free(http_router *r);
 
 /* method: "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS". 0, or -1 when full. */
 int http_route(http_router *r, const char *method, const char *path, http_handler h, void *ud);
+/* A body limit of its own for a registered route (e.g. a bulk upload), instead of the
+ * router's: bodies declared or grown beyond it get 413 without being buffered. 0, or -1 when
+ * the route is not registered. */
+int http_route_body_max(http_router *r, const char *method, const char *path, size_t body_max);
 
 const char *http_req_method(const http_req *req);
 /* The client's IP address as text ("127.0.0.1"), "unknown" if lws could not tell. */

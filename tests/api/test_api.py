@@ -33,6 +33,7 @@ BIN = os.environ.get("CALLPRINT_BIN_DIR", os.path.join(SRC, "build", "bin"))
 PASSWORD = "correct horse battery staple"
 AUDIO = os.path.join(SRC, "tests", "workers", "audio")
 TOKEN_TTL = 3
+IMPORT_MAX = 3 << 20  # /import's own body limit in these tests (default 64 MiB)
 
 srv = None  # the Server of this run
 
@@ -80,6 +81,7 @@ class Server:
             "CALLPRINT_WORKERS": "2",
             "CALLPRINT_SCHEMAS_DIR": os.path.join(SRC, "schemas"),
             "CALLPRINT_LOG_LEVEL": "info",
+            "CALLPRINT_IMPORT_BODY_MAX": str(IMPORT_MAX),
         })
         env.update(extra)
         self.logpath = os.path.join(self.tmp, "server.log")
@@ -221,6 +223,30 @@ def play(uuid=None, dialect="twilio", fast=True, files=("1688-142285-0000.wav",)
     return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def raw_post(path, body):
+    """POST over a raw socket: the server answers 413 and closes while the body is still being
+    sent, which urllib reports as a broken pipe instead of the answer. The answer's bytes."""
+    sock = socket.create_connection(("127.0.0.1", srv.port), 30)
+    head = ("POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token %s\r\n"
+            "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n"
+            % (path, token(), len(body)))
+    try:
+        sock.sendall(head.encode() + body.encode())
+    except OSError:
+        pass
+    answer = b""
+    try:
+        while not answer.endswith(b"}") and len(answer) < 4096:
+            chunk = sock.recv(4096)
+            if not chunk:
+                break
+            answer += chunk
+    except OSError:
+        pass
+    sock.close()
+    return answer
+
+
 def wait_for(pred, timeout=10.0):
     end = time.time() + timeout
     while time.time() < end:
@@ -338,27 +364,28 @@ class T02Voiceprints(unittest.TestCase):
         self.assertEqual(st, 400)
 
     def test_oversize_upload_413(self):
-        # Raw socket: the server answers 413 and closes while the body is still being sent,
-        # which urllib reports as a broken pipe instead of the answer.
-        body = json.dumps({"recordings": [{"external_id": "big", "audio": "A" * (1 << 20)}]})
-        sock = socket.create_connection(("127.0.0.1", srv.port), 30)
-        head = ("POST /api/v2/import HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Token %s\r\n"
-                "Content-Type: application/json\r\nContent-Length: %d\r\n\r\n" % (token(), len(body)))
-        try:
-            sock.sendall(head.encode() + body.encode())
-        except OSError:
-            pass
-        answer = b""
-        try:
-            while not answer.endswith(b"}") and len(answer) < 4096:
-                chunk = sock.recv(4096)
-                if not chunk:
-                    break
-                answer += chunk
-        except OSError:
-            pass
-        sock.close()
+        """Each route's limit: other routes keep http_body_max (1 MiB), /import has its own."""
+        small = json.dumps({"mode": "skip", "voiceprints": [{"external_id": "x",
+                                                               "voiceprint": "A" * (1 << 20)}]})
+        answer = raw_post("/api/v2/snapshot/import", small)
         self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer[:200])
+        self.assertIn(b"at most 1048576 bytes", answer)
+        big = json.dumps({"recordings": [{"external_id": "big", "audio": "A" * IMPORT_MAX}]})
+        answer = raw_post("/api/v2/import", big)
+        self.assertTrue(answer.startswith(b"HTTP/1.1 413"), answer[:200])
+        self.assertIn(b"at most %d bytes" % IMPORT_MAX, answer)
+
+    def test_import_over_the_general_body_limit(self):
+        """A 1.3 MiB import (one minute of 16-bit audio) passes under /import's limit."""
+        pcm = ulaw_pcm("1688-142285-0000.wav") * 4
+        body = {"recordings": [{"external_id": "long-one", "audio": wav(pcm, 8000),
+                                "overwrite": True}]}
+        self.assertGreater(len(json.dumps(body)), 1 << 20)
+        st, js, _ = api("POST", "/api/v2/import", body)
+        self.assertEqual(st, 200, js)
+        self.assertEqual(js["results"][0]["status"], "created", js)
+        self.assertGreater(js["results"][0]["speech_length"], 12)
+        self.assertEqual(api("DELETE", "/api/v2/voiceprint/long-one")[0], 200)
 
     def test_snapshot_round_trip(self):
         st, js, _ = api("POST", "/api/v2/import", {"recordings": [
