@@ -2,7 +2,7 @@
 # bench_load_ingest.sh -- issue 7 benchmark 1: the most concurrent real-time streams the
 # gateway ingests on ONE core. Target: >= 4000.
 #
-#   tests/bench/bench_load_ingest.sh [--biometrics] [--streams-per-conn K] [N ...]
+#   tests/bench/bench_load_ingest.sh [--biometrics | --floor] [--streams-per-conn K] [N ...]
 #
 # Each step starts a fresh release gateway pinned to CPU 0 (taskset) with one worker thread
 # and a private redis-server, and runs the load generator pinned to CPU 1: N Twilio streams
@@ -21,17 +21,23 @@
 # projection line turns it into streams per core. With --biometrics the model is loaded: every stream's audio is also fed to the
 # engine on that core, and the step must keep media-to-worker latency p99 < 20 ms with no
 # audio dropped -- that is the per-core capacity of live biometric streams.
+# With --floor, tests/bench/bench_floor (a do-nothing epoll + recv WebSocket endpoint) takes the
+# gateway's place: its CPU per stream-second is the kernel's share of ingest on this machine
+# (epoll, recv and, on loopback, the peer's ACKs), the floor under the gateway's figure, and
+# its projection bounds what any server with one connection per stream could hold per core.
 set -uo pipefail
 . "$(dirname "$0")/lib.sh"
 
 bio=0
+floor=0
 per_conn=1
 steps=()
 while [ $# -gt 0 ]; do
   case $1 in
     --biometrics) bio=1 ;;
+    --floor) floor=1 ;;
     --streams-per-conn) per_conn=$2; shift ;;
-    -h|--help) sed -n '2,24p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) steps+=("$1") ;;
   esac
   shift
@@ -44,7 +50,9 @@ model=()
 [ "$bio" = 1 ] || model=(CALLPRINT_MODEL=/nonexistent/ingest-only)
 export BENCH_READY=/readyz
 [ "$bio" = 1 ] || BENCH_READY=/healthz
-echo "ingest benchmark ($([ "$bio" = 1 ] && echo "with biometrics" || echo "ingest only")," \
+what=$([ "$bio" = 1 ] && echo "with biometrics" || echo "ingest only")
+[ "$floor" = 1 ] && what="the floor: bench_floor in the gateway's place"
+echo "ingest benchmark ($what," \
   "$per_conn stream(s) per connection): gateway on CPU 0, generator on CPU 1;" \
   "load average $(bench_load_average)"
 printf '%7s %5s %7s %9s %10s %10s %10s %9s %9s  %s\n' N held "gw-core" "ms/str-s" \
@@ -61,8 +69,12 @@ for n in "${steps[@]}"; do
     echo "(stopping before N=$n: the run would exceed ${budget} s)"
     break
   fi
-  bench_gateway_start 0 CALLPRINT_WORKERS=1 CALLPRINT_MAX_STREAMS=$((n + 100)) \
-    CALLPRINT_WORKER_QUEUE_LEN=$((n * 50 + 512)) "${model[@]}"
+  if [ "$floor" = 1 ]; then
+    bench_floor_start 0
+  else
+    bench_gateway_start 0 CALLPRINT_WORKERS=1 CALLPRINT_MAX_STREAMS=$((n + 100)) \
+      CALLPRINT_WORKER_QUEUE_LEN=$((n * 50 + 512)) "${model[@]}"
+  fi
   out=$bench_tmp/ingest-$n.json
   bench_load 1 "$out" --load "$n" --duration "$(ms_to_s $dur_ms)" --ramp "$(ms_to_s $ramp_ms)" \
     --streams-per-conn "$per_conn" --max-media-p99 20
@@ -101,8 +113,8 @@ for n in "${steps[@]}"; do
   esac
 done
 echo "result: $best concurrent real-time streams held on one core" \
-  "($([ "$bio" = 1 ] && echo "with biometrics, media-to-worker p99 < 20 ms" || echo "ingest only"));" \
+  "($([ "$bio" = 1 ] && echo "with biometrics, media-to-worker p99 < 20 ms" || echo "$what"));" \
   "target >= $([ "$bio" = 1 ] && echo 500 || echo 4000); load average at the end $(bench_load_average)"
-echo "projection: the gateway's CPU per stream-second (largest step with send lag p99 < 100 ms)" \
+echo "projection: the $([ "$floor" = 1 ] && echo "floor server's" || echo "gateway's") CPU per stream-second (largest step with send lag p99 < 100 ms)" \
   "allows ~$projected streams on 90 % of one" \
   "core$([ "$lagged" -gt 0 ] && echo " ($lagged step(s) where the generator could not keep its schedule: the machine is busy; rerun when it is quiet)")"

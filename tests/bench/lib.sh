@@ -72,6 +72,24 @@ bench_gateway_start() {
   bench_die "the gateway is not ready (model? redis?): $(curl -s "http://127.0.0.1:$gw_port$ready")"
 }
 
+# bench_floor_start CPUS: tests/bench/bench_floor (the do-nothing epoll+recv WebSocket
+# endpoint) in the gateway's place, pinned to CPUS; sets gw_pid and gw_port.
+bench_floor_start() {
+  local pin=()
+  [ -n "$1" ] && pin=(taskset -c "$1")
+  [ -x "$BIN/bench_floor" ] || bench_die "no $BIN/bench_floor (run deploy/build.sh)"
+  : >"$bench_tmp/floor.out"
+  "${pin[@]}" "$BIN/bench_floor" >"$bench_tmp/floor.out" 2>>"$bench_tmp/gw.err" &
+  gw_pid=$!
+  gw_port=
+  for _ in $(seq 100); do
+    gw_port=$(sed -n 's/^port //p' "$bench_tmp/floor.out")
+    [ -n "$gw_port" ] && return 0
+    sleep 0.05
+  done
+  bench_die "bench_floor did not start"
+}
+
 bench_gateway_stop() {
   [ -n "$gw_pid" ] || return 0
   kill -TERM "$gw_pid" 2>/dev/null

@@ -48,6 +48,17 @@ else
   fail "no ingest report"
 fi
 
+echo "bench_smoke: the loopback floor (20 streams, bench_floor in the gateway's place)"
+tests/bench/bench_load_ingest.sh --floor 20 >"$out/floor.txt" 2>&1 || fail "bench_load_ingest.sh --floor exited $?"
+grep -q "^projection: the floor server's" "$out/floor.txt" || fail "no projection line from the floor run"
+if [ -s "$out/ingest-20.json" ]; then
+  f=$out/ingest-20.json
+  check "$f" "d['streams']['completed']==20 and d['media_sent']==d['media_expected']>0" "the floor took every stream and frame"
+  check "$f" "d['gateway']['cpu_s']>0 and not d['gateway']['latency_available']" "floor CPU from /proc (and no gateway behind it)"
+else
+  fail "no floor report"
+fi
+
 echo "bench_smoke: live verification (20 streams)"
 tests/bench/bench_load_verify.sh 20 >"$out/verify.txt" 2>&1 || fail "bench_load_verify.sh exited $?"
 grep -q '^result:' "$out/verify.txt" || fail "no result line from bench_load_verify.sh"
@@ -83,4 +94,4 @@ if [ "$failures" -gt 0 ]; then
   echo "bench_smoke: $failures failure(s) in $((SECONDS - t0)) s" >&2
   exit 1
 fi
-echo "bench_smoke: 4 benchmarks ran, reports consistent, in $((SECONDS - t0)) s"
+echo "bench_smoke: 5 benchmark runs, reports consistent, in $((SECONDS - t0)) s"
