@@ -51,6 +51,15 @@ static void jw_str(jw *w, const char *s)
     static const char hex[] = "0123456789abcdef";
     jw_raw(w, "\"", 1);
     for (const char *p = s ? s : ""; *p; p++) {
+        /* Runs of bytes that need no escape go in one copy (ids are all of them). */
+        size_t run = 0;
+        while (p[run] && p[run] != '"' && p[run] != '\\' && (unsigned char)p[run] >= 0x20)
+            run++;
+        if (run) {
+            jw_raw(w, p, run);
+            p += run - 1;
+            continue;
+        }
         unsigned char ch = (unsigned char)*p;
         char esc[6] = {'\\', 0, 0, 0, 0, 0};
         size_t n = 2;
@@ -74,11 +83,7 @@ static void jw_str(jw *w, const char *s)
         case '\f':
             esc[1] = 'f';
             break;
-        default:
-            if (ch >= 0x20) {
-                jw_raw(w, p, 1);
-                continue;
-            }
+        default: /* a control character */
             memcpy(esc + 1, "u00", 3);
             esc[4] = hex[ch >> 4];
             esc[5] = hex[ch & 15];
