@@ -3,7 +3,7 @@
  * real speech (tests/fixtures/bio: speaker A = speechocean762 0120, B = 1027; A's enrolment
  * utterances hold ~23 s of net speech, above the model's 20 s minimum).
  *
- * The gateway runs under the same sanitizers as the tests; lt_gateway_stop() asserts it exits
+ * The gateway runs under the same sanitizers as the tests; e2e_gateway_stop() asserts it exits
  * with status 0, so a stream that did not release its jobs, voiceprints or worker state fails
  * here through LeakSanitizer.
  */
@@ -16,7 +16,7 @@
 #include <time.h>
 
 #include "base64.h"
-#include "lt.h"
+#include "e2e.h"
 #include "webhook_payload.h"
 
 #define PASSWORD "live-test-password-1"
@@ -46,18 +46,17 @@ static const char *const TEST_B[] = {"fixtures/bio/speechocean762_1027/test/0102
                                      "fixtures/bio/speechocean762_1027/test/010270366.wav",
                                      NULL};
 
-static lt_proc G;
-static char *TOKEN;
+static e2e_proc G;
+static char TOKEN[128];
 
-static void setup(void) { lt_setup(); }
+static void setup(void) { e2e_setup(); }
 
 static void teardown(void)
 {
     if (G.pid)
-        lt_gateway_stop(&G);
-    free(TOKEN);
-    TOKEN = NULL;
-    lt_teardown();
+        e2e_stop(&G);
+    TOKEN[0] = '\0';
+    e2e_teardown();
 }
 
 TestSuite(live, .init = setup, .fini = teardown, .timeout = 150);
@@ -70,16 +69,16 @@ static void start(const char *const *extra)
     for (size_t i = 0; extra && extra[i] && k < 30; i++)
         env[k++] = extra[i];
     env[k] = NULL;
-    lt_gateway_start(&G, env);
+    e2e_gateway_start(&G, env);
     if (!extra || !extra[0] || strcmp(extra[0], "CALLPRINT_MODEL") != 0)
-        TOKEN = lt_login(&G, PASSWORD);
+        cr_assert(e2e_login(G.port, PASSWORD, TOKEN, sizeof TOKEN));
 }
 
 static void stop_gateway(void)
 {
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
-    int rc = lt_gateway_stop(&G);
+    int rc = e2e_stop(&G);
     clock_gettime(CLOCK_MONOTONIC, &b);
     cr_log_info("gateway stopped in %.2f s", (double)(b.tv_sec - a.tv_sec) +
                                                  (double)(b.tv_nsec - a.tv_nsec) / 1e9);
@@ -118,26 +117,26 @@ static long job(const char *id, const char *what, const char *ext, cJSON **out)
     char path[512], body[512];
     snprintf(path, sizeof path, "/api/v2/stream/%s/%s", id, what);
     snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
-    return lt_http(&G, "POST", path, TOKEN, body, out);
+    return e2e_http(G.port, "POST", path, TOKEN, body, out);
 }
 
 /* Every hook on prefix is signed with secret. Returns how many there are. */
 static size_t expect_signed(const char *prefix, const char *secret)
 {
-    lt_hook *h;
-    size_t n = lt_hooks(prefix, &h);
+    e2e_hook *h;
+    size_t n = e2e_hooks(prefix, &h);
     for (size_t i = 0; i < n; i++)
         cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig),
                   "%s: signature \"%s\" does not verify", h[i].path, h[i].sig);
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     return n;
 }
 
 /* Deliveries on prefix within [from, to] (receiver clock): ~1 s apart. Returns the count. */
 static size_t expect_cadence(const char *prefix, double from, double to)
 {
-    lt_hook *h;
-    size_t n = lt_hooks(prefix, &h), k = 0;
+    e2e_hook *h;
+    size_t n = e2e_hooks(prefix, &h), k = 0;
     double prev = 0, worst = 0;
     for (size_t i = 0; i < n; i++) {
         if (h[i].t < from || h[i].t > to)
@@ -152,7 +151,7 @@ static size_t expect_cadence(const char *prefix, double from, double to)
     }
     cr_log_info("%s: %zu deliveries in %.1f s, worst deviation from 1 s: %.3f s", prefix, k,
                 to - from, worst);
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     return k;
 }
 
@@ -166,13 +165,13 @@ static double wall_now(void)
 /* Receiver time of the first hook on prefix satisfying pred (0 if none). */
 static double first_hook_t(const char *prefix, bool (*pred)(const cJSON *))
 {
-    lt_hook *h;
-    size_t n = lt_hooks(prefix, &h);
+    e2e_hook *h;
+    size_t n = e2e_hooks(prefix, &h);
     double t = 0;
     for (size_t i = 0; i < n && !t; i++)
         if (h[i].json && pred(h[i].json))
             t = h[i].t;
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     return t;
 }
 
@@ -182,26 +181,26 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
 {
     start(NULL);
     char ext[64], uuid[37], hook[256];
-    lt_id("cust-a", ext, sizeof ext);
+    e2e_id("cust-a", ext, sizeof ext);
     size_t n_enrol, n_a, n_b;
-    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
-    int16_t *ta = lt_audio(TEST_A, &n_a);
-    int16_t *tb = lt_audio(TEST_B, &n_b);
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    int16_t *ta = e2e_audio(TEST_A, &n_a);
+    int16_t *tb = e2e_audio(TEST_B, &n_b);
 
     /* 1. Enrol A with TwiML parameters only: no REST call. */
-    lt_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/z-enrol", lt_receiver_url());
-    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/z-enrol", e2e_receiver_url());
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
                                                         "enroll", "webhook", hook, NULL});
     double t_sent = wall_now();
-    lt_call_send(c, enrol, n_enrol);
-    cr_assert_gt(lt_wait_hook("/ok/z-enrol", is_created, 20000), 0, "no 'created' webhook");
+    e2e_call_send(c, enrol, n_enrol);
+    cr_assert_gt(e2e_wait_hook("/ok/z-enrol", is_created, 20000), 0, "no 'created' webhook");
     cr_log_info("enrolment: 'created' webhook %.2f s after the first audio (%.1f s of it sent "
                 "at once; 1 s tick)", first_hook_t("/ok/z-enrol", is_created) - t_sent,
                 (double)n_enrol / 8000);
-    cr_expect(lt_voiceprint_exists(ext), "the voiceprint reported created is in Redis");
-    lt_hook *h;
-    size_t n = lt_hooks("/ok/z-enrol", &h);
+    cr_expect(e2e_voiceprint_exists(ext), "the voiceprint reported created is in Redis");
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/z-enrol", &h);
     for (size_t i = 0; i < n; i++) {
         cr_expect_str_eq(jstr(h[i].json, "type"), "enroll");
         cr_expect_str_eq(jstr(h[i].json, "channel_uuid"), uuid);
@@ -212,9 +211,9 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
             cr_expect_geq(jnum(h[i].json, "speech_length"), 20.0);
         }
     }
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     expect_signed("/ok/z-enrol", ZSECRET);
-    lt_call_stop(c);
+    e2e_call_stop(c);
     /* The stream ended: its jobs are gone. */
     cJSON *o = NULL;
     cr_expect_eq(job(uuid, "verify", ext, &o), 404);
@@ -222,20 +221,20 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
 
     /* 2. Verify A (other utterances) and B against A, at once, on two calls. */
     char ua[37], ub[37], ha[256], hb[256];
-    lt_uuid(ua);
-    lt_uuid(ub);
-    snprintf(ha, sizeof ha, "%s/ok/z-verA", lt_receiver_url());
-    snprintf(hb, sizeof hb, "%s/ok/z-verB", lt_receiver_url());
+    e2e_uuid(ua);
+    e2e_uuid(ub);
+    snprintf(ha, sizeof ha, "%s/ok/z-verA", e2e_receiver_url());
+    snprintf(hb, sizeof hb, "%s/ok/z-verB", e2e_receiver_url());
     double t_verify = 0;
-    lt_call *ca = lt_call_open(&G, (const char *const[]){"uuid", ua, "external_id", ext, "mode",
+    e2e_call *ca = e2e_call_open(&G, (const char *const[]){"uuid", ua, "external_id", ext, "mode",
                                                          "verify", "webhook", ha, NULL});
-    lt_call *cb = lt_call_open(&G, (const char *const[]){"uuid", ub, "external_id", ext, "mode",
+    e2e_call *cb = e2e_call_open(&G, (const char *const[]){"uuid", ub, "external_id", ext, "mode",
                                                          "verify", "webhook", hb, NULL});
     t_verify = wall_now();
-    lt_call_send(ca, ta, n_a);
-    lt_call_send(cb, tb, n_b);
-    cr_assert_gt(lt_wait_hook("/ok/z-verA", is_verdict, 10000), 0, "no verdict for A");
-    cr_assert_gt(lt_wait_hook("/ok/z-verB", is_verdict, 10000), 0, "no verdict for B");
+    e2e_call_send(ca, ta, n_a);
+    e2e_call_send(cb, tb, n_b);
+    cr_assert_gt(e2e_wait_hook("/ok/z-verA", is_verdict, 10000), 0, "no verdict for A");
+    cr_assert_gt(e2e_wait_hook("/ok/z-verB", is_verdict, 10000), 0, "no verdict for B");
     cr_log_info("verification: first verdict webhooks %.2f s (A) / %.2f s (B) after the first "
                 "audio",
                 first_hook_t("/ok/z-verA", is_verdict) - t_verify,
@@ -243,7 +242,7 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
 
     /* Polling agrees (A named by streamSid, B by uuid). */
     cJSON *ra = NULL, *rb = NULL;
-    cr_assert_eq(job(lt_call_sid(ca), "verify", ext, &ra), 200);
+    cr_assert_eq(job(e2e_call_sid(ca), "verify", ext, &ra), 200);
     cr_assert_eq(job(ub, "verify", ext, &rb), 200);
     double sa = jnum(ra, "score"), sb = jnum(rb, "score");
     cr_log_info("A vs A: %.2f (%s), B vs A: %.2f (%s); speech %.2f / %.2f s", sa,
@@ -263,45 +262,45 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
     snprintf(body, sizeof body,
              "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/sub-verA\",\"type\":\"verify\","
              "\"info\":{\"external_id\":\"%s\"},\"secret\":\"subscriber-secret-0123\"}",
-             ua, lt_receiver_url(), ext);
-    cr_assert_eq(lt_http(&G, "POST", "/api/v2/subscription", TOKEN, body, &o), 201);
+             ua, e2e_receiver_url(), ext);
+    cr_assert_eq(e2e_http(G.port, "POST", "/api/v2/subscription", TOKEN, body, &o), 201);
     cr_expect_null(cJSON_GetObjectItem(o, "secret"), "a given secret is not echoed");
     cJSON_Delete(o);
     snprintf(body, sizeof body,
              "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/slow/30000/dead\",\"type\":\"verify\","
              "\"info\":{\"external_id\":\"%s\"}}",
-             ub, lt_receiver_url(), ext);
-    cr_assert_eq(lt_http(&G, "POST", "/api/v2/subscription", TOKEN, body, NULL), 201);
+             ub, e2e_receiver_url(), ext);
+    cr_assert_eq(e2e_http(G.port, "POST", "/api/v2/subscription", TOKEN, body, NULL), 201);
     snprintf(body, sizeof body,
              "{\"channel_uuid\":\"%s\",\"webhook\":\"http://127.0.0.1:9/closed\","
              "\"type\":\"verify\",\"info\":{\"external_id\":\"%s\"}}",
              ub, ext);
-    cr_assert_eq(lt_http(&G, "POST", "/api/v2/subscription", TOKEN, body, NULL), 201);
+    cr_assert_eq(e2e_http(G.port, "POST", "/api/v2/subscription", TOKEN, body, NULL), 201);
 
     /* 4. Five seconds of real-time audio on both calls: one webhook a second each. */
-    lt_hook *before;
-    size_t nb = lt_hooks("/ok/z-verB", &before);
+    e2e_hook *before;
+    size_t nb = e2e_hooks("/ok/z-verB", &before);
     double speech_before = jnum(before[nb - 1].json, "speech_length");
-    lt_hooks_free(before, nb);
+    e2e_hooks_free(before, nb);
     double t0 = wall_now();
     size_t rt = 5 * 8000;
     cr_assert_geq(n_a, rt);
     cr_assert_geq(n_b, rt);
-    lt_calls_realtime((lt_call *[]){ca, cb}, (const int16_t *const[]){ta, tb}, 2, rt);
+    e2e_calls_realtime((e2e_call *[]){ca, cb}, (const int16_t *const[]){ta, tb}, 2, rt);
     double t1 = wall_now();
     cr_expect_geq(expect_cadence("/ok/z-verA", t0 + 0.5, t1), 4);
     cr_expect_geq(expect_cadence("/ok/z-verB", t0 + 0.5, t1), 4);
     cr_expect_geq(expect_cadence("/ok/sub-verA", t0 + 0.5, t1), 4);
-    nb = lt_hooks("/ok/z-verB", &before);
+    nb = e2e_hooks("/ok/z-verB", &before);
     double speech_after = jnum(before[nb - 1].json, "speech_length");
-    lt_hooks_free(before, nb);
+    e2e_hooks_free(before, nb);
     cr_log_info("B's net speech %.2f -> %.2f s during the real-time window", speech_before,
                 speech_after);
     cr_expect_gt(speech_after, speech_before + 1.0,
                  "audio is still processed while a receiver is dead");
-    nb = lt_hooks("/slow/30000/dead", &before);
+    nb = e2e_hooks("/slow/30000/dead", &before);
     cr_expect_gt(nb, 0, "the hanging receiver was tried");
-    lt_hooks_free(before, nb);
+    e2e_hooks_free(before, nb);
 
     /* Signatures: zero-integration ones with the deployment secret, the subscription's own. */
     cr_expect_gt(expect_signed("/ok/z-verA", ZSECRET), 0);
@@ -309,14 +308,14 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
     cr_expect_gt(expect_signed("/ok/sub-verA", "subscriber-secret-0123"), 0);
 
     /* 5. Hang up: the streams' jobs and subscriptions go with them. */
-    lt_call_stop(ca);
-    lt_call_stop(cb);
+    e2e_call_stop(ca);
+    e2e_call_stop(cb);
     cr_expect_eq(job(ua, "verify", ext, NULL), 404);
-    cr_assert_eq(lt_http(&G, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
+    cr_assert_eq(e2e_http(G.port, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
     cr_expect_eq(jnum(o, "count"), 0, "subscriptions of ended streams are removed");
     cJSON_Delete(o);
 
-    cr_expect_eq(lt_validate_hooks(10), 0, "webhook bodies match schemas/webhook");
+    cr_expect_eq(e2e_validate_hooks(10), 0, "webhook bodies match schemas/webhook");
     free(enrol);
     free(ta);
     free(tb);
@@ -327,14 +326,14 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
 
 static long post(const char *path, const char *body, cJSON **out)
 {
-    return lt_http(&G, "POST", path, TOKEN, body, out);
+    return e2e_http(G.port, "POST", path, TOKEN, body, out);
 }
 
 /* The 400 answer names the field. */
 static void expect_400(const char *path, const char *body, const char *field)
 {
     cJSON *o = NULL;
-    long st = lt_http(&G, "POST", path, TOKEN, body, &o);
+    long st = e2e_http(G.port, "POST", path, TOKEN, body, &o);
     cr_expect_eq(st, 400, "%s %s: %ld", path, body ? body : "(no body)", st);
     if (field)
         cr_expect(strstr(jstr(o, "error"), field), "%s: error \"%s\" names %s", body,
@@ -346,16 +345,16 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
 {
     start(NULL);
     char ext[64], uuid[37], path[256], body[1024];
-    lt_id("cust-rest", ext, sizeof ext);
+    e2e_id("cust-rest", ext, sizeof ext);
     size_t n_enrol;
-    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
 
     /* A streams subscription sees the call come and go. */
     char source[64];
-    lt_id("source", source, sizeof source);
+    e2e_id("source", source, sizeof source);
     snprintf(body, sizeof body,
              "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/streams\",\"type\":\"streams\","
-             "\"info\":{}}", source, lt_receiver_url());
+             "\"info\":{}}", source, e2e_receiver_url());
     cJSON *o = NULL;
     cr_assert_eq(post("/api/v2/subscription", body, &o), 201);
     char secret[80], sub_id[40];
@@ -367,14 +366,14 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
     cr_expect_str_eq(jstr(o, "id"), sub_id);
     cJSON_Delete(o);
 
-    lt_uuid(uuid);
-    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "source_uuid", source,
+    e2e_uuid(uuid);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "source_uuid", source,
                                                         NULL});
-    cr_assert_gt(lt_wait_hook("/ok/streams", is_added, 5000), 0, "no 'added' webhook");
-    lt_call_send(c, enrol, n_enrol);
+    cr_assert_gt(e2e_wait_hook("/ok/streams", is_added, 5000), 0, "no 'added' webhook");
+    e2e_call_send(c, enrol, n_enrol);
 
     /* Enrol by REST (stream named by streamSid): the deferred answer is "created". */
-    snprintf(path, sizeof path, "/api/v2/stream/%s/enroll", lt_call_sid(c));
+    snprintf(path, sizeof path, "/api/v2/stream/%s/enroll", e2e_call_sid(c));
     snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
     double t_poll = wall_now();
     cr_assert_eq(post(path, body, &o), 200);
@@ -384,7 +383,7 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
     cr_expect_str_eq(jstr(o, "stream_uuid"), uuid);
     cr_expect_eq(jnum(o, "status"), 201);
     cr_expect_geq(jnum(o, "speech_length"), 20.0);
-    cr_expect(lt_voiceprint_exists(ext));
+    cr_expect(e2e_voiceprint_exists(ext));
     cJSON_Delete(o);
     cr_assert_eq(post(path, body, &o), 200);
     cr_expect_str_eq(jstr(o, "detail"), "created", "the job stays done");
@@ -392,12 +391,12 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
 
     /* Polling verification: unknown voiceprint, then bad input. */
     char nobody[64];
-    lt_id("nobody", nobody, sizeof nobody);
+    e2e_id("nobody", nobody, sizeof nobody);
     cr_expect_eq(job(uuid, "verify", nobody, &o), 404);
     cr_expect_str_eq(jstr(o, "result"), "voiceprint with external_id does not exist");
     cJSON_Delete(o);
     char other[37];
-    lt_uuid(other);
+    e2e_uuid(other);
     cr_expect_eq(job(other, "verify", ext, &o), 404, "unknown stream");
     cr_expect_str_eq(jstr(o, "error"), "stream not found");
     cJSON_Delete(o);
@@ -413,7 +412,7 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
     snprintf(big, sizeof big, "{\"external_id\":\"%s\"}", longid);
     expect_400(path, big, "external_id");
     expect_400(path, "{\"external_id\":\"a\\nb\"}", "external_id");
-    cr_expect_eq(lt_http(&G, "POST", path, NULL, "{\"external_id\":\"x\"}", NULL), 401);
+    cr_expect_eq(e2e_http(G.port, "POST", path, NULL, "{\"external_id\":\"x\"}", NULL), 401);
     snprintf(path, sizeof path, "/api/v2/stream/%s/dance", uuid);
     cr_expect_eq(post(path, "{\"external_id\":\"x\"}", NULL), 404);
 
@@ -443,54 +442,54 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
     /* 2nd enrolment of the same id on another call: "already exists", by REST and by a
      * subscription whose generated secret signs its webhooks. */
     char uuid2[37];
-    lt_uuid(uuid2);
-    lt_call *c2 = lt_call_open(&G, (const char *const[]){"uuid", uuid2, NULL});
-    lt_call_send(c2, enrol, 8000);
+    e2e_uuid(uuid2);
+    e2e_call *c2 = e2e_call_open(&G, (const char *const[]){"uuid", uuid2, NULL});
+    e2e_call_send(c2, enrol, 8000);
     cr_assert_eq(job(uuid2, "enroll", ext, &o), 200);
     cr_expect_str_eq(jstr(o, "detail"), "already exists");
     cr_expect_eq(jnum(o, "status"), 409);
     cJSON_Delete(o);
     snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/sub-enrol\","
-             "\"type\":\"enroll\",\"info\":{\"external_id\":\"%s\"}}", uuid2, lt_receiver_url(),
+             "\"type\":\"enroll\",\"info\":{\"external_id\":\"%s\"}}", uuid2, e2e_receiver_url(),
              ext);
     cr_assert_eq(post(sp, body, &o), 201);
     char secret2[80];
     snprintf(secret2, sizeof secret2, "%s", jstr(o, "secret"));
     cJSON_Delete(o);
-    cr_assert_gt(lt_wait_hook("/ok/sub-enrol", is_exists, 5000), 0);
+    cr_assert_gt(e2e_wait_hook("/ok/sub-enrol", is_exists, 5000), 0);
     cr_expect_gt(expect_signed("/ok/sub-enrol", secret2), 0);
 
     /* Listing never shows secrets; delete by body and by id. */
-    cr_assert_eq(lt_http(&G, "GET", sp, TOKEN, NULL, &o), 200);
+    cr_assert_eq(e2e_http(G.port, "GET", sp, TOKEN, NULL, &o), 200);
     cr_expect_eq(jnum(o, "count"), 2);
     char *text = cJSON_PrintUnformatted(o);
     cr_expect_null(strstr(text, secret), "no secret in the listing");
     cr_expect_null(strstr(text, secret2));
     free(text);
     cJSON_Delete(o);
-    cr_expect_eq(lt_http(&G, "DELETE", sp, TOKEN, body, &o), 200);
+    cr_expect_eq(e2e_http(G.port, "DELETE", sp, TOKEN, body, &o), 200);
     cr_expect_eq(jnum(o, "deleted"), 1);
     cJSON_Delete(o);
-    cr_expect_eq(lt_http(&G, "DELETE", sp, TOKEN, body, NULL), 404);
+    cr_expect_eq(e2e_http(G.port, "DELETE", sp, TOKEN, body, NULL), 404);
 
-    lt_call_stop(c2);
-    lt_call_stop(c);
-    cr_assert_gt(lt_wait_hook("/ok/streams", is_removed, 5000), 0, "no 'removed' webhook");
-    lt_hook *h;
-    size_t n = lt_hooks("/ok/streams", &h);
+    e2e_call_stop(c2);
+    e2e_call_stop(c);
+    cr_assert_gt(e2e_wait_hook("/ok/streams", is_removed, 5000), 0, "no 'removed' webhook");
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/streams", &h);
     cr_expect_eq(n, 2, "added + removed");
     for (size_t i = 0; i < n; i++) {
         cr_expect_str_eq(jstr(h[i].json, "channel_uuid"), source);
         cr_expect_str_eq(jstr(h[i].json, "stream_uuid"), uuid);
         cr_expect_eq(jnum(h[i].json, "status"), is_added(h[i].json) ? 201 : 204);
     }
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     expect_signed("/ok/streams", secret);
     snprintf(path, sizeof path, "%s/%s", sp, sub_id);
-    cr_expect_eq(lt_http(&G, "DELETE", path, TOKEN, NULL, NULL), 200);
-    cr_expect_eq(lt_http(&G, "DELETE", path, TOKEN, NULL, NULL), 404);
+    cr_expect_eq(e2e_http(G.port, "DELETE", path, TOKEN, NULL, NULL), 200);
+    cr_expect_eq(e2e_http(G.port, "DELETE", path, TOKEN, NULL, NULL), 404);
     cr_expect_eq(job(uuid, "enroll", ext, NULL), 404, "the stream ended");
-    cr_expect_eq(lt_validate_hooks(3), 0);
+    cr_expect_eq(e2e_validate_hooks(3), 0);
     free(enrol);
     stop_gateway();
 }
@@ -500,33 +499,33 @@ Test(live, rest_enrol_exists_errors_and_subscriptions)
 Test(live, without_model_streams_work_and_jobs_are_unavailable)
 {
     start((const char *const[]){"CALLPRINT_MODEL", "/nonexistent/model", NULL});
-    TOKEN = lt_login(&G, PASSWORD);
+    cr_assert(e2e_login(G.port, PASSWORD, TOKEN, sizeof TOKEN));
     char uuid[37], source[64], body[512], hook[256];
-    lt_id("src", source, sizeof source);
+    e2e_id("src", source, sizeof source);
     snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/nm-streams\","
-             "\"type\":\"streams\"}", source, lt_receiver_url());
+             "\"type\":\"streams\"}", source, e2e_receiver_url());
     cr_assert_eq(post("/api/v2/subscription", body, NULL), 201);
-    lt_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/nm-verify", lt_receiver_url());
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/nm-verify", e2e_receiver_url());
     /* Zero-integration parameters are ignored (logged), the call goes on. */
-    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "source_uuid", source,
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "source_uuid", source,
                                                         "external_id", "x", "mode", "verify",
                                                         "webhook", hook, NULL});
-    cr_assert_gt(lt_wait_hook("/ok/nm-streams", is_added, 5000), 0);
+    cr_assert_gt(e2e_wait_hook("/ok/nm-streams", is_added, 5000), 0);
     cJSON *o = NULL;
     cr_expect_eq(job(uuid, "verify", "x", &o), 503);
     cr_expect_str_eq(jstr(o, "error"), "biometrics unavailable");
     cJSON_Delete(o);
     snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/x\","
-             "\"type\":\"verify\",\"info\":{\"external_id\":\"x\"}}", uuid, lt_receiver_url());
+             "\"type\":\"verify\",\"info\":{\"external_id\":\"x\"}}", uuid, e2e_receiver_url());
     cr_expect_eq(post("/api/v2/subscription", body, NULL), 503);
-    lt_pump(1500);
-    lt_call_stop(c);
-    cr_assert_gt(lt_wait_hook("/ok/nm-streams", is_removed, 5000), 0);
-    lt_hook *h;
-    size_t n = lt_hooks("/ok/nm-verify", &h);
+    e2e_pump(1500);
+    e2e_call_stop(c);
+    cr_assert_gt(e2e_wait_hook("/ok/nm-streams", is_removed, 5000), 0);
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/nm-verify", &h);
     cr_expect_eq(n, 0, "no job, no implicit subscription");
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     stop_gateway();
 }
 
@@ -541,25 +540,25 @@ Test(live, ticks_follow_each_stream_start)
 {
     start(NULL);
     char ext[64], ua[37], ub[37], ha[256], hb[256];
-    lt_id("nobody", ext, sizeof ext);
-    lt_uuid(ua);
-    lt_uuid(ub);
-    snprintf(ha, sizeof ha, "%s/ok/ph-A", lt_receiver_url());
-    snprintf(hb, sizeof hb, "%s/ok/ph-B", lt_receiver_url());
+    e2e_id("nobody", ext, sizeof ext);
+    e2e_uuid(ua);
+    e2e_uuid(ub);
+    snprintf(ha, sizeof ha, "%s/ok/ph-A", e2e_receiver_url());
+    snprintf(hb, sizeof hb, "%s/ok/ph-B", e2e_receiver_url());
     static int16_t silence[6 * 8000];
-    lt_call *ca = lt_call_open(&G, (const char *const[]){"uuid", ua, "external_id", ext, "mode",
+    e2e_call *ca = e2e_call_open(&G, (const char *const[]){"uuid", ua, "external_id", ext, "mode",
                                                          "verify", "webhook", ha, NULL});
-    lt_calls_realtime((lt_call *[]){ca}, (const int16_t *const[]){silence}, 1, 4000);
-    lt_call *cb = lt_call_open(&G, (const char *const[]){"uuid", ub, "external_id", ext, "mode",
+    e2e_calls_realtime((e2e_call *[]){ca}, (const int16_t *const[]){silence}, 1, 4000);
+    e2e_call *cb = e2e_call_open(&G, (const char *const[]){"uuid", ub, "external_id", ext, "mode",
                                                          "verify", "webhook", hb, NULL});
     double t0 = wall_now();
-    lt_calls_realtime((lt_call *[]){ca, cb}, (const int16_t *const[]){silence, silence}, 2,
+    e2e_calls_realtime((e2e_call *[]){ca, cb}, (const int16_t *const[]){silence, silence}, 2,
                       4 * 8000);
     double t1 = wall_now();
     cr_expect_geq(expect_cadence("/ok/ph-A", t0, t1), 2);
     cr_expect_geq(expect_cadence("/ok/ph-B", t0, t1), 2);
-    lt_hook *a, *b;
-    size_t na = lt_hooks("/ok/ph-A", &a), nb = lt_hooks("/ok/ph-B", &b);
+    e2e_hook *a, *b;
+    size_t na = e2e_hooks("/ok/ph-A", &a), nb = e2e_hooks("/ok/ph-B", &b);
     cr_assert_geq(na, 3);
     cr_assert_geq(nb, 3);
     cr_expect(is_no_voiceprint(b[0].json), "status %.0f", jnum(b[0].json, "status"));
@@ -572,10 +571,10 @@ Test(live, ticks_follow_each_stream_start)
         cr_expect(lag > 0.25 && lag < 0.75, "B's ticks %.3f s after A's (streams opened 0.5 s "
                   "apart)", lag);
     }
-    lt_hooks_free(a, na);
-    lt_hooks_free(b, nb);
-    lt_call_stop(ca);
-    lt_call_stop(cb);
+    e2e_hooks_free(a, na);
+    e2e_hooks_free(b, nb);
+    e2e_call_stop(ca);
+    e2e_call_stop(cb);
     stop_gateway();
 }
 
@@ -583,11 +582,11 @@ Test(live, ticks_follow_each_stream_start)
 
 static size_t count_hooks(const char *prefix, bool (*pred)(const cJSON *))
 {
-    lt_hook *h;
-    size_t n = lt_hooks(prefix, &h), k = 0;
+    e2e_hook *h;
+    size_t n = e2e_hooks(prefix, &h), k = 0;
     for (size_t i = 0; i < n; i++)
         k += !pred || (h[i].json && pred(h[i].json));
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     return k;
 }
 
@@ -596,67 +595,67 @@ Test(live, final_answers_at_stream_end_and_polling_storm)
     /* No tick during the test: every webhook below is a stream's final answer. */
     start((const char *const[]){"CALLPRINT_VERIFY_INTERVAL_MS", "60000", NULL});
     char ext[64], uuid[37], hook[256], path[256], body[256];
-    lt_id("cust-final", ext, sizeof ext);
+    e2e_id("cust-final", ext, sizeof ext);
     size_t n_enrol, n_a;
-    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
-    int16_t *ta = lt_audio(TEST_A, &n_a);
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    int16_t *ta = e2e_audio(TEST_A, &n_a);
 
     /* The caller hangs up right after the audio: the enrolment still completes. */
-    lt_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/final-enrol", lt_receiver_url());
-    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/final-enrol", e2e_receiver_url());
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
                                                         "enroll", "webhook", hook, NULL});
-    lt_call_send(c, enrol, n_enrol);
+    e2e_call_send(c, enrol, n_enrol);
     cr_expect_eq(count_hooks("/ok/final-enrol", NULL), 0, "no tick, no webhook yet");
-    lt_call_stop(c);
-    cr_assert_gt(lt_wait_hook("/ok/final-enrol", is_created, 10000), 0,
+    e2e_call_stop(c);
+    cr_assert_gt(e2e_wait_hook("/ok/final-enrol", is_created, 10000), 0,
                  "the final answer after the hang-up creates the voiceprint");
-    cr_expect(lt_voiceprint_exists(ext));
-    lt_pump(300);
+    cr_expect(e2e_voiceprint_exists(ext));
+    e2e_pump(300);
     cr_expect_eq(count_hooks("/ok/final-enrol", NULL), 1, "one final webhook");
 
     /* Verification: polls while the call runs, and a final verdict after it. */
-    lt_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/final-verify", lt_receiver_url());
-    c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/final-verify", e2e_receiver_url());
+    c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
                                                "verify", "webhook", hook, NULL});
-    lt_call_send(c, ta, n_a);
+    e2e_call_send(c, ta, n_a);
     cJSON *o = NULL;
     cr_assert_eq(job(uuid, "verify", ext, &o), 200);
     cr_expect_str_eq(jstr(o, "result"), "verified");
     cJSON_Delete(o);
-    lt_pump(300); /* the worker has every audio block: only verifications count from here */
+    e2e_pump(300); /* the worker has every audio block: only verifications count from here */
 
-    double jobs0 = lt_metric(&G, "callprint_worker_jobs_total");
+    double jobs0 = e2e_metric(G.port, "callprint_worker_jobs_total");
     struct timespec a, b;
     clock_gettime(CLOCK_MONOTONIC, &a);
     snprintf(path, sizeof path, "/api/v2/stream/%s/verify", uuid);
     snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
     double slowest;
-    int ok = lt_http_storm(&G, path, TOKEN, body, 200, 200, &slowest);
+    int ok = e2e_http_storm(G.port, path, TOKEN, body, 200, 200, &slowest);
     clock_gettime(CLOCK_MONOTONIC, &b);
     double secs = (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
-    double jobs = lt_metric(&G, "callprint_worker_jobs_total") - jobs0;
+    double jobs = e2e_metric(G.port, "callprint_worker_jobs_total") - jobs0;
     cr_log_info("200 concurrent polls in %.2f s (slowest %.3f s) cost %.0f worker jobs", secs,
                 slowest, jobs);
     cr_expect_eq(ok, 200, "every poll answered 200");
     /* At most one verification per LIVE_POLL_FRESH_MS (250 ms), whatever the poll rate. */
     cr_expect_leq(jobs, 4.0 * secs + 2.0, "polls share the in-flight verification");
 
-    lt_call_stop(c);
-    cr_assert_gt(lt_wait_hook("/ok/final-verify", is_verdict, 10000), 0, "final verdict");
-    lt_hook *h;
-    size_t n = lt_hooks("/ok/final-verify", &h);
+    e2e_call_stop(c);
+    cr_assert_gt(e2e_wait_hook("/ok/final-verify", is_verdict, 10000), 0, "final verdict");
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/final-verify", &h);
     cr_expect_eq(n, 1);
     cr_expect_str_eq(jstr(h[0].json, "result"), "verified");
     cr_expect_float_eq(jnum(h[0].json, "speech_length"), 5.65, 0.3, "all the audio");
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     expect_signed("/ok/final-verify", ZSECRET);
     cr_expect_eq(job(uuid, "verify", ext, NULL), 404, "gone for the API at once");
-    cr_assert_eq(lt_http(&G, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
+    cr_assert_eq(e2e_http(G.port, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
     cr_expect_eq(jnum(o, "count"), 0, "implicit subscriptions released");
     cJSON_Delete(o);
-    cr_expect_eq(lt_validate_hooks(2), 0);
+    cr_expect_eq(e2e_validate_hooks(2), 0);
     free(enrol);
     free(ta);
     stop_gateway();
@@ -668,64 +667,64 @@ static bool is_pending(const cJSON *b) { return jnum(b, "status") == 202; }
 
 Test(live, redis_down_verdicts_go_on_and_created_waits_for_the_ack)
 {
-    lt_use_own_redis();
+    e2e_use_own_redis();
     start(NULL);
     char ext[64], ext2[64], u0[37], uv[37], u1[37], hook[256], body[1024];
-    lt_id("cust-down", ext, sizeof ext);
-    lt_id("cust-late", ext2, sizeof ext2);
+    e2e_id("cust-down", ext, sizeof ext);
+    e2e_id("cust-late", ext2, sizeof ext2);
     size_t n_enrol, n_a;
-    int16_t *enrol = lt_audio(ENROL_A, &n_enrol);
-    int16_t *ta = lt_audio(TEST_A, &n_a);
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    int16_t *ta = e2e_audio(TEST_A, &n_a);
 
-    lt_uuid(u0);
-    lt_call *c0 = lt_call_open(&G, (const char *const[]){"uuid", u0, NULL});
-    lt_call_send(c0, enrol, n_enrol);
+    e2e_uuid(u0);
+    e2e_call *c0 = e2e_call_open(&G, (const char *const[]){"uuid", u0, NULL});
+    e2e_call_send(c0, enrol, n_enrol);
     cJSON *o = NULL;
     cr_assert_eq(job(u0, "enroll", ext, &o), 200);
     cr_assert_str_eq(jstr(o, "detail"), "created");
     cJSON_Delete(o);
-    lt_call_stop(c0);
+    e2e_call_stop(c0);
 
     /* A verification running, and a call ready to enrol, before Redis dies. */
-    lt_uuid(uv);
-    snprintf(hook, sizeof hook, "%s/ok/down-verify", lt_receiver_url());
-    lt_call *cv = lt_call_open(&G, (const char *const[]){"uuid", uv, "external_id", ext, "mode",
+    e2e_uuid(uv);
+    snprintf(hook, sizeof hook, "%s/ok/down-verify", e2e_receiver_url());
+    e2e_call *cv = e2e_call_open(&G, (const char *const[]){"uuid", uv, "external_id", ext, "mode",
                                                          "verify", "webhook", hook, NULL});
-    lt_call_send(cv, ta, n_a);
-    cr_assert_gt(lt_wait_hook("/ok/down-verify", is_verdict, 10000), 0);
-    lt_uuid(u1);
-    lt_call *c1 = lt_call_open(&G, (const char *const[]){"uuid", u1, NULL});
-    lt_call_send(c1, enrol, n_enrol);
+    e2e_call_send(cv, ta, n_a);
+    cr_assert_gt(e2e_wait_hook("/ok/down-verify", is_verdict, 10000), 0);
+    e2e_uuid(u1);
+    e2e_call *c1 = e2e_call_open(&G, (const char *const[]){"uuid", u1, NULL});
+    e2e_call_send(c1, enrol, n_enrol);
 
-    lt_redis_kill();
-    lt_pump(200);
-    size_t before = lt_wait_hook("/ok/down-verify", NULL, 100);
+    e2e_redis_kill();
+    e2e_pump(200);
+    size_t before = e2e_wait_hook("/ok/down-verify", NULL, 100);
     snprintf(body, sizeof body, "{\"channel_uuid\":\"%s\",\"webhook\":\"%s/ok/down-enrol\","
-             "\"type\":\"enroll\",\"info\":{\"external_id\":\"%s\"}}", u1, lt_receiver_url(),
+             "\"type\":\"enroll\",\"info\":{\"external_id\":\"%s\"}}", u1, e2e_receiver_url(),
              ext2);
     cr_assert_eq(post("/api/v2/subscription", body, NULL), 201);
-    lt_pump(3500);
+    e2e_pump(3500);
 
     /* Verdicts went on from the cached voiceprint. */
-    lt_hook *h;
-    size_t n = lt_hooks("/ok/down-verify", &h), verdicts = 0;
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/down-verify", &h), verdicts = 0;
     for (size_t i = before; i < n; i++)
         verdicts += is_verdict(h[i].json);
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     cr_expect_geq(verdicts, 2, "verdicts while Redis is down: %zu", verdicts);
     /* The enrolment is written but not acknowledged: never "created" yet. */
-    n = lt_hooks("/ok/down-enrol", &h);
+    n = e2e_hooks("/ok/down-enrol", &h);
     cr_expect_geq(n, 2);
     for (size_t i = 0; i < n; i++)
         cr_expect(is_pending(h[i].json), "status %.0f before the ack", jnum(h[i].json, "status"));
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
 
-    lt_redis_restart();
-    cr_expect_gt(lt_wait_hook("/ok/down-enrol", is_created, 15000), 0,
+    e2e_redis_restart();
+    cr_expect_gt(e2e_wait_hook("/ok/down-enrol", is_created, 15000), 0,
                  "'created' once Redis acknowledged the write");
-    cr_expect(lt_voiceprint_exists(ext2), "and it is in Redis");
-    lt_call_stop(c1);
-    lt_call_stop(cv);
+    cr_expect(e2e_voiceprint_exists(ext2), "and it is in Redis");
+    e2e_call_stop(c1);
+    e2e_call_stop(cv);
     free(enrol);
     free(ta);
     stop_gateway();
@@ -744,11 +743,11 @@ static double mono_now(void)
 static void enrol_a(const char *ext)
 {
     size_t n;
-    int16_t *enrol = lt_audio(ENROL_A, &n);
+    int16_t *enrol = e2e_audio(ENROL_A, &n);
     char u[37];
-    lt_uuid(u);
-    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", u, NULL});
-    lt_call_send(c, enrol, n);
+    e2e_uuid(u);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", u, NULL});
+    e2e_call_send(c, enrol, n);
     cJSON *o = NULL;
     for (int i = 0; i < 6; i++) {
         cr_assert_eq(job(u, "enroll", ext, &o), 200);
@@ -758,22 +757,22 @@ static void enrol_a(const char *ext)
             break;
         cr_assert_lt(i, 5, "enrolment of %s not created", ext);
     }
-    lt_call_stop(c);
+    e2e_call_stop(c);
     free(enrol);
 }
 
 /* A zero-integration verification of ext, webhooks to the receiver's path, carrying speaker
  * A's test audio (sent at once); the call stays open. */
-static lt_call *verify_call_a(const char *ext, const char *path)
+static e2e_call *verify_call_a(const char *ext, const char *path)
 {
     char uuid[37], hook[256];
     size_t n;
-    int16_t *ta = lt_audio(TEST_A, &n);
-    lt_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s%s", lt_receiver_url(), path);
-    lt_call *c = lt_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+    int16_t *ta = e2e_audio(TEST_A, &n);
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
                                                         "verify", "webhook", hook, NULL});
-    lt_call_send(c, ta, n);
+    e2e_call_send(c, ta, n);
     free(ta);
     return c;
 }
@@ -783,7 +782,7 @@ static double sigterm_and_time_exit(void)
 {
     double t0 = mono_now();
     kill(G.pid, SIGTERM);
-    int rc = lt_gateway_wait(&G, 30000);
+    int rc = e2e_wait(&G, 30000);
     double secs = mono_now() - t0;
     cr_log_info("SIGTERM -> exit in %.2f s", secs);
     cr_expect_eq(rc, 0, "the gateway exits cleanly (see %s)", G.log);
@@ -797,42 +796,42 @@ Test(live, sigterm_mid_call_delivers_the_final_verdict_before_exit)
     start((const char *const[]){"CALLPRINT_VERIFY_INTERVAL_MS", "60000",
                                 "CALLPRINT_SHUTDOWN_GRACE_S", "2", NULL});
     char ext[64];
-    lt_id("cust-sigterm", ext, sizeof ext);
+    e2e_id("cust-sigterm", ext, sizeof ext);
     enrol_a(ext);
-    lt_call *c = verify_call_a(ext, "/ok/sigterm-verify");
-    lt_pump(500); /* the worker has every audio block */
+    e2e_call *c = verify_call_a(ext, "/ok/sigterm-verify");
+    e2e_pump(500); /* the worker has every audio block */
     cr_assert_eq(count_hooks("/ok/sigterm-verify", NULL), 0, "no tick, no webhook yet");
 
     double secs = sigterm_and_time_exit();
-    cr_expect(lt_gateway_log_has(&G, "grace period over: ending 1 running stream(s)"));
+    cr_expect(e2e_log_has(&G, "grace period over: ending 1 running stream(s)"));
     cr_expect_leq(secs, 2.0 + 1.5, "the graceful stop stays within the grace period");
     /* The receiver logged the request before answering it, and the gateway exited after the
      * answer: the final verdict was delivered before the exit. */
-    lt_hook *h;
-    size_t n = lt_hooks("/ok/sigterm-verify", &h);
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/sigterm-verify", &h);
     cr_assert_eq(n, 1, "the final webhook arrived before the exit");
     cr_expect_eq(jnum(h[0].json, "status"), 200);
     cr_expect_str_eq(jstr(h[0].json, "result"), "verified");
     cr_expect_float_eq(jnum(h[0].json, "speech_length"), 5.65, 0.3, "over all the audio");
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     expect_signed("/ok/sigterm-verify", ZSECRET);
-    lt_call_stop(c); /* closed by the gateway: only freed */
+    e2e_call_stop(c); /* closed by the gateway: only freed */
 }
 
 Test(live, sigterm_a_stuck_receiver_does_not_hold_shutdown_beyond_the_grace_period)
 {
     start((const char *const[]){"CALLPRINT_SHUTDOWN_GRACE_S", "2", NULL});
     char ext[64];
-    lt_id("cust-stuck", ext, sizeof ext);
+    e2e_id("cust-stuck", ext, sizeof ext);
     /* The receiver hangs 30 s on every request: deliveries queue behind the first. */
-    lt_call *c = verify_call_a(ext, "/slow/30000/stuck");
-    cr_assert_gt(lt_wait_hook("/slow/30000/stuck", NULL, 5000), 0, "a delivery is hanging");
-    lt_pump(1200); /* and another tick's webhook queued behind it */
+    e2e_call *c = verify_call_a(ext, "/slow/30000/stuck");
+    cr_assert_gt(e2e_wait_hook("/slow/30000/stuck", NULL, 5000), 0, "a delivery is hanging");
+    e2e_pump(1200); /* and another tick's webhook queued behind it */
 
     double secs = sigterm_and_time_exit();
     cr_expect_leq(secs, 2.0 + 1.5, "a stuck receiver is given up at the end of the grace period");
-    cr_expect(lt_gateway_log_has(&G, "flush timed out"), "the undelivered webhooks are reported");
-    lt_call_stop(c);
+    cr_expect(e2e_log_has(&G, "flush timed out"), "the undelivered webhooks are reported");
+    e2e_call_stop(c);
 }
 
 /* ---- a voiceprint deleted or replaced during a call ---- */
@@ -863,7 +862,7 @@ static void put_le(uint8_t *p, uint32_t v, int bytes)
 static char *import_body(const char *const *files, const char *ext)
 {
     size_t n;
-    int16_t *pcm = lt_audio(files, &n);
+    int16_t *pcm = e2e_audio(files, &n);
     size_t len = 44 + 2 * n;
     uint8_t *wav = malloc(len);
     memcpy(wav, "RIFF\0\0\0\0WAVEfmt ", 16);
@@ -900,15 +899,15 @@ static bool is_not_verified(const cJSON *b)
 /* Hooks on prefix received after t (receiver clock): how many, and how many satisfy pred. */
 static size_t hooks_after(const char *prefix, double t, bool (*pred)(const cJSON *), size_t *ok)
 {
-    lt_hook *h;
-    size_t n = lt_hooks(prefix, &h), k = 0;
+    e2e_hook *h;
+    size_t n = e2e_hooks(prefix, &h), k = 0;
     *ok = 0;
     for (size_t i = 0; i < n; i++)
         if (h[i].t > t) {
             k++;
             *ok += pred(h[i].json);
         }
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
     return k;
 }
 
@@ -917,48 +916,48 @@ Test(live, voiceprint_replaced_or_deleted_mid_call)
     /* Two gateways on one Redis: the call runs on G; the voiceprint is replaced through the
      * other process (only Redis can tell G: the stamp), then deleted through G itself. */
     start(NULL);
-    lt_proc g2;
-    lt_gateway_start(&g2, (const char *const[]){"CALLPRINT_ADMIN_PASSWORD", PASSWORD, NULL});
-    char *token2 = lt_login(&g2, PASSWORD);
+    e2e_proc g2;
+    e2e_gateway_start(&g2, (const char *const[]){"CALLPRINT_ADMIN_PASSWORD", PASSWORD, NULL});
+    char token2[128];
+    cr_assert(e2e_login(g2.port, PASSWORD, token2, sizeof token2));
     char ext[64], path[512];
-    lt_id("cust-swap", ext, sizeof ext);
+    e2e_id("cust-swap", ext, sizeof ext);
     enrol_a(ext);
-    lt_call *c = verify_call_a(ext, "/ok/swap-verify");
-    cr_assert_gt(lt_wait_hook("/ok/swap-verify", is_verdict, 10000), 0);
+    e2e_call *c = verify_call_a(ext, "/ok/swap-verify");
+    cr_assert_gt(e2e_wait_hook("/ok/swap-verify", is_verdict, 10000), 0);
     size_t ok;
-    lt_pump(1500);
+    e2e_pump(1500);
     cr_assert_gt(hooks_after("/ok/swap-verify", 0, is_verdict, &ok), 0);
     cr_expect_gt(ok, 0);
 
     /* Replaced by speaker B's voiceprint through the other gateway. */
     char *body = import_body(ENROL_B, ext);
     cJSON *o = NULL;
-    cr_assert_eq(lt_http(&g2, "POST", "/api/v2/import", token2, body, &o), 200);
+    cr_assert_eq(e2e_http(g2.port, "POST", "/api/v2/import", token2, body, &o), 200);
     cr_assert_eq(jnum(o, "created"), 1, "B imported over A");
     cJSON_Delete(o);
     free(body);
     double t_swap = wall_now();
-    lt_pump(3500);
+    e2e_pump(3500);
     size_t n = hooks_after("/ok/swap-verify", t_swap + 1.2, is_not_verified, &ok);
     cr_expect_geq(n, 2, "ticks after the replacement: %zu", n);
     cr_expect_eq(ok, n, "A's voice against B's voiceprint: not verified (%zu of %zu)", ok, n);
 
     /* Deleted through G: the next ticks say the voiceprint does not exist. */
     snprintf(path, sizeof path, "/api/v2/voiceprint/%s", ext);
-    cr_assert_eq(lt_http(&G, "DELETE", path, TOKEN, NULL, NULL), 200);
+    cr_assert_eq(e2e_http(G.port, "DELETE", path, TOKEN, NULL, NULL), 200);
     double t_del = wall_now();
-    lt_pump(3500);
+    e2e_pump(3500);
     n = hooks_after("/ok/swap-verify", t_del + 0.2, is_no_voiceprint, &ok);
     cr_expect_geq(n, 3, "ticks after the delete: %zu", n);
     cr_expect_eq(ok, n, "every tick after the delete reports 404 (%zu of %zu)", ok, n);
-    lt_hook *h;
-    n = lt_hooks("/ok/swap-verify", &h);
+    e2e_hook *h;
+    n = e2e_hooks("/ok/swap-verify", &h);
     cr_expect_str_eq(jstr(h[n - 1].json, "result"), "voiceprint with external_id does not exist");
-    lt_hooks_free(h, n);
+    e2e_hooks_free(h, n);
 
-    lt_call_stop(c);
-    free(token2);
-    cr_expect_eq(lt_gateway_stop(&g2), 0);
-    cr_expect_eq(lt_validate_hooks(5), 0);
+    e2e_call_stop(c);
+    cr_expect_eq(e2e_stop(&g2), 0);
+    cr_expect_eq(e2e_validate_hooks(5), 0);
     stop_gateway();
 }

@@ -26,7 +26,7 @@
 #include "audio.h"
 #include "base64.h"
 #include "redis_proc.h"
-#include "sx.h"
+#include "e2e.h"
 
 #define PW "sessions-bio-password"
 #define KEY1 "0101010101010101010101010101010101010101010101010101010101010101"
@@ -38,22 +38,22 @@ static const char *const ENROL_A[] = {
     "001200121", "001200126", "001200145", "001200146", "001200159", "001200161", NULL};
 static const char *const TEST_A[] = {"001200209", "001200210", "001200306", NULL};
 
-static sx_world W;
+static e2e_world W;
 static char wav[512];
-static sx_proc gw, org;
+static e2e_proc gw, org;
 
 static void setup(void)
 {
-    cr_assert_eq(sx_world_open(&W), 0, "no temp dir or redis-server");
+    cr_assert_eq(e2e_world_open(&W), 0, "no temp dir or redis-server");
 }
 
 static void teardown(void)
 {
     if (gw.pid > 0)
-        sx_stop(&gw);
+        e2e_stop(&gw);
     if (org.pid > 0)
-        sx_stop(&org);
-    sx_world_close(&W);
+        e2e_stop(&org);
+    e2e_world_close(&W);
 }
 
 TestSuite(sessions_bio, .init = setup, .fini = teardown, .timeout = 120);
@@ -64,7 +64,7 @@ static const char *bio_file(const char *speaker_set, const char *id, char *out, 
 {
     char rel[256];
     snprintf(rel, sizeof rel, "tests/fixtures/bio/speechocean762_0120/%s/%s.wav", speaker_set, id);
-    return sx_src(rel, out, cap);
+    return e2e_src(rel, out, cap);
 }
 
 static void put_le(FILE *f, uint32_t v, int bytes)
@@ -107,7 +107,7 @@ static void build_enrol_wav(void)
 static void import_voiceprint(const char *token, const char *external_id)
 {
     size_t len;
-    char *data = sx_read(wav, &len);
+    char *data = e2e_read(wav, &len);
     cr_assert_not_null(data);
     size_t cap = B64_ENCODED_LEN(len) + 1;
     char *b64 = malloc(cap);
@@ -117,7 +117,7 @@ static void import_voiceprint(const char *token, const char *external_id)
     snprintf(body, bcap, "{\"recordings\":[{\"external_id\":\"%s\",\"audio\":\"%s\"}]}",
              external_id, b64);
     cJSON *o = NULL;
-    long st = sx_http(gw.port, "POST", "/api/v2/import", token, body, &o);
+    long st = e2e_http(gw.port, "POST", "/api/v2/import", token, body, &o);
     char *txt = o ? cJSON_PrintUnformatted(o) : NULL;
     cr_assert_eq(st, 200, "import: %ld %s", st, txt ? txt : "");
     cr_assert(txt && strstr(txt, "\"created\""), "import: %s", txt ? txt : "");
@@ -137,8 +137,8 @@ static void start_gateway(const char *key, const char *forward_url, const char *
     snprintf(e[2], sizeof e[2], "CALLPRINT_FORWARD_URL=%s", forward_url ? forward_url : "");
     snprintf(e[3], sizeof e[3], "CALLPRINT_FORWARD_CA_FILE=%s", ca ? ca : "");
     snprintf(e[4], sizeof e[4], "CALLPRINT_MODEL=%s",
-             sx_src("biometrics/models/callprint.model", p, sizeof p));
-    snprintf(e[5], sizeof e[5], "CALLPRINT_SCHEMAS_DIR=%s", sx_src("schemas", p, sizeof p));
+             e2e_src("biometrics/models/callprint.model", p, sizeof p));
+    snprintf(e[5], sizeof e[5], "CALLPRINT_SCHEMAS_DIR=%s", e2e_src("schemas", p, sizeof p));
     const char *env[] = {"CALLPRINT_LISTEN=127.0.0.1:0",
                          "CALLPRINT_ADMIN_PASSWORD=" PW,
                          "CALLPRINT_WORKERS=1",
@@ -152,7 +152,7 @@ static void start_gateway(const char *key, const char *forward_url, const char *
                          e[4],
                          e[5],
                          NULL};
-    cr_assert_eq(sx_gateway(&gw, W.dir, env), 0, "the gateway did not start (see %s)", gw.out);
+    cr_assert_eq(e2e_gateway(&gw, W.dir, env), 0, "the gateway did not start (see %s)", gw.log);
 }
 
 static const char *hget(const char *key, const char *name, size_t *len)
@@ -221,7 +221,7 @@ static bool audit_has(const char *event, const char *session)
 }
 
 /* Start a real-time call of A's held-out utterances with these parameters. */
-static void start_call(sx_proc *c, const char *call_sid, const char *const *params)
+static void start_call(e2e_proc *c, const char *call_sid, const char *const *params)
 {
     char files[3][512];
     const char *argv[40] = {"--call-sid", call_sid};
@@ -232,7 +232,7 @@ static void start_call(sx_proc *c, const char *call_sid, const char *const *para
     for (int i = 0; TEST_A[i]; i++)
         argv[n++] = bio_file("test", TEST_A[i], files[i], sizeof files[i]);
     argv[n] = NULL;
-    cr_assert_eq(sx_call_start(c, gw.port, W.dir, argv), 0);
+    cr_assert_eq(e2e_call_start(c, gw.port, W.dir, argv), 0);
 }
 
 static const char *header(const cJSON *req, const char *name)
@@ -248,19 +248,19 @@ static const char *header(const cJSON *req, const char *name)
 
 Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
 {
-    cr_assert_eq(sx_make_certs(W.dir), 0, "openssl could not make the test CA");
+    cr_assert_eq(e2e_make_certs(W.dir), 0, "openssl could not make the test CA");
     char ca[300], cert[300], key[300], url[256];
     snprintf(ca, sizeof ca, "%s/ca.pem", W.dir);
     snprintf(cert, sizeof cert, "%s/srv.pem", W.dir);
     snprintf(key, sizeof key, "%s/srv.key", W.dir);
-    cr_assert_eq(sx_receiver(&org, W.dir, cert, key), 0);
+    cr_assert_eq(e2e_receiver(&org, W.dir, cert, key, NULL), 0);
     snprintf(url, sizeof url, "https://127.0.0.1:%d/flaky/org", org.port);
     build_enrol_wav();
 
     /* Enrol A on an encrypting gateway. */
     start_gateway(KEY1, url, ca);
     char token[256];
-    snprintf(token, sizeof token, "%s", sx_login(gw.port, PW));
+    e2e_login(gw.port, PW, token, sizeof token);
     import_voiceprint(token, "cust-A");
     cr_expect_str_eq(hget("callprint:voiceprint:cust-A", "enc", NULL), "aes-256-gcm");
 
@@ -268,21 +268,21 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
     char bin[512], vp[512];
     snprintf(vp, sizeof vp, "%s/a.vp", W.dir);
     char mp[512];
-    char *cli[] = {(char *)sx_bin("callprint-bio", bin, sizeof bin),
+    char *cli[] = {(char *)e2e_bin("callprint-bio", bin, sizeof bin),
                    "--model",
-                   (char *)sx_src("biometrics/models/callprint.model", mp, sizeof mp),
+                   (char *)e2e_src("biometrics/models/callprint.model", mp, sizeof mp),
                    "enroll",
                    "-o",
                    vp,
                    wav,
                    NULL};
-    sx_proc p;
+    e2e_proc p;
     char out[600];
     snprintf(out, sizeof out, "%s/bio.out", W.dir);
-    cr_assert_eq(sx_spawn(&p, cli, NULL, out), 0);
-    cr_assert_eq(sx_wait(&p, 60000), 0, "callprint-bio enroll failed (see %s)", out);
+    cr_assert_eq(e2e_spawn(&p, cli, NULL, out), 0);
+    cr_assert_eq(e2e_wait(&p, 60000), 0, "callprint-bio enroll failed (see %s)", out);
     size_t plain_len, blob_len;
-    char *plain = sx_read(vp, &plain_len);
+    char *plain = e2e_read(vp, &plain_len);
     const char *blob = hget("callprint:voiceprint:cust-A", "blob", &blob_len);
     cr_assert(plain && plain_len >= 32);
     cr_expect_gt(blob_len, 32);
@@ -291,15 +291,15 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
     free(plain);
 
     /* Restart: the voiceprint survives and verifies A; the session is forwarded once. */
-    cr_assert_eq(sx_stop(&gw), 0, "the gateway did not stop cleanly");
+    cr_assert_eq(e2e_stop(&gw), 0, "the gateway did not stop cleanly");
     start_gateway(KEY1, url, ca);
-    snprintf(token, sizeof token, "%s", sx_login(gw.port, PW));
-    cr_assert_eq(sx_http(gw.port, "GET", "/api/v2/voiceprint/cust-A", token, NULL, NULL), 200);
-    sx_proc c;
+    e2e_login(gw.port, PW, token, sizeof token);
+    cr_assert_eq(e2e_http(gw.port, "GET", "/api/v2/voiceprint/cust-A", token, NULL, NULL), 200);
+    e2e_proc c;
     start_call(&c, "CA55555555555555555555555555555555",
                (const char *const[]){"external_id=cust-A", "mode=verify", "session_id=sess-fwd",
                                      "caller=+442079460958", "order=ORD-991", NULL});
-    cr_assert_eq(sx_wait(&c, 60000), 0, "the call failed (see %s)", c.out);
+    cr_assert_eq(e2e_wait(&c, 60000), 0, "the call failed (see %s)", c.log);
     char v[8192];
     for (int t = 0;
          t < 5000 && strcmp(hget("callprint:session:sess-fwd", "forward_status", NULL), "200");
@@ -312,7 +312,7 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
     cr_expect(audit_has("verify", "sess-fwd"));
     cr_expect(audit_has("forward", "sess-fwd"));
 
-    cJSON *reqs = sx_received(&org), *r;
+    cJSON *reqs = e2e_received(&org), *r;
     cr_expect_eq(cJSON_GetArraySize(reqs), 2, "500 then 200: two attempts, one forward");
     cJSON_ArrayForEach(r, reqs)
     {
@@ -358,38 +358,38 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
                           "-p", "session_id=sess-fast", bio_file("test", TEST_A[0], f0, sizeof f0),
                           bio_file("test", TEST_A[1], f1, sizeof f1),
                           bio_file("test", TEST_A[2], f2, sizeof f2), NULL};
-    cr_assert_eq(sx_call_start(&c, gw.port, W.dir, fast), 0);
-    cr_assert_eq(sx_wait(&c, 60000), 0, "the fast call failed (see %s)", c.out);
+    cr_assert_eq(e2e_call_start(&c, gw.port, W.dir, fast), 0);
+    cr_assert_eq(e2e_wait(&c, 60000), 0, "the fast call failed (see %s)", c.log);
     for (int t = 0; t < 5000 && !audit_has("verify", "sess-fast"); t += 50)
         usleep(50000);
     verdicts("sess-fast", v, sizeof v);
     cr_expect(has_verdict(v, "verified"), "final answer not in the session: %s", v);
     cr_expect(audit_has("verify", "sess-fast"));
-    cr_assert_eq(sx_stop(&gw), 0, "the gateway did not stop cleanly");
+    cr_assert_eq(e2e_stop(&gw), 0, "the gateway did not stop cleanly");
 
     /* Another key: A's voiceprint cannot be opened, so A cannot be verified. */
     start_gateway(KEY2, NULL, NULL);
-    snprintf(token, sizeof token, "%s", sx_login(gw.port, PW));
+    e2e_login(gw.port, PW, token, sizeof token);
     start_call(&c, "CA66666666666666666666666666666666",
                (const char *const[]){"external_id=cust-A", "mode=verify",
                                      "session_id=sess-wrong-key", NULL});
     usleep(3000000);
     cJSON *o = NULL;
-    long st = sx_http(gw.port, "POST", "/api/v2/stream/CA66666666666666666666666666666666/verify",
+    long st = e2e_http(gw.port, "POST", "/api/v2/stream/CA66666666666666666666666666666666/verify",
                       token, "{\"external_id\":\"cust-A\"}", &o);
     cr_expect_eq(st, 200, "poll: %ld", st);
     cr_expect_eq(cJSON_GetNumberValue(cJSON_GetObjectItem(o, "status")), 422);
     cJSON_Delete(o);
-    cr_assert_eq(sx_wait(&c, 60000), 0, "the call failed (see %s)", c.out);
+    cr_assert_eq(e2e_wait(&c, 60000), 0, "the call failed (see %s)", c.log);
     verdicts("sess-wrong-key", v, sizeof v);
     cr_expect(!has_verdict(v, "verified"), "verdicts with the wrong key: %s", v);
-    cr_assert_eq(sx_stop(&gw), 0, "the gateway did not stop cleanly");
+    cr_assert_eq(e2e_stop(&gw), 0, "the gateway did not stop cleanly");
 
     /* Secrets never reach the logs. */
     for (int i = 1; i <= 8; i++) {
         char log[600];
         snprintf(log, sizeof log, "%s/gateway-%d.log", W.dir, i);
-        cr_expect(!sx_file_has(log, API_KEY), "%s has the org API key", log);
-        cr_expect(!sx_file_has(log, KEY1), "%s has the voiceprint key", log);
+        cr_expect(!e2e_file_has(log, API_KEY), "%s has the org API key", log);
+        cr_expect(!e2e_file_has(log, KEY1), "%s has the voiceprint key", log);
     }
 }

@@ -12,10 +12,10 @@
 
 #include "forward.h"
 #include "redis_proc.h"
-#include "sx.h"
+#include "e2e.h"
 
 static char dir[256], ca[300], cert[300], key[300], ccert[300], ckey[300];
-static sx_proc rx;
+static e2e_proc rx;
 static uv_loop_t loop;
 static uv_timer_t tick; /* keeps run_for()'s UV_RUN_ONCE from sleeping until a backoff */
 
@@ -46,14 +46,14 @@ static void on_tick(uv_timer_t *t)
 
 static void setup(void)
 {
-    sx_tmpdir(dir, sizeof dir);
-    cr_assert_eq(sx_make_certs(dir), 0);
+    e2e_tmpdir(dir, sizeof dir);
+    cr_assert_eq(e2e_make_certs(dir), 0);
     snprintf(ca, sizeof ca, "%s/ca.pem", dir);
     snprintf(cert, sizeof cert, "%s/srv.pem", dir);
     snprintf(key, sizeof key, "%s/srv.key", dir);
     snprintf(ccert, sizeof ccert, "%s/cli.pem", dir);
     snprintf(ckey, sizeof ckey, "%s/cli.key", dir);
-    cr_assert_eq(sx_receiver(&rx, dir, cert, key), 0);
+    cr_assert_eq(e2e_receiver(&rx, dir, cert, key, NULL), 0);
     uv_loop_init(&loop);
     uv_timer_init(&loop, &tick);
     uv_timer_start(&tick, on_tick, 5, 5);
@@ -61,12 +61,12 @@ static void setup(void)
 
 static void teardown(void)
 {
-    sx_stop(&rx);
+    e2e_stop(&rx);
     uv_close((uv_handle_t *)&tick, NULL);
     for (int i = 0; i < 100 && uv_run(&loop, UV_RUN_NOWAIT); i++)
         usleep(1000);
     cr_expect_eq(uv_loop_close(&loop), 0, "a handle was left open");
-    sx_rmdir(dir);
+    e2e_rmdir(dir);
 }
 
 TestSuite(forward, .init = setup, .fini = teardown, .timeout = 60);
@@ -109,7 +109,7 @@ static outcome submit(forward *f, const char *session, const char *ext)
 
 static cJSON *request(int i)
 {
-    cJSON *all = sx_received(&rx);
+    cJSON *all = e2e_received(&rx);
     cJSON *r = cJSON_Duplicate(cJSON_GetArrayItem(all, i), true);
     cJSON_Delete(all);
     return r;
@@ -126,7 +126,7 @@ static const char *header(const cJSON *req, const char *name)
 
 static int received(void)
 {
-    cJSON *all = sx_received(&rx);
+    cJSON *all = e2e_received(&rx);
     int n = cJSON_GetArraySize(all);
     cJSON_Delete(all);
     return n;
@@ -203,8 +203,8 @@ Test(forward, certificates_are_verified_and_mutual_tls_works)
     char sub[300];
     snprintf(sub, sizeof sub, "%s/mtls", dir);
     cr_assert_eq(mkdir(sub, 0700), 0);
-    sx_proc m;
-    cr_assert_eq(sx_receiver_mtls(&m, sub, cert, key, ca), 0);
+    e2e_proc m;
+    cr_assert_eq(e2e_receiver(&m, sub, cert, key, ca), 0);
     forward_options none = {.attempts = 1};
     f = make("/ok/m", m.port, &none);
     r = submit(f, "s-6", "e");
@@ -215,7 +215,7 @@ Test(forward, certificates_are_verified_and_mutual_tls_works)
     r = submit(f, "s-7", "e");
     cr_expect(r.ok, "%s", r.text);
     close_forward(f);
-    sx_stop(&m);
+    e2e_stop(&m);
 }
 
 Test(forward, shutdown_during_backoff_and_bad_options)

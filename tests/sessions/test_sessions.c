@@ -22,19 +22,19 @@
 #include <unistd.h>
 
 #include "redis_proc.h"
-#include "sx.h"
+#include "e2e.h"
 
 #define PW "sessions-test-password"
 
-static sx_world W;
-static sx_proc gw;
+static e2e_world W;
+static e2e_proc gw;
 static char token[256];
 
 static void start_gateway(void)
 {
     char redis[512], schemas[512], s1[600];
     snprintf(redis, sizeof redis, "CALLPRINT_REDIS_URL=%s", W.rp.url);
-    snprintf(s1, sizeof s1, "CALLPRINT_SCHEMAS_DIR=%s", sx_src("schemas", schemas, sizeof schemas));
+    snprintf(s1, sizeof s1, "CALLPRINT_SCHEMAS_DIR=%s", e2e_src("schemas", schemas, sizeof schemas));
     const char *env[] = {"CALLPRINT_LISTEN=127.0.0.1:0",
                          redis,
                          "CALLPRINT_ADMIN_PASSWORD=" PW,
@@ -43,22 +43,22 @@ static void start_gateway(void)
                          "CALLPRINT_DEFAULT_COUNTRY_CODE=44",
                          s1,
                          NULL};
-    cr_assert_eq(sx_gateway(&gw, W.dir, env), 0, "the gateway did not start (see %s)", gw.out);
-    snprintf(token, sizeof token, "%s", sx_login(gw.port, PW));
+    cr_assert_eq(e2e_gateway(&gw, W.dir, env), 0, "the gateway did not start (see %s)", gw.log);
+    e2e_login(gw.port, PW, token, sizeof token);
     cr_assert(token[0], "login failed");
 }
 
 static void setup(void)
 {
-    cr_assert_eq(sx_world_open(&W), 0, "no temp dir or redis-server");
+    cr_assert_eq(e2e_world_open(&W), 0, "no temp dir or redis-server");
     start_gateway();
 }
 
 static void teardown(void)
 {
     if (gw.pid > 0)
-        cr_expect_eq(sx_stop(&gw), 0, "the gateway did not stop cleanly (see %s)", gw.out);
-    sx_world_close(&W);
+        cr_expect_eq(e2e_stop(&gw), 0, "the gateway did not stop cleanly (see %s)", gw.log);
+    e2e_world_close(&W);
 }
 
 TestSuite(sessions, .init = setup, .fini = teardown, .timeout = 60);
@@ -150,7 +150,7 @@ static char *audit(void)
 static const char *fixture(const char *rel)
 {
     static char path[512];
-    return sx_src(rel, path, sizeof path);
+    return e2e_src(rel, path, sizeof path);
 }
 
 /* One fast call with the given arguments (then the audio file); asserts it succeeded. */
@@ -163,16 +163,16 @@ static void call(const char *const *args)
         argv[n++] = *args;
     argv[n++] = fixture("tests/fixtures/audio/fsdd-0_george_10.wav");
     argv[n] = NULL;
-    sx_proc c;
-    cr_assert_eq(sx_call_start(&c, gw.port, W.dir, argv), 0);
-    cr_assert_eq(sx_wait(&c, 20000), 0, "callprint-call failed (see %s)", c.out);
+    e2e_proc c;
+    cr_assert_eq(e2e_call_start(&c, gw.port, W.dir, argv), 0);
+    cr_assert_eq(e2e_wait(&c, 20000), 0, "callprint-call failed (see %s)", c.log);
 }
 
 static long post_file(const char *path, const char *tok, cJSON **out)
 {
-    char *body = sx_read(path, NULL);
+    char *body = e2e_read(path, NULL);
     cr_assert_not_null(body, "%s", path);
-    long st = sx_http(gw.port, "POST", "/api/v2/connect/contact", tok, body, out);
+    long st = e2e_http(gw.port, "POST", "/api/v2/connect/contact", tok, body, out);
     free(body);
     return st;
 }
@@ -188,7 +188,7 @@ static const char *jstr(const cJSON *o, const char *k)
 Test(sessions, streamed_call_session_contents)
 {
     cJSON *o = NULL;
-    cr_assert_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token,
+    cr_assert_eq(e2e_http(gw.port, "PUT", "/api/v2/directory", token,
                          "{\"phone\":\"020 7946 0958\",\"external_id\":\"cust-1\"}", &o),
                  200);
     cr_expect_str_eq(jstr(o, "phone"), "+442079460958"); /* national, default country 44 */
@@ -280,16 +280,16 @@ Test(sessions, streamed_call_session_contents)
     cr_expect(strstr(a, want), "audit:\n%s", a);
     free(a);
 
-    cr_expect(sx_file_has(gw.out, "\"session\":\"sess-known\""), "no log line has the session");
+    cr_expect(e2e_file_has(gw.log, "\"session\":\"sess-known\""), "no log line has the session");
     /* The stream endpoint's own lines carry the session too once it is known. */
-    char *log = sx_read(gw.out, NULL);
+    char *log = e2e_read(gw.log, NULL);
     bool ended_with_session = false;
     for (char *line = log ? strtok(log, "\n") : NULL; line; line = strtok(NULL, "\n"))
         ended_with_session |= strstr(line, "\"msg\":\"stream ended\"") &&
                               strstr(line, "\"session\":\"sess-known\"");
     free(log);
     cr_expect(ended_with_session, "the \"stream ended\" line has no session id");
-    cr_expect(!sx_file_has(gw.out, "+442079460958"), "a caller number was logged in clear");
+    cr_expect(!e2e_file_has(gw.log, "+442079460958"), "a caller number was logged in clear");
 }
 
 /* ---- Amazon Connect -------------------------------------------------------------------------- */
@@ -336,7 +336,7 @@ Test(sessions, connect_contact_then_stream_joins)
 
     /* A known caller's contact; the stream carries only the caller's number (as Twilio's From
      * after a SIP trunk would): it joins the contact's session, which waits for its stream. */
-    cr_assert_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token,
+    cr_assert_eq(e2e_http(gw.port, "PUT", "/api/v2/directory", token,
                          "{\"phone\":\"+442079460958\",\"external_id\":\"cust-9\"}", NULL),
                  200);
     cr_assert_eq(post_file(fixture("tests/fixtures/connect/full_event.json"), token, &o), 200);
@@ -386,7 +386,7 @@ Test(sessions, connect_malformed_events)
                   bad[i].names);
         cJSON_Delete(o);
     }
-    cr_expect_eq(sx_http(gw.port, "POST", "/api/v2/connect/contact", token, "", NULL), 400);
+    cr_expect_eq(e2e_http(gw.port, "POST", "/api/v2/connect/contact", token, "", NULL), 400);
     cr_expect_eq(post_file(fixture("tests/fixtures/connect/seed001_event.json"), NULL, NULL), 401);
     cr_expect_eq(post_file(fixture("tests/fixtures/connect/seed001_event.json"), "wrong", NULL),
                  401);
@@ -399,7 +399,7 @@ Test(sessions, connect_malformed_events)
     for (int t = 0; t < 5000 && st != 503; t += 50, usleep(50000))
         st = post_file(fixture("tests/fixtures/connect/seed001_event.json"), token, NULL);
     cr_expect_eq(st, 503);
-    cr_expect_eq(sx_http(gw.port, "GET", "/api/v2/directory/%2B442079460958", token, NULL, NULL),
+    cr_expect_eq(e2e_http(gw.port, "GET", "/api/v2/directory/%2B442079460958", token, NULL, NULL),
                  503);
     cr_assert_eq(rproc_start(&W.rp, NULL), 0);
     for (int t = 0; t < 10000 && st != 200; t += 50, usleep(50000))
@@ -413,21 +413,21 @@ Test(sessions, directory_api)
 {
     cJSON *o = NULL;
     const char *path_of = "/api/v2/directory/%2B33142685300";
-    cr_expect_eq(sx_http(gw.port, "GET", path_of, token, NULL, NULL), 404);
-    cr_assert_eq(sx_http(gw.port, "POST", "/api/v2/directory", token,
+    cr_expect_eq(e2e_http(gw.port, "GET", path_of, token, NULL, NULL), 404);
+    cr_assert_eq(e2e_http(gw.port, "POST", "/api/v2/directory", token,
                          "{\"phone\":\"+33 1 42 68 53 00\",\"external_id\":\"fr-1\"}", &o),
                  200);
     cr_expect_str_eq(jstr(o, "phone"), "+33142685300");
     cJSON_Delete(o);
-    cr_assert_eq(sx_http(gw.port, "GET", path_of, token, NULL, &o), 200);
+    cr_assert_eq(e2e_http(gw.port, "GET", path_of, token, NULL, &o), 200);
     cr_expect_str_eq(jstr(o, "external_id"), "fr-1");
     cJSON_Delete(o);
     /* The same number in another spelling finds the same entry; PUT overwrites. */
-    cr_assert_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token,
+    cr_assert_eq(e2e_http(gw.port, "PUT", "/api/v2/directory", token,
                          "{\"phone\":\"0033142685300\",\"external_id\":\"fr-2\"}", NULL),
                  200);
     cr_assert_eq(
-        sx_http(gw.port, "GET", "/api/v2/directory/0033%201%2042%2068%2053%2000", token, NULL, &o),
+        e2e_http(gw.port, "GET", "/api/v2/directory/0033%201%2042%2068%2053%2000", token, NULL, &o),
         200);
     cr_expect_str_eq(jstr(o, "external_id"), "fr-2");
     cJSON_Delete(o);
@@ -436,14 +436,14 @@ Test(sessions, directory_api)
         char body[128];
         snprintf(body, sizeof body, "{\"phone\":\"+4420794600%02d\",\"external_id\":\"c%d\"}", i,
                  i);
-        cr_assert_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token, body, NULL), 200);
+        cr_assert_eq(e2e_http(gw.port, "PUT", "/api/v2/directory", token, body, NULL), 200);
     }
     /* Paged listing: every entry exactly once (SCAN may repeat; we dedupe by phone). */
     char seen[26][20] = {{0}};
     int n_seen = 0;
     char path[128] = "/api/v2/directory?count=7";
     for (int page = 0; page < 100; page++) {
-        cr_assert_eq(sx_http(gw.port, "GET", path, token, NULL, &o), 200);
+        cr_assert_eq(e2e_http(gw.port, "GET", path, token, NULL, &o), 200);
         const cJSON *e;
         cJSON_ArrayForEach(e, cJSON_GetObjectItem(o, "entries"))
         {
@@ -463,27 +463,27 @@ Test(sessions, directory_api)
     }
     cr_expect_eq(n_seen, 26);
 
-    cr_assert_eq(sx_http(gw.port, "DELETE", path_of, token, NULL, NULL), 200);
-    cr_expect_eq(sx_http(gw.port, "GET", path_of, token, NULL, NULL), 404);
-    cr_expect_eq(sx_http(gw.port, "DELETE", path_of, token, NULL, NULL), 404);
+    cr_assert_eq(e2e_http(gw.port, "DELETE", path_of, token, NULL, NULL), 200);
+    cr_expect_eq(e2e_http(gw.port, "GET", path_of, token, NULL, NULL), 404);
+    cr_expect_eq(e2e_http(gw.port, "DELETE", path_of, token, NULL, NULL), 404);
 
     /* Bad input names the problem. */
-    cr_expect_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token,
+    cr_expect_eq(e2e_http(gw.port, "PUT", "/api/v2/directory", token,
                          "{\"phone\":\"not a number\",\"external_id\":\"x\"}", &o),
                  400);
     cr_expect(strstr(jstr(o, "error"), "phone"), "%s", jstr(o, "error"));
     cJSON_Delete(o);
     cr_expect_eq(
-        sx_http(gw.port, "PUT", "/api/v2/directory", token, "{\"phone\":\"+442079460958\"}", &o),
+        e2e_http(gw.port, "PUT", "/api/v2/directory", token, "{\"phone\":\"+442079460958\"}", &o),
         400);
     cr_expect(strstr(jstr(o, "error"), "external_id"), "%s", jstr(o, "error"));
     cJSON_Delete(o);
-    cr_expect_eq(sx_http(gw.port, "PUT", "/api/v2/directory", token,
+    cr_expect_eq(e2e_http(gw.port, "PUT", "/api/v2/directory", token,
                          "{\"phone\":\"anonymous\",\"external_id\":\"x\"}", NULL),
                  400);
-    cr_expect_eq(sx_http(gw.port, "GET", "/api/v2/directory/12", token, NULL, NULL), 400);
-    cr_expect_eq(sx_http(gw.port, "GET", "/api/v2/directory?count=x", token, NULL, NULL), 400);
-    cr_expect_eq(sx_http(gw.port, "GET", "/api/v2/directory", NULL, NULL, NULL), 401);
+    cr_expect_eq(e2e_http(gw.port, "GET", "/api/v2/directory/12", token, NULL, NULL), 400);
+    cr_expect_eq(e2e_http(gw.port, "GET", "/api/v2/directory?count=x", token, NULL, NULL), 400);
+    cr_expect_eq(e2e_http(gw.port, "GET", "/api/v2/directory", NULL, NULL, NULL), 401);
 }
 
 /* ---- Redis restarted mid-call ---------------------------------------------------------------- */
@@ -503,15 +503,15 @@ Test(sessions, redis_restart_mid_call_loses_nothing)
                           "200,2200,4000",
                           fixture("tests/workers/audio/1688-142285-0004.wav"),
                           NULL};
-    sx_proc c;
-    cr_assert_eq(sx_call_start(&c, gw.port, W.dir, args), 0);
+    e2e_proc c;
+    cr_assert_eq(e2e_call_start(&c, gw.port, W.dir, args), 0);
     /* The first save is acknowledged (AOF, fsync always) before Redis dies. */
     cr_assert(wait_status("sess-outage", "streaming", 3000));
     usleep(600000);
     rproc_signal(&W.rp, SIGKILL);
     usleep(1200000);
     cr_assert_eq(rproc_start(&W.rp, NULL), 0); /* same port and data directory */
-    cr_assert_eq(sx_wait(&c, 20000), 0, "the call failed (see %s)", c.out);
+    cr_assert_eq(e2e_wait(&c, 20000), 0, "the call failed (see %s)", c.log);
     cr_assert(wait_status("sess-outage", "ended", 10000), "status %s",
               field("sess-outage", "status"));
     cr_expect_str_eq(field("sess-outage", "dtmf"), "123");
