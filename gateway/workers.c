@@ -20,6 +20,13 @@
  * wakes the loop, which drains the list and calls on_result; uv_async_send coalesces
  * wake-ups, so draining takes everything present.
  *
+ * Wake-ups are deferred for audio: a worker asleep on an empty queue is not signalled for
+ * each 20 ms block (at a few hundred streams that was a futex wake and two context switches
+ * per block, for ~10 us of engine work), but by a loop timer WK_WAKE_MS after the first block
+ * it missed, or at once when WK_WAKE_BATCH jobs wait; every other job (open, close, enrol,
+ * verify: one per stream or per second) signals at once. A worker that is running picks up whatever was pushed when it
+ * next looks at its queue, so no job waits longer than WK_WAKE_MS for a wake-up.
+ *
  * Latency: every job carries the uv_hrtime of its push. A worker records, for audio, the
  * time from the push to the moment it starts that block (media-to-worker: the queueing the
  * loop's hand-over adds, in its own single-writer lathist); the loop records, for enrol and
@@ -48,6 +55,8 @@
 #include "log.h"
 
 #define WK_BUCKETS 256
+#define WK_WAKE_MS 2     /* the longest an audio block waits for its sleeping worker */
+#define WK_WAKE_BATCH 32 /* ...or until this many jobs wait */
 #define WK_EXTERNAL_ID_MAX 256
 #define WK_BATCH 16 /* enrol/verify requests run together (the engine's batch) */
 
@@ -92,9 +101,10 @@ typedef struct {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     wk_job *head, *tail;
+    bool sleeping; /* in pthread_cond_wait (under lock) */
     atomic_bool stop;
     atomic_size_t depth, max_depth, streams;
-    atomic_uint_fast64_t dropped, refused, done, samples;
+    atomic_uint_fast64_t dropped, refused, done, samples, wakeups;
     wk_stream *table[WK_BUCKETS]; /* worker thread only */
     lathist media_lat;            /* written by this worker only */
 } worker;
@@ -107,6 +117,8 @@ struct workers {
     uint64_t next_id;
     bool closing;
     uv_async_t async;
+    uv_timer_t wake;  /* deferred wake-ups of sleeping workers */
+    int handles_open; /* async + wake: p is freed when both are closed */
     pthread_mutex_t res_lock;
     wk_result *res_head, *res_tail;
     lathist request_lat; /* written by the loop thread only */
@@ -330,8 +342,12 @@ static void *worker_main(void *arg)
     worker *k = arg;
     for (;;) {
         pthread_mutex_lock(&k->lock);
-        while (!k->head && !atomic_load(&k->stop))
+        while (!k->head && !atomic_load(&k->stop)) {
+            k->sleeping = true;
             pthread_cond_wait(&k->cond, &k->lock);
+            k->sleeping = false;
+            atomic_fetch_add_explicit(&k->wakeups, 1, memory_order_relaxed);
+        }
         if (atomic_load(&k->stop)) {
             pthread_mutex_unlock(&k->lock);
             return NULL;
@@ -351,7 +367,22 @@ static worker *worker_of(workers *p, uint64_t id)
 }
 
 /* Append a job unless the queue holds `limit` jobs (0 = no limit). */
-static int push(worker *k, wk_job *j, size_t limit)
+/* Loop timer: signal every worker asleep with jobs waiting. */
+static void on_wake(uv_timer_t *t)
+{
+    workers *p = t->data;
+    for (int i = 0; i < p->n; i++) {
+        worker *k = &p->w[i];
+        pthread_mutex_lock(&k->lock);
+        if (k->sleeping && k->head)
+            pthread_cond_signal(&k->cond);
+        pthread_mutex_unlock(&k->lock);
+    }
+}
+
+/* Append a job; urgent ones wake a sleeping worker at once, audio within WK_WAKE_MS (see
+ * the header comment). */
+static int push(worker *k, wk_job *j, size_t limit, bool urgent)
 {
     size_t d = atomic_load(&k->depth);
     if (limit && d >= limit) {
@@ -367,8 +398,13 @@ static int push(worker *k, wk_job *j, size_t limit)
         k->head = j;
     k->tail = j;
     d = atomic_fetch_add(&k->depth, 1) + 1;
-    pthread_cond_signal(&k->cond);
+    bool later = k->sleeping && !urgent && d < WK_WAKE_BATCH;
+    if (k->sleeping && !later)
+        pthread_cond_signal(&k->cond);
     pthread_mutex_unlock(&k->lock);
+    workers *p = k->pool;
+    if (later && !uv_is_active((uv_handle_t *)&p->wake))
+        uv_timer_start(&p->wake, on_wake, WK_WAKE_MS, 0);
     size_t m = atomic_load(&k->max_depth);
     while (d > m && !atomic_compare_exchange_weak(&k->max_depth, &m, d))
         ;
@@ -394,7 +430,7 @@ uint64_t workers_open(workers *p)
         return 0;
     uint64_t id = ++p->next_id;
     wk_job *j = job_new(JOB_OPEN, id, 0);
-    if (!j || push(worker_of(p, id), j, 0) != 0)
+    if (!j || push(worker_of(p, id), j, 0, true) != 0)
         return 0;
     return id;
 }
@@ -408,7 +444,7 @@ int workers_audio(workers *p, uint64_t id, const int16_t *pcm, size_t n)
     if (j) {
         memcpy(j->data, pcm, n * sizeof *pcm);
         j->n = n;
-        if (push(k, j, p->opt.queue_len) == 0)
+        if (push(k, j, p->opt.queue_len, false) == 0)
             return 0;
     }
     atomic_fetch_add(&k->dropped, 1);
@@ -433,7 +469,7 @@ static int request(workers *p, job_type t, uint64_t id, uint64_t tag, const char
     if (len)
         memcpy(j->data, blob, len);
     j->n = len;
-    if (push(k, j, p->opt.queue_len + p->opt.reserve) != 0) {
+    if (push(k, j, p->opt.queue_len + p->opt.reserve, true) != 0) {
         atomic_fetch_add(&k->refused, 1);
         return -1;
     }
@@ -461,7 +497,7 @@ void workers_close_stream(workers *p, uint64_t id)
         log_error("worker: out of memory closing a stream");
         return;
     }
-    push(worker_of(p, id), j, 0);
+    push(worker_of(p, id), j, 0, true);
 }
 
 int workers_count(const workers *p) { return p ? p->n : 0; }
@@ -478,6 +514,7 @@ void workers_get_stats(workers *p, int i, workers_stats *out)
     out->refused = atomic_load(&k->refused);
     out->jobs_done = atomic_load(&k->done);
     out->samples = atomic_load(&k->samples);
+    out->wakeups = atomic_load(&k->wakeups);
 }
 
 void workers_get_latency(workers *p, lathist *media, lathist *request)
@@ -531,9 +568,11 @@ static void free_all(workers *p)
     free(p->w);
 }
 
-static void on_async_closed(uv_handle_t *h)
+static void on_handle_closed(uv_handle_t *h)
 {
     workers *p = h->data;
+    if (--p->handles_open > 0)
+        return;
     void (*cb)(void *) = p->closed_cb;
     void *arg = p->closed_arg;
     free(p);
@@ -567,7 +606,9 @@ workers *workers_new(uv_loop_t *loop, const workers_options *opt)
         free(p);
         return NULL;
     }
-    p->async.data = p;
+    uv_timer_init(loop, &p->wake);
+    p->async.data = p->wake.data = p;
+    p->handles_open = 2;
     lathist_init(&p->request_lat);
     pthread_mutex_init(&p->res_lock, NULL);
     bool ok = true;
@@ -584,7 +625,8 @@ workers *workers_new(uv_loop_t *loop, const workers_options *opt)
         log_error("workers: cannot start %d threads", p->n);
         stop_and_join(p);
         free_all(p);
-        uv_close((uv_handle_t *)&p->async, on_async_closed);
+        uv_close((uv_handle_t *)&p->async, on_handle_closed);
+        uv_close((uv_handle_t *)&p->wake, on_handle_closed);
         return NULL;
     }
     return p;
@@ -599,5 +641,6 @@ void workers_close(workers *p, void (*closed)(void *arg), void *arg)
     p->closed_arg = arg;
     stop_and_join(p);
     free_all(p);
-    uv_close((uv_handle_t *)&p->async, on_async_closed);
+    uv_close((uv_handle_t *)&p->async, on_handle_closed);
+    uv_close((uv_handle_t *)&p->wake, on_handle_closed);
 }

@@ -69,6 +69,7 @@ typedef struct {
     uint64_t refused;         /* enrol/verify refused (queue + reserve full) */
     uint64_t jobs_done;
     uint64_t samples;         /* PCM samples fed to the engine */
+    uint64_t wakeups;         /* times the thread slept on an empty queue and was woken */
 } workers_stats;
 
 workers *workers_new(uv_loop_t *loop, const workers_options *opt);
@@ -96,7 +97,7 @@ void workers_get_stats(workers *w, int worker, workers_stats *out);
 void workers_get_latency(workers *w, lathist *media, lathist *request);
 
 /* Stop the threads (queued jobs are discarded, undelivered results dropped), join them,
- * free every stream; closed(arg) runs once the async handle is closed. */
+ * free every stream; closed(arg) runs once the pool's handles are closed. */
 void workers_close(workers *w, void (*closed)(void *arg), void *arg);
 
 #endif

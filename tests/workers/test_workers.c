@@ -351,11 +351,13 @@ static uint64_t hash_more(uint64_t h, int16_t v, size_t n)
     return h;
 }
 
-/* Let the (single) worker finish what it has, then hold it inside a feed of stream `hold`. */
-static void hold_worker(workers *w, uint64_t hold)
+/* Let the (single) worker finish what it has, then hold it inside a feed of stream `hold`.
+ * The loop runs meanwhile: it is what wakes a sleeping worker for audio (WK_WAKE_MS). */
+static void hold_worker(uv_loop_t *loop, workers *w, uint64_t hold)
 {
     workers_stats st;
     do {
+        uv_run(loop, UV_RUN_NOWAIT);
         usleep(1000);
         workers_get_stats(w, 0, &st);
     } while (st.depth > 0);
@@ -363,8 +365,10 @@ static void hold_worker(workers *w, uint64_t hold)
     gate_set(true);
     int16_t block[160] = {0};
     cr_assert_eq(workers_audio(w, hold, block, 160), 0);
-    while (atomic_load(&in_feed) == entered)
+    while (atomic_load(&in_feed) == entered) {
+        uv_run(loop, UV_RUN_NOWAIT);
         usleep(1000);
+    }
 }
 
 static const got_result *result_tagged(uint64_t tag)
@@ -407,7 +411,7 @@ Test(workers, batched_requests_keep_per_stream_order)
         block[i] = 9;
     for (int b = 0; b < 5; b++)
         workers_audio(w, short_id, block, 160);
-    hold_worker(w, hold); /* the list queued next is taken in one go */
+    hold_worker(&loop, w, hold); /* the list queued next is taken in one go */
     const uint8_t *vp[NS];
     for (int s = 0; s < NS; s++)
         vp[s] = (const uint8_t *)&hash[s];
@@ -477,7 +481,7 @@ Test(workers, batch_splits_beyond_its_size)
         for (int b = 0; b < 30; b++)
             workers_audio(w, ids[s], block, 160);
     }
-    hold_worker(w, hold);
+    hold_worker(&loop, w, hold);
     for (int s = 0; s < NS; s++)
         cr_assert_eq(workers_verify(w, ids[s], (uint64_t)s, "x", (const uint8_t *)"12345678", 8,
                                     NULL), 0);
@@ -493,6 +497,48 @@ Test(workers, batch_splits_beyond_its_size)
     }
     cr_expect_eq(total, NS, "every stream embedded once, in batches");
     cr_expect_geq(atomic_load(&nbatch), (NS + WK_TEST_BATCH_MAX - 1) / WK_TEST_BATCH_MAX);
+    finish(&loop, w);
+}
+
+/* A trickle of audio does not wake a sleeping worker block by block (a futex wake and two
+ * context switches per 20 ms block, for microseconds of work): the loop's timer wakes it
+ * within WK_WAKE_MS of the first block it missed. Every block is still fed, and waits a few
+ * milliseconds at most. Before the deferral this run cost one wake-up per block. */
+Test(workers, a_trickle_of_audio_wakes_a_sleeping_worker_every_few_ms_not_every_block)
+{
+    enum { NB = 200 };
+    uv_loop_t loop;
+    uv_loop_init(&loop);
+    workers *w = workers_new(&loop, &(workers_options){.threads = 1, .queue_len = 100000,
+                                                      .engine = &test_engine, .config = cfg1s,
+                                                      .on_result = on_result});
+    uint64_t id = workers_open(w), t0 = uv_hrtime();
+    int16_t block[160] = {0};
+    for (int b = 0; b < NB; b++) {
+        cr_assert_eq(workers_audio(w, id, block, 160), 0);
+        uv_run(&loop, UV_RUN_NOWAIT);
+        usleep(250);
+    }
+    workers_stats st;
+    for (int t = 0; t < 5000; t++) {
+        uv_run(&loop, UV_RUN_NOWAIT);
+        workers_get_stats(w, 0, &st);
+        if (st.samples == NB * 160)
+            break;
+        usleep(1000);
+    }
+    double ms = (double)(uv_hrtime() - t0) / 1e6;
+    cr_assert_eq(st.samples, NB * 160, "every block fed");
+    cr_expect_leq(st.wakeups, (uint64_t)(ms / 2) + 5, "%lu wake-ups for %d blocks in %.0f ms",
+                  (unsigned long)st.wakeups, NB, ms);
+    cr_expect_lt(st.wakeups, NB / 3, "%lu wake-ups for %d blocks", (unsigned long)st.wakeups, NB);
+    lathist media;
+    lathist_init(&media);
+    workers_get_latency(w, &media, NULL);
+    cr_expect_eq(lathist_count(&media), NB + 0u);
+    cr_expect_lt(lathist_percentile(&media, 50), 10000, "median wait %lu us",
+                 (unsigned long)lathist_percentile(&media, 50));
+    workers_close_stream(w, id);
     finish(&loop, w);
 }
 
