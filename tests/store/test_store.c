@@ -276,6 +276,7 @@ typedef struct {
     char stream_uuid[64];
     double speech_s;
     int64_t created_ms;
+    char stamp[64];
 } vp_result;
 
 static void on_vp(void *arg, store_status s, const store_voiceprint *vp, const char *err) {
@@ -287,6 +288,7 @@ static void on_vp(void *arg, store_status s, const store_voiceprint *vp, const c
     snprintf(v->stream_uuid, sizeof v->stream_uuid, "%s", vp->stream_uuid ? vp->stream_uuid : "");
     v->speech_s = vp->speech_s;
     v->created_ms = vp->created_ms;
+    snprintf(v->stamp, sizeof v->stamp, "%s", vp->stamp ? vp->stamp : "");
 }
 
 static store_status put(store *s, const char *id, const uint8_t *blob, size_t len,
@@ -359,6 +361,40 @@ Test(store, voiceprint_lifecycle, .init = setup, .fini = teardown) {
     store_voiceprint bad = {.external_id = "x", .blob = NULL, .len = 0};
     cr_expect_eq(store_voiceprint_put(st, &bad, STORE_PUT_OVERWRITE, on_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
+}
+
+/* The stamp of id's voiceprint (asserting the read answered), "" when not found. */
+static result stamp_of(const char *id) {
+    result r = {0};
+    store_voiceprint_stamp(st, id, on_id, &r);
+    WAIT(r);
+    return r;
+}
+
+Test(store, voiceprint_stamp_changes_with_each_write_and_goes_with_a_delete, .init = setup,
+     .fini = teardown) {
+    cr_assert_eq(put(st, "cust-s", blob1, sizeof blob1, STORE_PUT_OVERWRITE), STORE_OK);
+    result a = stamp_of("cust-s");
+    cr_assert_eq(a.st, STORE_OK, "%s", a.err);
+    cr_expect_eq(strlen(a.id), 16, "64 random bits in hex: %s", a.id);
+    cr_expect_str_eq(get_vp(st, "cust-s").stamp, a.id, "a read carries the same stamp");
+    /* The same blob written again (a restore) still gets a new stamp; skip-existing does not
+     * write, so it keeps it. */
+    cr_assert_eq(put(st, "cust-s", blob1, sizeof blob1, STORE_PUT_OVERWRITE), STORE_OK);
+    result b = stamp_of("cust-s");
+    cr_expect_eq(b.st, STORE_OK);
+    cr_expect_str_neq(a.id, b.id, "a rewrite changes the stamp");
+    cr_expect_eq(put(st, "cust-s", blob2, sizeof blob2, STORE_PUT_SKIP_EXISTING), STORE_EXISTS);
+    cr_expect_str_eq(stamp_of("cust-s").id, b.id);
+    /* A voiceprint written before stamps existed: its created_ms stands in. */
+    freeReplyObject(cmd("HDEL %s%s %s", "voiceprint:cust-s", "stamp"));
+    cr_expect_str_eq(stamp_of("cust-s").id, "1763700000000");
+    cr_expect_str_eq(get_vp(st, "cust-s").stamp, "1763700000000");
+    result r = {0};
+    store_voiceprint_delete(st, "cust-s", on_done, &r);
+    WAIT(r);
+    cr_expect_eq(stamp_of("cust-s").st, STORE_NOT_FOUND);
+    cr_expect_eq(stamp_of("never-written").st, STORE_NOT_FOUND);
 }
 
 typedef struct {
