@@ -193,8 +193,10 @@ Test(workers, full_queue_drops_audio_without_blocking)
     uint64_t id = workers_open(w);
     cr_assert_neq(id, 0);
     cr_assert_eq(workers_audio(w, id, block, 160), 0);
-    while (atomic_load(&in_feed) == 0) /* the worker is now held inside feed */
+    while (atomic_load(&in_feed) == 0) { /* the worker is now held inside feed */
+        uv_run(&loop, UV_RUN_NOWAIT);    /* the loop's timer wakes it for audio */
         usleep(1000);
+    }
     int accepted = 0, dropped = 0;
     uint64_t t0 = uv_hrtime();
     for (int i = 0; i < 1000; i++)
