@@ -82,6 +82,7 @@ typedef struct live_job {
     uint64_t state_ms; /* loop time of the last answer (0: none yet) */
     /* Work in flight. */
     bool worker_busy, store_busy, due;
+    bool stale; /* the published state came from a dropped voiceprint: not sent again */
     uint64_t posted_ms;
     /* verify: the cached voiceprint, its store stamp, and an epoch bumped whenever the cache is
      * dropped (a worker answer posted under an older epoch was scored against a voiceprint
@@ -271,6 +272,8 @@ static void send_to(live *l, sub *s, const char *body)
 static void send_job(live_job *j)
 {
     live *l = j->l;
+    if (j->stale) /* a verdict against a deleted or replaced voiceprint: wait for the next */
+        return;
     sub_type type = j->kind == LIVE_ENROLL ? SUB_ENROLL : SUB_VERIFY;
     const char *channel = j->ls->uuid;
     char *body = NULL;
@@ -289,6 +292,7 @@ static void publish(live_job *j)
 {
     live *l = j->l;
     j->state_ms = now_ms(l);
+    j->stale = false;
     if (j->kind == LIVE_VERIFY && (unsigned)j->result <= WHP_VERIFY_NOT_SURE)
         l->st.verdicts[j->result]++;
     live_state st;
@@ -483,6 +487,7 @@ static void drop_print(live_job *j)
     j->stamp[0] = '\0';
     j->print_epoch++;
     j->state_ms = 0;
+    j->stale = true;
 }
 
 /* A worker answer was scored against a dropped voiceprint, or the stamp check dropped it:
