@@ -31,7 +31,7 @@ extern char **environ;
 /* P-256 keys: generated at once, where RSA keys cost seconds under a loaded machine. */
 #define E2E_EC_KEY "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"
 
-/* The live world (e2e_setup): NULL loop pointer while there is none. */
+/* The live world; `up` while e2e_setup has run (e2e_pump only sleeps otherwise). */
 static struct {
     uv_loop_t loop;
     bool up;
