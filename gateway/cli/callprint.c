@@ -2,8 +2,9 @@
  *
  * Everything runs on one libuv loop (DESIGN.md "Threads"); this file reads the configuration
  * (defaults < --config file < CALLPRINT_* environment, config.h) and owns the process
- * lifecycle: the first SIGINT/SIGTERM starts a graceful stop (app_drain: no new streams,
- * running ones get shutdown_grace_s, then queued webhooks and Redis writes are flushed), a
+ * lifecycle: the first SIGINT/SIGTERM starts a graceful stop (app_drain: no new streams;
+ * within shutdown_grace_s running ones end, their final verdicts are awaited and delivered,
+ * queued webhooks and Redis writes are flushed), a
  * second one stops at once (app_close); either way the loop ends with no handle left after
  * the two-round lws destroy, and the exit status is 0. SIGHUP reopens the log file after
  * rotation.
@@ -52,8 +53,9 @@ static void usage(FILE *f)
     config_print_help(f);
     fprintf(f, "\n"
                "Exit status: 0 stopped cleanly, 1 cannot start, 2 bad usage or configuration.\n"
-               "Signals: SIGTERM/SIGINT stop gracefully (new streams refused, running ones get\n"
-               "shutdown_grace_s, queued webhooks and Redis writes are flushed); a second\n"
+               "Signals: SIGTERM/SIGINT stop gracefully within shutdown_grace_s (new streams\n"
+               "refused, running ones ended with their final verdicts delivered, queued webhooks\n"
+               "and Redis writes flushed); a second\n"
                "SIGTERM/SIGINT stops at once. SIGHUP reopens the log file.\n");
 }
 
