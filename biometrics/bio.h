@@ -78,7 +78,8 @@ bio_status bio_stream_verify(bio_stream *s, const bio_config *cfg, const uint8_t
                              bio_result *out);
 
 /* Extract the embeddings of n streams (NULL entries skipped) at once and cache them, so that
- * the next enrol/verify/identify of each, with no audio fed in between, only scores. Same
+ * the next enrol/verify/identify of each only scores. (A stream's cached embedding stays
+ * valid until a new speech frame reaches its statistics: silence does not invalidate it.) Same
  * results as extracting one at a time up to float rounding, at a fraction of the cost: the
  * per-stream extraction is memory-bound on the model (~9 MB read per stream), a batch reads
  * it once per 16 streams. Streams with no speech or a current embedding are left alone, as

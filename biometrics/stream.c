@@ -3,9 +3,9 @@
  * The stream keeps only the zeroth/first-order statistics (C + C*D floats), the front end's
  * few KB and up to STREAM_BATCH pending feature frames, all in one allocation: feeding costs
  * a fixed amount per 10 ms frame, and scoring (i-vector + projection + AS-norm) costs a fixed
- * amount whatever the call length. The last embedding is cached until more audio arrives, so
- * verifying one stream against many voiceprints, or enrolling and then verifying, extracts it
- * once.
+ * amount whatever the call length. The last embedding is cached until a new speech frame
+ * reaches the statistics, so verifying one stream against many voiceprints, enrolling and
+ * then verifying, or verifying again after silence, extracts it once.
  *
  * Frames are buffered and turned into statistics 16 at a time (stats_add: one sgemm for
  * the posteriors, one for F): per frame, the UBM matrix read and the C x D rank-1 update of F
@@ -116,9 +116,12 @@ static void stats_add(const bio_gmm *g, const float *X, size_t T, float *N, floa
     }
 }
 
+/* A speech frame for the statistics: only these change the embedding, so only these make
+ * the cached one stale (a second of silence between two verifications costs no extraction). */
 static void stream_frame(void *ctx, const float *x)
 {
     bio_stream *s = ctx;
+    s->emb_state = 0;
     memcpy(s->pend + (size_t)s->npend * s->m->ubm.D, x, sizeof(float) * (size_t)s->m->ubm.D);
     if (++s->npend < STREAM_BATCH) return;
     stats_add(&s->m->ubm, s->pend, STREAM_BATCH, s->N, s->F);
@@ -127,9 +130,7 @@ static void stream_frame(void *ctx, const float *x)
 
 void bio_stream_feed(bio_stream *s, const int16_t *pcm, size_t n)
 {
-    if (n == 0) return;
     bio_fe_feed(&s->fe, s->m->fe, pcm, n, stream_frame, s);
-    s->emb_state = 0;
 }
 
 double bio_stream_speech_seconds(const bio_stream *s) { return bio_fe_speech_seconds(&s->fe); }

@@ -235,6 +235,44 @@ Test(batch, enrolment_after_embed_batch_is_the_same_voiceprint_score)
     fx_free(&t);
 }
 
+/* The cached embedding outlives audio that adds no speech frame (a verify after a silent
+ * second costs no extraction) and not one that does. */
+Test(batch, cache_kept_through_silence_dropped_by_speech)
+{
+    fx_audio t = fx_speech(SPK_A, "test");
+    uint8_t vp[BIO_VOICEPRINT_MAX];
+    size_t vplen = fx_enroll(m, SPK_A, vp);
+    bio_config cfg = bio_model_default_config(m);
+    bio_stream *s = bio_stream_new(m);
+    size_t half = t.n / 2;
+    for (size_t k = 0; k < half; k += 160)
+        bio_stream_feed(s, t.pcm + k, half - k < 160 ? half - k : 160);
+    bio_result r1, r2, r3;
+    cr_assert_eq(bio_stream_verify(s, &cfg, vp, vplen, &r1), BIO_OK);
+    const float *e1;
+    float c;
+    bio_norm norm;
+    bio_stream_embedding(s, &e1, &c, &norm);
+    float before[1024];
+    memcpy(before, e1, sizeof(float) * (size_t)m->L);
+    int16_t zeros[160] = {0};
+    for (int b = 0; b < 50; b++)
+        bio_stream_feed(s, zeros, 160);
+    cr_assert_eq(bio_stream_verify(s, &cfg, vp, vplen, &r2), BIO_OK);
+    cr_expect_eq(r2.score, r1.score);
+    /* at most the frames straddling the cut count as speech (and wait in the delta window) */
+    cr_expect_lt(r2.speech_seconds - r1.speech_seconds, 0.05, "silence is not speech");
+    for (size_t k = half; k < t.n; k += 160)
+        bio_stream_feed(s, t.pcm + k, t.n - k < 160 ? t.n - k : 160);
+    cr_assert_eq(bio_stream_verify(s, &cfg, vp, vplen, &r3), BIO_OK);
+    const float *e3;
+    bio_stream_embedding(s, &e3, &c, &norm);
+    cr_expect_gt(max_abs_diff(before, e3, m->L), 1e-3, "new speech re-extracted the embedding");
+    cr_expect_neq(r3.score, r1.score);
+    bio_stream_free(s);
+    fx_free(&t);
+}
+
 Test(batch, engine_table_offers_embed_batch)
 {
     const bio_engine *e = bio_engine_find(NULL);
