@@ -42,7 +42,7 @@ static struct {
     char prefix[64];
     e2e_proc recv;
     char recv_url[64];
-    char hooks[300]; /* the receiver's request log */
+    char hooks[600]; /* the receiver's request log */
     char dir[256];
     int ids;
 } W;
