@@ -502,44 +502,65 @@ Test(workers, batch_splits_beyond_its_size)
     finish(&loop, w);
 }
 
-/* A trickle of audio does not wake a sleeping worker block by block (a futex wake and two
- * context switches per 20 ms block, for microseconds of work): the loop's timer wakes it
- * within WK_WAKE_MS of the first block it missed. Every block is still fed, and waits a few
- * milliseconds at most. Before the deferral this run cost one wake-up per block. */
-Test(workers, a_trickle_of_audio_wakes_a_sleeping_worker_every_few_ms_not_every_block)
+/* Wait (without running the loop) until the worker has nothing queued and has had time to
+ * fall asleep; returns its wake-up count. */
+static uint64_t settle(workers *w)
 {
-    enum { NB = 200 };
+    workers_stats st;
+    do {
+        usleep(1000);
+        workers_get_stats(w, 0, &st);
+    } while (st.depth > 0);
+    usleep(50000);
+    workers_get_stats(w, 0, &st);
+    return st.wakeups;
+}
+
+/* Audio does not wake a sleeping worker block by block (a futex wake and two context
+ * switches per 20 ms block, for microseconds of engine work): blocks wait for the loop's
+ * timer (WK_WAKE_MS), which wakes the worker once for all of them; WK_WAKE_BATCH waiting
+ * jobs, or a request, wake it at once. Step by step, without timing assumptions: the loop
+ * is not run until the test wants the timer to fire. */
+Test(workers, audio_wakes_a_sleeping_worker_once_per_timer_not_per_block)
+{
     uv_loop_t loop;
     uv_loop_init(&loop);
     workers *w = workers_new(&loop, &(workers_options){.threads = 1, .queue_len = 100000,
                                                       .engine = &test_engine, .config = cfg1s,
                                                       .on_result = on_result});
-    uint64_t id = workers_open(w), t0 = uv_hrtime();
+    uint64_t id = workers_open(w), w0 = settle(w);
     int16_t block[160] = {0};
-    for (int b = 0; b < NB; b++) {
-        cr_assert_eq(workers_audio(w, id, block, 160), 0);
-        uv_run(&loop, UV_RUN_NOWAIT);
-        usleep(250);
-    }
     workers_stats st;
-    for (int t = 0; t < 5000; t++) {
-        uv_run(&loop, UV_RUN_NOWAIT);
-        workers_get_stats(w, 0, &st);
-        if (st.samples == NB * 160)
-            break;
+    for (int b = 0; b < 5; b++)
+        cr_assert_eq(workers_audio(w, id, block, 160), 0);
+    usleep(50000);
+    workers_get_stats(w, 0, &st);
+    cr_expect_eq(st.depth, 5, "5 blocks wait for the timer, not fed yet");
+    cr_expect_eq(st.wakeups, w0, "no wake-up per block");
+    for (int t = 0; t < 5000 && st.samples < 5 * 160; t++) {
+        uv_run(&loop, UV_RUN_NOWAIT); /* the timer fires */
         usleep(1000);
+        workers_get_stats(w, 0, &st);
     }
-    double ms = (double)(uv_hrtime() - t0) / 1e6;
-    cr_assert_eq(st.samples, NB * 160, "every block fed");
-    cr_expect_leq(st.wakeups, (uint64_t)(ms / 2) + 5, "%lu wake-ups for %d blocks in %.0f ms",
-                  (unsigned long)st.wakeups, NB, ms);
-    cr_expect_lt(st.wakeups, NB / 3, "%lu wake-ups for %d blocks", (unsigned long)st.wakeups, NB);
-    lathist media;
-    lathist_init(&media);
-    workers_get_latency(w, &media, NULL);
-    cr_expect_eq(lathist_count(&media), NB + 0u);
-    cr_expect_lt(lathist_percentile(&media, 50), 10000, "median wait %lu us",
-                 (unsigned long)lathist_percentile(&media, 50));
+    cr_assert_eq(st.samples, 5 * 160, "the timer woke the worker");
+    cr_expect_eq(settle(w), w0 + 1, "one wake-up for the 5 blocks");
+
+    /* WK_WAKE_BATCH (32) waiting blocks wake it without the loop. */
+    w0 = settle(w);
+    for (int b = 0; b < 32; b++)
+        cr_assert_eq(workers_audio(w, id, block, 160), 0);
+    cr_expect_eq(settle(w), w0 + 1);
+    workers_get_stats(w, 0, &st);
+    cr_expect_eq(st.samples, 37 * 160, "32 waiting blocks woke the worker");
+
+    /* A request wakes it at once, with the block queued before it. */
+    cr_assert_eq(workers_audio(w, id, block, 160), 0);
+    cr_assert_eq(workers_verify(w, id, 7, "x", (const uint8_t *)"12345678", 8, NULL), 0);
+    settle(w);
+    workers_get_stats(w, 0, &st);
+    cr_expect_eq(st.samples, 38 * 160, "the request woke the worker");
+    run_until_results(&loop, 1, 5000);
+    cr_expect_eq(ngot, 1);
     workers_close_stream(w, id);
     finish(&loop, w);
 }
