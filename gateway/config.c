@@ -72,6 +72,9 @@ static const config_entry entries[] = {
     DBL(thr_verified, -1, 100, "score for \"verified\" (-1 = model default)"),
     DBL(thr_not_sure, -1, 100, "score for \"not_sure\" (-1 = model default)"),
     INT(verify_interval_ms, 100, 60000, "live verify/enrol cadence and webhook tick"),
+    INT(verify_slots, 1, 1000,
+        "slots the streams' ticks are spread over per interval: fewer = bigger engine batches "
+        "(less CPU), more = smaller bursts in front of the audio"),
     STR(redis_url, false, "redis://[:password@]host:port/db or unix:///path"),
     STR(redis_prefix, false, "prefix of every Redis key"),
     INT(session_ttl_s, 60, 366 * 24 * 3600, "sessions expire after this long"),
@@ -125,6 +128,7 @@ void config_defaults(config *c)
     c->thr_verified = -1;
     c->thr_not_sure = -1;
     c->verify_interval_ms = 1000;
+    c->verify_slots = 100;
     snprintf(c->redis_url, sizeof c->redis_url, "redis://127.0.0.1:6379/0");
     snprintf(c->redis_prefix, sizeof c->redis_prefix, "callprint:");
     c->session_ttl_s = 7 * 24 * 3600;

@@ -18,9 +18,9 @@
  * same instant made a burst each second: 250 verified streams queued ~80 ms of scoring per
  * worker at once, in front of the audio arriving just after (media-to-worker p99 221 ms,
  * verdict p99 467 ms, with the cores half idle). So each stream has a phase: the interval is
- * cut into n_phases slots (LIVE_PHASES, 10 ms at 1 s), the streams are kept in one list per
- * slot, and a timer armed for each slot boundary visits only the list that is due (the
- * load generator's scheduler, gateway/loadgen.c). A stream joins the slot visited last when
+ * cut into n_phases slots (config verify_slots, 100: 10 ms at 1 s), the streams are kept
+ * in one list per slot, and a timer armed for each slot boundary visits only the list that
+ * is due (the load generator's scheduler, gateway/loadgen.c). A stream joins the slot visited last when
  * it starts, so its jobs tick one interval after its start and every interval after that:
  * exactly once per interval, as before, and calls starting at random times spread the work
  * evenly (calls that all start within one slot still share it). Slots are absolute (loop
@@ -47,11 +47,7 @@
 #include "webhook.h"
 
 #define LIVE_TAG_BUCKETS 1024
-/* Slots per tick interval (at most): 10 ms at 1 s. The jobs of one slot reach a worker at
- * once: at 750 streams on 2 workers, 50 ms slots put ~12 ms of scoring in front of the next
- * audio (media-to-worker p99 43 ms); 10 ms slots cut that burst five-fold, for 100 cheap
- * timer wake-ups a second. */
-#define LIVE_PHASES 100
+#define LIVE_SLOTS_MAX 1000 /* config verify_slots at most */
 
 typedef struct live_waiter {
     struct live_waiter *next;
@@ -127,10 +123,10 @@ struct live {
     uv_timer_t tick; /* every slot_ms */
     bool tick_started;
     uint64_t slot_ms;  /* verify_interval_ms / n_phases */
-    unsigned n_phases; /* LIVE_PHASES, or the largest divisor of the interval below it */
+    unsigned n_phases; /* verify_slots, or the largest divisor of the interval below it */
     uint64_t slot;     /* the last slot visited: loop time / slot_ms */
     subs *subs;
-    live_stream *streams[LIVE_PHASES]; /* live streams, by phase */
+    live_stream *streams[LIVE_SLOTS_MAX]; /* live streams, by phase (n_phases used) */
     size_t n_streams;
     live_stream *ending; /* ended streams whose final answers are on their way */
     bool closing;
@@ -793,11 +789,14 @@ static void on_tick(uv_timer_t *t)
     }
 }
 
-/* The slots of an interval: as many as LIVE_PHASES that divide it exactly, so each slot
- * recurs exactly once per interval. */
-static void tick_start(live *l, uint64_t interval_ms)
+/* The slots of an interval: at most `slots` (config verify_slots), as many as divide it
+ * exactly, so each slot recurs exactly once per interval. The jobs of one slot reach a
+ * worker at once, where they run as one engine batch (workers.c): fewer slots make bigger
+ * batches, cheaper per verification, and longer bursts of scoring in front of the next audio
+ * (docs/performance.md, findings 6 and 11). */
+static void tick_start(live *l, uint64_t interval_ms, unsigned slots)
 {
-    unsigned n = LIVE_PHASES;
+    unsigned n = slots < 1 ? 1 : slots > LIVE_SLOTS_MAX ? LIVE_SLOTS_MAX : slots;
     while (interval_ms % n)
         n--;
     l->n_phases = n;
@@ -939,7 +938,7 @@ live *live_new(struct app *a)
         free(l);
         return NULL;
     }
-    tick_start(l, (uint64_t)a->cfg->verify_interval_ms);
+    tick_start(l, (uint64_t)a->cfg->verify_interval_ms, (unsigned)a->cfg->verify_slots);
     return l;
 }
 
@@ -963,7 +962,7 @@ void live_free(live *l)
         return;
     /* Streams end before this (server_close); anything left only has memory to release. */
     l->closing = true;
-    for (unsigned p = 0; p < LIVE_PHASES; p++)
+    for (unsigned p = 0; p < l->n_phases; p++)
         while (l->streams[p]) {
             live_stream *ls = l->streams[p];
             list_del(&l->streams[p], ls);
@@ -989,7 +988,7 @@ void live_voiceprint_changed(live *l, const char *external_id)
 {
     if (!l || !external_id)
         return;
-    for (unsigned p = 0; p < LIVE_PHASES; p++)
+    for (unsigned p = 0; p < l->n_phases; p++)
         drop_prints_in(l->streams[p], external_id);
     drop_prints_in(l->ending, external_id);
 }
