@@ -15,7 +15,9 @@
 #include "log.h"
 
 #define RX_INITIAL 1024
-#define RX_KEEP_MAX 8192 /* a buffer grown past this is freed after the message */
+/* Messages that arrive in several callbacks (bigger than the lws rx buffer, or fragmented)
+ * are put together in c->rx, which is freed after each such message: a media frame arrives
+ * whole and is parsed in place, so a call holds no reassembly buffer between messages. */
 #define MEDIA_WRITE_CLOSE ((enum lws_write_protocol)4) /* lws private: LWS_WRITE_CLOSE */
 #define MEDIA_CLOSE_ACK_S 3 /* a client that does not answer our close is dropped after */
 
@@ -165,9 +167,13 @@ int media_conn_receive(media_conn *c, const void *in, size_t len)
         return 0; /* draining the replies before the close; input is ignored */
     if (lws_is_first_fragment(wsi) && c->rx_len == 0)
         c->rx_binary = lws_frame_is_binary(wsi);
-    if (rx_append(c, in, len) != 0)
+    bool whole = c->rx_len == 0 && lws_is_final_fragment(wsi) &&
+                 lws_remaining_packet_payload(wsi) == 0;
+    if (whole && len > TW_MAX_MESSAGE)
+        return rx_oversize(c, len);
+    if (!whole && rx_append(c, in, len) != 0)
         return rx_oversize(c, c->rx_len + len);
-    if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0)
+    if (!whole && (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi) > 0))
         return 0;
     c->last_msg_ms = media_now(c->m);
     c->m->stats.messages++;
@@ -177,14 +183,12 @@ int media_conn_receive(media_conn *c, const void *in, size_t len)
         media_vv_reply(c, NULL, "", "", "media", 400, "Binary frames are not accepted.");
         log_write(LOG_WARN, NULL, NULL, NULL, 0, "binary frame ignored on /stream");
     } else {
-        media_msg_handle(c, c->rx, c->rx_len);
+        media_msg_handle(c, whole ? in : c->rx, whole ? len : c->rx_len);
     }
     c->rx_len = 0;
-    if (c->rx_cap > RX_KEEP_MAX) {
-        free(c->rx);
-        c->rx = NULL;
-        c->rx_cap = 0;
-    }
+    free(c->rx);
+    c->rx = NULL;
+    c->rx_cap = 0;
     return 0; /* a close requested by the message happens in the writable callback */
 }
 

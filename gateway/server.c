@@ -20,6 +20,10 @@
 #include "twilio_sig.h"
 
 #define STREAM_PATH "/stream"
+/* lws keeps an rx buffer of this size per WebSocket for the whole call. A Twilio media frame
+ * is ~350 bytes; bigger messages (a start with many customParameters) arrive in pieces and
+ * are put together by media.c. 4096 cost ~3 KB more per stream (docs/performance.md). */
+#define SERVER_RX_BUFFER 1024
 
 typedef struct {
     media_conn *ws;
@@ -178,7 +182,7 @@ static int create_context(server *srv, char *err, size_t errcap)
     const config *cfg = srv->cfg;
     srv->protocols[0] = (struct lws_protocols){
         .name = "callprint", .callback = callback, .per_session_data_size = sizeof(session),
-        .rx_buffer_size = 4096};
+        .rx_buffer_size = SERVER_RX_BUFFER};
     srv->foreign_loops[0] = srv->loop;
     struct lws_context_creation_info info;
     memset(&info, 0, sizeof info);

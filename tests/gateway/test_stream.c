@@ -243,6 +243,60 @@ Test(stream, fragmented_messages_are_reassembled)
     h_fini(&h);
 }
 
+static char *last_param;
+static int last_param_start(void *ud, stream *s, void **st)
+{
+    (void)ud, (void)st;
+    last_param = strdup(stream_param(s, "p31") ? stream_param(s, "p31") : "");
+    return 0;
+}
+
+/* One unfragmented frame several times the size of the server's lws rx buffer (a start with
+ * 32 long customParameters, ~15 KB) arrives in pieces and is put together; the media frames
+ * after it, which arrive whole, are parsed in place. */
+Test(stream, a_frame_larger_than_the_rx_buffer_is_reassembled)
+{
+    harness h;
+    h_init(&h, NULL);
+    audio_sink p = {.name = "params", .on_start = last_param_start};
+    registry_add_sink(server_registry(h.srv), &p);
+    tconn *t = tc_connect(&h, NULL, NULL, 0);
+    char sid[35];
+    static char buf[32768];
+    h_sid(sid, "MZ", 14);
+    static tw_param params[32];
+    for (int i = 0; i < 32; i++) {
+        snprintf(params[i].key, sizeof params[i].key, "p%d", i);
+        memset(params[i].value, 'a' + i % 26, 450);
+        params[i].value[450] = '\0';
+    }
+    tw_start_info info = {.sequence_number = 1, .stream_sid = sid, .account_sid = "",
+                          .call_sid = "", .tracks = TW_TRACK_INBOUND, .params = params,
+                          .n_params = 32};
+    int len = tw_build_start(buf, sizeof buf, &info);
+    cr_assert_gt(len, 14000);
+    tc_send(t, buf);
+    uint8_t g[160];
+    for (int i = 0; i < 160; i++)
+        g[i] = (uint8_t)(255 - i);
+    for (int k = 0; k < 3; k++) {
+        len = tw_build_media_in(buf, sizeof buf, 2 + (uint64_t)k, sid, TW_TRACK_INBOUND,
+                                1 + (uint64_t)k, 20 * (uint64_t)k, g, 160);
+        tc_send(t, buf);
+    }
+    tc_stop(t, sid);
+    cr_assert(h_wait_stopped(&h, sid, 2000));
+    h_cap *c = h_cap_by_sid(&h, sid);
+    cr_assert_eq(c->n, 480);
+    cr_assert_eq(c->pcm[479], g711_ulaw_decode1(96));
+    cr_assert_eq(c->errors, 0);
+    cr_assert_not_null(last_param);
+    cr_assert_eq(strlen(last_param), 450);
+    cr_assert_eq(last_param[0], 'a' + 31 % 26);
+    free(last_param);
+    h_fini(&h);
+}
+
 static void small_limits(config *c)
 {
     c->max_streams_per_conn = 2;
