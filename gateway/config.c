@@ -128,7 +128,7 @@ void config_defaults(config *c)
     c->thr_verified = -1;
     c->thr_not_sure = -1;
     c->verify_interval_ms = 1000;
-    c->verify_slots = 100;
+    c->verify_slots = 50;
     snprintf(c->redis_url, sizeof c->redis_url, "redis://127.0.0.1:6379/0");
     snprintf(c->redis_prefix, sizeof c->redis_prefix, "callprint:");
     c->session_ttl_s = 7 * 24 * 3600;

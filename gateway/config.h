@@ -52,7 +52,7 @@ typedef struct config {
     double thr_verified;         /* score (0-100) for "verified" */
     double thr_not_sure;         /* score (0-100) for "not_sure" */
     int verify_interval_ms;      /* live verify/enrol cadence and webhook tick (1000) */
-    int verify_slots;            /* the interval's tick slots, at most (100) */
+    int verify_slots;            /* the interval's tick slots, at most (50) */
     /* Redis: sessions, voiceprints, directory, audit. */
     char redis_url[CONFIG_STR_MAX];      /* redis://[:pw@]host:port/db or unix:///path */
     char redis_prefix[64];

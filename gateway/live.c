@@ -18,7 +18,7 @@
  * same instant made a burst each second: 250 verified streams queued ~80 ms of scoring per
  * worker at once, in front of the audio arriving just after (media-to-worker p99 221 ms,
  * verdict p99 467 ms, with the cores half idle). So each stream has a phase: the interval is
- * cut into n_phases slots (config verify_slots, 100: 10 ms at 1 s), the streams are kept
+ * cut into n_phases slots (config verify_slots, 50: 20 ms at 1 s), the streams are kept
  * in one list per slot, and a timer armed for each slot boundary visits only the list that
  * is due (the load generator's scheduler, gateway/loadgen.c). A stream joins the slot visited last when
  * it starts, so its jobs tick one interval after its start and every interval after that:
