@@ -238,15 +238,23 @@ void app_drain(app *a, uint64_t grace_ms, void (*done)(void *arg), void *arg)
     stop_timer_start(a, on_drain_tick, grace_ms - final_reserve_ms(grace_ms));
 }
 
+/* What the outbound queues hold and have done (zeros for a part not started). */
+static void outbound_stats(app *a, webhook_stats *ws, store_stats *ss)
+{
+    *ws = (webhook_stats){0};
+    *ss = (store_stats){0};
+    if (a->webhooks)
+        webhook_get_stats(a->webhooks, ws);
+    if (a->store)
+        store_get_stats(a->store, ss);
+}
+
 /* The outbound totals at the end of the flush, for the operator (and the shutdown test). */
 static void log_flushed(app *a)
 {
-    webhook_stats ws = {0};
-    store_stats ss = {0};
-    if (a->webhooks)
-        webhook_get_stats(a->webhooks, &ws);
-    if (a->store)
-        store_get_stats(a->store, &ss);
+    webhook_stats ws;
+    store_stats ss;
+    outbound_stats(a, &ws, &ss);
     char v[5][24];
     snprintf(v[0], sizeof v[0], "%llu", (unsigned long long)ws.sent);
     snprintf(v[1], sizeof v[1], "%llu", (unsigned long long)ws.delivered);
@@ -290,12 +298,9 @@ static void close_outputs(app *a)
 static void on_flush_tick(uv_timer_t *t)
 {
     app *a = t->data;
-    webhook_stats ws = {0};
-    store_stats ss = {0};
-    if (a->webhooks)
-        webhook_get_stats(a->webhooks, &ws);
-    if (a->store)
-        store_get_stats(a->store, &ss);
+    webhook_stats ws;
+    store_stats ss;
+    outbound_stats(a, &ws, &ss);
     size_t conns = a->srv ? server_connections(a->srv) : 0;
     if ((ws.queued || ss.queued_ops || conns) && !stop_deadline_passed(a))
         return;

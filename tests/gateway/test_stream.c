@@ -243,11 +243,13 @@ Test(stream, fragmented_messages_are_reassembled)
     h_fini(&h);
 }
 
-static char *last_param;
-static int last_param_start(void *ud, stream *s, void **st)
+/* A sink that keeps a copy of the customParameter named by its ud (free it after). */
+static char *param_seen;
+static int param_start(void *ud, stream *s, void **st)
 {
-    (void)ud, (void)st;
-    last_param = strdup(stream_param(s, "p31") ? stream_param(s, "p31") : "");
+    (void)st;
+    const char *v = stream_param(s, ud);
+    param_seen = strdup(v ? v : "");
     return 0;
 }
 
@@ -258,7 +260,7 @@ Test(stream, a_frame_larger_than_the_rx_buffer_is_reassembled)
 {
     harness h;
     h_init(&h, NULL);
-    audio_sink p = {.name = "params", .on_start = last_param_start};
+    audio_sink p = {.name = "params", .ud = "p31", .on_start = param_start};
     registry_add_sink(server_registry(h.srv), &p);
     tconn *t = tc_connect(&h, NULL, NULL, 0);
     char sid[35];
@@ -290,10 +292,10 @@ Test(stream, a_frame_larger_than_the_rx_buffer_is_reassembled)
     cr_assert_eq(c->n, 480);
     cr_assert_eq(c->pcm[479], g711_ulaw_decode1(96));
     cr_assert_eq(c->errors, 0);
-    cr_assert_not_null(last_param);
-    cr_assert_eq(strlen(last_param), 450);
-    cr_assert_eq(last_param[0], 'a' + 31 % 26);
-    free(last_param);
+    cr_assert_not_null(param_seen);
+    cr_assert_eq(strlen(param_seen), 450);
+    cr_assert_eq(param_seen[0], 'a' + 31 % 26);
+    free(param_seen);
     h_fini(&h);
 }
 
@@ -612,20 +614,12 @@ static char *read_fixture(const char *name)
     return buf;
 }
 
-static char *first_name;
-static int params_start(void *ud, stream *s, void **st)
-{
-    (void)ud, (void)st;
-    first_name = strdup(stream_param(s, "FirstName") ? stream_param(s, "FirstName") : "");
-    return 0;
-}
-
 /* Twilio's documented example messages, verbatim, are accepted as a stream. */
 Test(stream, twilio_documented_examples_are_accepted)
 {
     harness h;
     h_init(&h, NULL);
-    audio_sink p = {.name = "params", .on_start = params_start};
+    audio_sink p = {.name = "params", .ud = "FirstName", .on_start = param_start};
     registry_add_sink(server_registry(h.srv), &p);
     tconn *t = tc_connect(&h, NULL, NULL, 0);
     const char *seq[] = {"twilio-connected.docs.json", "twilio-start.docs.json",
@@ -642,8 +636,8 @@ Test(stream, twilio_documented_examples_are_accepted)
     cr_assert_eq(c->out.bytes, 9);
     cr_assert_eq(c->n, 0, "the example's audio is on the outbound track");
     cr_assert_eq(c->errors, 0);
-    cr_assert_str_eq(first_name, "Jane");
-    free(first_name);
+    cr_assert_str_eq(param_seen, "Jane");
+    free(param_seen);
     cr_assert_eq(t->n_msgs, 0);
     h_fini(&h);
 }
