@@ -137,20 +137,6 @@ static int skip_value(const fast_doc *d, int i)
     return j;
 }
 
-/* The value token of the first member `key` of the object at token obj, or -1. */
-static int member(const fast_doc *d, int obj, const char *key)
-{
-    size_t klen = strlen(key);
-    int i = obj + 1;
-    for (int k = 0; k < d->t[obj].size; k++) {
-        const jsmntok_t *kt = &d->t[i];
-        if ((size_t)(kt->end - kt->start) == klen && memcmp(d->js + kt->start, key, klen) == 0)
-            return i + 1;
-        i = skip_value(d, i + 1);
-    }
-    return -1;
-}
-
 static bool is_string(const fast_doc *d, int i)
 {
     return i >= 0 && d->t[i].type == JSMN_STRING;
@@ -172,6 +158,24 @@ static bool counter(const fast_doc *d, int i, uint64_t *out)
     return is_string(d, i) && tw_decimal(d->js + d->t[i].start, tok_len(d, i), out);
 }
 
+/* The value tokens of the members named keys[0..n) of the object at token obj, found in one
+ * pass over its members; the first occurrence of a key counts, as with
+ * cJSON_GetObjectItemCaseSensitive. -1 for a key that is absent. */
+static void members(const fast_doc *d, int obj, const char *const *keys, int n, int *out)
+{
+    for (int k = 0; k < n; k++)
+        out[k] = -1;
+    int i = obj + 1;
+    for (int m = 0; m < d->t[obj].size; m++) {
+        for (int k = 0; k < n; k++)
+            if (out[k] < 0 && tok_equals(d, i, keys[k])) {
+                out[k] = i + 1;
+                break;
+            }
+        i = skip_value(d, i + 1);
+    }
+}
+
 /* The tokens of a complete, grammatical document whose root is an object. */
 static bool tokenize(const char *json, size_t len, jsmntok_t *tok, fast_doc *d)
 {
@@ -189,19 +193,25 @@ bool tw_fast_media(const char *json, size_t len, tw_msg *out, uint8_t *payload,
     fast_doc d;
     if (len > TW_MAX_MESSAGE || !tokenize(json, len, tok, &d))
         return false;
-    int sid = member(&d, 0, "streamSid"), seq = member(&d, 0, "sequenceNumber");
-    int media = member(&d, 0, "media");
-    if (!tok_equals(&d, member(&d, 0, "event"), "media") || !is_string(&d, sid) ||
+    enum { EVENT, SID, SEQ, MEDIA };        /* top_keys */
+    enum { TRACK, CHUNK, TIMESTAMP, PAYLOAD }; /* media_keys */
+    static const char *const top_keys[] = {"event", "streamSid", "sequenceNumber", "media"};
+    static const char *const media_keys[] = {"track", "chunk", "timestamp", "payload"};
+    int top[4], md[4];
+    members(&d, 0, top_keys, 4, top);
+    int sid = top[SID], seq = top[SEQ], media = top[MEDIA];
+    if (!tok_equals(&d, top[EVENT], "media") || !is_string(&d, sid) ||
         tok_len(&d, sid) >= TW_SID_MAX || media < 0 || tok[media].type != JSMN_OBJECT)
         return false;
+    members(&d, media, media_keys, 4, md);
     uint64_t sequence = 0, chunk, timestamp;
-    int track = member(&d, media, "track"), pl = member(&d, media, "payload");
-    unsigned track_bit = tok_equals(&d, track, "inbound")    ? TW_TRACK_INBOUND
-                         : tok_equals(&d, track, "outbound") ? TW_TRACK_OUTBOUND
-                                                             : 0;
+    int pl = md[PAYLOAD];
+    unsigned track_bit = tok_equals(&d, md[TRACK], "inbound")    ? TW_TRACK_INBOUND
+                         : tok_equals(&d, md[TRACK], "outbound") ? TW_TRACK_OUTBOUND
+                                                                 : 0;
     if (!track_bit || (seq >= 0 && !counter(&d, seq, &sequence)) ||
-        !counter(&d, member(&d, media, "chunk"), &chunk) ||
-        !counter(&d, member(&d, media, "timestamp"), &timestamp) || !is_string(&d, pl))
+        !counter(&d, md[CHUNK], &chunk) || !counter(&d, md[TIMESTAMP], &timestamp) ||
+        !is_string(&d, pl))
         return false;
     size_t decoded;
     if (b64_decode(json + tok[pl].start, tok_len(&d, pl), payload, payload ? payload_cap : 0,
