@@ -33,6 +33,7 @@ void api_register(struct app *a)
     api_connect_register(a);
     api_directory_register(a);
     api_debug_register(a);
+    api_console_register(a);
 }
 
 void api_free(api *p)

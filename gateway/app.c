@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "console.h"
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
@@ -155,6 +156,11 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
         goto fail;
     api_register(a);
     metrics_register(a);
+    a->console = console_new(a);
+    if (!a->console) {
+        snprintf(err, errcap, "cannot start the console");
+        goto fail;
+    }
     if (!auth_enabled(a->auth))
         log_warn("CALLPRINT_ADMIN_PASSWORD is not set: the REST API is disabled");
     return a;
@@ -358,6 +364,7 @@ static void close_begin(app *a, bool graceful)
         a->drain_done = NULL;
         done(a->drain_arg);
     }
+    console_close(a->console); /* its clients' streams end; the page can reconnect elsewhere */
     if (a->srv) /* ends every stream (sinks see on_stop); sockets close while the loop runs */
         server_stop_streams(a->srv);
     if (graceful && a->live) {
@@ -391,6 +398,7 @@ void app_free(app *a)
     if (a->closes_pending)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
     live_free(a->live);
+    console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
     if (a->srv)
         server_free(a->srv);
