@@ -45,6 +45,9 @@
 #define SNAPSHOT_ITEMS_MAX 10000
 #define SCAN_PAGE 200
 #define FEED_BLOCK 1600
+/* One uploaded recording decodes to at most this much audio (8 kHz): its header is not
+ * trusted, so this, not the header, bounds the memory an import can take. */
+#define IMPORT_AUDIO_MAX_S 3600
 
 /* ---- exists, metadata, delete, count ---------------------------------------------------- */
 
@@ -305,7 +308,8 @@ static void enrol_item(const app *a, put_item *it)
     char err[256];
     int16_t *pcm = NULL;
     size_t n = 0;
-    if (bio_audio_decode(it->data, it->data_len, "recording", &pcm, &n, err, sizeof err)) {
+    if (bio_audio_decode_max(it->data, it->data_len, "recording", (size_t)IMPORT_AUDIO_MAX_S * 8000,
+                             &pcm, &n, err, sizeof err)) {
         item_fail(it, "%s", err);
         return;
     }
