@@ -73,7 +73,8 @@ const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
 
-/* The id after a prefix route ("/api/v2/voiceprint/<id>"), percent-decoded into out.
+/* The id after a prefix route ("/api/v2/voiceprint/<id>"), copied into out: the router's
+ * path is already percent-decoded once, so it is not decoded again ("a%2541" is "a%41").
  * Empty, longer than max, containing '/' or control characters: 400 sent, returns false. */
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap);
 
