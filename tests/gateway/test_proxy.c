@@ -39,25 +39,25 @@ Test(proxy, parses_addresses_and_cidrs_of_both_families)
 Test(proxy, client_is_the_rightmost_untrusted_entry_from_a_trusted_peer)
 {
     proxy_list l = list_of("127.0.0.1, 10.0.0.0/8");
-    char out[PROXY_ADDR_MAX];
-    proxy_client(&l, "127.0.0.1", "203.0.113.9", out, sizeof out);
-    cr_assert_str_eq(out, "203.0.113.9");
-    /* the client may prepend anything: only what trusted proxies appended counts */
-    proxy_client(&l, "127.0.0.1", "1.1.1.1, 203.0.113.9, 10.1.2.3", out, sizeof out);
-    cr_assert_str_eq(out, "203.0.113.9");
-    /* an untrusted peer's header is ignored */
-    proxy_client(&l, "198.51.100.7", "203.0.113.9", out, sizeof out);
-    cr_assert_str_eq(out, "198.51.100.7");
-    /* a malformed entry stops the walk at the last good address */
-    proxy_client(&l, "127.0.0.1", "203.0.113.9, garbage", out, sizeof out);
-    cr_assert_str_eq(out, "127.0.0.1");
-    proxy_client(&l, "127.0.0.1", "garbage,  2001:db8::5 ", out, sizeof out);
-    cr_assert_str_eq(out, "2001:db8::5");
-    /* only trusted proxies in the chain: the leftmost of them */
-    proxy_client(&l, "127.0.0.1", "10.0.0.1,10.0.0.2", out, sizeof out);
-    cr_assert_str_eq(out, "10.0.0.1");
-    proxy_client(&l, "127.0.0.1", "", out, sizeof out);
-    cr_assert_str_eq(out, "127.0.0.1");
-    proxy_client(&l, "127.0.0.1", NULL, out, sizeof out);
-    cr_assert_str_eq(out, "127.0.0.1");
+    static const struct {
+        const char *peer, *xff, *client;
+    } cases[] = {
+        {"127.0.0.1", "203.0.113.9", "203.0.113.9"},
+        /* the client may prepend anything: only what trusted proxies appended counts */
+        {"127.0.0.1", "1.1.1.1, 203.0.113.9, 10.1.2.3", "203.0.113.9"},
+        /* an untrusted peer's header is ignored */
+        {"198.51.100.7", "203.0.113.9", "198.51.100.7"},
+        /* a malformed entry stops the walk at the last good address */
+        {"127.0.0.1", "203.0.113.9, garbage", "127.0.0.1"},
+        {"127.0.0.1", "garbage,  2001:db8::5 ", "2001:db8::5"},
+        /* only trusted proxies in the chain: the leftmost of them */
+        {"127.0.0.1", "10.0.0.1,10.0.0.2", "10.0.0.1"},
+        {"127.0.0.1", "", "127.0.0.1"},
+        {"127.0.0.1", NULL, "127.0.0.1"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char out[PROXY_ADDR_MAX];
+        proxy_client(&l, cases[i].peer, cases[i].xff, out, sizeof out);
+        cr_assert_str_eq(out, cases[i].client, "case %zu", i);
+    }
 }
