@@ -23,6 +23,7 @@
 #define CALLPRINT_API_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,7 @@ typedef struct api {
     size_t openapi_len;
     bool record_checked;  /* the stored admin password record was looked up */
     int imports;          /* recording imports running on the thread pool */
+    atomic_bool stopping; /* set at shutdown: imports on the pool give up early */
     struct api_hstream *hstreams; /* open HTTP push streams */
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;

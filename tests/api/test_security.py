@@ -12,6 +12,7 @@ the store after it closed at shutdown (the ASan build reports it).
 Usage: test_security.py (env CALLPRINT_SOURCE_DIR, CALLPRINT_BIN_DIR).
 """
 import contextlib
+import http.client
 import os
 import socket
 import sys
@@ -249,6 +250,57 @@ class S02PathIds(unittest.TestCase):
             self.assertEqual(T.api("GET", "/api/v2/voiceprint/aA")[0], 200)
             self.assertEqual(T.api("GET", "/api/v2/voiceprint/a%2541")[0], 404)
             self.assertEqual(T.api("GET", "/api/v2/voiceprint/a%41")[0], 200)  # "aA"
+
+
+def long_wav(minutes):
+    """base64 of an 8 kHz WAV of `minutes` of real speech (a fixture repeated)."""
+    pcm = T.ulaw_pcm("1688-142285-0000.wav")
+    reps = int(minutes * 60 * 8000 * 2 / len(pcm)) + 1
+    return T.wav(pcm * reps, 8000)
+
+
+class S03Shutdown(unittest.TestCase):
+    def test_stop_with_imports_and_password_hashes_in_flight(self):
+        """SIGTERM while an import runs on the thread pool and bad logins are being hashed:
+        their completions must not reach the closed store (ASan reports a use after free),
+        the import answers "cancelled" and the process exits 0."""
+        audio = long_wav(10)
+        with gateway(self, CALLPRINT_IMPORT_BODY_MAX=str(64 << 20)) as g:
+            tok = T.login()
+            out = {}
+
+            def imp():
+                with contextlib.suppress(OSError, http.client.HTTPException):
+                    out["import"] = T.call("POST", "/api/v2/import", {"recordings": [
+                        {"external_id": "sec-long-%d" % i, "audio": audio} for i in range(4)]},
+                        token=tok, timeout=60)
+
+            def bad_login():
+                try:
+                    T.call("POST", "/api/v2/auth/login", {"username": "admin", "password": "no"},
+                           timeout=30)
+                except OSError:
+                    pass
+
+            th = [threading.Thread(target=imp)]
+            th[0].start()
+            time.sleep(1.0)  # the body is in and the import is on the pool
+            for _ in range(3):
+                th.append(threading.Thread(target=bad_login))
+                th[-1].start()
+            time.sleep(0.05)
+            t0 = time.time()
+            g.proc.send_signal(T.signal.SIGTERM)
+            g.proc.wait(60)
+            stopped = time.time() - t0
+            for t in th:
+                t.join(60)
+            self.assertLess(stopped, 20)
+            if "import" in out:  # answered before the connection closed
+                st, js, _ = out["import"]
+                self.assertEqual(st, 200, js)
+                self.assertIn("cancelled", str(js))
+            self.assertIn("outbound queues flushed", g.logtext())
 
 
 if __name__ == "__main__":
