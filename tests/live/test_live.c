@@ -126,7 +126,8 @@ static size_t expect_signed(const char *prefix, const char *secret)
     e2e_hook *h;
     size_t n = e2e_hooks(prefix, &h);
     for (size_t i = 0; i < n; i++)
-        cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig),
+        cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig,
+                                      (long long)h[i].t, 5),
                   "%s: signature \"%s\" does not verify", h[i].path, h[i].sig);
     e2e_hooks_free(h, n);
     return n;
