@@ -97,7 +97,9 @@ bool api_auth(struct app *a, http_req *req)
     const char *why = !h ? "missing Authorization header"
                          : !token ? "Authorization must be \"Token <token>\""
                                   : auth_status_text(st);
-    const char *kv[] = {"client", http_req_peer(req), "path", http_req_path(req)};
+    char path[256];
+    const char *kv[] = {"client", http_req_peer(req), "path",
+                        log_mask_path(http_req_path(req), path, sizeof path)};
     log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
     if (a->store)
         store_audit(a->store, "auth_failure", NULL, NULL, http_req_peer(req), NULL, NULL);

@@ -544,7 +544,11 @@ static bool parse_snapshot_item(http_req *req, app *a, const cJSON *v, size_t i,
         return false;
     snprintf(it->id, sizeof it->id, "%s", id);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "created_ms");
-    it->created_ms = cJSON_IsNumber(c) && c->valuedouble > 0 ? (int64_t)c->valuedouble : 0;
+    /* Only a time that fits (up to year 2286 in ms): converting a larger double, an infinity
+     * or a NaN to int64_t is undefined behaviour. */
+    it->created_ms = cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < 1e16
+                         ? (int64_t)c->valuedouble
+                         : 0;
     const cJSON *su = cJSON_GetObjectItemCaseSensitive(v, "stream_uuid");
     if (cJSON_IsString(su) && strcmp(su->valuestring, "NA") != 0)
         snprintf(it->stream_uuid, sizeof it->stream_uuid, "%s", su->valuestring);
