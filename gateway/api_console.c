@@ -41,7 +41,12 @@ static http_result h_events(http_req *req, void *ud)
         http_reply(req, 200, "text/event-stream; charset=utf-8", "", 0);
         return HTTP_DONE;
     }
-    return console_attach(a->console, req);
+    const char *token = api_token(req);
+    if (!token || strlen(token) > CONSOLE_TOKEN_MAX) { /* api_auth accepted it: cannot happen */
+        http_reply_error(req, 401, "invalid token");
+        return HTTP_DONE;
+    }
+    return console_attach(a->console, req, token);
 }
 
 typedef struct {

@@ -68,6 +68,14 @@ static void on_worker_result(const workers_result *r, void *arg)
         live_worker_result(a->live, r);
 }
 
+/* A webhook's outcome: the console shows each call's deliveries. */
+static void on_webhook_result(const webhook_result *r, void *arg)
+{
+    app *a = arg;
+    if (a->console)
+        console_webhook_result(a->console, r);
+}
+
 static int open_services(app *a, char *err, size_t errcap)
 {
     const config *c = a->cfg;
@@ -93,6 +101,8 @@ static int open_services(app *a, char *err, size_t errcap)
         .max_attempts = c->webhook_attempts,
         .timeout_ms = c->webhook_timeout_ms,
         .tls = {.ca_file = c->webhook_ca_file[0] ? c->webhook_ca_file : NULL},
+        .on_result = on_webhook_result,
+        .on_result_arg = a,
     };
     a->webhooks = webhook_new(a->loop, &wo);
     if (!a->webhooks) {

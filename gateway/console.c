@@ -14,6 +14,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 #include "api.h"
@@ -25,6 +26,7 @@
 typedef struct {
     http_req *req; /* NULL: free slot */
     uint64_t last_ok_ms; /* loop time of the last snapshot taken (or of the start) */
+    char token[CONSOLE_TOKEN_MAX + 1]; /* checked every tick: a revoked token ends the stream */
 } cclient;
 
 struct console {
@@ -96,6 +98,7 @@ static void client_drop(console *c, cclient *cl)
 {
     http_req *req = cl->req;
     cl->req = NULL;
+    OPENSSL_cleanse(cl->token, sizeof cl->token);
     c->st.clients--;
     http_stream_end(req);
 }
@@ -123,6 +126,7 @@ static char *snapshot_event(console *c, uint64_t now_ms, size_t *len)
     cJSON_AddNumberToObject(con, "clients", (double)c->st.clients);
     cJSON_AddNumberToObject(con, "clients_max", (double)c->max_clients);
     cJSON_AddNumberToObject(con, "dropped", (double)c->st.dropped);
+    cJSON_AddNumberToObject(con, "revoked", (double)c->st.revoked);
     cJSON_AddNumberToObject(con, "skipped", (double)c->st.skipped);
     char *json = cJSON_PrintUnformatted(root);
     cJSON_Delete(root);
@@ -138,6 +142,14 @@ static char *snapshot_event(console *c, uint64_t now_ms, size_t *len)
 
 static void offer(console *c, cclient *cl, const char *ev, size_t len, uint64_t now_ms)
 {
+    if (auth_check(c->a->auth, cl->token) != AUTH_OK) {
+        const char *kv[] = {"client", http_req_peer(cl->req)};
+        log_write(LOG_INFO, NULL, NULL, kv, 1,
+                  "console stream ended: its token was revoked or expired");
+        c->st.revoked++;
+        client_drop(c, cl);
+        return;
+    }
     int r = http_stream_send(cl->req, ev, len);
     if (r == 0) {
         cl->last_ok_ms = now_ms;
@@ -182,7 +194,7 @@ static void on_tick(uv_timer_t *t)
     free(ev);
 }
 
-http_result console_attach(console *c, http_req *req)
+http_result console_attach(console *c, http_req *req, const char *token)
 {
     cclient *slot = NULL;
     for (size_t i = 0; !slot && i < c->max_clients; i++)
@@ -200,6 +212,7 @@ http_result console_attach(console *c, http_req *req)
         return HTTP_DONE;
     }
     http_req_on_abort(req, on_client_gone, c);
+    snprintf(slot->token, sizeof slot->token, "%s", token);
     slot->req = req;
     slot->last_ok_ms = uv_now(c->a->loop);
     c->st.clients++;
@@ -262,6 +275,11 @@ void console_free(console *c)
     ccalls_free(c->calls);
     free(c->clients);
     free(c);
+}
+
+void console_webhook_result(console *c, const webhook_result *r)
+{
+    ccalls_on_webhook(c->calls, r);
 }
 
 void console_get_stats(const console *c, console_stats *out)

@@ -26,6 +26,7 @@
 #include <stdint.h>
 
 #include "http.h"
+#include "webhook.h"
 
 struct app;
 typedef struct console console;
@@ -33,12 +34,17 @@ typedef struct console console;
 #define CONSOLE_STALL_MS 10000 /* a client that takes no snapshot this long is dropped */
 #define CONSOLE_TICK_MS 1000   /* one snapshot a second */
 #define CONSOLE_SNDBUF 65536   /* a client's kernel send buffer (Linux doubles it) */
+#define CONSOLE_TOKEN_MAX 128  /* API tokens are 64 hex characters */
 
 /* Create the console and register /console and /console/... on a->router. NULL on failure. */
 console *console_new(struct app *a);
-/* Take an authenticated GET on the event stream: 503 when console_clients_max are connected,
- * else the stream starts (HTTP_DEFERRED). */
-http_result console_attach(console *c, http_req *req);
+/* Take an authenticated GET on the event stream (token: the one it was authenticated with;
+ * it is checked again every tick, so a logout or an expiry ends the stream): 503 when
+ * console_clients_max are connected, else the stream starts (HTTP_DEFERRED). */
+http_result console_attach(console *c, http_req *req, const char *token);
+/* A webhook's outcome (app.c forwards them): counted for the followed call whose
+ * subscription it belongs to (live keys its webhooks by subscription id). */
+void console_webhook_result(console *c, const webhook_result *r);
 /* Shutdown: end every client's stream and stop the timer. Safe twice. */
 void console_close(console *c);
 void console_free(console *c);
@@ -48,6 +54,7 @@ typedef struct {
     uint64_t opened;    /* streams started */
     uint64_t refused;   /* 503: the cap was reached */
     uint64_t dropped;   /* clients dropped after CONSOLE_STALL_MS without progress */
+    uint64_t revoked;   /* streams ended because their token was revoked or expired */
     uint64_t snapshots; /* snapshots sent (all clients) */
     uint64_t skipped;   /* snapshots a client was still too busy to take */
 } console_stats;

@@ -42,6 +42,17 @@ typedef struct {
     char what[TEXT_MAX];
 } cevent;
 
+/* One webhook subscription of a call: copied from the subscription table while the call runs,
+ * outcomes counted as the webhook engine reports them (also after the call ended). */
+typedef struct {
+    char id[SUBS_ID_LEN + 1];
+    sub_type type;
+    bool implicit;
+    uint64_t sent, refused, delivered, failed;
+    long last_status;
+    char last_error[64];
+} chook;
+
 typedef struct {
     bool used;
     char uuid[STREAM_UUID_LEN + 1];
@@ -52,6 +63,8 @@ typedef struct {
     cevent tl[CONSOLE_TIMELINE];
     size_t n_tl; /* full: the oldest entries make room */
     char last[2][TEXT_MAX]; /* per kind, the latest timeline entry */
+    chook hooks[CONSOLE_SUBS];
+    size_t n_hooks;
     cJSON *info; /* the stream's part, refreshed each tick while it runs */
 } ccall;
 
@@ -161,19 +174,44 @@ void ccalls_on_state(const live_state *st, void *arg)
 
 /* ---- following streams ---- */
 
-/* The webhook subscriptions of the call: type, deliveries queued and refused. */
-static void add_webhooks(ccalls *t, cJSON *info, const stream *s)
+static chook *hook_of(ccall *c, const char *id)
 {
-    cJSON *arr = cJSON_AddArrayToObject(info, "webhooks");
+    for (size_t i = 0; i < c->n_hooks; i++)
+        if (strcmp(c->hooks[i].id, id) == 0)
+            return &c->hooks[i];
+    return NULL;
+}
+
+/* The call's webhook subscriptions (its enroll/verify jobs'): the first CONSOLE_SUBS. */
+static void take_webhooks(ccalls *t, ccall *c, const stream *s)
+{
     subs *tab = t->a->live ? live_subs(t->a->live) : NULL;
-    for (sub *x = tab ? subs_channel_first(tab, s->uuid) : NULL; arr && x;
-         x = subs_channel_next(x)) {
-        cJSON *w = cJSON_CreateObject();
-        cJSON_AddStringToObject(w, "type", subs_type_name(x->type));
-        cJSON_AddNumberToObject(w, "sent", (double)x->sent);
-        cJSON_AddNumberToObject(w, "refused", (double)x->refused);
-        cJSON_AddBoolToObject(w, "implicit", x->implicit);
-        cJSON_AddItemToArray(arr, w);
+    for (sub *x = tab ? subs_channel_first(tab, s->uuid) : NULL; x; x = subs_channel_next(x)) {
+        chook *h = hook_of(c, x->id);
+        if (!h && c->n_hooks == CONSOLE_SUBS)
+            continue;
+        if (!h) {
+            h = &c->hooks[c->n_hooks++];
+            snprintf(h->id, sizeof h->id, "%s", x->id);
+        }
+        h->type = x->type;
+        h->implicit = x->implicit;
+        h->sent = x->sent;
+        h->refused = x->refused;
+    }
+}
+
+void ccalls_on_webhook(ccalls *t, const webhook_result *r)
+{
+    for (size_t i = 0; t->active && r->key && i < CONSOLE_CALLS_MAX; i++) {
+        chook *h = t->calls[i].used ? hook_of(&t->calls[i], r->key) : NULL;
+        if (!h)
+            continue;
+        h->delivered += r->delivered;
+        h->failed += !r->delivered;
+        h->last_status = r->status;
+        snprintf(h->last_error, sizeof h->last_error, "%s", r->error ? r->error : "");
+        return;
     }
 }
 
@@ -230,10 +268,10 @@ static cJSON *stream_info(ccalls *t, const ccall *c, const stream *s)
     cJSON_AddStringToObject(info, "started", when);
     cJSON_AddNumberToObject(info, "audio_s", stream_seconds(s, TW_TRACK_INBOUND));
     add_jobs(t, info, s);
-    add_webhooks(t, info, s);
     return info;
 }
 
+/* Follow s in a free record (the caller knows there is one). */
 static void follow(ccalls *t, const stream *s, uint64_t now_ms)
 {
     for (size_t i = 0; i < CONSOLE_CALLS_MAX; i++) {
@@ -244,6 +282,8 @@ static void follow(ccalls *t, const stream *s, uint64_t now_ms)
         snprintf(c->uuid, sizeof c->uuid, "%s", s->uuid);
         c->start_ms = s->started_ms;
         c->start_wall_ms = api_now_ms() - (int64_t)(now_ms - s->started_ms);
+        take_webhooks(t, c, s);
+        c->info = stream_info(t, c, s);
         return;
     }
 }
@@ -266,6 +306,7 @@ void ccalls_refresh(ccalls *t, uint64_t now_ms)
             continue;
         stream *s = c->end_ms ? NULL : registry_by_uuid(reg, c->uuid);
         if (s) {
+            take_webhooks(t, c, s);
             cJSON *info = stream_info(t, c, s);
             if (info) {
                 cJSON_Delete(c->info);
@@ -281,9 +322,6 @@ void ccalls_refresh(ccalls *t, uint64_t now_ms)
     for (stream *s = room ? registry_first(reg) : NULL; s && room; s = registry_next(s))
         if (!find(t, s->uuid)) {
             follow(t, s, now_ms);
-            ccall *c = find(t, s->uuid);
-            if (c)
-                c->info = stream_info(t, c, s);
             room--;
         }
 }
@@ -299,6 +337,29 @@ static cJSON *points_json(const ccall *c)
         cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)(int)(p->t * 10) / 10.0));
         cJSON_AddItemToArray(pt, cJSON_CreateNumber((double)(int)(p->score * 10) / 10.0));
         cJSON_AddItemToArray(arr, pt);
+    }
+    return arr;
+}
+
+static cJSON *webhooks_json(const ccall *c)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t k = 0; arr && k < c->n_hooks; k++) {
+        const chook *h = &c->hooks[k];
+        cJSON *w = cJSON_CreateObject();
+        cJSON_AddStringToObject(w, "type", subs_type_name(h->type));
+        cJSON_AddBoolToObject(w, "implicit", h->implicit);
+        /* The table's count stops with the call; its last webhooks still get an outcome. */
+        uint64_t done = h->delivered + h->failed;
+        cJSON_AddNumberToObject(w, "sent", (double)(h->sent > done ? h->sent : done));
+        cJSON_AddNumberToObject(w, "refused", (double)h->refused);
+        cJSON_AddNumberToObject(w, "delivered", (double)h->delivered);
+        cJSON_AddNumberToObject(w, "failed", (double)h->failed);
+        if (h->delivered + h->failed) {
+            cJSON_AddNumberToObject(w, "last_status", (double)h->last_status);
+            cJSON_AddStringToObject(w, "last_error", h->last_error);
+        }
+        cJSON_AddItemToArray(arr, w);
     }
     return arr;
 }
@@ -337,6 +398,7 @@ void ccalls_render(ccalls *t, cJSON *root, uint64_t now_ms)
         cJSON_AddNumberToObject(x, "duration_s", (double)((end - c->start_ms) / 100) / 10.0);
         cJSON_AddItemToObject(x, "scores", points_json(c));
         cJSON_AddItemToObject(x, "timeline", timeline_json(c));
+        cJSON_AddItemToObject(x, "webhooks", webhooks_json(c));
         cJSON_AddItemToArray(arr, x);
     }
 }

@@ -13,6 +13,7 @@
 
 #include "lathist.h"
 #include "live.h"
+#include "webhook.h"
 
 struct app;
 
@@ -21,6 +22,7 @@ struct app;
 #define CONSOLE_TIMELINE 32        /* verdict changes kept per call */
 #define CONSOLE_ENDED_KEEP_MS 60000 /* an ended call stays listed this long */
 #define CONSOLE_LATENCY_WINDOW_MS 60000
+#define CONSOLE_SUBS 4              /* webhook subscriptions shown per call */
 
 typedef struct ccalls ccalls;
 
@@ -28,6 +30,8 @@ ccalls *ccalls_new(struct app *a);
 void ccalls_free(ccalls *t);
 /* A job's state (live.h observer): score points and timeline entries of followed calls. */
 void ccalls_on_state(const live_state *st, void *arg);
+/* A webhook's outcome: delivered / failed of the followed call's subscription (r->key). */
+void ccalls_on_webhook(ccalls *t, const webhook_result *r);
 /* Once per tick while a console is connected: follow new streams, notice ended ones. */
 void ccalls_refresh(ccalls *t, uint64_t now_ms);
 /* Stop following every call (no console left). */

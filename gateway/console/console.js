@@ -294,9 +294,13 @@ function timeline(call) {
 function webhooks(call) {
   const w = call.webhooks || [];
   if (!w.length) return el("p", { class: "webhooks", text: "Webhooks: none subscribed" });
-  const parts = w.map((s) => `${s.type}${s.implicit ? " (zero-integration)" : ""}: ${s.sent} sent` +
-                               (s.refused ? `, ${s.refused} refused` : ""));
-  return el("p", { class: "webhooks", text: "Webhooks: " + parts.join("; ") });
+  const last = (s) => (s.last_status ? "HTTP " + s.last_status : s.last_error || "no answer");
+  const parts = w.map((s) => `${s.type}${s.implicit ? " (zero-integration)" : ""}: ` +
+    `${s.sent} sent, ${s.delivered} delivered` +
+    (s.failed ? `, ${s.failed} failed (last: ${last(s)})` : "") +
+    (s.refused ? `, ${s.refused} refused` : ""));
+  const failing = w.some((s) => s.failed || s.refused);
+  return el("p", { class: "webhooks" + (failing ? " failing" : ""), text: "Webhooks: " + parts.join("; ") });
 }
 
 function callCard(call, thr) {

@@ -13,6 +13,7 @@ const assert = require("node:assert/strict");
 const fs = require("node:fs");
 const path = require("node:path");
 const { spawn } = require("node:child_process");
+const http = require("node:http");
 
 const { chromium } = require(path.join(process.env.CONSOLE_MODULES, "playwright-core"));
 const URL_ = process.env.CONSOLE_URL;
@@ -69,12 +70,31 @@ async function login() {
   throw new Error("cannot log in");
 }
 
-// callprint-call streaming a fixture folder in real time as one call.
-function startCall(folder, externalId, mode, caller) {
+// A webhook receiver on 127.0.0.1: /ok answers 200, anything else 500; counts what it got.
+function startReceiver() {
+  const got = { ok: 0, fail: 0 };
+  const srv = http.createServer((req, res) => {
+    req.resume();
+    req.on("end", () => {
+      const ok = req.url === "/ok";
+      got[ok ? "ok" : "fail"]++;
+      res.writeHead(ok ? 200 : 500).end();
+    });
+  });
+  return new Promise((done) => srv.listen(0, "127.0.0.1", () => {
+    got.url = `http://127.0.0.1:${srv.address().port}`;
+    got.close = () => srv.close();
+    done(got);
+  }));
+}
+
+// callprint-call streaming a fixture folder in real time as one call (zero-integration mode).
+function startCall(folder, externalId, mode, caller, webhook) {
   const dir = path.join(FIX, folder);
   const files = fs.readdirSync(dir).filter((f) => f.endsWith(".wav")).sort().map((f) => path.join(dir, f));
   const args = ["--url", URL_.replace("http", "ws") + "/stream", "-p", "external_id=" + externalId,
-                "-p", "mode=" + mode, "-p", "caller=" + caller, ...files];
+                "-p", "mode=" + mode, "-p", "caller=" + caller,
+                ...(webhook ? ["-p", "webhook=" + webhook] : []), ...files];
   const p = spawn(path.join(BIN, "callprint-call"), args, { stdio: ["ignore", "pipe", "inherit"] });
   p.done = new Promise((ok) => p.on("exit", (code) => ok(code)));
   return p;
@@ -123,9 +143,11 @@ async function main() {
       await page.screenshot({ path: path.join(SHOTS, "1-signed-in.png") });
     });
 
-    // The genuine caller, an impostor claiming the same identity, and an enrolment.
-    const call = startCall("speechocean762_0120/test", GENUINE, "verify", "+447911123456");
-    const impostor = startCall("speechocean762_0594/test", GENUINE, "verify", "+12025550143");
+    // The genuine caller (its webhooks delivered), an impostor claiming the same identity (its
+    // webhook receiver failing), and an enrolment.
+    const hooks = await startReceiver();
+    const call = startCall("speechocean762_0120/test", GENUINE, "verify", "+447911123456", hooks.url + "/ok");
+    const impostor = startCall("speechocean762_0594/test", GENUINE, "verify", "+12025550143", hooks.url + "/fail");
     const enrol = startCall("speechocean762_1027/enroll", "console-e2e-new-1027", "enroll", "+33612345678");
     const card = page.locator("article.call").filter({ hasText: "+4479" });
     const fake = page.locator("article.call").filter({ hasText: "+1202" });
@@ -181,6 +203,22 @@ async function main() {
     });
     enrol.kill("SIGINT");
     await enrol.done;
+
+    await step("webhook delivery state per call: delivered as the receiver saw, failures shown", async () => {
+      const re = /verify \(zero-integration\): (\d+) sent, (\d+) delivered/;
+      const deadline = Date.now() + 15000;
+      let m = null;
+      for (;;) { // the last webhook follows the end of the call: wait until the counts settle
+        m = re.exec(await card.locator(".webhooks").textContent());
+        if ((m && Number(m[2]) === hooks.ok && hooks.ok > 0) || Date.now() > deadline) break;
+        await page.waitForTimeout(250);
+      }
+      assert.ok(m, "the genuine call lists its subscription");
+      assert.ok(hooks.ok > 0, "the receiver got the genuine call's webhooks");
+      assert.equal(Number(m[2]), hooks.ok, "delivered = what the receiver answered 200");
+      await fake.locator(".webhooks.failing").filter({ hasText: /failed \(last: HTTP 500\)/ }).waitFor({ timeout: 15000 });
+      hooks.close();
+    });
 
     await step("the tabs work from the keyboard (arrows, Home/End)", async () => {
       await page.getByRole("tab", { name: "Live calls" }).focus();

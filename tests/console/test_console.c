@@ -4,7 +4,8 @@
  *   - no, malformed or unknown token: 401 and nothing more; such requests never count as
  *     console clients (authentication comes before anything is kept for them);
  *   - a good token: 200 text/event-stream, a snapshot at once and one a second after, with
- *     the calls (held Twilio calls: caller masked) and the health figures;
+ *     the calls (held Twilio calls: caller masked) and the health figures; revoking the token
+ *     (logout) ends the stream;
  *   - the cap: with console_clients_max = 2 a third client gets 503 + Retry-After;
  *   - the per-client bound: a client that stops reading (small receive buffer) is skipped
  *     while the other keeps getting a snapshot a second, then dropped after the stall limit
@@ -215,6 +216,15 @@ Test(console, authentication_comes_first_then_snapshots_every_second)
         cJSON_Delete(s);
     }
     cJSON_Delete(s1);
+    /* Signing out (revoking the token) ends the stream within a tick. */
+    cr_assert_eq(e2e_http(G.port, "POST", "/api/v2/auth/logout", TOKEN, "{}", NULL), 200);
+    double t1 = now_s();
+    while (!c.eof && now_s() - t1 < 5) {
+        cli_fill(&c, 200);
+        c.len = 0;
+    }
+    cr_assert(c.eof, "the stream of a revoked token was closed");
+    cr_assert_lt(now_s() - t1, 3.0);
     cli_close(&c);
     e2e_call_stop(call);
 }
