@@ -45,6 +45,8 @@ typedef struct api {
     bool record_checked;  /* the stored admin password record was looked up */
     int imports;          /* recording imports running on the thread pool */
     atomic_bool stopping; /* set at shutdown: imports on the pool give up early */
+    uint64_t fail_window_ms; /* failed authentications: the log window's start (loop time) */
+    unsigned fail_logged, fail_suppressed;
     struct api_hstream *hstreams; /* open HTTP push streams */
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;
@@ -59,6 +61,16 @@ void api_free(api *p);
  * disabled because no admin password is configured), records an audit event, and returns
  * false: the handler must return HTTP_DONE without replying again. */
 bool api_auth(struct app *a, http_req *req);
+/* Failed authentications are cheap to cause, so they are not logged and audited one by one
+ * without bound (a flood would evict the real audit trail): true when this failure may get its
+ * own log line and audit entry (the first few of each minute), false when it is only counted.
+ * The count goes out as one summary line and audit entry when the minute is over (at the next
+ * failure) or at shutdown (api_failures_flush). */
+bool api_failure_admit(struct app *a);
+void api_failures_flush(struct app *a);
+/* An audit entry for a failure, only while Redis is connected: queued while it is down, it
+ * would take a place in the write queue that real writes need. */
+void api_failure_audit(struct app *a, const char *event, const char *detail);
 /* The token of the Authorization header (after api_auth succeeded), NULL if none. */
 const char *api_token(http_req *req);
 

@@ -78,13 +78,11 @@ static int status_code(auth_status st, auth_op op)
 
 static void reply_failure(auth_job *j, auth_status st)
 {
-    if (st == AUTH_BAD_CREDENTIALS || st == AUTH_RATE_LIMITED) {
+    if ((st == AUTH_BAD_CREDENTIALS || st == AUTH_RATE_LIMITED) && api_failure_admit(j->a)) {
         const char *kv[] = {"client", j->peer};
         log_write(LOG_WARN, NULL, NULL, kv, 1, "%s refused: %s",
                   j->op == OP_LOGIN ? "login" : "password change", auth_status_text(st));
-        if (j->a->store)
-            store_audit(j->a->store, "auth_failure", NULL, NULL,
-                        j->op == OP_LOGIN ? "login" : "password change", NULL, NULL);
+        api_failure_audit(j->a, "auth_failure", j->op == OP_LOGIN ? "login" : "password change");
     }
     if (st == AUTH_RATE_LIMITED)
         http_add_header(j->req, "Retry-After", "60");
