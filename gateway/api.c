@@ -135,6 +135,7 @@ bool api_auth(struct app *a, http_req *req)
     const char *h = http_req_header(req, "authorization");
     const char *token = api_token(req);
     auth_status st = token ? auth_check(a->auth, token) : AUTH_INVALID_TOKEN;
+    api_record_refresh(a); /* a password changed elsewhere revokes this token soon */
     if (st == AUTH_OK)
         return true;
     const char *why = !h ? "missing Authorization header"

@@ -43,6 +43,10 @@ typedef struct api {
     char *openapi; /* schemas/openapi.json, read once at start (NULL: not found) */
     size_t openapi_len;
     bool record_checked;  /* the stored admin password record was looked up */
+    bool record_reading;  /* a refresh of it is in flight */
+    uint64_t record_read_ms; /* loop time of the last successful read */
+    unsigned record_seq;  /* bumped by a password change here: reads issued before are stale */
+    unsigned refresh_seq; /* record_seq when the refresh in flight was issued */
     int imports;          /* recording imports running on the thread pool */
     atomic_bool stopping; /* set at shutdown: imports on the pool give up early */
     uint64_t fail_window_ms; /* failed authentications: the log window's start (loop time) */
@@ -71,6 +75,9 @@ void api_failures_flush(struct app *a);
 /* An audit entry for a failure, only while Redis is connected: queued while it is down, it
  * would take a place in the write queue that real writes need. */
 void api_failure_audit(struct app *a, const char *event, const char *detail);
+/* Re-read the stored admin password record if the last read is over a second old (another
+ * gateway may have changed it); called on token checks, answers nothing. */
+void api_record_refresh(struct app *a);
 /* The token of the Authorization header (after api_auth succeeded), NULL if none. */
 const char *api_token(http_req *req);
 

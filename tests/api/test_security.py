@@ -398,6 +398,50 @@ class S05FailureLogs(unittest.TestCase):
                                                    text.count("login refused")), 405)
 
 
+class S06SharedRedis(unittest.TestCase):
+    def test_password_change_reaches_other_gateways_and_first_logins_coexist(self):
+        new = "another long passphrase 7"
+        with gateway(self) as g1:
+            with gateway(self, share=g1) as g2:
+                T.srv = g2
+                t2 = T.login()
+                T.srv = g1
+                st, js, _ = T.call("POST", "/api/v2/auth/password",
+                                   {"old_password": T.PASSWORD, "new_password": new},
+                                   token=T.login())
+                self.assertEqual((st, js.get("persisted")), (200, True), js)
+                T.srv = g2
+                # The old password no longer opens the other gateway, at once.
+                self.assertEqual(login_as(T.PASSWORD)[0], 401)
+                # Its tokens are revoked within about a second of their next use.
+                self.assertTrue(T.wait_for(
+                    lambda: T.call("GET", "/api/v2/status", token=t2)[0] == 401, 5))
+                st, js, _ = login_as(new)
+                self.assertEqual(st, 200, js)
+                mine = js["token"]
+                # Reading the same record again revokes nothing.
+                self.assertEqual(login_as(new)[0], 200)
+                self.assertEqual(T.call("GET", "/api/v2/status", token=mine)[0], 200)
+            # A fresh gateway on the same Redis: simultaneous first logins, each reading the
+            # stored record, must not revoke each other's tokens (nor fail each other's hash).
+            with gateway(self, share=g1) as g3:
+                T.srv = g3
+                out = []
+                th = [threading.Thread(target=lambda: out.append(login_as(new)))
+                      for _ in range(4)]
+                for t in th:
+                    t.start()
+                for t in th:
+                    t.join(60)
+                codes = sorted(r[0] for r in out)
+                self.assertNotIn(401, codes)
+                self.assertIn(200, codes)
+                for st, js, _ in out:
+                    if st == 200:
+                        self.assertEqual(
+                            T.call("GET", "/api/v2/status", token=js["token"])[0], 200)
+
+
 if __name__ == "__main__":
     T.srv = None
     res = unittest.main(exit=False, verbosity=2).result
