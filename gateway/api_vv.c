@@ -176,9 +176,8 @@ static bool adapt_leave(http_req *req, char *path, size_t cap)
         cJSON_Delete(o);
         return false;
     }
-    size_t n = (size_t)snprintf(path, cap, "%s", API_PREFIX "/voiceprint/");
-    for (const unsigned char *p = (const unsigned char *)id; *p && n + 4 < cap; p++)
-        n += (size_t)snprintf(path + n, cap - n, "%%%02X", *p);
+    /* Router paths are already percent-decoded: the id goes in as it is. */
+    snprintf(path, cap, API_PREFIX "/voiceprint/%s", id);
     cJSON_Delete(o);
     return true;
 }
