@@ -75,6 +75,20 @@ static char *filter_error(int *status, const char *body, size_t len, void *ud)
     return print_free(o);
 }
 
+/* Enrol/verify on a stream: an unknown stream is the manual's "Stream not found.". */
+static char *filter_job(int *status, const char *body, size_t len, void *ud)
+{
+    (void)ud;
+    cJSON *o = *status >= 400 ? reply_object(body, len) : NULL;
+    if (!o)
+        return NULL;
+    const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "error");
+    if (*status == 404 && cJSON_IsString(e) && strcmp(e->valuestring, "stream not found") == 0)
+        cJSON_AddStringToObject(o, "msg", "Stream not found.");
+    add_msg(o, *status);
+    return print_free(o);
+}
+
 /* Django REST framework's login answers {"key": token}: both names are given. */
 static char *filter_login(int *status, const char *body, size_t len, void *ud)
 {
@@ -247,8 +261,8 @@ static const vv_alias vv_aliases[] = {
     {"GET", "/maintenance/reset_password", "GET", API_PREFIX "/maintenance/reset_password", false, NULL, NULL},
     {"GET", "/streams", "GET", API_PREFIX "/streams", false, NULL, NULL},
     {"POST", "/streams", "POST", API_PREFIX "/streams", false, NULL, NULL},
-    {"POST", "/enroll", "POST", "", true, adapt_enroll, NULL},
-    {"POST", "/verify", "POST", "", true, adapt_verify, NULL},
+    {"POST", "/enroll", "POST", "", true, adapt_enroll, filter_job},
+    {"POST", "/verify", "POST", "", true, adapt_verify, filter_job},
     {"POST", "/voiceprint", "POST", API_PREFIX "/voiceprint", false, NULL, NULL},
     {"DELETE", "/leave", "DELETE", "", true, adapt_leave, NULL},
     {"POST", "/import", "POST", API_PREFIX "/import", false, NULL, NULL},

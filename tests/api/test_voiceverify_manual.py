@@ -394,6 +394,8 @@ class D1EnrollVerify(unittest.TestCase):
         st, js, _ = vv("POST", "/api/v2/verify", {"uuid": u, "external_id": "nobody"})
         self.assertEqual((st, js["result"]), (404, "voiceprint with external_id does not exist"),
                          "voiceprint with external_id does not exist")
+        st, js, _ = vv("POST", "/enroll", {"uuid": str(uuidlib.uuid4()), "external_id": "bob"})
+        self.assertEqual((st, js["msg"]), (404, "Stream not found."), "404 Stream not found.")
         st, js, _ = vv("POST", "/enroll", {"uuid": u, "external_id": "bob"})
         self.assertEqual(st, 200, "When creating a voiceprint via POST /enroll, Voice Verify "
                                   "provides information about the amount of net speech")
