@@ -121,12 +121,6 @@ static char *filter_password(int *status, const char *body, size_t len, void *ud
  * target on entry). It replies and returns false when the request cannot be served. */
 typedef bool (*vv_adapter)(http_req *req, char *path, size_t cap);
 
-/* The body as an object (400 already replied when it is not one). */
-static cJSON *body_object(http_req *req)
-{
-    return api_json_body(req);
-}
-
 static bool set_body(http_req *req, cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
@@ -144,7 +138,7 @@ static bool set_body(http_req *req, cJSON *o)
 /* POST /enroll, /verify {"uuid" | "stream_uuid", "external_id"} -> /api/v2/stream/{uuid}/... */
 static bool adapt_job(http_req *req, char *path, size_t cap, const char *what)
 {
-    cJSON *o = body_object(req);
+    cJSON *o = api_json_body(req);
     if (!o)
         return false;
     const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "uuid");
@@ -180,7 +174,7 @@ static bool adapt_leave(http_req *req, char *path, size_t cap)
     const char *id = http_req_query(req, "external_id");
     cJSON *o = NULL;
     if (!id && len) {
-        if (!(o = body_object(req)))
+        if (!(o = api_json_body(req)))
             return false;
         const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "external_id");
         id = cJSON_IsString(e) ? e->valuestring : NULL;
@@ -200,7 +194,7 @@ static bool adapt_leave(http_req *req, char *path, size_t cap)
  * voiceprints; "overwrite": true selects the former (a restore from backup: overwrite). */
 static bool adapt_mode(http_req *req, const char *def)
 {
-    cJSON *o = body_object(req);
+    cJSON *o = api_json_body(req);
     if (!o)
         return false;
     if (!cJSON_HasObjectItem(o, "mode")) {
@@ -227,7 +221,7 @@ static bool adapt_loadbackup(http_req *req, char *path, size_t cap)
 static bool adapt_password(http_req *req, char *path, size_t cap)
 {
     (void)path, (void)cap;
-    cJSON *o = body_object(req);
+    cJSON *o = api_json_body(req);
     if (!o)
         return false;
     const cJSON *p1 = cJSON_GetObjectItemCaseSensitive(o, "new_password1");
