@@ -35,7 +35,10 @@ struct app;
 struct api_hstream;
 
 #define API_PREFIX "/api/v2"
+/* external_id: at most 256 characters (UTF-8 code points, as the Voice Verify manual counts
+ * them), so up to 4 bytes each. */
 #define API_EXTERNAL_ID_MAX 256
+#define API_EXTERNAL_ID_BYTES (4 * API_EXTERNAL_ID_MAX)
 
 /* The API's own state, owned by the app (a->api). */
 typedef struct api {
@@ -87,18 +90,27 @@ cJSON *api_json_body(http_req *req);
 cJSON *api_auth_body(struct app *a, http_req *req);
 
 /* A string member: returns it, or NULL with *bad set and a 400 reply already sent when it is
- * required and missing, not a string, empty, or longer than max. Optional and absent: NULL,
- * *bad false. */
+ * required and missing, not a string, empty, or longer than max bytes. Optional and absent:
+ * NULL, *bad false. */
 const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t max,
                        bool required, bool *bad);
+/* api_string for an external_id: at most API_EXTERNAL_ID_MAX characters (code points). */
+const char *api_external_id(http_req *req, const cJSON *obj, const char *name, bool required,
+                            bool *bad);
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
 
+/* Characters (UTF-8 code points) of a NUL-terminated string. */
+size_t api_utf8_len(const char *s);
+
 /* The id after a prefix route ("/api/v2/voiceprint/<id>"), copied into out: the router's
  * path is already percent-decoded once, so it is not decoded again ("a%2541" is "a%41").
- * Empty, longer than max, containing '/' or control characters: 400 sent, returns false. */
+ * Empty, longer than max characters (code points), containing '/' or control characters:
+ * 400 sent, returns false. */
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap);
 
+/* Add 1 to the number obj[key] (created at 1). For counts by name. */
+void api_json_bump(cJSON *obj, const char *key);
 /* Reply with a cJSON tree (freed here). */
 void api_send(http_req *req, int status, cJSON *body);
 /* A store failure as HTTP: NOT_FOUND 404, EXISTS 409, UNAVAILABLE/OVERFLOW/CLOSED 503, else
@@ -122,6 +134,7 @@ void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, s
 void api_connect_register(struct app *a);   /* api_connect.c: Amazon Connect contacts */
 void api_directory_register(struct app *a); /* api_directory.c: customer directory */
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
+void api_vv_register(struct app *a); /* api_vv.c: the Voice Verify manual's paths (aliases) */
 /* api_httpstream.c, for status and listings: open HTTP streams; whether s is one. */
 size_t api_httpstream_count(const api *p);
 struct stream;
