@@ -248,8 +248,10 @@ console *console_new(app *a)
     c->tick_open = true;
     if (a->live)
         live_on_verdict(a->live, ccalls_on_state, c->calls);
-    http_route(a->router, "GET", "/console", get_root, c);
+    /* The files first: an exact route also matches its path with a trailing slash, and
+     * "/console/" must be the page, not the redirect to it. */
     http_route(a->router, "GET", "/console/*", get_file, c);
+    http_route(a->router, "GET", "/console", get_root, c);
     return c;
 }
 

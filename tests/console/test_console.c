@@ -178,6 +178,12 @@ static void expect_refused(const char *auth, int want, const char *what)
 
 Test(console, authentication_comes_first_then_snapshots_every_second)
 {
+    /* The page itself is public (it holds no data): /console redirects to it. */
+    cr_assert_eq(e2e_http(G.port, "GET", "/console", NULL, NULL, NULL), 301);
+    cr_assert_eq(e2e_http(G.port, "GET", "/console/", NULL, NULL, NULL), 200);
+    cr_assert_eq(e2e_http(G.port, "GET", "/console/console.js", NULL, NULL, NULL), 200);
+    cr_assert_eq(e2e_http(G.port, "GET", "/console/nothing.js", NULL, NULL, NULL), 404);
+
     expect_refused(NULL, 401, "no token");
     expect_refused("Bearer abc", 401, "not a Token header");
     expect_refused("Token 0000000000000000000000000000000000000000000000000000000000000000", 401,
