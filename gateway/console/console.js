@@ -383,6 +383,22 @@ function renderHealth(snap) {
 
 // ---- speakers and voiceprints ----
 
+function resultItem(id, note) {
+  const b = el("button", { type: "button", text: note ? `${id} (${note})` : id });
+  b.addEventListener("click", () => showSpeaker(id, b));
+  return el("li", {}, b);
+}
+
+// A query that looks like a phone number is also looked up in the caller directory.
+async function searchDirectory(q) {
+  if (!/^\+?[\d\s().-]{6,}$/.test(q)) return;
+  const res = await fetch(API + "/directory/" + encodeURIComponent(q),
+                          { headers: { Authorization: "Token " + state.token }, cache: "no-store" });
+  if (!res.ok) return;
+  const entry = await res.json();
+  if (entry.external_id) $("search-results").append(resultItem(entry.external_id, "directory: " + entry.phone));
+}
+
 async function search(ev, more) {
   if (ev) ev.preventDefault();
   if (!more) {
@@ -394,14 +410,11 @@ async function search(ev, more) {
   const status = $("search-status");
   status.textContent = "Searching…";
   try {
+    if (!more) await searchDirectory(state.query);
     const q = new URLSearchParams({ q: state.query, limit: "50", cursor: state.cursor });
     const data = await api("GET", "/voiceprints?" + q);
     const list = $("search-results");
-    for (const id of data.external_ids) {
-      const b = el("button", { type: "button", text: id });
-      b.addEventListener("click", () => showSpeaker(id, b));
-      list.append(el("li", {}, b));
-    }
+    for (const id of data.external_ids) list.append(resultItem(id));
     state.cursor = data.next_cursor;
     $("search-more").hidden = data.next_cursor === "0";
     const n = list.children.length;

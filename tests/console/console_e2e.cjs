@@ -238,6 +238,17 @@ async function main() {
       await page.screenshot({ path: path.join(SHOTS, "4-health.png") });
     });
 
+    await step("speakers: a caller number finds its speaker through the directory", async () => {
+      assert.equal((await rest("PUT", "/directory", token, { phone: "+447911123456", external_id: GENUINE })).status, 200);
+      await page.getByRole("tab", { name: "Speakers" }).click();
+      await page.getByLabel("Search voiceprints by external_id").fill("+44 7911 123456");
+      await page.keyboard.press("Enter");
+      const hit = page.locator("#search-results button", { hasText: `${GENUINE} (directory: +447911123456)` });
+      await hit.waitFor();
+      await hit.click();
+      await page.locator("#speaker-meta").filter({ hasText: "Net speech" }).waitFor();
+    });
+
     await step("speakers: find a voiceprint, delete it after confirming", async () => {
       await page.getByRole("tab", { name: "Speakers" }).click();
       await page.getByLabel("Search voiceprints by external_id").fill("e2e-SPEAKER-0594");
