@@ -277,15 +277,24 @@ static const vv_alias vv_aliases[] = {
     {"POST", "/pbx/*", "POST", API_PREFIX "/pbx/*", false, NULL, NULL},
 };
 
+/* An alias bound to its app: adapters read bodies, so they run after the token check. */
+struct api_vv_route {
+    app *a;
+    const vv_alias *al;
+};
+
 static http_result vv_serve(http_req *req, void *ud)
 {
-    const vv_alias *al = ud;
+    const struct api_vv_route *rt = ud;
+    const vv_alias *al = rt->al;
+    http_req_filter(req, al->filter ? al->filter : filter_error, NULL);
+    if (al->adapt && !api_auth(rt->a, req))
+        return HTTP_DONE;
     char *path = malloc(VV_PATH_MAX);
     if (!path) {
         http_reply_error(req, 500, "out of memory");
         return HTTP_DONE;
     }
-    http_req_filter(req, al->filter ? al->filter : filter_error, NULL);
     size_t tl = strlen(al->to_path);
     if (tl >= 2 && strcmp(al->to_path + tl - 2, "/*") == 0) /* prefix: keep what followed */
         snprintf(path, VV_PATH_MAX, "%.*s%s", (int)(tl - 1), al->to_path, http_req_path_rest(req));
@@ -622,14 +631,19 @@ void api_vv_register(app *a)
     api_route(a, "GET", API_PREFIX "/pbx/*", h_pbx_other);
     api_route(a, "DELETE", API_PREFIX "/pbx/*", h_pbx_other);
     api_route(a, "POST", API_PREFIX "/pbx/*", h_pbx_other);
-    for (size_t i = 0; i < sizeof vv_aliases / sizeof vv_aliases[0]; i++) {
+    const size_t n = sizeof vv_aliases / sizeof vv_aliases[0];
+    struct api_vv_route *rts = a->api->vv_routes = calloc(n, sizeof *rts);
+    for (size_t i = 0; rts && i < n; i++) {
         const vv_alias *al = &vv_aliases[i];
         char twin[128];
-        if (http_route(a->router, al->method, al->path, vv_serve, (void *)al) != 0)
+        rts[i] = (struct api_vv_route){a, al};
+        if (http_route(a->router, al->method, al->path, vv_serve, &rts[i]) != 0)
             log_error("REST API: cannot register %s %s (route table full)", al->method, al->path);
         snprintf(twin, sizeof twin, API_PREFIX "%s", al->path);
-        if (al->twin && http_route(a->router, al->method, twin, vv_serve, (void *)al) != 0)
+        if (al->twin && http_route(a->router, al->method, twin, vv_serve, &rts[i]) != 0)
             log_error("REST API: cannot register %s %s (route table full)", al->method, twin);
     }
+    if (!rts)
+        log_error("REST API: out of memory: the Voice Verify manual's paths are not served");
     http_route_body_max(a->router, "POST", "/import", (size_t)a->cfg->import_body_max);
 }
