@@ -80,6 +80,49 @@ void api_route(struct app *a, const char *method, const char *path, http_handler
         log_error("REST API: cannot register %s %s (route table full)", method, path);
 }
 
+#define API_FAIL_WINDOW_MS 60000
+#define API_FAIL_LOG_MAX 10
+
+void api_failure_audit(struct app *a, const char *event, const char *detail)
+{
+    if (a->store && store_state(a->store) == STORE_LINK_CONNECTED)
+        store_audit(a->store, event, NULL, NULL, detail, NULL, NULL);
+}
+
+void api_failures_flush(struct app *a)
+{
+    api *p = a->api;
+    if (!p || !p->fail_suppressed)
+        return;
+    char n[24], detail[96];
+    snprintf(n, sizeof n, "%u", p->fail_suppressed);
+    snprintf(detail, sizeof detail, "%u more failed authentications in that minute",
+             p->fail_suppressed);
+    const char *kv[] = {"count", n};
+    log_write(LOG_WARN, NULL, NULL, kv, 1,
+              "failed authentications not logged one by one (more than %d in a minute)",
+              API_FAIL_LOG_MAX);
+    api_failure_audit(a, "auth_failures", detail);
+    p->fail_suppressed = 0;
+}
+
+bool api_failure_admit(struct app *a)
+{
+    api *p = a->api;
+    uint64_t now = uv_now(a->loop);
+    if (!p->fail_window_ms || now - p->fail_window_ms >= API_FAIL_WINDOW_MS) {
+        api_failures_flush(a);
+        p->fail_window_ms = now ? now : 1;
+        p->fail_logged = 0;
+    }
+    if (p->fail_logged < API_FAIL_LOG_MAX) {
+        p->fail_logged++;
+        return true;
+    }
+    p->fail_suppressed++;
+    return false;
+}
+
 /* "Token <t>" as the Voice Verify manual (and Django REST framework) write it; the scheme
  * is case-insensitive and may be followed by several spaces (RFC 9110). */
 const char *api_token(http_req *req)
@@ -109,17 +152,19 @@ bool api_auth(struct app *a, http_req *req)
     const char *h = http_req_header(req, "authorization");
     const char *token = api_token(req);
     auth_status st = token ? auth_check(a->auth, token) : AUTH_INVALID_TOKEN;
+    api_record_refresh(a); /* a password changed elsewhere revokes this token soon */
     if (st == AUTH_OK)
         return true;
     const char *why = !h ? "missing Authorization header"
                          : !token ? "Authorization must be \"Token <token>\""
                                   : auth_status_text(st);
-    char path[256];
-    const char *kv[] = {"client", http_req_peer(req), "path",
-                        log_mask_path(http_req_path(req), path, sizeof path)};
-    log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
-    if (a->store)
-        store_audit(a->store, "auth_failure", NULL, NULL, http_req_peer(req), NULL, NULL);
+    if (api_failure_admit(a)) {
+        char path[256];
+        const char *kv[] = {"client", http_req_peer(req), "path",
+                            log_mask_path(http_req_path(req), path, sizeof path)};
+        log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
+        api_failure_audit(a, "auth_failure", http_req_peer(req));
+    }
     http_add_header(req, "WWW-Authenticate", "Token");
     http_reply_error(req, 401, why);
     return false;

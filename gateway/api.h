@@ -46,8 +46,14 @@ typedef struct api {
     char *openapi; /* schemas/openapi.json, read once at start (NULL: not found) */
     size_t openapi_len;
     bool record_checked;  /* the stored admin password record was looked up */
+    bool record_reading;  /* a refresh of it is in flight */
+    uint64_t record_read_ms; /* loop time of the last successful read */
+    unsigned record_seq;  /* bumped by a password change here: reads issued before are stale */
+    unsigned refresh_seq; /* record_seq when the refresh in flight was issued */
     int imports;          /* recording imports running on the thread pool */
     atomic_bool stopping; /* set at shutdown: imports on the pool give up early */
+    uint64_t fail_window_ms; /* failed authentications: the log window's start (loop time) */
+    unsigned fail_logged, fail_suppressed;
     struct api_hstream *hstreams; /* open HTTP push streams */
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;
@@ -63,6 +69,19 @@ void api_free(api *p);
  * disabled because no admin password is configured), records an audit event, and returns
  * false: the handler must return HTTP_DONE without replying again. */
 bool api_auth(struct app *a, http_req *req);
+/* Failed authentications are cheap to cause, so they are not logged and audited one by one
+ * without bound (a flood would evict the real audit trail): true when this failure may get its
+ * own log line and audit entry (the first few of each minute), false when it is only counted.
+ * The count goes out as one summary line and audit entry when the minute is over (at the next
+ * failure) or at shutdown (api_failures_flush). */
+bool api_failure_admit(struct app *a);
+void api_failures_flush(struct app *a);
+/* An audit entry for a failure, only while Redis is connected: queued while it is down, it
+ * would take a place in the write queue that real writes need. */
+void api_failure_audit(struct app *a, const char *event, const char *detail);
+/* Re-read the stored admin password record if the last read is over a second old (another
+ * gateway may have changed it); called on token checks, answers nothing. */
+void api_record_refresh(struct app *a);
 /* The token of the Authorization header (after api_auth succeeded), NULL if none. */
 const char *api_token(http_req *req);
 

@@ -474,7 +474,7 @@ static void set_peer(http_req *req, struct lws *wsi)
     if (!lws_get_peer_simple(wsi, peer, sizeof peer))
         snprintf(peer, sizeof peer, "unknown");
     bool fwd = req->router->proxies.n &&
-               lws_hdr_custom_copy(wsi, xff, sizeof xff, "x-forwarded-for:", 16) > 0;
+               lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) > 0;
     proxy_client(&req->router->proxies, peer, fwd ? xff : NULL, req->peer, sizeof req->peer);
 }
 
