@@ -174,6 +174,8 @@ class A1AccessManagement(unittest.TestCase):
         self.assertEqual(st, 401, "The returned token is used in all follow-up queries.")
         self.assertEqual((js["status"], js["msg"]), (401, js["error"]),
                          "errors on the manual's routes carry msg and status")
+        st, js, _ = T.call("POST", "/enroll", raw=b"{not json")
+        self.assertEqual(st, 401, "the token is checked before the body is read")
 
     def test_password_change_and_reset(self):
         new = "another long passphrase 7"
