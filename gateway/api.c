@@ -55,6 +55,7 @@ void api_free(api *p)
     if (p->hstreams)
         log_error("REST API: %zu HTTP stream(s) still open at exit", p->n_hstreams);
     free(p->openapi);
+    free(p->vv_routes);
     free(p);
 }
 

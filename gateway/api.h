@@ -57,6 +57,7 @@ typedef struct api {
     struct api_hstream *hstreams; /* open HTTP push streams */
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;
+    struct api_vv_route *vv_routes; /* api_vv.c: the manual's aliases bound to this app */
 } api;
 
 /* Register every REST route on a->router and set a->api. */

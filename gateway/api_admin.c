@@ -9,8 +9,9 @@
  *
  * The OpenAPI document is read once at start from the schemas_dir setting (default: the
  * source tree's schemas/, /usr/share/callprint/schemas in the Docker image); a missing file
- * is logged and the route answers 503. Force-off does not lock: seed 003's backup procedure
- * is lock, force_off, import, unlock, and a force-off alone lets new calls start at once.
+ * is logged and the route answers 503. Force-off does not lock: the Voice Verify manual's
+ * backup procedure is lock, force_off, import, unlock, and a force-off alone lets new calls
+ * start at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
