@@ -88,6 +88,7 @@ typedef struct live_job {
     char stamp[64];
     unsigned print_epoch, posted_epoch;
     bool checked, done;
+    double min_speech;     /* verify: the job's minimum net speech, < 0 = the gateway's */
     double pending_speech; /* enrol: speech of the blob being written */
     live_waiter *waiters;
     size_t n_waiters;
@@ -357,10 +358,12 @@ static bool post_worker(live_job *j)
         return true;
     if (j->ls->ending)
         return false; /* the worker stream is closed */
+    bio_config own = l->a->bio;
+    own.min_verify_speech = j->min_speech;
     int rc = j->kind == LIVE_ENROLL
                  ? workers_enroll(l->a->workers, j->ls->wid, j->tag, j->external_id, NULL)
                  : workers_verify(l->a->workers, j->ls->wid, j->tag, j->external_id, j->print,
-                                  j->print_len, NULL);
+                                  j->print_len, j->min_speech >= 0 ? &own : NULL);
     if (rc != 0) {
         l->st.worker_refused++;
         return false;
@@ -576,6 +579,7 @@ static live_job *job_new(live *l, live_stream *ls, live_kind k, const char *exte
     j->detail = WHP_ENROLL_NOT_ENOUGH_SPEECH;
     j->result = WHP_VERIFY_NOT_ENOUGH_SPEECH;
     j->verdict = BIO_INSUFFICIENT_SPEECH;
+    j->min_speech = -1;
     j->next = ls->jobs;
     ls->jobs = j;
     ls->n_jobs++;
@@ -626,6 +630,20 @@ live_err live_job_start(live *l, stream *s, live_kind k, const char *external_id
 {
     live_job *j;
     return ensure(l, s, k, external_id, o, &j);
+}
+
+live_err live_job_min_speech(live *l, stream *s, const char *external_id, live_origin o,
+                             double seconds)
+{
+    if (!(seconds >= LIVE_MIN_SPEECH_LO && seconds <= LIVE_MIN_SPEECH_HI))
+        return LIVE_INVALID;
+    live_job *j;
+    live_err e = ensure(l, s, LIVE_VERIFY, external_id, o, &j);
+    if (e == LIVE_OK && j->min_speech != seconds) {
+        j->min_speech = seconds;
+        j->state_ms = 0; /* the published answer was judged against the old minimum */
+    }
+    return e;
 }
 
 live_err live_poll(live *l, stream *s, live_kind k, const char *external_id, live_state_cb cb,

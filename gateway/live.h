@@ -141,6 +141,16 @@ bool live_available(const live *l);
 /* Start the job if it is not running. s must be a live stream of the registry. */
 live_err live_job_start(live *l, struct stream *s, live_kind k, const char *external_id,
                         live_origin o);
+/* A verify job's own minimum of net speech (seconds), instead of the gateway's
+ * min_verify_speech: short answers (a digit string) can be verified sooner, long ones held to
+ * more. The engine holds a short test to stricter thresholds (bio.h), so a low minimum gives
+ * more not_sure answers, not more wrong ones. */
+#define LIVE_MIN_SPEECH_LO 0.5
+#define LIVE_MIN_SPEECH_HI 3600.0
+/* Start the verify job if needed and set its minimum (LIVE_MIN_SPEECH_LO..HI, else
+ * LIVE_INVALID). A changed minimum makes the next poll wait for a new answer. */
+live_err live_job_min_speech(live *l, struct stream *s, const char *external_id, live_origin o,
+                             double seconds);
 /* Start the job if needed and report its state through cb: at once (before returning) when
  * it is known and fresh, else when the in-flight worker/Redis answer arrives (at most
  * LIVE_WAIT_MAX_MS later, or when the stream ends). cb is called exactly once on LIVE_OK
