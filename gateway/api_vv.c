@@ -5,7 +5,8 @@
  * (/api/v2/stream/HTTP, /api/v2/subscription, /api/v2/maintenance/asp/). One implementation,
  * two routings: the table below maps each of the manual's method + path to the callprint
  * route that does the work, with a small request adapter where the manual's fields differ
- * (the stream uuid in the body instead of the path, Django's new_password1/2) and a reply
+ * (the stream uuid in the body instead of the path, Django's new_password1/2: vv_map.h, pure
+ * and fuzzed; adapters run after the token check, as callprint's own routes) and a reply
  * filter that adds the manual's field names (every error also carries "msg", the login its
  * "key"). A bare path is also served under /api/v2 ("twin") where callprint has no route of
  * that name: the manual can be read either way, so both readings work.
@@ -21,13 +22,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "api.h"
 #include "app.h"
 #include "log.h"
+#include "vv_map.h"
 
-#define VV_PATH_MAX 4096
 #define AUDIT_PAGE 1000
 #define AUDIT_PAGES_MAX 200 /* 200 000 entries: twice the audit stream's default cap */
 
@@ -115,160 +115,44 @@ static char *filter_password(int *status, const char *body, size_t len, void *ud
     return print_free(o);
 }
 
-/* ---------- request adapters: the manual's fields to callprint's routes ---------- */
-
-/* An adapter may replace the body and completes the target path (path holds the table's
- * target on entry). It replies and returns false when the request cannot be served. */
-typedef bool (*vv_adapter)(http_req *req, char *path, size_t cap);
-
-static bool set_body(http_req *req, cJSON *o)
-{
-    char *s = cJSON_PrintUnformatted(o);
-    cJSON_Delete(o);
-    char *copy = s ? strdup(s) : NULL;
-    cJSON_free(s);
-    if (!copy) {
-        http_reply_error(req, 500, "out of memory");
-        return false;
-    }
-    http_req_set_body(req, copy, strlen(copy));
-    return true;
-}
-
-/* POST /enroll, /verify {"uuid" | "stream_uuid", "external_id"} -> /api/v2/stream/{uuid}/... */
-static bool adapt_job(http_req *req, char *path, size_t cap, const char *what)
-{
-    cJSON *o = api_json_body(req);
-    if (!o)
-        return false;
-    const cJSON *id = cJSON_GetObjectItemCaseSensitive(o, "uuid");
-    if (!cJSON_IsString(id))
-        id = cJSON_GetObjectItemCaseSensitive(o, "stream_uuid");
-    bool ok = cJSON_IsString(id) && id->valuestring[0] && strlen(id->valuestring) <= 64 &&
-              strspn(id->valuestring, "0123456789abcdefABCDEF-") == strlen(id->valuestring);
-    if (!ok)
-        http_reply_error(req, cJSON_IsString(id) ? 404 : 400,
-                         cJSON_IsString(id) ? "Stream not found."
-                                            : "\"uuid\" (the stream's uuid) is required");
-    else
-        snprintf(path, cap, API_PREFIX "/stream/%s/%s", id->valuestring, what);
-    cJSON_Delete(o);
-    return ok;
-}
-
-static bool adapt_enroll(http_req *req, char *path, size_t cap)
-{
-    return adapt_job(req, path, cap, "enroll");
-}
-
-static bool adapt_verify(http_req *req, char *path, size_t cap)
-{
-    return adapt_job(req, path, cap, "verify");
-}
-
-/* DELETE /leave with external_id in the body or the query -> /api/v2/voiceprint/{id}. */
-static bool adapt_leave(http_req *req, char *path, size_t cap)
-{
-    size_t len;
-    http_req_body(req, &len);
-    const char *id = http_req_query(req, "external_id");
-    cJSON *o = NULL;
-    if (!id && len) {
-        if (!(o = api_json_body(req)))
-            return false;
-        const cJSON *e = cJSON_GetObjectItemCaseSensitive(o, "external_id");
-        id = cJSON_IsString(e) ? e->valuestring : NULL;
-    }
-    if (!id || !*id) {
-        http_reply_error(req, 400, "\"external_id\" is required (in the body or the query)");
-        cJSON_Delete(o);
-        return false;
-    }
-    /* Router paths are already percent-decoded: the id goes in as it is. */
-    snprintf(path, cap, API_PREFIX "/voiceprint/%s", id);
-    cJSON_Delete(o);
-    return true;
-}
-
-/* Snapshot import without "mode": the manual's import overwrites or skips existing
- * voiceprints; "overwrite": true selects the former (a restore from backup: overwrite). */
-static bool adapt_mode(http_req *req, const char *def)
-{
-    cJSON *o = api_json_body(req);
-    if (!o)
-        return false;
-    if (!cJSON_HasObjectItem(o, "mode")) {
-        const cJSON *ow = cJSON_GetObjectItemCaseSensitive(o, "overwrite");
-        const char *mode = cJSON_IsBool(ow) ? (cJSON_IsTrue(ow) ? "overwrite" : "skip") : def;
-        cJSON_AddStringToObject(o, "mode", mode);
-    }
-    return set_body(req, o);
-}
-
-static bool adapt_snapshot_import(http_req *req, char *path, size_t cap)
-{
-    (void)path, (void)cap;
-    return adapt_mode(req, "skip");
-}
-
-static bool adapt_loadbackup(http_req *req, char *path, size_t cap)
-{
-    (void)path, (void)cap;
-    return adapt_mode(req, "overwrite");
-}
-
-/* Django's password change: {"old_password", "new_password1", "new_password2"}. */
-static bool adapt_password(http_req *req, char *path, size_t cap)
-{
-    (void)path, (void)cap;
-    cJSON *o = api_json_body(req);
-    if (!o)
-        return false;
-    const cJSON *p1 = cJSON_GetObjectItemCaseSensitive(o, "new_password1");
-    const cJSON *p2 = cJSON_GetObjectItemCaseSensitive(o, "new_password2");
-    if (cJSON_IsString(p1) && !cJSON_HasObjectItem(o, "new_password")) {
-        if (p2 && (!cJSON_IsString(p2) || strcmp(p1->valuestring, p2->valuestring) != 0)) {
-            http_reply_error(req, 400, "\"new_password1\" and \"new_password2\" differ");
-            cJSON_Delete(o);
-            return false;
-        }
-        cJSON_AddStringToObject(o, "new_password", p1->valuestring);
-    }
-    return set_body(req, o);
-}
-
 /* ---------- the alias table ---------- */
 
 typedef struct {
     const char *method, *path;       /* the manual's ("/x/" "*": a prefix, rest appended) */
     const char *to_method, *to_path; /* callprint's route doing the work */
     bool twin;                       /* also served under /api/v2 + path */
-    vv_adapter adapt;
+    vv_map_fn adapt;          /* vv_map.h: the manual's request fields to callprint's */
     http_reply_filter filter; /* NULL: filter_error */
 } vv_alias;
 
-/* Parsed by tests/api/openapi_check.py: keep one entry per line, method and path first. */
+/* Parsed by tests/api/openapi_check.py: each entry starts a line with its method and path. */
 static const vv_alias vv_aliases[] = {
     {"POST", "/rest-auth/login/", "POST", API_PREFIX "/auth/login", false, NULL, filter_login},
-    {"POST", "/rest-auth/password/change/", "POST", API_PREFIX "/auth/password", false, adapt_password, filter_password},
+    {"POST", "/rest-auth/password/change/", "POST", API_PREFIX "/auth/password",
+     false, vv_map_password, filter_password},
     {"POST", "/rest-auth/logout/", "POST", API_PREFIX "/auth/logout", false, NULL, NULL},
-    {"GET", "/maintenance/reset_password", "GET", API_PREFIX "/maintenance/reset_password", false, NULL, NULL},
+    {"GET", "/maintenance/reset_password", "GET", API_PREFIX "/maintenance/reset_password",
+     false, NULL, NULL},
     {"GET", "/streams", "GET", API_PREFIX "/streams", false, NULL, NULL},
     {"POST", "/streams", "POST", API_PREFIX "/streams", false, NULL, NULL},
-    {"POST", "/enroll", "POST", "", true, adapt_enroll, filter_job},
-    {"POST", "/verify", "POST", "", true, adapt_verify, filter_job},
+    {"POST", "/enroll", "POST", API_PREFIX "/stream/", true, vv_map_enroll, filter_job},
+    {"POST", "/verify", "POST", API_PREFIX "/stream/", true, vv_map_verify, filter_job},
     {"POST", "/voiceprint", "POST", API_PREFIX "/voiceprint", false, NULL, NULL},
-    {"DELETE", "/leave", "DELETE", "", true, adapt_leave, NULL},
+    {"DELETE", "/leave", "DELETE", API_PREFIX "/voiceprint/", true, vv_map_leave, NULL},
     {"POST", "/import", "POST", API_PREFIX "/import", false, NULL, NULL},
     {"GET", "/snapshot/generate", "GET", API_PREFIX "/snapshot", true, NULL, NULL},
-    {"POST", "/snapshot/import", "POST", API_PREFIX "/snapshot/import", false, adapt_snapshot_import, NULL},
+    {"POST", "/snapshot/import", "POST", API_PREFIX "/snapshot/import",
+     false, vv_map_snapshot, NULL},
     {"GET", "/lock", "POST", API_PREFIX "/maintenance/lock", true, NULL, NULL},
     {"POST", "/lock", "POST", API_PREFIX "/maintenance/lock", true, NULL, NULL},
     {"GET", "/maintenance/unlock", "POST", API_PREFIX "/maintenance/unlock", true, NULL, NULL},
     {"POST", "/maintenance/unlock", "POST", API_PREFIX "/maintenance/unlock", false, NULL, NULL},
-    {"POST", "/maintenance/force_off", "POST", API_PREFIX "/maintenance/force_off", false, NULL, NULL},
-    {"POST", "/maintenance/loadbackup", "POST", API_PREFIX "/snapshot/import", true, adapt_loadbackup, NULL},
-    {"POST", "/maintenance/load_asp/*", "POST", API_PREFIX "/maintenance/load_asp/*", false, NULL, NULL},
+    {"POST", "/maintenance/force_off", "POST", API_PREFIX "/maintenance/force_off",
+     false, NULL, NULL},
+    {"POST", "/maintenance/loadbackup", "POST", API_PREFIX "/snapshot/import",
+     true, vv_map_backup, NULL},
+    {"POST", "/maintenance/load_asp/*", "POST", API_PREFIX "/maintenance/load_asp/*",
+     false, NULL, NULL},
     {"GET", "/logging_aggregate", "GET", API_PREFIX "/logging_aggregate", false, NULL, NULL},
     {"GET", "/pbx", "GET", API_PREFIX "/pbx", false, NULL, NULL},
     {"POST", "/pbx", "POST", API_PREFIX "/pbx", false, NULL, NULL},
@@ -277,24 +161,43 @@ static const vv_alias vv_aliases[] = {
     {"POST", "/pbx/*", "POST", API_PREFIX "/pbx/*", false, NULL, NULL},
 };
 
+/* An alias bound to its app: adapters read bodies, so they run after the token check. */
+struct api_vv_route {
+    app *a;
+    const vv_alias *al;
+};
+
 static http_result vv_serve(http_req *req, void *ud)
 {
-    const vv_alias *al = ud;
-    char *path = malloc(VV_PATH_MAX);
-    if (!path) {
+    const struct api_vv_route *rt = ud;
+    const vv_alias *al = rt->al;
+    http_req_filter(req, al->filter ? al->filter : filter_error, NULL);
+    if (al->adapt && !api_auth(rt->a, req))
+        return HTTP_DONE;
+    vv_map_req *m = calloc(1, sizeof *m);
+    if (!m) {
         http_reply_error(req, 500, "out of memory");
         return HTTP_DONE;
     }
-    http_req_filter(req, al->filter ? al->filter : filter_error, NULL);
     size_t tl = strlen(al->to_path);
     if (tl >= 2 && strcmp(al->to_path + tl - 2, "/*") == 0) /* prefix: keep what followed */
-        snprintf(path, VV_PATH_MAX, "%.*s%s", (int)(tl - 1), al->to_path, http_req_path_rest(req));
+        snprintf(m->path, sizeof m->path, "%.*s%s", (int)(tl - 1), al->to_path,
+                 http_req_path_rest(req));
     else
-        snprintf(path, VV_PATH_MAX, "%s", al->to_path);
+        snprintf(m->path, sizeof m->path, "%s", al->to_path);
     http_result r = HTTP_DONE;
-    if (!al->adapt || al->adapt(req, path, VV_PATH_MAX))
-        r = http_redispatch(req, al->to_method, path);
-    free(path);
+    if (al->adapt) {
+        m->body = http_req_body(req, &m->len);
+        m->query_id = http_req_query(req, "external_id");
+    }
+    if (al->adapt && !al->adapt(m)) {
+        http_reply_error(req, m->status, m->why);
+    } else {
+        if (m->new_body)
+            http_req_set_body(req, m->new_body, strlen(m->new_body)); /* the request owns it */
+        r = http_redispatch(req, al->to_method, m->path);
+    }
+    free(m);
     return r;
 }
 
@@ -549,29 +452,6 @@ static void on_audit(void *arg, store_status st, uint64_t more, const char *cons
     agg_reply(j);
 }
 
-/* "from"/"to": milliseconds since the epoch, or an RFC 3339 date / date-time in UTC. */
-static bool parse_when(const char *s, int64_t *ms)
-{
-    char *end;
-    long long v = strtoll(s, &end, 10);
-    if (*s && !*end && v >= 0) {
-        *ms = v;
-        return true;
-    }
-    struct tm tm = {0};
-    const char *p = strptime(s, "%Y-%m-%d", &tm);
-    if (p && *p == 'T')
-        p = strptime(p + 1, "%H:%M:%S", &tm);
-    if (!p)
-        return false;
-    while (*p == '.' || (*p >= '0' && *p <= '9'))
-        p++;
-    if (*p && strcmp(p, "Z") != 0)
-        return false;
-    *ms = (int64_t)timegm(&tm) * 1000;
-    return true;
-}
-
 static http_result h_logging_aggregate(http_req *req, void *ud)
 {
     app *a = ud;
@@ -581,7 +461,7 @@ static http_result h_logging_aggregate(http_req *req, void *ud)
     int64_t when[2] = {0, api_now_ms()};
     for (int i = 0; i < 2; i++) {
         const char *v = http_req_query(req, names[i]);
-        if (v && !parse_when(v, &when[i])) {
+        if (v && !vv_parse_when(v, &when[i])) {
             char msg[128];
             snprintf(msg, sizeof msg, "\"%s\" must be milliseconds since 1970 or an RFC 3339 "
                                       "date (2026-12-01 or 2026-12-01T00:00:00Z)", names[i]);
@@ -622,14 +502,19 @@ void api_vv_register(app *a)
     api_route(a, "GET", API_PREFIX "/pbx/*", h_pbx_other);
     api_route(a, "DELETE", API_PREFIX "/pbx/*", h_pbx_other);
     api_route(a, "POST", API_PREFIX "/pbx/*", h_pbx_other);
-    for (size_t i = 0; i < sizeof vv_aliases / sizeof vv_aliases[0]; i++) {
+    const size_t n = sizeof vv_aliases / sizeof vv_aliases[0];
+    struct api_vv_route *rts = a->api->vv_routes = calloc(n, sizeof *rts);
+    for (size_t i = 0; rts && i < n; i++) {
         const vv_alias *al = &vv_aliases[i];
         char twin[128];
-        if (http_route(a->router, al->method, al->path, vv_serve, (void *)al) != 0)
+        rts[i] = (struct api_vv_route){a, al};
+        if (http_route(a->router, al->method, al->path, vv_serve, &rts[i]) != 0)
             log_error("REST API: cannot register %s %s (route table full)", al->method, al->path);
         snprintf(twin, sizeof twin, API_PREFIX "%s", al->path);
-        if (al->twin && http_route(a->router, al->method, twin, vv_serve, (void *)al) != 0)
+        if (al->twin && http_route(a->router, al->method, twin, vv_serve, &rts[i]) != 0)
             log_error("REST API: cannot register %s %s (route table full)", al->method, twin);
     }
+    if (!rts)
+        log_error("REST API: out of memory: the Voice Verify manual's paths are not served");
     http_route_body_max(a->router, "POST", "/import", (size_t)a->cfg->import_body_max);
 }

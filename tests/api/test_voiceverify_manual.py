@@ -162,7 +162,8 @@ def vv(method, path, body=None, **kw):
 
 class A1AccessManagement(unittest.TestCase):
     def test_login_and_token_header(self):
-        st, js, _ = T.call("POST", "/rest-auth/login/", {"username": "admin", "password": T.PASSWORD})
+        st, js, _ = T.call("POST", "/rest-auth/login/",
+                           {"username": "admin", "password": T.PASSWORD})
         self.assertEqual(st, 200, "The Client can login to the system using access credentials "
                                   "(POST /rest-auth/login/).")
         self.assertEqual(js["key"], js["token"], "The returned token is used in all follow-up queries.")
@@ -174,6 +175,8 @@ class A1AccessManagement(unittest.TestCase):
         self.assertEqual(st, 401, "The returned token is used in all follow-up queries.")
         self.assertEqual((js["status"], js["msg"]), (401, js["error"]),
                          "errors on the manual's routes carry msg and status")
+        st, js, _ = T.call("POST", "/enroll", raw=b"{not json")
+        self.assertEqual(st, 401, "the token is checked before the body is read")
 
     def test_password_change_and_reset(self):
         new = "another long passphrase 7"
