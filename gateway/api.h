@@ -122,6 +122,9 @@ void api_store_error(http_req *req, store_status st, const char *err);
 int64_t api_now_ms(void);
 void api_time(int64_t ms, char out[32]);
 
+/* GET /api/v2/status's object (api_admin.c); the console's health figures start from it. */
+cJSON *api_status_json(struct app *a);
+
 /* http_route with the app as user data; a full route table is logged (a programming error). */
 void api_route(struct app *a, const char *method, const char *path, http_handler h);
 
@@ -135,6 +138,7 @@ void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, s
 void api_connect_register(struct app *a);   /* api_connect.c: Amazon Connect contacts */
 void api_directory_register(struct app *a); /* api_directory.c: customer directory */
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
+void api_console_register(struct app *a);   /* api_console.c: console events, voiceprint search */
 void api_vv_register(struct app *a); /* api_vv.c: the Voice Verify manual's paths (aliases) */
 /* api_httpstream.c, for status and listings: open HTTP streams; whether s is one. */
 size_t api_httpstream_count(const api *p);

@@ -109,6 +109,8 @@ static cJSON *webhooks_json(app *a)
     webhook_get_stats(a->webhooks, &st);
     cJSON *w = cJSON_CreateObject();
     cJSON_AddNumberToObject(w, "targets", (double)st.targets);
+    cJSON_AddNumberToObject(w, "sent", (double)st.sent);
+    cJSON_AddNumberToObject(w, "retries", (double)st.retries);
     cJSON_AddNumberToObject(w, "queued", (double)st.queued);
     cJSON_AddNumberToObject(w, "max_depth", (double)st.max_depth);
     cJSON_AddNumberToObject(w, "delivered", (double)st.delivered);
@@ -134,11 +136,8 @@ static cJSON *live_json(app *a)
     return o;
 }
 
-static http_result h_status(http_req *req, void *ud)
+cJSON *api_status_json(app *a)
 {
-    app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
     const registry_stats *rs = registry_get_stats(a->reg);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "version", CALLPRINT_VERSION);
@@ -161,7 +160,15 @@ static http_result h_status(http_req *req, void *ud)
     cJSON_AddItemToObject(o, "webhooks", webhooks_json(a));
     cJSON_AddItemToObject(o, "live", live_json(a));
     cJSON_AddNumberToObject(o, "api_tokens", (double)auth_live_tokens(a->auth));
-    api_send(req, 200, o);
+    return o;
+}
+
+static http_result h_status(http_req *req, void *ud)
+{
+    app *a = ud;
+    if (!api_auth(a, req))
+        return HTTP_DONE;
+    api_send(req, 200, api_status_json(a));
     return HTTP_DONE;
 }
 
