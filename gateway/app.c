@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "fraud.h"
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
@@ -153,6 +154,11 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     a->sessions = sessions_new(a, err, errcap); /* after live: its sink comes later */
     if (!a->sessions)
         goto fail;
+    a->fraud = fraud_new(a); /* after sessions: reads the session id sessions settles */
+    if (!a->fraud) {
+        snprintf(err, errcap, "cannot start fraud screening");
+        goto fail;
+    }
     api_register(a);
     metrics_register(a);
     if (!auth_enabled(a->auth))
@@ -320,6 +326,7 @@ static void close_workers(app *a)
 {
     if (a->live)
         live_close(a->live);
+    fraud_close(a->fraud);
     if (a->workers) {
         a->closes_pending++;
         workers_close(a->workers, on_closed, a);
@@ -392,6 +399,7 @@ void app_free(app *a)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
     live_free(a->live);
     sessions_free(a->sessions);
+    fraud_free(a->fraud);
     if (a->srv)
         server_free(a->srv);
     api_free(a->api);

@@ -57,6 +57,13 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *detail, double speech_length);
 char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *result, double speech_length, double score);
+/* The same with every member of `extra` (an object; NULL = none) appended to the payload after
+ * "score": additions beside the manual's fields (risk, caller ID), which receivers written for
+ * the manual ignore. Members named like the manual's fields are skipped. */
+struct cJSON;
+char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                     const char *external_id, const char *result, double speech_length,
+                     double score, const struct cJSON *extra);
 
 /* "sha256=<hex>" into out (capacity >= WHP_SIGNATURE_LEN + 1). Returns 0, or -1 on error. */
 int whp_sign(const char *secret, const void *body, size_t len, char *out, size_t cap);

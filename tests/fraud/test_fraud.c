@@ -1,0 +1,307 @@
+/* test_fraud.c -- fraud screening end to end with real processes: the callprint server,
+ * redis-server, the webhook receiver, WebSocket calls of real speech (tests/fixtures/bio:
+ * customer A = speechocean762 0120, another speaker B = 1027), and libphonenumber.
+ *
+ * Caller ID, deny list and risk: the customer's own call from their registered London number,
+ * fully attested, is verified with no risk reason; a call claiming the same customer from a
+ * deny-listed Paris number whose attestation failed, in another voice, carries every matching
+ * reason and a risk above the threshold -- in the webhook, the REST poll answer, the stream
+ * details and the session in Redis. A call with no job still gets its caller-ID answer and
+ * stream-level risk (a VoIP number without attestation).
+ */
+#include <criterion/criterion.h>
+#include <glob.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base64.h"
+#include "e2e.h"
+
+#define PASSWORD "fraud-test-password-1"
+
+/* A speaker's fixture recordings (part "enroll" or "test"), concatenated, 8 kHz. */
+static int16_t *speaker(const char *spk, const char *part, size_t *n)
+{
+    char src[512], pat[1024];
+    e2e_src("tests/fixtures/bio", src, sizeof src);
+    snprintf(pat, sizeof pat, "%s/speechocean762_%s/%s/*.wav", src, spk, part);
+    glob_t g;
+    cr_assert_eq(glob(pat, 0, NULL, &g), 0, "no fixtures %s", pat);
+    const char *files[64];
+    size_t k = 0, skip = strlen(src) - strlen("fixtures/bio");
+    for (size_t i = 0; i < g.gl_pathc && k < 63; i++)
+        files[k++] = g.gl_pathv[i] + skip; /* relative to tests/ */
+    files[k] = NULL;
+    int16_t *pcm = e2e_audio(files, n);
+    globfree(&g);
+    cr_assert_not_null(pcm);
+    return pcm;
+}
+
+#define SPEAKER_A "0120"
+#define SPEAKER_B "1027"
+
+static e2e_proc G;
+static char TOKEN[128];
+
+static void setup(void) { e2e_setup(); }
+
+static void teardown(void)
+{
+    if (G.pid)
+        cr_expect_eq(e2e_stop(&G), 0, "the gateway exits cleanly (sanitizers: see %s)", G.log);
+    TOKEN[0] = '\0';
+    e2e_teardown();
+}
+
+TestSuite(fraud, .init = setup, .fini = teardown, .timeout = 400);
+
+static void start(void)
+{
+    e2e_gateway_start(&G, (const char *const[]){"CALLPRINT_ADMIN_PASSWORD", PASSWORD,
+                                                "CALLPRINT_DEFAULT_COUNTRY_CODE", "44", NULL});
+    cr_assert(e2e_login(G.port, PASSWORD, TOKEN, sizeof TOKEN));
+}
+
+static const cJSON *payload(const cJSON *o)
+{
+    const cJSON *p = cJSON_GetObjectItem(o, "payload");
+    return p ? p : o;
+}
+
+/* A member of o, else of its payload (webhook bodies keep "status" outside the payload). */
+static double jnum(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    if (!v)
+        v = cJSON_GetObjectItem(payload(o), k);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *jstr(const cJSON *o, const char *k)
+{
+    const cJSON *v = cJSON_GetObjectItem(o, k);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+static bool has_reason(const cJSON *o, const char *reason)
+{
+    const cJSON *r;
+    cJSON_ArrayForEach(r, cJSON_GetObjectItem(payload(o), "risk_reasons"))
+        if (cJSON_IsString(r) && strcmp(r->valuestring, reason) == 0)
+            return true;
+    return false;
+}
+
+static size_t n_reasons(const cJSON *o)
+{
+    return (size_t)cJSON_GetArraySize(cJSON_GetObjectItem(payload(o), "risk_reasons"));
+}
+
+static bool is_verdict(const cJSON *b) { return jnum(b, "status") == 200; }
+
+static long rest(const char *method, const char *path, const char *body, cJSON **out)
+{
+    return e2e_http(G.port, method, path, TOKEN, body, out);
+}
+
+/* Enrol ext from the fixture files through POST /api/v2/import: one 8 kHz WAV of them all
+ * (the thread pool enrols it; a live enrolment sent faster than real time would lose audio on
+ * a loaded machine). */
+static void enrol(const char *ext, const char *spk)
+{
+    size_t n;
+    int16_t *pcm = speaker(spk, "enroll", &n);
+    size_t bytes = 44 + 2 * n;
+    uint8_t *wav = malloc(bytes);
+    cr_assert(pcm && wav);
+    uint32_t v32[] = {(uint32_t)(bytes - 8), 16, 8000, 16000, (uint32_t)(2 * n)};
+    uint16_t fmt[] = {1, 1}, blk[] = {2, 16};
+    memcpy(wav, "RIFF", 4), memcpy(wav + 4, &v32[0], 4), memcpy(wav + 8, "WAVEfmt ", 8);
+    memcpy(wav + 16, &v32[1], 4), memcpy(wav + 20, fmt, 4), memcpy(wav + 24, &v32[2], 4);
+    memcpy(wav + 28, &v32[3], 4), memcpy(wav + 32, blk, 4), memcpy(wav + 36, "data", 4);
+    memcpy(wav + 40, &v32[4], 4), memcpy(wav + 44, pcm, 2 * n);
+    size_t cap = B64_ENCODED_LEN(bytes) + 256;
+    char *body = malloc(cap);
+    cr_assert(body);
+    int k = snprintf(body, cap, "{\"recordings\":[{\"external_id\":\"%s\",\"audio\":\"", ext);
+    k += (int)b64_encode(wav, bytes, body + k, cap - (size_t)k);
+    snprintf(body + k, cap - (size_t)k, "\"}]}");
+    cJSON *o = NULL;
+    cr_assert_eq(rest("POST", "/api/v2/import", body, &o), 200);
+    cr_assert_eq(jnum(o, "created"), 1, "the import created the voiceprint");
+    cJSON_Delete(o);
+    free(body);
+    free(wav);
+    free(pcm);
+}
+
+/* The last verdict webhook on prefix (caller deletes). */
+static cJSON *last_verdict(const char *prefix)
+{
+    e2e_hook *h;
+    size_t n = e2e_hooks(prefix, &h);
+    cJSON *out = NULL;
+    for (size_t i = n; i-- > 0 && !out;)
+        if (h[i].json && is_verdict(h[i].json))
+            out = cJSON_Duplicate(h[i].json, 1);
+    e2e_hooks_free(h, n);
+    return out;
+}
+
+Test(fraud, deny_list_rest)
+{
+    start();
+    cJSON *o = NULL;
+    cr_assert_eq(rest("PUT", "/api/v2/denylist", "{\"phone\":\"+33 1 42 68 53 00\",\"reason\":"
+                                                  "\"chargeback ring\"}", &o), 200);
+    cr_expect_str_eq(jstr(o, "phone"), "+33142685300");
+    cr_expect_str_eq(jstr(o, "reason"), "chargeback ring");
+    cJSON_Delete(o);
+    cr_expect_eq(rest("POST", "/api/v2/denylist", "{\"phone\":\"020 7946 0000\"}", NULL), 200);
+    cr_assert_eq(rest("GET", "/api/v2/denylist/%2B33142685300", NULL, &o), 200);
+    cr_expect_str_eq(jstr(o, "reason"), "chargeback ring");
+    cJSON_Delete(o);
+    cr_assert_eq(rest("GET", "/api/v2/denylist?count=10", NULL, &o), 200);
+    cr_expect_eq(cJSON_GetArraySize(cJSON_GetObjectItem(o, "entries")), 2);
+    cJSON_Delete(o);
+    cr_expect_eq(rest("DELETE", "/api/v2/denylist/02079460000", NULL, NULL), 200);
+    cr_expect_eq(rest("GET", "/api/v2/denylist/%2B442079460000", NULL, NULL), 404);
+    cr_expect_eq(rest("DELETE", "/api/v2/denylist/%2B442079460000", NULL, NULL), 404);
+    /* Bad input: a clear 400, no token: 401. */
+    cr_expect_eq(rest("PUT", "/api/v2/denylist", "{\"phone\":\"not a number\"}", NULL), 400);
+    cr_expect_eq(rest("PUT", "/api/v2/denylist", "{\"phone\":\"+33142685300\",\"reason\":7}",
+                      NULL), 400);
+    cr_expect_eq(rest("PUT", "/api/v2/denylist", "[]", NULL), 400);
+    cr_expect_eq(e2e_http(G.port, "GET", "/api/v2/denylist", NULL, NULL, NULL), 401);
+    /* Caller-ID lookups. */
+    cr_assert_eq(rest("GET", "/api/v2/callerid/%2B445612345678", NULL, &o), 200);
+    cr_expect_str_eq(jstr(o, "type"), "VOIP");
+    cr_expect_str_eq(jstr(o, "region"), "GB");
+    cJSON_Delete(o);
+    cr_assert_eq(rest("GET", "/api/v2/callerid/020%207946%200958", NULL, &o), 200);
+    cr_expect_str_eq(jstr(o, "description"), "London");
+    cr_expect_str_eq(jstr(o, "number"), "+442079460958");
+    cJSON_Delete(o);
+    cr_expect_eq(rest("GET", "/api/v2/callerid/hello", NULL, NULL), 400);
+}
+
+Test(fraud, risk_in_webhooks_rest_and_session)
+{
+    start();
+    char ext[64];
+    e2e_id("cust-a", ext, sizeof ext);
+    char body[256];
+    snprintf(body, sizeof body, "{\"phone\":\"+442079460958\",\"external_id\":\"%s\"}", ext);
+    cr_assert_eq(rest("PUT", "/api/v2/directory", body, NULL), 200);
+    cr_assert_eq(rest("PUT", "/api/v2/denylist", "{\"phone\":\"+33142685300\"}", NULL), 200);
+    enrol(ext, SPEAKER_A);
+
+    size_t n_a, n_b;
+    int16_t *ta = speaker(SPEAKER_A, "test", &n_a);
+    int16_t *tb = speaker(SPEAKER_B, "test", &n_b);
+    char ua[37], ub[37], uv[37], ha[256], hb[256];
+    e2e_uuid(ua);
+    e2e_uuid(ub);
+    e2e_uuid(uv);
+    snprintf(ha, sizeof ha, "%s/ok/own", e2e_receiver_url());
+    snprintf(hb, sizeof hb, "%s/ok/fraud", e2e_receiver_url());
+    /* The customer, from their registered number, fully attested. */
+    e2e_call *ca = e2e_call_open(&G, (const char *const[]){
+        "uuid", ua, "external_id", ext, "mode", "verify", "webhook", ha, "caller",
+        "+442079460958", "StirVerstat", "TN-Validation-Passed-A", NULL});
+    /* Someone else claiming to be them, from a deny-listed Paris number that failed STIR. */
+    e2e_call *cb = e2e_call_open(&G, (const char *const[]){
+        "uuid", ub, "external_id", ext, "mode", "verify", "webhook", hb, "From", "+33142685300",
+        "StirVerstat", "TN-Validation-Failed", NULL});
+    /* No job: a VoIP number, no attestation parameter. */
+    e2e_call *cv = e2e_call_open(&G, (const char *const[]){"uuid", uv, "caller", "056 1234 5678",
+                                                         NULL});
+    /* In real time, as a phone call: sent faster, a loaded machine's worker drops audio. */
+    e2e_calls_realtime((e2e_call *[]){ca, cb, cv}, (const int16_t *const[]){ta, tb, ta}, 3,
+                       n_a < n_b ? n_a : n_b);
+    cr_assert_gt(e2e_wait_hook("/ok/own", is_verdict, 60000), 0, "no verdict for the customer");
+    cr_assert_gt(e2e_wait_hook("/ok/fraud", is_verdict, 60000), 0, "no verdict for the fraud");
+    e2e_pump(2500); /* a few more ticks: the directory and deny-list answers are in */
+    e2e_call_send(cv, ta, 8000); /* keep the job-less call from timing out while we look */
+
+    cJSON *own = last_verdict("/ok/own"), *bad = last_verdict("/ok/fraud");
+    cr_assert(own && bad);
+    double thr = jnum(own, "risk_threshold");
+    cr_expect_eq(thr, 50);
+    cr_log_info("customer: risk %.0f (%zu reasons), impostor: risk %.0f (%zu reasons)",
+                jnum(own, "risk"), n_reasons(own), jnum(bad, "risk"), n_reasons(bad));
+    cr_expect_lt(jnum(own, "risk"), thr);
+    cr_expect_eq(n_reasons(own), 0);
+    const cJSON *cid = cJSON_GetObjectItem(payload(own), "caller_id");
+    cr_expect_str_eq(jstr(cid, "type"), "FIXED_LINE");
+    cr_expect_str_eq(jstr(cid, "description"), "London");
+    cr_expect_str_eq(jstr(cid, "attestation"), "A");
+    cr_expect_geq(jnum(bad, "risk"), thr);
+    for (const char *const *r = (const char *const[]){"DENY_LISTED", "VOICE_MISMATCH",
+                                                      "CALLER_ID_REGION_MISMATCH",
+                                                      "CALLER_ID_UNATTESTED", NULL};
+         *r; r++)
+        cr_expect(has_reason(bad, *r), "the impostor's webhook lacks %s", *r);
+    cr_expect_not(has_reason(bad, "CALLER_ID_INVALID"));
+    cr_expect_not(has_reason(bad, "CALLER_ID_VOIP"));
+    cid = cJSON_GetObjectItem(payload(bad), "caller_id");
+    cr_expect_str_eq(jstr(cid, "region"), "FR");
+    cr_expect_str_eq(jstr(cid, "attestation"), "FAILED");
+    cJSON_Delete(own);
+    cJSON_Delete(bad);
+
+    /* The REST poll answer carries the same. */
+    cJSON *o = NULL;
+    char path[128];
+    snprintf(path, sizeof path, "/api/v2/stream/%s/verify", ub);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\"}", ext);
+    cr_assert_eq(rest("POST", path, body, &o), 200);
+    cr_expect_geq(jnum(o, "risk"), thr);
+    cr_expect(has_reason(o, "DENY_LISTED"));
+    cJSON_Delete(o);
+
+    /* The job-less call: stream details. */
+    snprintf(path, sizeof path, "/api/v2/streams/%s", uv);
+    cr_assert_eq(rest("GET", path, NULL, &o), 200);
+    const cJSON *fr = cJSON_GetObjectItem(o, "fraud");
+    cr_assert_not_null(fr);
+    cr_expect_str_eq(jstr(cJSON_GetObjectItem(fr, "caller_id"), "type"), "VOIP");
+    cr_expect(has_reason(fr, "CALLER_ID_VOIP"));
+    cr_expect(has_reason(fr, "CALLER_ID_UNATTESTED"));
+    cr_expect_eq(n_reasons(fr), 2);
+    cr_expect_lt(jnum(fr, "risk"), thr, "two weak caller-ID signals stay below the threshold");
+    cJSON_Delete(o);
+
+    e2e_call_stop(ca);
+    e2e_call_stop(cb);
+    e2e_call_stop(cv);
+    e2e_pump(1500);
+
+    /* The sessions. */
+    struct {
+        const char *uuid, *field, *want;
+    } checks[] = {
+        {uv, "caller_id.type", "VOIP"},          {uv, "caller_id.e164", "+445612345678"},
+        {uv, "caller_id.attestation", "MISSING"}, {ua, "caller_id.description", "London"},
+        {ua, "risk_reasons", ""},                {ub, "deny_listed", "true"},
+        {ub, "caller_id.region", "FR"},          {ub, "risk_threshold", "50"},
+    };
+    for (size_t i = 0; i < sizeof checks / sizeof checks[0]; i++) {
+        char *v = e2e_session_field(checks[i].uuid, checks[i].field);
+        cr_expect(v && strcmp(v, checks[i].want) == 0, "session %s: %s = %s, want %s",
+                  checks[i].uuid, checks[i].field, v ? v : "(none)", checks[i].want);
+        free(v);
+    }
+    char *risk = e2e_session_field(ub, "risk"), *reasons = e2e_session_field(ub, "risk_reasons");
+    cr_expect(risk && atoi(risk) >= 50, "impostor session risk %s", risk ? risk : "(none)");
+    cr_expect(reasons && strstr(reasons, "DENY_LISTED") && strstr(reasons, "VOICE_MISMATCH"),
+              "impostor session reasons %s", reasons ? reasons : "(none)");
+    free(risk);
+    free(reasons);
+    cr_expect_eq(e2e_validate_hooks(2), 0, "webhooks validate against schemas/webhook");
+    free(ta);
+    free(tb);
+}
