@@ -15,6 +15,15 @@
 #include "app.h"
 #include "log.h"
 
+/* The router asks this before reading a body larger than http_preauth_body_max: only a
+ * request whose headers carry a valid token may make the gateway buffer that much. */
+static bool api_gate(http_req *req, void *ud)
+{
+    struct app *a = ud;
+    const char *token = api_token(req);
+    return token && auth_check(a->auth, token) == AUTH_OK;
+}
+
 void api_register(struct app *a)
 {
     a->api = calloc(1, sizeof *a->api);
@@ -23,6 +32,7 @@ void api_register(struct app *a)
         return;
     }
     a->api->a = a;
+    http_router_gate(a->router, api_gate, a);
     /* Longer paths of the same stem first (see api.h "Route order"). */
     api_auth_register(a);
     api_admin_register(a);
@@ -89,7 +99,9 @@ bool api_auth(struct app *a, http_req *req)
     const char *why = !h ? "missing Authorization header"
                          : !token ? "Authorization must be \"Token <token>\""
                                   : auth_status_text(st);
-    const char *kv[] = {"client", http_req_peer(req), "path", http_req_path(req)};
+    char path[256];
+    const char *kv[] = {"client", http_req_peer(req), "path",
+                        log_mask_path(http_req_path(req), path, sizeof path)};
     log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
     if (a->store)
         store_audit(a->store, "auth_failure", NULL, NULL, http_req_peer(req), NULL, NULL);
@@ -166,14 +178,8 @@ bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool 
     return def;
 }
 
-static int hexval(char c)
-{
-    return c >= '0' && c <= '9' ? c - '0'
-           : c >= 'a' && c <= 'f' ? c - 'a' + 10
-           : c >= 'A' && c <= 'F' ? c - 'A' + 10
-                                  : -1;
-}
-
+/* The router's path is already percent-decoded once (by lws's request parser): a second
+ * decoding here would turn "a%2541" (the id "a%41") into "aA". So the rest is taken as is. */
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap)
 {
     const char *in = http_req_path_rest(req);
@@ -181,15 +187,6 @@ bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t 
     const char *why = NULL;
     for (; *in && !why; in++) {
         int c = (unsigned char)*in;
-        if (c == '%') {
-            int hi = hexval(in[1]), lo = hi < 0 ? -1 : hexval(in[2]);
-            if (lo < 0) {
-                why = "has a bad percent-escape";
-                break;
-            }
-            c = hi * 16 + lo;
-            in += 2;
-        }
         if (c < 0x20 || c == 0x7f || c == '/')
             why = "contains a control character or '/'";
         else if (n >= max || n + 1 >= cap)

@@ -23,6 +23,7 @@
 #define CALLPRINT_API_H
 
 #include <cjson/cJSON.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -43,6 +44,7 @@ typedef struct api {
     size_t openapi_len;
     bool record_checked;  /* the stored admin password record was looked up */
     int imports;          /* recording imports running on the thread pool */
+    atomic_bool stopping; /* set at shutdown: imports on the pool give up early */
     struct api_hstream *hstreams; /* open HTTP push streams */
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;
@@ -73,7 +75,8 @@ const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
 
-/* The id after a prefix route ("/api/v2/voiceprint/<id>"), percent-decoded into out.
+/* The id after a prefix route ("/api/v2/voiceprint/<id>"), copied into out: the router's
+ * path is already percent-decoded once, so it is not decoded again ("a%2541" is "a%41").
  * Empty, longer than max, containing '/' or control characters: 400 sent, returns false. */
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap);
 

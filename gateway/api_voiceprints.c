@@ -45,6 +45,9 @@
 #define SNAPSHOT_ITEMS_MAX 10000
 #define SCAN_PAGE 200
 #define FEED_BLOCK 1600
+/* One uploaded recording decodes to at most this much audio (8 kHz): its header is not
+ * trusted, so this, not the header, bounds the memory an import can take. */
+#define IMPORT_AUDIO_MAX_S 3600
 
 /* ---- exists, metadata, delete, count ---------------------------------------------------- */
 
@@ -305,7 +308,8 @@ static void enrol_item(const app *a, put_item *it)
     char err[256];
     int16_t *pcm = NULL;
     size_t n = 0;
-    if (bio_audio_decode(it->data, it->data_len, "recording", &pcm, &n, err, sizeof err)) {
+    if (bio_audio_decode_max(it->data, it->data_len, "recording", (size_t)IMPORT_AUDIO_MAX_S * 8000,
+                             &pcm, &n, err, sizeof err)) {
         item_fail(it, "%s", err);
         return;
     }
@@ -316,10 +320,14 @@ static void enrol_item(const app *a, put_item *it)
     if (!st || !it->blob) {
         item_fail(it, "%s", "out of memory");
     } else {
-        for (size_t off = 0; off < n; off += FEED_BLOCK)
+        for (size_t off = 0; off < n && !atomic_load(&a->api->stopping); off += FEED_BLOCK)
             a->engine->feed(st, pcm + off, n - off < FEED_BLOCK ? n - off : FEED_BLOCK);
         it->speech = a->engine->speech_seconds(st);
-        bio_status bs = a->engine->enroll(st, &a->bio, it->blob, BIO_VOICEPRINT_MAX, &it->blob_len);
+        /* Stopping: no voiceprint from a recording cut short (import_done says cancelled). */
+        bio_status bs = atomic_load(&a->api->stopping)
+                            ? BIO_OK
+                            : a->engine->enroll(st, &a->bio, it->blob, BIO_VOICEPRINT_MAX,
+                                                &it->blob_len);
         if (bs == BIO_ERR_SPEECH) {
             it->status = "failed";
             snprintf(it->detail, sizeof it->detail,
@@ -338,7 +346,7 @@ static void import_work(uv_work_t *w)
 {
     put_batch *b = w->data;
     for (size_t i = 0; i < b->n; i++)
-        if (!b->items[i].status)
+        if (!b->items[i].status && !atomic_load(&b->a->api->stopping))
             enrol_item(b->a, &b->items[i]);
 }
 
@@ -346,8 +354,9 @@ static void import_done(uv_work_t *w, int status)
 {
     put_batch *b = w->data;
     b->a->api->imports--;
-    for (size_t i = 0; status != 0 && i < b->n; i++)
-        if (!b->items[i].status)
+    bool cancelled = status != 0 || atomic_load(&b->a->api->stopping);
+    for (size_t i = 0; cancelled && i < b->n; i++)
+        if (!b->items[i].status && !b->items[i].blob_len)
             item_fail(&b->items[i], "%s", "cancelled (shutting down)");
     batch_store(b);
 }
@@ -535,7 +544,11 @@ static bool parse_snapshot_item(http_req *req, app *a, const cJSON *v, size_t i,
         return false;
     snprintf(it->id, sizeof it->id, "%s", id);
     const cJSON *c = cJSON_GetObjectItemCaseSensitive(v, "created_ms");
-    it->created_ms = cJSON_IsNumber(c) && c->valuedouble > 0 ? (int64_t)c->valuedouble : 0;
+    /* Only a time that fits (up to year 2286 in ms): converting a larger double, an infinity
+     * or a NaN to int64_t is undefined behaviour. */
+    it->created_ms = cJSON_IsNumber(c) && c->valuedouble > 0 && c->valuedouble < 1e16
+                         ? (int64_t)c->valuedouble
+                         : 0;
     const cJSON *su = cJSON_GetObjectItemCaseSensitive(v, "stream_uuid");
     if (cJSON_IsString(su) && strcmp(su->valuestring, "NA") != 0)
         snprintf(it->stream_uuid, sizeof it->stream_uuid, "%s", su->valuestring);

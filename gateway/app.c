@@ -272,17 +272,53 @@ static void log_flushed(app *a)
     log_write(LOG_INFO, NULL, NULL, kv, 5, "outbound queues flushed");
 }
 
-/* Flush done (or out of time): close the outbound queues and the timer. */
-static void close_outputs(app *a)
+/* Thread-pool jobs whose completion still runs on the loop and uses the store (an import's
+ * writes and reply, a login's audit record, a password change's record). */
+static bool pool_busy(const app *a)
 {
-    log_flushed(a);
-    if (a->srv)
-        server_close(a->srv);
+    return (a->api && a->api->imports > 0) || auth_jobs_running(a->auth) > 0;
+}
+
+static void close_stop_timer(app *a)
+{
     if (a->stop_timer_open) {
         uv_timer_stop(&a->stop_timer);
         uv_close((uv_handle_t *)&a->stop_timer, NULL);
         a->stop_timer_open = false;
     }
+}
+
+static void on_pool_tick(uv_timer_t *t);
+
+/* The store is closed (and freed) only once no thread-pool job can reach it any more:
+ * imports give up early once api->stopping is set, a password hash takes a fraction of a
+ * second. Until then the stop timer polls. */
+static void close_store_when_idle(app *a)
+{
+    if (pool_busy(a)) {
+        stop_timer_start(a, on_pool_tick, 0);
+        return;
+    }
+    close_stop_timer(a);
+    if (a->store) {
+        a->closes_pending++;
+        store_close(a->store, on_closed, a);
+    }
+}
+
+static void on_pool_tick(uv_timer_t *t)
+{
+    app *a = t->data;
+    if (!pool_busy(a))
+        close_store_when_idle(a);
+}
+
+/* Flush done (or out of time): close the outbound queues, then the store. */
+static void close_outputs(app *a)
+{
+    log_flushed(a);
+    if (a->srv)
+        server_close(a->srv);
     if (a->webhooks) { /* a graceful stop gives in-flight deliveries what is left of it */
         uint64_t now = uv_now(a->loop), drain = APP_DRAIN_MS;
         if (a->grace_end_ms)
@@ -295,10 +331,7 @@ static void close_outputs(app *a)
         a->closes_pending++;
         sessions_close(a->sessions, on_closed, a);
     }
-    if (a->store) {
-        a->closes_pending++;
-        store_close(a->store, on_closed, a);
-    }
+    close_store_when_idle(a);
 }
 
 static void on_flush_tick(uv_timer_t *t)
@@ -360,6 +393,8 @@ static void close_begin(app *a, bool graceful)
     if (a->closing)
         return;
     a->closing = true;
+    if (a->api) /* imports running on the thread pool stop at their next block */
+        atomic_store(&a->api->stopping, true);
     if (a->drain_done) {
         void (*done)(void *) = a->drain_done;
         a->drain_done = NULL;

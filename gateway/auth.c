@@ -290,6 +290,11 @@ void auth_revoke_all(auth *a)
         a->tokens[i].live = false;
 }
 
+int auth_jobs_running(const auth *a)
+{
+    return a ? a->kdf_jobs : 0;
+}
+
 size_t auth_live_tokens(auth *a)
 {
     size_t n = 0;

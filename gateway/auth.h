@@ -80,6 +80,8 @@ auth_status auth_check(auth *a, const char *token);
 auth_status auth_logout(auth *a, const char *token);
 void auth_revoke_all(auth *a);
 size_t auth_live_tokens(auth *a);
+/* Async jobs (KDF runs) not finished yet: their callbacks are still to come. */
+int auth_jobs_running(const auth *a);
 
 /* Asynchronous versions for the loop thread: cb runs later on the loop thread; token is NULL
  * unless st == AUTH_OK (login). Returns 0, or -1 (then cb is not called) if the job could not

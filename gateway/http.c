@@ -5,6 +5,12 @@
  * vanished, until the deferred handler replies). Responses are written from the WRITEABLE
  * callback: headers first, then the body in chunks of HTTP_CHUNK so that a large document
  * never sits twice in lws's buffers.
+ *
+ * Bodies are the one thing a stranger can make the gateway hold, so they are charged: each
+ * request's buffer counts against the router's total and its client's share from the moment
+ * it is allocated (from Content-Length, before any byte is read) until the request is freed.
+ * The per-client share is the sum over the requests in flight (a short list: only requests
+ * still holding a body are on it), so no table of clients is kept.
  */
 #include <uv.h>
 
@@ -14,6 +20,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "proxy.h"
 
 #define HTTP_ROUTES_MAX 128
 #define HTTP_HEADERS_MAX 8
@@ -33,6 +43,12 @@ struct http_router {
     int timeout_s;
     size_t n;
     http_route_t routes[HTTP_ROUTES_MAX];
+    http_limits lim;
+    proxy_list proxies;
+    http_gate gate;
+    void *gate_ud;
+    size_t inflight;         /* body bytes charged by the requests on `charged` */
+    struct http_req *charged; /* requests holding a charged body buffer */
 };
 
 typedef struct strnode {
@@ -51,6 +67,9 @@ struct http_req {
     char *body;
     size_t body_len, body_cap;
     size_t body_max; /* the matching route's limit, else the router's */
+    size_t charge;   /* bytes of body buffer counted against the router's limits */
+    http_req *next_charged, **prev_charged;
+    int64_t body_deadline_ms; /* monotonic; 0: none */
     bool too_large, dispatched, replied, aborted, headers_sent, close_after;
     bool head; /* HEAD: a GET route answers, the body is not sent */
     void (*on_abort)(http_req *, void *);
@@ -78,6 +97,73 @@ http_router *http_router_new(size_t body_max, int timeout_s)
 void http_router_free(http_router *r)
 {
     free(r);
+}
+
+int http_router_limits(http_router *r, const http_limits *lim, char *err, size_t errcap)
+{
+    if (proxy_parse(&r->proxies, lim->trusted_proxies, err, errcap) != 0)
+        return -1;
+    r->lim = *lim;
+    r->lim.trusted_proxies = NULL; /* parsed; the text is not kept */
+    return 0;
+}
+
+void http_router_gate(http_router *r, http_gate gate, void *ud)
+{
+    r->gate = gate;
+    r->gate_ud = ud;
+}
+
+size_t http_router_inflight(const http_router *r)
+{
+    return r->inflight;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bytes charged by requests of this client. */
+static size_t client_inflight(const http_router *r, const char *peer)
+{
+    size_t n = 0;
+    for (const http_req *q = r->charged; q; q = q->next_charged)
+        if (strcmp(q->peer, peer) == 0)
+            n += q->charge;
+    return n;
+}
+
+/* Charge a body buffer of len bytes; false when it would pass a cap. */
+static bool charge(http_req *req, size_t len)
+{
+    http_router *r = req->router;
+    const http_limits *l = &r->lim;
+    if ((l->inflight_max && r->inflight + len > l->inflight_max) ||
+        (l->inflight_per_client && client_inflight(r, req->peer) + len > l->inflight_per_client))
+        return false;
+    r->inflight += len;
+    req->charge = len;
+    req->next_charged = r->charged;
+    req->prev_charged = &r->charged;
+    if (r->charged)
+        r->charged->prev_charged = &req->next_charged;
+    r->charged = req;
+    return true;
+}
+
+static void uncharge(http_req *req)
+{
+    if (!req->prev_charged)
+        return;
+    req->router->inflight -= req->charge;
+    *req->prev_charged = req->next_charged;
+    if (req->next_charged)
+        req->next_charged->prev_charged = req->prev_charged;
+    req->prev_charged = NULL;
+    req->charge = 0;
 }
 
 int http_route(http_router *r, const char *method, const char *path, http_handler h, void *ud)
@@ -214,6 +300,7 @@ static void req_free(http_req *req)
     }
     if (req->slot && *req->slot == req)
         *req->slot = NULL;
+    uncharge(req);
     free(req->body);
     free(req->out);
     free(req);
@@ -326,6 +413,48 @@ static void dispatch(http_req *req)
     }
 }
 
+/* The client's address: the TCP peer, or whom a trusted proxy forwarded for. */
+static void set_peer(http_req *req, struct lws *wsi)
+{
+    char peer[PROXY_ADDR_MAX], xff[1024];
+    if (!lws_get_peer_simple(wsi, peer, sizeof peer))
+        snprintf(peer, sizeof peer, "unknown");
+    bool fwd = req->router->proxies.n &&
+               lws_hdr_custom_copy(wsi, xff, sizeof xff, "x-forwarded-for:", 16) > 0;
+    proxy_client(&req->router->proxies, peer, fwd ? xff : NULL, req->peer, sizeof req->peer);
+}
+
+/* Answer now and close, the body (if any) unread. */
+static void refuse(http_req *req, int status, const char *msg)
+{
+    req->dispatched = req->close_after = true;
+    http_reply_error(req, status, msg);
+}
+
+/* A body of len bytes is announced: may it be buffered? Otherwise refused (and true). */
+static bool refuse_body(http_req *req, long long len)
+{
+    http_router *r = req->router;
+    char msg[160];
+    if (len > (long long)req->body_max) {
+        req->too_large = true; /* 413 from dispatch, before a byte of it is buffered */
+        return false;
+    }
+    if (len > (long long)r->lim.preauth_body_max && r->gate && !r->gate(req, r->gate_ud)) {
+        snprintf(msg, sizeof msg, "authentication required to send a body of more than %zu "
+                 "bytes: send a valid Authorization header", r->lim.preauth_body_max);
+        http_add_header(req, "WWW-Authenticate", "Token");
+        refuse(req, 401, msg);
+        return true;
+    }
+    if (!charge(req, (size_t)len)) {
+        http_add_header(req, "Retry-After", "5");
+        refuse(req, 503, "too many request bodies in flight; retry shortly");
+        return true;
+    }
+    return false;
+}
+
 int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req **slot)
 {
     http_req *req = calloc(1, sizeof *req);
@@ -336,8 +465,7 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
     req->router = r;
     *slot = req;
     snprintf(req->path, sizeof req->path, "%s", path ? path : "/");
-    if (!lws_get_peer_simple(wsi, req->peer, sizeof req->peer))
-        snprintf(req->peer, sizeof req->peer, "unknown");
+    set_peer(req, wsi);
     snprintf(req->method, sizeof req->method, "?");
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (lws_hdr_total_length(wsi, methods[i].tok)) {
@@ -352,20 +480,21 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
     long long len = 0;
     if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
         len = atoll(cl);
-    bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-    if (len > (long long)req->body_max) /* refused before a byte of it is buffered */
-        req->too_large = true;
-    if (chunked) { /* lws 4.1 does not complete chunked request bodies: say so at once */
-        req->dispatched = req->close_after = true;
-        http_reply_error(req, 411, "chunked request bodies are not accepted: send Content-Length");
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        /* lws 4.1 does not complete chunked request bodies: say so at once */
+        refuse(req, 411, "chunked request bodies are not accepted: send Content-Length");
         return 0;
     }
+    if (len > 0 && refuse_body(req, len))
+        return 0;
     if (len > 0 && !req->too_large) {
         req->body = malloc((size_t)len + 1);
         if (!req->body)
             return -1;
         req->body_cap = (size_t)len;
         req->body[0] = '\0';
+        if (r->lim.body_timeout_s > 0)
+            req->body_deadline_ms = mono_ms() + (int64_t)r->lim.body_timeout_s * 1000;
         return 0; /* the body follows */
     }
     dispatch(req);
@@ -377,21 +506,18 @@ int http_on_body(http_req **slot, const void *in, size_t len)
     http_req *req = *slot;
     if (!req || req->dispatched)
         return 0;
-    if (req->too_large || req->body_len + len > req->body_max) {
+    if (req->body_deadline_ms && mono_ms() > req->body_deadline_ms) {
+        const char *kv[] = {"client", req->peer};
+        log_write(LOG_WARN, NULL, NULL, kv, 1, "HTTP body too slow: connection closed");
+        return -1; /* a slow body holds a connection and its buffer: drop it */
+    }
+    if (req->too_large || req->body_len + len > req->body_cap) {
         req->too_large = true;
         dispatch(req);
         return 0;
     }
-    /* Normally the Content-Length was allocated at once: no copy per chunk of a large body. */
-    if (req->body_len + len > req->body_cap) {
-        size_t cap = req->body_cap * 2 > req->body_len + len ? req->body_cap * 2
-                                                              : req->body_len + len;
-        char *b = realloc(req->body, (cap < req->body_max ? cap : req->body_max) + 1);
-        if (!b)
-            return -1;
-        req->body = b;
-        req->body_cap = cap < req->body_max ? cap : req->body_max;
-    }
+    /* The Content-Length was allocated (and charged) at once: no copy per chunk, and a body
+     * never grows past what was announced. */
     memcpy(req->body + req->body_len, in, len);
     req->body_len += len;
     req->body[req->body_len] = '\0';

@@ -14,6 +14,13 @@
  * is closed. When the connection goes away while a reply is deferred (that timeout, or a
  * client that hung up: lws notices that when it next touches the socket), the on_abort
  * callback (if set) tells the handler, which still calls http_reply (it then only frees).
+ *
+ * Strangers get little (http_router_limits): a body larger than preauth_body_max is read only
+ * when the gate (the REST API's token check) accepts the request's headers, else 401 before
+ * a byte of it is buffered; the body bytes buffered at once are capped in total and per
+ * client (503 with Retry-After beyond); a body must arrive whole within body_timeout_s.
+ * http_req_peer is the client's address: the TCP peer, or the X-Forwarded-For client when
+ * the peer is a trusted proxy (proxy.h).
  */
 #ifndef CALLPRINT_HTTP_H
 #define CALLPRINT_HTTP_H
@@ -30,6 +37,21 @@ typedef http_result (*http_handler)(http_req *req, void *ud);
 http_router *http_router_new(size_t body_max, int timeout_s);
 void http_router_free(http_router *r);
 
+/* Decides from the headers alone whether a request may send a large body. */
+typedef bool (*http_gate)(http_req *req, void *ud);
+typedef struct {
+    size_t preauth_body_max;    /* bodies up to this need no gate (0: every body is gated) */
+    size_t inflight_max;        /* body bytes buffered at once, all requests (0: no cap) */
+    size_t inflight_per_client; /* the same per client address (0: no cap) */
+    int body_timeout_s;         /* a body not complete by then: connection closed (0: none) */
+    const char *trusted_proxies;/* proxy.h list; "" or NULL: X-Forwarded-For ignored */
+} http_limits;
+/* 0, or -1 when the trusted proxy list is malformed (err says why). */
+int http_router_limits(http_router *r, const http_limits *lim, char *err, size_t errcap);
+void http_router_gate(http_router *r, http_gate gate, void *ud);
+/* Body bytes buffered right now (for /metrics and tests). */
+size_t http_router_inflight(const http_router *r);
+
 /* method: "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS". 0, or -1 when full. */
 int http_route(http_router *r, const char *method, const char *path, http_handler h, void *ud);
 /* A body limit of its own for a registered route (e.g. a bulk upload), instead of the
@@ -38,7 +60,8 @@ int http_route(http_router *r, const char *method, const char *path, http_handle
 int http_route_body_max(http_router *r, const char *method, const char *path, size_t body_max);
 
 const char *http_req_method(const http_req *req);
-/* The client's IP address as text ("127.0.0.1"), "unknown" if lws could not tell. */
+/* The client's IP address as text ("127.0.0.1"), "unknown" if lws could not tell; behind a
+ * trusted proxy, the client it forwarded for. */
 const char *http_req_peer(const http_req *req);
 const char *http_req_path(const http_req *req);
 /* For prefix routes: what follows the prefix's "/" ("" when nothing). */

@@ -932,6 +932,18 @@ static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
     maybe_finish(l, ls);
 }
 
+/* An ended stream of this uuid still waits for final answers: they are routed by uuid
+ * (subscriptions, sessions), so a new stream taking the uuid now would receive them and lose
+ * its subscriptions when the old one is released. The registry refuses it (409). */
+static bool sink_uuid_busy(void *ud, const char *uuid)
+{
+    const live *l = ud;
+    for (const live_stream *ls = l->ending; ls; ls = ls->next)
+        if (strcmp(ls->uuid, uuid) == 0)
+            return true;
+    return false;
+}
+
 /* ---------- lifecycle, observers, stats ---------- */
 
 live *live_new(struct app *a)
@@ -943,7 +955,8 @@ live *live_new(struct app *a)
     l->sink_index = -1;
     l->subs = subs_new((size_t)a->cfg->max_subscriptions);
     l->sink = (audio_sink){.name = "live", .ud = l, .on_start = sink_start,
-                           .on_audio = sink_audio, .on_stop = sink_stop};
+                           .on_audio = sink_audio, .on_stop = sink_stop,
+                           .uuid_busy = sink_uuid_busy};
     if (!l->subs || registry_add_sink(a->reg, &l->sink) != 0) {
         subs_free(l->subs);
         free(l);

@@ -201,6 +201,8 @@ static int create_context(server *srv, char *err, size_t errcap)
     info.user = srv;
     info.alpn = "http/1.1"; /* over TLS, h2 would hide custom headers (pitfall 4) */
     info.vhost_name = "callprint";
+    /* A client whose request headers are not complete by then is dropped (slowloris). */
+    info.timeout_secs_ah_idle = (unsigned)cfg->http_header_timeout_s;
     if (cfg->tls_cert[0]) {
         /* One port, TLS only: lws refuses plain HTTP on it (no redirect, no fallback). */
         info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
@@ -236,6 +238,15 @@ server *server_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     srv->media = srv->reg ? media_new(loop, srv->reg, cfg) : NULL;
     if (!srv->reg || !srv->router || !srv->media) {
         snprintf(err, errcap, "out of memory");
+        server_free(srv);
+        return NULL;
+    }
+    http_limits lim = {(size_t)cfg->http_preauth_body_max, (size_t)cfg->http_inflight_max,
+                       (size_t)cfg->http_inflight_per_client, cfg->http_body_timeout_s,
+                       cfg->trusted_proxies};
+    char why[160];
+    if (http_router_limits(srv->router, &lim, why, sizeof why) != 0) {
+        snprintf(err, errcap, "trusted_proxies: %s", why);
         server_free(srv);
         return NULL;
     }

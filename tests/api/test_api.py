@@ -417,6 +417,16 @@ class T02Voiceprints(unittest.TestCase):
         self.assertEqual(js["results"][0]["status"], "failed")
         self.assertIn("refused", js["results"][0]["detail"])
         self.assertFalse(api("POST", "/api/v2/voiceprint", {"external_id": "snap-bad"})[1]["exists"])
+        # A creation time out of any int64 range (or an infinity) is ignored, not converted.
+        for huge in (1e300, 1e400, 9.3e18):
+            odd = dict(vps["snap-b"], external_id="snap-huge", created_ms=huge)
+            raw = json.dumps({"mode": "overwrite", "voiceprints": [odd]}).replace(
+                "Infinity", "1e400").encode()
+            st, js, _ = call("POST", "/api/v2/snapshot/import", raw=raw, token=token())
+            self.assertEqual((st, js["results"][0]["status"]), (200, "created"), js)
+            st, js, _ = api("GET", "/api/v2/voiceprint/snap-huge")
+            self.assertLess(js["created_ms"], 1e16, js)
+        check_sanitizers(self)
 
 
 class T03Streams(unittest.TestCase):
@@ -627,6 +637,47 @@ class T06OtherServers(unittest.TestCase):
             st, js, _ = call("POST", "/api/v2/auth/login", {"username": "admin", "password": PASSWORD})
             self.assertEqual(st, 503)
             self.assertIn("password store", js["error"])
+
+
+class T07Secrets(unittest.TestCase):
+    def test_failed_authentication_log_masks_numbers_in_the_path(self):
+        for path in ("/api/v2/directory/+447911123456", "/api/v2/directory/%2B447911123457",
+                     "/api/v2/directory/0044-7911-123458?x=1"):
+            self.assertEqual(call("GET", path, token="0" * 64)[0], 401)
+        text = srv.logtext()
+        self.assertIn("API authentication failed", text)
+        for digits in ("447911123456", "447911123457", "7911-123458"):
+            self.assertFalse(digits in text, "caller number %s in the log" % digits)
+        self.assertIn("/api/v2/directory/+4479", text)
+
+    def test_login_body_is_wiped_after_use(self):
+        """The password of a login is nowhere in the server's memory once answered."""
+        secret = "wipe-me-%s" % os.urandom(12).hex()
+        st, _, _ = call("POST", "/api/v2/auth/login", {"username": "admin", "password": secret})
+        self.assertIn(st, (401, 429))
+        # Later requests overwrite the server's socket receive buffer, as any traffic does.
+        for _ in range(3):
+            call("GET", "/healthz", headers={"X-Filler": "f" * 600})
+        time.sleep(0.2)
+        needle = secret.encode()
+        found, scanned = [], 0
+        with open("/proc/%d/maps" % srv.proc.pid) as maps, \
+                open("/proc/%d/mem" % srv.proc.pid, "rb", 0) as mem:
+            for line in maps:
+                f = line.split()
+                lo, hi = (int(x, 16) for x in f[0].split("-"))
+                if not f[1].startswith("rw") or hi - lo > (1 << 30):
+                    continue  # sanitizer shadow and reserved ranges are not data
+                try:
+                    mem.seek(lo)
+                    chunk = mem.read(hi - lo)
+                except OSError:
+                    continue
+                scanned += len(chunk)
+                if needle in chunk:
+                    found.append(line.strip())
+        self.assertGreater(scanned, 1 << 20)
+        self.assertEqual(found, [], "the login password stayed in memory")
 
 
 def check_sanitizers(tc):

@@ -126,7 +126,8 @@ static size_t expect_signed(const char *prefix, const char *secret)
     e2e_hook *h;
     size_t n = e2e_hooks(prefix, &h);
     for (size_t i = 0; i < n; i++)
-        cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig),
+        cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig,
+                                      (long long)h[i].t, 5),
                   "%s: signature \"%s\" does not verify", h[i].path, h[i].sig);
     e2e_hooks_free(h, n);
     return n;
@@ -727,6 +728,56 @@ Test(live, redis_down_verdicts_go_on_and_created_waits_for_the_ack)
     e2e_call_stop(cv);
     free(enrol);
     free(ta);
+    stop_gateway();
+}
+
+/* ---- a uuid reused while its old stream still waits for its final answer ---- */
+
+Test(live, uuid_of_an_ending_stream_is_refused_until_its_final_answer_is_out)
+{
+    e2e_use_own_redis();
+    /* No tick: the only enrol webhook is the old stream's final answer. */
+    start((const char *const[]){"CALLPRINT_VERIFY_INTERVAL_MS", "60000", NULL});
+    char ext[64], uuid[37], old_hook[256], new_hook[256];
+    e2e_id("cust-reuse", ext, sizeof ext);
+    e2e_uuid(uuid);
+    snprintf(old_hook, sizeof old_hook, "%s/ok/reuse-old", e2e_receiver_url());
+    snprintf(new_hook, sizeof new_hook, "%s/ok/reuse-new", e2e_receiver_url());
+    size_t n_enrol;
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    const char *const old_params[] = {"uuid", uuid, "external_id", ext, "mode", "enroll",
+                                      "webhook", old_hook, NULL};
+    const char *const new_params[] = {"uuid", uuid, "external_id", ext, "mode", "enroll",
+                                      "webhook", new_hook, NULL};
+    e2e_call *c = e2e_call_open(&G, old_params);
+    e2e_call_send(c, enrol, n_enrol);
+    e2e_pump(500); /* the existence check is answered */
+
+    /* Redis stops answering: the old stream's final enrolment write stays in flight. */
+    e2e_redis_signal(SIGSTOP);
+    e2e_call_stop(c);
+    e2e_pump(300);
+    e2e_call *again = e2e_call_open(&G, new_params);
+    int code = e2e_call_wait_closed(again, 2000);
+    cr_expect_eq(code, 4409, "the uuid of a stream still ending is refused (close %d)", code);
+    e2e_call_stop(again);
+    e2e_redis_signal(SIGCONT);
+
+    cr_assert_gt(e2e_wait_hook("/ok/reuse-old", is_created, 10000), 0,
+                 "the old stream's final answer reaches its own subscriber");
+    e2e_pump(300);
+    /* Released: the uuid is free again, and the new stream keeps its subscription. */
+    e2e_call *fresh = e2e_call_open(&G, new_params);
+    cr_expect_eq(e2e_call_wait_closed(fresh, 500), -1, "accepted once the old stream is gone");
+    cJSON *o = NULL;
+    cr_assert_eq(e2e_http(G.port, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
+    cr_expect_eq(jnum(o, "count"), 1, "the new stream's implicit subscription is there");
+    cJSON_Delete(o);
+    cr_expect_eq(count_hooks("/ok/reuse-new", NULL), 0,
+                 "no answer of the old stream reached the new stream's subscriber");
+    cr_expect_eq(count_hooks("/ok/reuse-old", NULL), 1, "one final answer, to the old one");
+    e2e_call_stop(fresh);
+    free(enrol);
     stop_gateway();
 }
 
