@@ -44,6 +44,7 @@ void api_register(struct app *a)
     api_connect_register(a);
     api_directory_register(a);
     api_fraud_register(a);
+    api_watchlists_register(a);
     api_debug_register(a);
 }
 

@@ -113,6 +113,7 @@ static const config_entry entries[] = {
     INT(forward_timeout_ms, 100, 120000, "one forward attempt times out"),
     INT(forward_attempts, 1, 20, "forward attempts (retries with backoff)"),
     INT(risk_threshold, 0, 100, "fraud risk 0-100 at which a call counts as risky"),
+    BOOL(screen_calls, "screen every call against the fraudster watchlists"),
     STR(log_file, false, "log file, \"-\" = stderr (SIGHUP reopens it)"),
     STR(log_level, false, "debug, info, warn or error"),
     BOOL(mask_numbers, "mask caller numbers in logs"),

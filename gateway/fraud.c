@@ -14,7 +14,7 @@
  * The tick (1 s) writes the session: the caller-ID fields once the session id is known, and
  * the risk fields whenever they changed since the last write.
  */
-#include "fraud.h"
+#include "fraud_int.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,50 +26,6 @@
 #include "registry.h"
 #include "store_fraud.h"
 #include "stream.h"
-
-#define FRAUD_TICK_MS 1000
-#define FRAUD_KEEP_MS (LIVE_WAIT_MAX_MS + 2000)
-#define FRAUD_ID_MAX 257
-
-typedef struct fcall {
-    struct fcall *prev, *next; /* f->calls (live and ended) */
-    struct fraud *f;
-    struct stream *s; /* NULL once ended */
-    char uuid[STREAM_UUID_LEN + 1];
-    char session_id[FRAUD_ID_MAX];
-    int pending; /* store callbacks that still use this fcall */
-    bool stopped;
-    uint64_t stopped_ms;
-
-    bool have_number, session_asked;
-    callerid_status cst;
-    callerid_info info;
-    callerid_attestation att;
-    bool denied;
-
-    char claimed[FRAUD_ID_MAX];    /* the customer a verify job claims */
-    char claimed_region[CALLERID_REGION_MAX];
-    bool claim_busy;
-    bool voice_mismatch;
-
-    int risk;
-    unsigned reasons;
-    bool cid_written;
-    int written_risk; /* -1: none yet */
-    unsigned written_reasons;
-} fcall;
-
-struct fraud {
-    app *a;
-    callerid *cid;
-    char default_region[CALLERID_REGION_MAX];
-    int threshold;
-    audio_sink sink;
-    int slot;
-    uv_timer_t tick;
-    bool tick_open;
-    fcall *calls;
-};
 
 /* ---- calls ----------------------------------------------------------------------------------- */
 
@@ -85,7 +41,7 @@ static void call_free(fcall *c)
     free(c);
 }
 
-static void call_release(fcall *c)
+void fraud_call_release(fcall *c)
 {
     if (--c->pending == 0 && c->stopped && !c->s && c->stopped_ms == UINT64_MAX)
         call_free(c);
@@ -108,13 +64,14 @@ static unsigned signals(const fcall *c)
     return callerid_signals(c->cst == CID_OK ? &c->info : NULL, c->att, c->claimed_region);
 }
 
-static void recompute(fcall *c)
+void fraud_call_recompute(fcall *c)
 {
     risk_input in = {
         .callerid_signals = signals(c),
         .attestation = c->att,
         .denied = c->denied,
         .voice_mismatch = c->voice_mismatch,
+        .fraudster_risk = c->known ? c->known_score : 0,
     };
     c->risk = fraud_risk(&in, &c->reasons);
 }
@@ -130,16 +87,17 @@ static void on_deny(void *arg, store_status st, const char *reason, const char *
     else if (st != STORE_NOT_FOUND)
         log_write(LOG_WARN, c->uuid, NULL, NULL, 0, "deny-list lookup failed: %s",
                   err ? err : store_strerror(st));
-    recompute(c);
-    call_release(c);
+    fraud_call_recompute(c);
+    fraud_call_release(c);
 }
 
 /* The number is known: ask libphonenumber, then Redis's deny list. */
 static void take_number(fcall *c, const char *raw)
 {
     c->have_number = true;
+    c->cid_written = false; /* the session gets the new answer at the next tick */
     c->cst = callerid_lookup(c->f->cid, raw, c->f->default_region, &c->info);
-    recompute(c);
+    fraud_call_recompute(c);
     if (c->cst == CID_OK && c->info.e164[0]) {
         c->pending++;
         store_deny_get(c->f->a->store, c->info.e164, on_deny, c);
@@ -153,7 +111,7 @@ static void on_session(void *arg, store_status st, const store_session_view *v, 
     const char *caller = st == STORE_OK ? store_view_field(v, "caller") : NULL;
     if (!c->have_number && caller && caller[0] == '+')
         take_number(c, caller);
-    call_release(c);
+    fraud_call_release(c);
 }
 
 static void on_registered(void *arg, store_status st, const char *phone, const char *err)
@@ -164,8 +122,8 @@ static void on_registered(void *arg, store_status st, const char *phone, const c
     callerid_info reg;
     if (st == STORE_OK && callerid_lookup(c->f->cid, phone, NULL, &reg) == CID_OK)
         snprintf(c->claimed_region, sizeof c->claimed_region, "%s", reg.region);
-    recompute(c);
-    call_release(c);
+    fraud_call_recompute(c);
+    fraud_call_release(c);
 }
 
 /* A verify job claims external_id: find the region of that customer's registered number. */
@@ -188,10 +146,10 @@ static void on_written(void *arg, store_status st, const char *err)
     if (st != STORE_OK)
         log_write(LOG_WARN, c->uuid, c->session_id, NULL, 0, "fraud fields not saved: %s",
                   err ? err : store_strerror(st));
-    call_release(c);
+    fraud_call_release(c);
 }
 
-#define FRAUD_PAIRS_MAX 12
+#define FRAUD_PAIRS_MAX 16
 
 static void save(fcall *c)
 {
@@ -223,6 +181,16 @@ static void save(fcall *c)
     const char *tail[] = {"risk", risk, "risk_reasons", reasons, "risk_threshold", thr};
     memcpy(kv + 2 * n, tail, sizeof tail);
     n += 3;
+    char score[16];
+    if (c->known && !c->known_written) {
+        snprintf(score, sizeof score, "%.2f", c->known_score);
+        const char *kf[] = {"known_fraudster.watchlist", c->known_watchlist,
+                            "known_fraudster.fraudster_id", c->known_id,
+                            "known_fraudster.score", score};
+        memcpy(kv + 2 * n, kf, sizeof kf);
+        n += 3;
+        c->known_written = true;
+    }
     store_session u = {.session_id = c->session_id, .extra = kv, .n_extra = n};
     c->cid_written = true;
     c->written_risk = c->risk;
@@ -242,12 +210,13 @@ static void visit(fraud *f, fcall *c, uint64_t now)
         c->pending++;
         store_session_get(f->a->store, c->session_id, on_session, c);
     }
-    if (!c->cid_written || c->risk != c->written_risk || c->reasons != c->written_reasons)
+    if (!c->cid_written || c->risk != c->written_risk || c->reasons != c->written_reasons ||
+        (c->known && !c->known_written))
         save(c);
     if (c->stopped && c->stopped_ms != UINT64_MAX && now - c->stopped_ms >= FRAUD_KEEP_MS) {
         c->stopped_ms = UINT64_MAX; /* released: freed now or by the last callback */
         c->pending++;
-        call_release(c);
+        fraud_call_release(c);
     }
 }
 
@@ -255,8 +224,10 @@ static void on_tick(uv_timer_t *t)
 {
     fraud *f = t->data;
     uint64_t now = uv_now(f->a->loop);
+    fraud_watch_load(f);
     for (fcall *c = f->calls, *next; c; c = next) {
         next = c->next;
+        fraud_watch_visit(f, c);
         visit(f, c, now);
     }
 }
@@ -284,8 +255,11 @@ static int on_start(void *ud, stream *s, void **state)
     c->f = f;
     c->s = s;
     c->written_risk = -1;
+    c->cst = CID_ERR_EMPTY; /* until a number arrives */
     snprintf(c->uuid, sizeof c->uuid, "%s", s->uuid);
     c->att = callerid_attestation_parse(param(s, "StirVerstat", NULL));
+    const char *screen = param(s, "screen", NULL);
+    c->screen = screen ? strcmp(screen, "true") == 0 : f->a->cfg->screen_calls;
     c->next = f->calls;
     if (f->calls)
         f->calls->prev = c;
@@ -294,7 +268,7 @@ static int on_start(void *ud, stream *s, void **state)
     if (raw)
         take_number(c, raw);
     else
-        recompute(c);
+        fraud_call_recompute(c);
     return 0;
 }
 
@@ -320,16 +294,24 @@ static void on_verdict(const live_state *st, void *arg)
     if (!c || st->kind != LIVE_VERIFY)
         return;
     claim(c, st->external_id);
+    c->screen = true; /* every verification is screened */
     if (st->status == LIVE_ST_VERDICT)
         c->voice_mismatch = st->result == WHP_VERIFY_NOT_VERIFIED;
-    recompute(c);
+    fraud_call_recompute(c);
 }
 
-static void add_risk(cJSON *o, int risk, unsigned reasons, int threshold)
+static void add_risk(cJSON *o, const fcall *c, int risk, unsigned reasons, int threshold)
 {
     cJSON_AddNumberToObject(o, "risk", risk);
     cJSON_AddItemToObject(o, "risk_reasons", fraud_reasons_json(reasons));
     cJSON_AddNumberToObject(o, "risk_threshold", threshold);
+    if (!c->known)
+        return;
+    cJSON *k = cJSON_AddObjectToObject(o, "known_fraudster");
+    cJSON_AddNumberToObject(k, "risk", (int)(c->known_score + 0.5));
+    cJSON_AddStringToObject(k, "watchlist", c->known_watchlist);
+    cJSON_AddStringToObject(k, "fraudster_id", c->known_id);
+    cJSON_AddNumberToObject(k, "score", (double)(long long)(c->known_score * 100 + 0.5) / 100);
 }
 
 static void decorate(const live_state *st, cJSON *o, void *arg)
@@ -344,12 +326,13 @@ static void decorate(const live_state *st, cJSON *o, void *arg)
         .attestation = c->att,
         .denied = c->denied,
         .voice_mismatch = st->status == LIVE_ST_VERDICT && st->result == WHP_VERIFY_NOT_VERIFIED,
+        .fraudster_risk = c->known ? c->known_score : 0,
     };
     unsigned reasons;
     int risk = fraud_risk(&in, &reasons);
-    add_risk(o, risk, reasons, f->threshold);
+    add_risk(o, c, risk, reasons, f->threshold);
     cJSON_AddItemToObject(o, "caller_id",
-                          fraud_callerid_json(&c->info, c->have_number ? c->cst : CID_ERR_EMPTY,
+                          fraud_callerid_json(&c->info, c->cst,
                                               c->att, signals(c)));
 }
 
@@ -362,12 +345,14 @@ cJSON *fraud_stream_json(fraud *f, const stream *s)
     if (!o)
         return NULL;
     cJSON_AddItemToObject(o, "caller_id",
-                          fraud_callerid_json(&c->info, c->have_number ? c->cst : CID_ERR_EMPTY,
+                          fraud_callerid_json(&c->info, c->cst,
                                               c->att, signals(c)));
     cJSON_AddBoolToObject(o, "deny_listed", c->denied);
-    add_risk(o, c->risk, c->reasons, f->threshold);
+    add_risk(o, c, c->risk, c->reasons, f->threshold);
     return o;
 }
+
+double fraud_match_threshold(const fraud *f) { return f->match_threshold; }
 
 callerid_status fraud_lookup(fraud *f, const char *number, callerid_info *out)
 {
@@ -386,6 +371,7 @@ fraud *fraud_new(app *a)
     f->a = a;
     f->slot = -1;
     f->threshold = a->cfg->risk_threshold;
+    f->match_threshold = a->bio.thr_verified;
     if (a->cfg->default_country_code[0])
         callerid_region_for_cc(atoi(a->cfg->default_country_code), f->default_region);
     f->sink = (audio_sink){.name = "fraud", .ud = f, .on_start = on_start, .on_stop = on_stop};
@@ -400,6 +386,8 @@ fraud *fraud_new(app *a)
     uv_timer_init(a->loop, &f->tick);
     f->tick.data = f;
     uv_timer_start(&f->tick, on_tick, FRAUD_TICK_MS, FRAUD_TICK_MS);
+    fraud_watchlist_add(f, FRAUD_WATCHLIST_DEFAULT);
+    fraud_watch_load(f);
     uv_unref((uv_handle_t *)&f->tick);
     f->tick_open = true;
     return f;
@@ -410,6 +398,7 @@ void fraud_close(fraud *f)
     if (!f || !f->tick_open)
         return;
     f->tick_open = false;
+    f->closing = true;
     uv_close((uv_handle_t *)&f->tick, NULL);
 }
 
@@ -419,6 +408,7 @@ void fraud_free(fraud *f)
         return;
     while (f->calls)
         call_free(f->calls);
+    fraud_watch_free(f);
     callerid_free(f->cid);
     free(f);
 }

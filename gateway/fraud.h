@@ -33,8 +33,10 @@
 #include <cjson/cJSON.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "callerid.h"
+#include "workers.h"
 
 struct app;
 struct stream;
@@ -87,6 +89,38 @@ cJSON *fraud_stream_json(fraud *f, const struct stream *s);
 /* libphonenumber's answer for a number (national numbers in default_country_code's region). */
 callerid_status fraud_lookup(fraud *f, const char *number, callerid_info *out);
 
+/* ---- fraudster watchlists (fraud_watch.c) ---- */
+
+#define FRAUD_WATCHLIST_DEFAULT "default"
+#define FRAUD_WL_NAME_MAX 64
+typedef struct fwl fwl;   /* a watchlist */
+typedef struct fgal fgal; /* a gallery snapshot of one */
+
+/* A worker's identify answer (app.c routes WORKERS_IDENTIFY results here). */
+void fraud_worker_result(fraud *f, const workers_result *r);
+fwl *fraud_watchlist(fraud *f, const char *name);     /* NULL if none */
+fwl *fraud_watchlist_add(fraud *f, const char *name); /* existing or new; NULL on bad name */
+void fraud_watchlist_remove(fraud *f, const char *name);
+fwl *fraud_watchlist_first(fraud *f);
+fwl *fraud_watchlist_next(fwl *w);
+const char *fraud_watchlist_name(const fwl *w);
+size_t fraud_watchlist_size(const fwl *w);
+const char *fraud_watchlist_id(const fwl *w, size_t i);
+bool fraud_fraudster_exists(const fwl *w, const char *id);
+/* Add or replace a fraudster's voiceprint (after Redis acknowledged it). 0 or -1. */
+int fraud_fraudster_add(fraud *f, fwl *w, const char *id, const uint8_t *blob, size_t len);
+void fraud_fraudster_remove(fraud *f, fwl *w, const char *id);
+/* The list's current gallery held for a search off the loop (NULL when empty): the engine's
+ * gallery and its row -> fraudster id; give it back with fraud_gallery_drop on the loop. */
+fgal *fraud_gallery_take(fwl *w);
+const void *fraud_gallery_engine(const fgal *g);
+const char *fraud_gallery_id(const fgal *g, size_t row);
+void fraud_gallery_drop(fraud *f, fgal *g);
+/* The score from which a match counts (the engine's verified threshold). */
+double fraud_match_threshold(const fraud *f);
+
+/* REST: /api/v2/watchlists (api_watchlists.c). */
+void api_watchlists_register(struct app *a);
 /* REST: /api/v2/denylist and /api/v2/callerid/{number} (api_fraud.c). */
 void api_fraud_register(struct app *a);
 

@@ -1036,6 +1036,12 @@ int live_on_verdict(live *l, live_state_cb cb, void *arg)
     return 0;
 }
 
+uint64_t live_stream_worker(const live *l, const stream *s)
+{
+    const live_stream *ls = l && s ? ls_of(l, s) : NULL;
+    return ls && !ls->ending ? ls->wid : 0;
+}
+
 int live_on_decorate(live *l, live_decorate_cb cb, void *arg)
 {
     if (!l || !cb || l->n_deco >= LIVE_OBSERVERS_MAX)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base64.h"
 #include "store_int.h"
 
 int store_deny_set(store *s, const char *phone, const char *reason, store_done_cb *cb, void *arg)
@@ -87,4 +88,121 @@ int store_directory_phone_of(store *s, const char *external_id, store_id_cb *cb,
     c->cb.id = on_reverse;
     sb_cmd(b), sb_arg(b, "HGET"), sb_key(b, s, "directory:by-id"), sb_arg(b, external_id);
     return sb_read(s, b, store_reply_id, c);
+}
+
+/* ---- watchlists ------------------------------------------------------------------------------ */
+
+#define WL_PAGE 1000
+
+bool store_watchlist_name_ok(const char *name)
+{
+    size_t n = 0;
+    for (; name && name[n]; n++) {
+        char ch = name[n];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '-' || ch == '.') || n >= 64)
+            return false;
+    }
+    return n > 0;
+}
+
+#define WL_WHY "watchlist names are 1-64 characters of A-Z a-z 0-9 _ - ."
+
+int store_watchlist_add(store *s, const char *name, store_done_cb *cb, void *arg)
+{
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_DONE(s, NULL, store_watchlist_name_ok(name), WL_WHY, cb, arg, c, b);
+    c->cb.done = cb;
+    sb_cmd(b), sb_arg(b, "SADD"), sb_key(b, s, "watchlists"), sb_arg(b, name);
+    return sb_write(s, b, store_reply_done, c);
+}
+
+int store_watchlist_delete(store *s, const char *name, store_done_cb *cb, void *arg)
+{
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_DONE(s, NULL, store_watchlist_name_ok(name), WL_WHY, cb, arg, c, b);
+    c->cb.done = cb;
+    sb_cmd(b), sb_arg(b, "SREM"), sb_key(b, s, "watchlists"), sb_arg(b, name);
+    sb_cmd(b), sb_arg(b, "DEL"), sb_key(b, s, "watchlist:%s", name);
+    return sb_write(s, b, store_reply_found, c);
+}
+
+int store_watchlist_names(store *s, uint64_t cursor, store_page_cb *cb, void *arg)
+{
+    return store_list(s, "SSCAN", "watchlists", cursor, WL_PAGE, cb, arg);
+}
+
+static void fraudster_aad(char *out, size_t cap, const char *watchlist, const char *id)
+{
+    snprintf(out, cap, "fraudster:%s:%s", watchlist, id);
+}
+
+int store_fraudster_put(store *s, const char *watchlist, const char *id, const uint8_t *blob,
+                        size_t len, store_done_cb *cb, void *arg)
+{
+    sctx *c;
+    sb *b;
+    if (!store_id_ok(id) || !blob || !len)
+        return store_fail_done(cb, arg, STORE_INVALID, "fraudster_id must be 1-256 printable bytes");
+    char aad[400];
+    fraudster_aad(aad, sizeof aad, watchlist, id);
+    uint8_t *sealed = NULL;
+    if (s->crypt.enabled && store_crypt_seal(&s->crypt, aad, blob, len, &sealed, &len))
+        return store_fail_done(cb, arg, STORE_ERROR, "voiceprint encryption failed");
+    char *text = malloc(B64_ENCODED_LEN(len) + 1);
+    if (!text || store_begin(s, NULL, arg, &c, &b)) {
+        free(text), free(sealed);
+        return store_fail_done(cb, arg, STORE_ERROR, "out of memory");
+    }
+    b64_encode(sealed ? sealed : blob, len, text, B64_ENCODED_LEN(len) + 1);
+    free(sealed);
+    c->cb.done = cb;
+    sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "watchlist:%s", watchlist), sb_arg(b, id);
+    sb_arg(b, text);
+    sb_cmd(b), sb_arg(b, "SADD"), sb_key(b, s, "watchlists"), sb_arg(b, watchlist);
+    int rc = sb_write(s, b, store_reply_done, c); /* formatted at once: text may go */
+    free(text);
+    return rc;
+}
+
+int store_fraudster_delete(store *s, const char *watchlist, const char *id, store_done_cb *cb,
+                           void *arg)
+{
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_DONE(s, NULL, store_id_ok(id), "fraudster_id must be 1-256 printable bytes", cb,
+                     arg, c, b);
+    c->cb.done = cb;
+    sb_cmd(b), sb_arg(b, "HDEL"), sb_key(b, s, "watchlist:%s", watchlist), sb_arg(b, id);
+    return sb_write(s, b, store_reply_found, c);
+}
+
+int store_fraudster_page(store *s, const char *watchlist, uint64_t cursor, store_page_cb *cb,
+                         void *arg)
+{
+    char key[128];
+    snprintf(key, sizeof key, "watchlist:%s", watchlist);
+    return store_list(s, "HSCAN", key, cursor, WL_PAGE, cb, arg);
+}
+
+store_status store_fraudster_open(store *s, const char *watchlist, const char *id,
+                                  const char *value, uint8_t **blob, size_t *len)
+{
+    size_t n = strlen(value), got = 0;
+    uint8_t *raw = malloc(B64_DECODED_MAX(n) + 1);
+    if (!raw)
+        return STORE_ERROR;
+    if (b64_decode(value, n, raw, B64_DECODED_MAX(n) + 1, &got) != B64_OK) {
+        free(raw);
+        return STORE_CRYPTO;
+    }
+    char aad[400], err[128];
+    fraudster_aad(aad, sizeof aad, watchlist, id);
+    store_status st = store_crypt_open(&s->crypt, aad, s->crypt.enabled ? STORE_CRYPT_ENC : NULL,
+                                       s->crypt.enabled ? s->crypt.kid : NULL, raw, got, blob,
+                                       len, err, sizeof err);
+    free(raw);
+    return st;
 }

@@ -7,7 +7,13 @@
  * deny-listed Paris number whose attestation failed, in another voice, carries every matching
  * reason and a risk above the threshold -- in the webhook, the REST poll answer, the stream
  * details and the session in Redis. A call with no job still gets its caller-ID answer and
- * stream-level risk (a VoIP number without attestation).
+ * stream-level risk (a VoIP number without attestation, the number from an Amazon Connect
+ * contact event).
+ *
+ * Watchlists: a fraudster registered from their enrolment recordings is found on a call made
+ * with their other recordings while claiming customer A's identity (known_fraudster, risk
+ * above the threshold, KNOWN_FRAUDSTER), A's own call is not flagged, and registering the
+ * same voice again under another id is refused naming the first.
  */
 #include <criterion/criterion.h>
 #include <glob.h>
@@ -42,6 +48,7 @@ static int16_t *speaker(const char *spk, const char *part, size_t *n)
 
 #define SPEAKER_A "0120"
 #define SPEAKER_B "1027"
+#define SPEAKER_F "0594" /* the fraudster */
 
 static e2e_proc G;
 static char TOKEN[128];
@@ -107,35 +114,54 @@ static long rest(const char *method, const char *path, const char *body, cJSON *
     return e2e_http(G.port, method, path, TOKEN, body, out);
 }
 
-/* Enrol ext from the fixture files through POST /api/v2/import: one 8 kHz WAV of them all
- * (the thread pool enrols it; a live enrolment sent faster than real time would lose audio on
- * a loaded machine). */
-static void enrol(const char *ext, const char *spk)
+/* A speaker's recordings (part "enroll" or "test") as one 8 kHz WAV file, base64. */
+static char *wav_b64(const char *spk, const char *part)
 {
     size_t n;
-    int16_t *pcm = speaker(spk, "enroll", &n);
+    int16_t *pcm = speaker(spk, part, &n);
     size_t bytes = 44 + 2 * n;
     uint8_t *wav = malloc(bytes);
-    cr_assert(pcm && wav);
+    cr_assert(wav);
     uint32_t v32[] = {(uint32_t)(bytes - 8), 16, 8000, 16000, (uint32_t)(2 * n)};
     uint16_t fmt[] = {1, 1}, blk[] = {2, 16};
     memcpy(wav, "RIFF", 4), memcpy(wav + 4, &v32[0], 4), memcpy(wav + 8, "WAVEfmt ", 8);
     memcpy(wav + 16, &v32[1], 4), memcpy(wav + 20, fmt, 4), memcpy(wav + 24, &v32[2], 4);
     memcpy(wav + 28, &v32[3], 4), memcpy(wav + 32, blk, 4), memcpy(wav + 36, "data", 4);
     memcpy(wav + 40, &v32[4], 4), memcpy(wav + 44, pcm, 2 * n);
-    size_t cap = B64_ENCODED_LEN(bytes) + 256;
-    char *body = malloc(cap);
-    cr_assert(body);
-    int k = snprintf(body, cap, "{\"recordings\":[{\"external_id\":\"%s\",\"audio\":\"", ext);
-    k += (int)b64_encode(wav, bytes, body + k, cap - (size_t)k);
-    snprintf(body + k, cap - (size_t)k, "\"}]}");
-    cJSON *o = NULL;
-    cr_assert_eq(rest("POST", "/api/v2/import", body, &o), 200);
-    cr_assert_eq(jnum(o, "created"), 1, "the import created the voiceprint");
-    cJSON_Delete(o);
-    free(body);
+    char *text = malloc(B64_ENCODED_LEN(bytes) + 1);
+    cr_assert(text);
+    b64_encode(wav, bytes, text, B64_ENCODED_LEN(bytes) + 1);
     free(wav);
     free(pcm);
+    return text;
+}
+
+/* POST a JSON body made of fmt around one recording's base64 (the one %s). */
+static long post_audio(const char *path, const char *fmt, const char *key, const char *audio,
+                       cJSON **out)
+{
+    size_t cap = strlen(audio) + strlen(fmt) + strlen(key) + 16;
+    char *body = malloc(cap);
+    cr_assert(body);
+    snprintf(body, cap, fmt, key, audio);
+    long st = rest("POST", path, body, out);
+    free(body);
+    return st;
+}
+
+/* Enrol ext from the speaker's enrolment recordings through POST /api/v2/import (the thread
+ * pool enrols it; a live enrolment sent faster than real time would lose audio on a loaded
+ * machine). */
+static void enrol(const char *ext, const char *spk)
+{
+    char *audio = wav_b64(spk, "enroll");
+    cJSON *o = NULL;
+    cr_assert_eq(post_audio("/api/v2/import",
+                            "{\"recordings\":[{\"external_id\":\"%s\",\"audio\":\"%s\"}]}",
+                            ext, audio, &o), 200);
+    cr_assert_eq(jnum(o, "created"), 1, "the import created the voiceprint");
+    cJSON_Delete(o);
+    free(audio);
 }
 
 /* The last verdict webhook on prefix (caller deletes). */
@@ -216,9 +242,19 @@ Test(fraud, risk_in_webhooks_rest_and_session)
     e2e_call *cb = e2e_call_open(&G, (const char *const[]){
         "uuid", ub, "external_id", ext, "mode", "verify", "webhook", hb, "From", "+33142685300",
         "StirVerstat", "TN-Validation-Failed", NULL});
-    /* No job: a VoIP number, no attestation parameter. */
-    e2e_call *cv = e2e_call_open(&G, (const char *const[]){"uuid", uv, "caller", "056 1234 5678",
-                                                         NULL});
+    /* No job: an Amazon Connect contact from a VoIP number (national, read as GB), whose
+     * stream carries only the session id the contact event answered: the number comes from
+     * the session. No attestation parameter. */
+    cJSON *ct = NULL;
+    cr_assert_eq(rest("POST", "/api/v2/connect/contact",
+                      "{\"Name\":\"ContactFlowEvent\",\"Details\":{\"ContactData\":{"
+                      "\"ContactId\":\"fraud-contact-1\",\"Channel\":\"VOICE\","
+                      "\"CustomerEndpoint\":{\"Address\":\"056 1234 5678\","
+                      "\"Type\":\"TELEPHONE_NUMBER\"}},\"Parameters\":{}}}", &ct), 200);
+    char sid[128];
+    snprintf(sid, sizeof sid, "%s", jstr(ct, "session_id"));
+    cJSON_Delete(ct);
+    e2e_call *cv = e2e_call_open(&G, (const char *const[]){"uuid", uv, "session_id", sid, NULL});
     /* In real time, as a phone call: sent faster, a loaded machine's worker drops audio. */
     e2e_calls_realtime((e2e_call *[]){ca, cb, cv}, (const int16_t *const[]){ta, tb, ta}, 3,
                        n_a < n_b ? n_a : n_b);
@@ -304,4 +340,104 @@ Test(fraud, risk_in_webhooks_rest_and_session)
     cr_expect_eq(e2e_validate_hooks(2), 0, "webhooks validate against schemas/webhook");
     free(ta);
     free(tb);
+}
+
+static bool has_known(const cJSON *b)
+{
+    return cJSON_GetObjectItem(payload(b), "known_fraudster") != NULL;
+}
+
+Test(fraud, watchlists_registration_and_screening)
+{
+    start();
+    cJSON *o = NULL;
+    cr_assert_eq(rest("GET", "/api/v2/watchlists", NULL, &o), 200);
+    const cJSON *first = cJSON_GetArrayItem(cJSON_GetObjectItem(o, "watchlists"), 0);
+    cr_expect_str_eq(jstr(first, "name"), "default");
+    cJSON_Delete(o);
+    cr_assert_eq(rest("POST", "/api/v2/watchlists", "{\"name\":\"ring-7\"}", NULL), 201);
+    cr_expect_eq(rest("POST", "/api/v2/watchlists", "{\"name\":\"ring-7\"}", NULL), 409);
+    cr_expect_eq(rest("POST", "/api/v2/watchlists", "{\"name\":\"a b\"}", NULL), 400);
+    cr_expect_eq(rest("DELETE", "/api/v2/watchlists/default", NULL, NULL), 409);
+    cr_expect_eq(rest("GET", "/api/v2/watchlists/nope/fraudsters", NULL, NULL), 404);
+
+    /* Register the fraudster from their enrolment recordings. */
+    char *fr_enrol = wav_b64(SPEAKER_F, "enroll"), *fr_test = wav_b64(SPEAKER_F, "test");
+    const char *fmt = "{\"fraudster_id\":\"%s\",\"audio\":\"%s\"}";
+    cr_assert_eq(post_audio("/api/v2/watchlists/ring-7/fraudsters", fmt, "fr-1", fr_enrol, &o),
+                 201);
+    cr_expect_str_eq(jstr(o, "fraudster_id"), "fr-1");
+    cJSON_Delete(o);
+    /* The same voice (other recordings) under another id: refused, naming fr-1. */
+    cr_assert_eq(post_audio("/api/v2/watchlists/ring-7/fraudsters", fmt, "fr-2", fr_test, &o),
+                 409);
+    cr_expect_str_eq(jstr(o, "fraudster_id"), "fr-1");
+    cr_log_info("duplicate registration matched fr-1 at %.1f", jnum(o, "score"));
+    cJSON_Delete(o);
+    cr_expect_eq(post_audio("/api/v2/watchlists/ring-7/fraudsters", fmt, "fr-1", fr_test, NULL),
+                 409, "an id already on the list");
+    cr_expect_eq(post_audio("/api/v2/watchlists/ring-7/fraudsters", fmt, "fr-3", "@@@", NULL),
+                 400);
+    free(fr_enrol);
+    cr_assert_eq(rest("GET", "/api/v2/watchlists/ring-7/fraudsters", NULL, &o), 200);
+    cr_expect_eq(jnum(o, "count"), 1);
+    cJSON_Delete(o);
+    cr_expect_eq(rest("GET", "/api/v2/watchlists/ring-7/fraudsters/fr-1", NULL, NULL), 200);
+
+    /* Customer A, and two calls claiming A: the fraudster's and A's own. */
+    char ext[64];
+    e2e_id("cust-a", ext, sizeof ext);
+    enrol(ext, SPEAKER_A);
+    size_t n_a, n_f;
+    int16_t *ta = speaker(SPEAKER_A, "test", &n_a);
+    int16_t *tf = speaker(SPEAKER_F, "test", &n_f);
+    char ua[37], uf[37], ha[256], hf[256];
+    e2e_uuid(ua);
+    e2e_uuid(uf);
+    snprintf(ha, sizeof ha, "%s/ok/wl-own", e2e_receiver_url());
+    snprintf(hf, sizeof hf, "%s/ok/wl-fraud", e2e_receiver_url());
+    e2e_call *ca = e2e_call_open(&G, (const char *const[]){"uuid", ua, "external_id", ext, "mode",
+                                                         "verify", "webhook", ha, NULL});
+    e2e_call *cf = e2e_call_open(&G, (const char *const[]){"uuid", uf, "external_id", ext, "mode",
+                                                         "verify", "webhook", hf, NULL});
+    e2e_calls_realtime((e2e_call *[]){ca, cf}, (const int16_t *const[]){ta, tf}, 2,
+                       n_a < n_f ? n_a : n_f);
+    cr_assert_gt(e2e_wait_hook("/ok/wl-fraud", has_known, 20000), 0,
+                 "the fraudster's call was not flagged");
+    e2e_pump(1500);
+    cJSON *own = last_verdict("/ok/wl-own"), *bad = NULL;
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/wl-fraud", &h);
+    for (size_t i = n; i-- > 0 && !bad;)
+        if (h[i].json && has_known(h[i].json))
+            bad = cJSON_Duplicate(h[i].json, 1);
+    e2e_hooks_free(h, n);
+    cr_assert(own && bad);
+    const cJSON *kf = cJSON_GetObjectItem(payload(bad), "known_fraudster");
+    cr_expect_str_eq(jstr(kf, "watchlist"), "ring-7");
+    cr_expect_str_eq(jstr(kf, "fraudster_id"), "fr-1");
+    cr_log_info("fraudster call: risk %.0f, match score %.1f; customer's call: risk %.0f",
+                jnum(bad, "risk"), jnum(kf, "score"), jnum(own, "risk"));
+    cr_expect_geq(jnum(bad, "risk"), jnum(bad, "risk_threshold"));
+    cr_expect(has_reason(bad, "KNOWN_FRAUDSTER"));
+    cr_expect_not(has_known(own), "the customer's own call is not flagged");
+    cr_expect_not(has_reason(own, "KNOWN_FRAUDSTER"));
+    cr_expect_lt(jnum(own, "risk"), jnum(own, "risk_threshold"));
+    cJSON_Delete(own);
+    cJSON_Delete(bad);
+    e2e_call_stop(ca);
+    e2e_call_stop(cf);
+    e2e_pump(1500);
+    char *kid = e2e_session_field(uf, "known_fraudster.fraudster_id");
+    cr_expect(kid && strcmp(kid, "fr-1") == 0, "session known_fraudster %s", kid ? kid : "(none)");
+    free(kid);
+
+    /* Removal. */
+    cr_expect_eq(rest("DELETE", "/api/v2/watchlists/ring-7/fraudsters/fr-1", NULL, NULL), 200);
+    cr_expect_eq(rest("GET", "/api/v2/watchlists/ring-7/fraudsters/fr-1", NULL, NULL), 404);
+    cr_expect_eq(rest("DELETE", "/api/v2/watchlists/ring-7", NULL, NULL), 200);
+    cr_expect_eq(rest("GET", "/api/v2/watchlists/ring-7/fraudsters", NULL, NULL), 404);
+    free(fr_test);
+    free(ta);
+    free(tf);
 }
