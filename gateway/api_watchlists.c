@@ -10,6 +10,10 @@
  *   GET    /api/v2/watchlists/{name}/fraudsters/{id}  -> {"watchlist","fraudster_id"} | 404
  *   DELETE /api/v2/watchlists/{name}/fraudsters/{id}  -> {"watchlist","fraudster_id","deleted"}
  *
+ * With "stream" (uuid, streamSid or callSid) instead of "audio", the caller of that live
+ * stream is registered once there is enough net speech (fraud_reg.c): 202 at once, the outcome
+ * in the stream details' fraud.registration and the audit stream.
+ *
  * Registration from a recording works as voiceprint import does (one speaker, any format
  * libsndfile reads, base64 in JSON, min_enroll_speech of net speech; at most two imports or
  * registrations at once, 503 beyond): on the thread pool the recording is decoded, searched
@@ -30,6 +34,7 @@
 #include "base64.h"
 #include "fraud.h"
 #include "live.h"
+#include "registry.h"
 #include "store_fraud.h"
 
 #define WL_PATH API_PREFIX "/watchlists"
@@ -321,6 +326,31 @@ static void reg_done(uv_work_t *w, int status)
     }
 }
 
+/* {"fraudster_id", "stream"}: register the caller of a live stream (fraud_reg.c). */
+static void register_stream(app *a, http_req *req, fwl *w, const char *id, const char *sid)
+{
+    stream *s = registry_by_uuid(a->reg, sid);
+    if (!s)
+        s = registry_by_stream_sid(a->reg, sid);
+    if (!s)
+        s = registry_by_call_sid(a->reg, sid);
+    if (!s) {
+        http_reply_error(req, 404, "stream not found");
+    } else if (fraud_fraudster_exists(w, id)) {
+        http_reply_error(req, 409, "this fraudster_id is already on the watchlist");
+    } else if (fraud_reg_start(a->fraud, s, fraud_watchlist_name(w), id, NULL) != 0) {
+        http_reply_error(req, 409, "another registration runs on this stream, or biometrics "
+                                   "are unavailable");
+    } else {
+        cJSON *o = fraudster_json(fraud_watchlist_name(w), id);
+        cJSON_AddStringToObject(o, "stream_uuid", s->uuid);
+        cJSON_AddNumberToObject(o, "status", 202);
+        cJSON_AddStringToObject(o, "detail", "registering once there is enough net speech "
+                                             "(GET /api/v2/streams/{id}: fraud.registration)");
+        api_send(req, 202, o);
+    }
+}
+
 /* HTTP_DEFERRED when the registration was queued, HTTP_DONE when it was answered. */
 static http_result h_register(app *a, http_req *req, fwl *w)
 {
@@ -329,7 +359,15 @@ static http_result h_register(app *a, http_req *req, fwl *w)
         return HTTP_DONE;
     bool bad = false;
     const char *id = api_string(req, body, "fraudster_id", API_EXTERNAL_ID_MAX, true, &bad);
-    const char *audio = id ? api_string(req, body, "audio", (size_t)-1 / 2, true, &bad) : NULL;
+    const char *sid = id ? api_string(req, body, "stream", API_EXTERNAL_ID_MAX, false, &bad)
+                         : NULL;
+    if (id && sid && !bad) {
+        register_stream(a, req, w, id, sid);
+        cJSON_Delete(body);
+        return HTTP_DONE;
+    }
+    const char *audio = id && !bad ? api_string(req, body, "audio", (size_t)-1 / 2, true, &bad)
+                                   : NULL;
     reg_job *r = NULL;
     if (!id || !audio) {
         /* replied */

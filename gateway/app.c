@@ -64,7 +64,7 @@ static void load_engine(app *a)
 static void on_worker_result(const workers_result *r, void *arg)
 {
     app *a = arg;
-    if (r->kind == WORKERS_IDENTIFY)
+    if (r->kind == WORKERS_IDENTIFY || (r->tag & FRAUD_TAG_BIT))
         fraud_worker_result(a->fraud, r);
     else if (a->live)
         live_worker_result(a->live, r);

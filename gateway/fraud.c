@@ -38,6 +38,7 @@ static void call_free(fcall *c)
         f->calls = c->next;
     if (c->next)
         c->next->prev = c->prev;
+    free(c->reg_blob);
     free(c);
 }
 
@@ -228,6 +229,7 @@ static void on_tick(uv_timer_t *t)
     for (fcall *c = f->calls, *next; c; c = next) {
         next = c->next;
         fraud_watch_visit(f, c);
+        fraud_reg_visit(f, c);
         visit(f, c, now);
     }
 }
@@ -264,6 +266,7 @@ static int on_start(void *ud, stream *s, void **state)
     if (f->calls)
         f->calls->prev = c;
     f->calls = c;
+    fraud_reg_zero(f, s);
     const char *raw = param(s, "caller", "From");
     if (raw)
         take_number(c, raw);
@@ -348,6 +351,8 @@ cJSON *fraud_stream_json(fraud *f, const stream *s)
                           fraud_callerid_json(&c->info, c->cst,
                                               c->att, signals(c)));
     cJSON_AddBoolToObject(o, "deny_listed", c->denied);
+    if (c->reg_status)
+        cJSON_AddItemToObject(o, "registration", fraud_reg_json(c));
     add_risk(o, c, c->risk, c->reasons, f->threshold);
     return o;
 }

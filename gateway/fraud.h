@@ -96,7 +96,10 @@ callerid_status fraud_lookup(fraud *f, const char *number, callerid_info *out);
 typedef struct fwl fwl;   /* a watchlist */
 typedef struct fgal fgal; /* a gallery snapshot of one */
 
-/* A worker's identify answer (app.c routes WORKERS_IDENTIFY results here). */
+/* Worker requests of fraud screening carry tags with this bit (registration enrolments), or
+ * are identify requests: app.c routes those answers here. */
+#define FRAUD_TAG_BIT (UINT64_C(1) << 63)
+/* A worker's answer to one of our requests. */
 void fraud_worker_result(fraud *f, const workers_result *r);
 fwl *fraud_watchlist(fraud *f, const char *name);     /* NULL if none */
 fwl *fraud_watchlist_add(fraud *f, const char *name); /* existing or new; NULL on bad name */
@@ -116,6 +119,12 @@ fgal *fraud_gallery_take(fwl *w);
 const void *fraud_gallery_engine(const fgal *g);
 const char *fraud_gallery_id(const fgal *g, size_t row);
 void fraud_gallery_drop(fraud *f, fgal *g);
+/* Register the caller of live stream s as fraudster id on watchlist (created if needed) once
+ * there is enough net speech, after checking the list for the same voice (fraud_reg.c);
+ * url (NULL: none) gets the outcome webhooks. 0, or -1 (no model, bad name or id, another
+ * registration running on the stream). */
+int fraud_reg_start(fraud *f, struct stream *s, const char *watchlist, const char *id,
+                    const char *url);
 /* The score from which a match counts (the engine's verified threshold). */
 double fraud_match_threshold(const fraud *f);
 

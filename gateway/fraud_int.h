@@ -52,6 +52,17 @@ typedef struct fcall {
     double known_score;
     char known_watchlist[FRAUD_WL_MAX + 1], known_id[FRAUD_ID_MAX];
     bool known_written;
+
+    /* Registration as a fraudster from this stream (fraud_reg.c). */
+    bool reg_open, reg_storing;
+    int reg_status;                /* 0 none, 202 waiting, 201, 409, 422, 503 */
+    char reg_wl[FRAUD_WL_MAX + 1], reg_id[FRAUD_ID_MAX], reg_url[1024];
+    char reg_match[FRAUD_ID_MAX];
+    double reg_score, reg_speech;
+    uint8_t *reg_blob;
+    size_t reg_len;
+    uint64_t reg_tag;
+    struct fgal *reg_gal;
 } fcall;
 
 struct fraud {
@@ -80,6 +91,11 @@ void fraud_call_release(fcall *c); /* pending--, free when released and unused *
 void fraud_watch_visit(fraud *f, fcall *c); /* each tick: post the next identify */
 void fraud_watch_load(fraud *f);            /* at start: every watchlist from Redis */
 void fraud_watch_free(fraud *f);
-void fraud_watch_forget(fraud *f, fcall *c); /* c is freed: its search no longer counts */
+
+/* fraud_reg.c */
+void fraud_reg_zero(fraud *f, struct stream *s); /* at start: mode=register_fraudster */
+void fraud_reg_visit(fraud *f, fcall *c);         /* each tick */
+void fraud_reg_result(fraud *f, fcall *c, const workers_result *r);
+cJSON *fraud_reg_json(const fcall *c);
 
 #endif

@@ -276,13 +276,8 @@ void fraud_watch_visit(fraud *f, fcall *c)
     c->pending++; /* until the answer: it names this call */
 }
 
-void fraud_worker_result(fraud *f, const workers_result *r)
+static void screen_result(fraud *f, fcall *c, const workers_result *r)
 {
-    fcall *c = f->calls;
-    while (c && c->id_tag != r->tag)
-        c = c->next;
-    if (!c)
-        return;
     fgal *g = c->id_gal;
     c->id_tag = 0;
     c->id_gal = NULL;
@@ -301,7 +296,20 @@ void fraud_worker_result(fraud *f, const workers_result *r)
         fraud_call_recompute(c);
     }
     fraud_gallery_drop(f, g);
-    fraud_call_release(c);
+}
+
+void fraud_worker_result(fraud *f, const workers_result *r)
+{
+    fcall *c = f ? f->calls : NULL;
+    while (c && c->id_tag != r->tag && c->reg_tag != r->tag)
+        c = c->next;
+    if (!c)
+        return;
+    if (c->reg_tag == r->tag)
+        fraud_reg_result(f, c, r);
+    else
+        screen_result(f, c, r);
+    fraud_call_release(c); /* the request's hold */
 }
 
 /* ---- loading at start ------------------------------------------------------------------------ */

@@ -65,12 +65,15 @@ static void teardown(void)
 
 TestSuite(fraud, .init = setup, .fini = teardown, .timeout = 400);
 
-static void start(void)
+static void start_with(const char *min_enroll)
 {
     e2e_gateway_start(&G, (const char *const[]){"CALLPRINT_ADMIN_PASSWORD", PASSWORD,
-                                                "CALLPRINT_DEFAULT_COUNTRY_CODE", "44", NULL});
+                                                "CALLPRINT_DEFAULT_COUNTRY_CODE", "44",
+                                                "CALLPRINT_MIN_ENROLL_SPEECH", min_enroll, NULL});
     cr_assert(e2e_login(G.port, PASSWORD, TOKEN, sizeof TOKEN));
 }
+
+static void start(void) { start_with("-1"); }
 
 static const cJSON *payload(const cJSON *o)
 {
@@ -440,4 +443,66 @@ Test(fraud, watchlists_registration_and_screening)
     free(fr_test);
     free(ta);
     free(tf);
+}
+
+static bool is_registered(const cJSON *b) { return jnum(b, "status") == 201; }
+
+/* The stream details' fraud.registration.status (0 when absent). */
+static double registration_status(const char *uuid, cJSON **reg)
+{
+    char path[128];
+    snprintf(path, sizeof path, "/api/v2/streams/%s", uuid);
+    cJSON *o = NULL;
+    double st = 0;
+    if (rest("GET", path, NULL, &o) == 200) {
+        const cJSON *r = cJSON_GetObjectItem(cJSON_GetObjectItem(o, "fraud"), "registration");
+        st = jnum(r, "status");
+        if (reg && r)
+            *reg = cJSON_Duplicate(r, 1);
+    }
+    cJSON_Delete(o);
+    return isnan(st) ? 0 : st;
+}
+
+Test(fraud, registration_from_live_streams)
+{
+    /* 4 s of net speech make a voiceprint here: a test recording set (~8 s) is enough. */
+    start_with("4");
+    size_t n;
+    int16_t *tb = speaker(SPEAKER_B, "test", &n);
+    /* Zero integration: TwiML parameters only. ~8 s of audio is under the worker queue's
+     * 10 s, so it may be sent at once without losing any. */
+    char u1[37], hook[256];
+    e2e_uuid(u1);
+    snprintf(hook, sizeof hook, "%s/ok/reg", e2e_receiver_url());
+    e2e_call *c1 = e2e_call_open(&G, (const char *const[]){
+        "uuid", u1, "mode", "register_fraudster", "fraudster_id", "live-1", "watchlist",
+        "live-wl", "webhook", hook, NULL});
+    e2e_call_send(c1, tb, n);
+    cr_assert_gt(e2e_wait_hook("/ok/reg", is_registered, 30000), 0, "no 'registered' webhook");
+    e2e_call_stop(c1);
+    cr_expect_eq(rest("GET", "/api/v2/watchlists/live-wl/fraudsters/live-1", NULL, NULL), 200);
+
+    /* REST: the same voice on another call, registered under another id: a duplicate. */
+    char u2[37];
+    e2e_uuid(u2);
+    e2e_call *c2 = e2e_call_open(&G, (const char *const[]){"uuid", u2, NULL});
+    e2e_call_send(c2, tb, n);
+    char body[256];
+    snprintf(body, sizeof body, "{\"fraudster_id\":\"live-2\",\"stream\":\"%s\"}", u2);
+    cr_assert_eq(rest("POST", "/api/v2/watchlists/live-wl/fraudsters", body, NULL), 202);
+    cr_expect_eq(rest("POST", "/api/v2/watchlists/live-wl/fraudsters",
+                      "{\"fraudster_id\":\"live-3\",\"stream\":\"no-such-stream\"}", NULL), 404);
+    cJSON *reg = NULL;
+    for (int i = 0; i < 60 && registration_status(u2, NULL) == 202; i++)
+        e2e_pump(500);
+    cr_assert_eq(registration_status(u2, &reg), 409, "the duplicate was not detected");
+    cr_expect_str_eq(jstr(reg, "matched_fraudster_id"), "live-1");
+    cr_log_info("live duplicate matched live-1 at %.1f", jnum(reg, "score"));
+    cJSON_Delete(reg);
+    cr_expect_eq(rest("GET", "/api/v2/watchlists/live-wl/fraudsters/live-2", NULL, NULL), 404);
+    e2e_call_stop(c2);
+    e2e_pump(500);
+    cr_expect_eq(e2e_validate_hooks(1), 0, "webhooks validate against schemas/webhook");
+    free(tb);
 }
