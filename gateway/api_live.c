@@ -110,7 +110,7 @@ static void job_error(http_req *req, live_err e)
         http_reply_error(req, 429, "too many enrol/verify jobs on this stream");
         break;
     case LIVE_INVALID:
-        http_reply_error(req, 400, "\"external_id\" must be 1-256 bytes without control "
+        http_reply_error(req, 400, "\"external_id\" must be 1-256 characters without control "
                                    "characters");
         break;
     default:
@@ -147,7 +147,7 @@ static http_result stream_job(http_req *req, void *ud)
     if (!body)
         return HTTP_DONE;
     bool bad;
-    const char *ext = api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *ext = api_external_id(req, body, "external_id", true, &bad);
     http_result res = HTTP_DONE;
     stream *s = NULL;
     if (bad) {
@@ -222,7 +222,7 @@ static bool parse_spec(http_req *req, const cJSON *body, bool url_required, sub_
         const cJSON *e = info ? cJSON_GetObjectItemCaseSensitive(info, "external_id") : NULL;
         if (!cJSON_IsString(e) || !live_external_id_ok(e->valuestring)) {
             http_reply_error(req, 400, "\"info.external_id\" is required for enroll and verify: "
-                                       "1-256 bytes without control characters");
+                                       "1-256 characters without control characters");
             return false;
         }
         sp->external_id = e->valuestring;

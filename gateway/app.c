@@ -83,7 +83,13 @@ static int open_services(app *a, char *err, size_t errcap)
     if (!a->store)
         return -1;
 
-    auth_options ao = {.initial_password = c->admin_password, .token_ttl_s = c->token_ttl_s};
+    /* One password hash at a time: the libuv pool (4 threads) also runs imports and name
+     * lookups, and a burst of logins must not take all of it. */
+    auth_options ao = {.initial_password = c->admin_password,
+                       .token_ttl_s = c->token_ttl_s,
+                       .max_user_failures = c->login_user_failures,
+                       .user_window_s = c->login_user_window_s,
+                       .max_kdf_jobs = 1};
     a->auth = auth_new(&ao);
     if (!a->auth) {
         snprintf(err, errcap, "cannot create the admin account");
@@ -395,8 +401,10 @@ static void close_begin(app *a, bool graceful)
     if (a->closing)
         return;
     a->closing = true;
-    if (a->api) /* imports running on the thread pool stop at their next block */
+    if (a->api) { /* imports running on the thread pool stop at their next block */
         atomic_store(&a->api->stopping, true);
+        api_failures_flush(a); /* while the store is still open */
+    }
     if (a->drain_done) {
         void (*done)(void *) = a->drain_done;
         a->drain_done = NULL;

@@ -36,6 +36,7 @@ typedef struct config {
     /* Stream limits and timing. */
     int max_streams;          /* concurrent streams in the whole process */
     int max_streams_per_conn; /* streams multiplexed on one WebSocket */
+    char voiceverify_path[CONFIG_STR_MAX]; /* WebSocket path speaking Voice Verify, besides "/" */
     int stream_timeout_ms;    /* a stream without messages for this long ends (408) */
     int ping_interval_ms;     /* Voice Verify keep-alive ping */
     int outq_max_frames;      /* outbound frames queued per connection */

@@ -25,7 +25,7 @@
 #include "log.h"
 #include "proxy.h"
 
-#define HTTP_ROUTES_MAX 128
+#define HTTP_ROUTES_MAX 256
 #define HTTP_HEADERS_MAX 8
 #define HTTP_CHUNK 16384
 
@@ -61,7 +61,7 @@ struct http_req {
     http_req **slot;
     http_router *router;
     char method[8];
-    char path[512];
+    char path[4096]; /* an alias may carry a percent-encoded 256-character external_id */
     char peer[64]; /* client address, for rate limits and audit */
     const char *rest;
     char *body;
@@ -72,6 +72,9 @@ struct http_req {
     int64_t body_deadline_ms; /* monotonic; 0: none */
     bool too_large, dispatched, replied, aborted, headers_sent, close_after;
     bool head; /* HEAD: a GET route answers, the body is not sent */
+    int hops;  /* http_redispatch depth: an alias never leads to another alias's alias */
+    http_reply_filter filter; /* an alias's response adapter, applied in http_reply */
+    void *filter_ud;
     void (*on_abort)(http_req *, void *);
     void *abort_ud;
     strnode *strings; /* copies handed out by header/query getters */
@@ -311,6 +314,16 @@ void http_reply(http_req *req, int status, const char *content_type, const char 
 {
     if (req->replied)
         return;
+    if (req->filter && !req->aborted && req->wsi) {
+        http_reply_filter f = req->filter;
+        req->filter = NULL;
+        char *alt = f(&status, body, len, req->filter_ud);
+        if (alt) {
+            http_reply(req, status, content_type, alt, strlen(alt));
+            free(alt);
+            return;
+        }
+    }
     req->replied = true;
     if (req->aborted || !req->wsi) {
         req_free(req);
@@ -371,6 +384,18 @@ static const struct {
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
+/* Exact paths match with or without one trailing slash ("/pbx" and "/pbx/"): clients written
+ * for Django-style APIs add it, others do not. */
+static bool same_path(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la && a[la - 1] == '/' && la > 1 && la != lb)
+        la--;
+    if (lb && b[lb - 1] == '/' && lb > 1 && la != lb)
+        lb--;
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
 /* The route that serves req (NULL: none); *path_known tells 405 from 404. */
 static http_route_t *find_route(http_router *r, const http_req *req, bool *path_known)
 {
@@ -378,7 +403,7 @@ static http_route_t *find_route(http_router *r, const http_req *req, bool *path_
     for (size_t i = 0; i < r->n; i++) {
         http_route_t *rt = &r->routes[i];
         bool match = rt->prefix ? strncmp(req->path, rt->path, strlen(rt->path)) == 0
-                                : strcmp(req->path, rt->path) == 0;
+                                : same_path(req->path, rt->path);
         if (!match)
             continue;
         *path_known = true;
@@ -387,6 +412,19 @@ static http_route_t *find_route(http_router *r, const http_req *req, bool *path_
             return rt;
     }
     return NULL;
+}
+
+/* Run the handler of req's method and path, or answer 404/405. */
+static http_result run_route(http_req *req)
+{
+    bool path_known;
+    http_route_t *rt = find_route(req->router, req, &path_known);
+    if (rt) {
+        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
+        return rt->h(req, rt->ud);
+    }
+    http_reply_error(req, path_known ? 405 : 404, path_known ? "method not allowed" : "not found");
+    return HTTP_DONE;
 }
 
 static void dispatch(http_req *req)
@@ -400,17 +438,33 @@ static void dispatch(http_req *req)
         http_reply_error(req, 413, msg);
         return;
     }
-    bool path_known;
-    http_route_t *rt = find_route(req->router, req, &path_known);
-    if (rt) {
-        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
-        if (rt->h(req, rt->ud) == HTTP_DEFERRED && !req->replied)
-            lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, req->router->timeout_s);
-    } else if (path_known) {
-        http_reply_error(req, 405, "method not allowed");
-    } else {
-        http_reply_error(req, 404, "not found");
+    if (run_route(req) == HTTP_DEFERRED && !req->replied)
+        lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, req->router->timeout_s);
+}
+
+http_result http_redispatch(http_req *req, const char *method, const char *path)
+{
+    if (++req->hops > 2) {
+        http_reply_error(req, 500, "alias loop");
+        return HTTP_DONE;
     }
+    snprintf(req->method, sizeof req->method, "%s", method);
+    snprintf(req->path, sizeof req->path, "%s", path);
+    return run_route(req);
+}
+
+int http_req_set_body(http_req *req, char *body, size_t len)
+{
+    free(req->body);
+    req->body = body;
+    req->body_len = req->body_cap = len;
+    return 0;
+}
+
+void http_req_filter(http_req *req, http_reply_filter f, void *ud)
+{
+    req->filter = f;
+    req->filter_ud = ud;
 }
 
 /* The client's address: the TCP peer, or whom a trusted proxy forwarded for. */
@@ -420,7 +474,7 @@ static void set_peer(http_req *req, struct lws *wsi)
     if (!lws_get_peer_simple(wsi, peer, sizeof peer))
         snprintf(peer, sizeof peer, "unknown");
     bool fwd = req->router->proxies.n &&
-               lws_hdr_custom_copy(wsi, xff, sizeof xff, "x-forwarded-for:", 16) > 0;
+               lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) > 0;
     proxy_client(&req->router->proxies, peer, fwd ? xff : NULL, req->peer, sizeof req->peer);
 }
 

@@ -83,6 +83,18 @@ void http_reply(http_req *req, int status, const char *content_type, const char 
 void http_reply_json(http_req *req, int status, const char *json);
 void http_reply_error(http_req *req, int status, const char *msg);
 
+/* ---- Aliases: one implementation, several routings ----
+ * A handler registered under another path (the Voice Verify manual's) adapts the request and
+ * serves it through the canonical route: http_redispatch runs the route of method + path now
+ * (its handler's result is returned; 404/405 replied when none) and may be called once per
+ * request, during a handler call. http_req_set_body replaces the body (takes ownership of a
+ * malloc'd buffer). A reply filter sees the status and body of the request's reply before it
+ * is sent and returns a malloc'd replacement body (NUL-terminated), or NULL to keep it. */
+http_result http_redispatch(http_req *req, const char *method, const char *path);
+int http_req_set_body(http_req *req, char *body, size_t len);
+typedef char *(*http_reply_filter)(int *status, const char *body, size_t len, void *ud);
+void http_req_filter(http_req *req, http_reply_filter f, void *ud);
+
 /* For deferred handlers: called if the client disconnects before http_reply. */
 void http_req_on_abort(http_req *req, void (*cb)(http_req *req, void *ud), void *ud);
 bool http_req_aborted(const http_req *req);
