@@ -119,7 +119,6 @@ static void on_registered(void *arg, store_status st, const char *phone, const c
 {
     fcall *c = arg;
     (void)err;
-    c->claim_busy = false;
     callerid_info reg;
     if (st == STORE_OK && callerid_lookup(c->f->cid, phone, NULL, &reg) == CID_OK)
         snprintf(c->claimed_region, sizeof c->claimed_region, "%s", reg.region);
@@ -127,14 +126,15 @@ static void on_registered(void *arg, store_status st, const char *phone, const c
     fraud_call_release(c);
 }
 
-/* A verify job claims external_id: find the region of that customer's registered number. */
+/* A verify job claims external_id: find the region of that customer's registered number.
+ * The call's first claim is its claimed identity (a later job for another id -- an operator's
+ * lookup -- does not change whose number the caller pretends to be). */
 static void claim(fcall *c, const char *external_id)
 {
-    if (!external_id || c->claim_busy || strcmp(c->claimed, external_id) == 0)
+    if (!external_id || c->claimed[0])
         return;
     snprintf(c->claimed, sizeof c->claimed, "%s", external_id);
     c->claimed_region[0] = '\0';
-    c->claim_busy = true;
     c->pending++;
     store_directory_phone_of(c->f->a->store, c->claimed, on_registered, c);
 }
@@ -317,6 +317,18 @@ static void add_risk(cJSON *o, const fcall *c, int risk, unsigned reasons, int t
     cJSON_AddNumberToObject(k, "score", (double)(long long)(c->known_score * 100 + 0.5) / 100);
 }
 
+/* Amazon Connect Voice ID's AuthenticationDecision for a verify state (NULL: none -- an
+ * engine, Redis or voiceprint error, for which Voice ID has no decision). */
+static const char *voice_id_decision(const live_state *st)
+{
+    switch (st->status) {
+    case LIVE_ST_VERDICT: return st->result == WHP_VERIFY_VERIFIED ? "ACCEPT" : "REJECT";
+    case LIVE_ST_PENDING: return "NOT_ENOUGH_SPEECH";
+    case LIVE_ST_NO_VOICEPRINT: return "SPEAKER_NOT_ENROLLED";
+    default: return NULL;
+    }
+}
+
 static void decorate(const live_state *st, cJSON *o, void *arg)
 {
     fraud *f = arg;
@@ -333,6 +345,9 @@ static void decorate(const live_state *st, cJSON *o, void *arg)
     };
     unsigned reasons;
     int risk = fraud_risk(&in, &reasons);
+    const char *decision = voice_id_decision(st);
+    if (decision)
+        cJSON_AddStringToObject(o, "decision", decision);
     add_risk(o, c, risk, reasons, f->threshold);
     cJSON_AddItemToObject(o, "caller_id",
                           fraud_callerid_json(&c->info, c->cst,

@@ -34,7 +34,6 @@ typedef struct fcall {
 
     char claimed[FRAUD_ID_MAX];    /* the customer a verify job claims */
     char claimed_region[CALLERID_REGION_MAX];
-    bool claim_busy;
     bool voice_mismatch;
 
     int risk;

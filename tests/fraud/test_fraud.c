@@ -278,6 +278,8 @@ Test(fraud, risk_in_webhooks_rest_and_session)
     cr_expect_str_eq(jstr(cid, "type"), "FIXED_LINE");
     cr_expect_str_eq(jstr(cid, "description"), "London");
     cr_expect_str_eq(jstr(cid, "attestation"), "A");
+    cr_expect_str_eq(jstr(payload(own), "decision"), "ACCEPT");
+    cr_expect_str_eq(jstr(payload(bad), "decision"), "REJECT");
     cr_expect_geq(jnum(bad, "risk"), thr);
     for (const char *const *r = (const char *const[]){"DENY_LISTED", "VOICE_MISMATCH",
                                                       "CALLER_ID_REGION_MISMATCH",
@@ -300,6 +302,10 @@ Test(fraud, risk_in_webhooks_rest_and_session)
     cr_assert_eq(rest("POST", path, body, &o), 200);
     cr_expect_geq(jnum(o, "risk"), thr);
     cr_expect(has_reason(o, "DENY_LISTED"));
+    cJSON_Delete(o);
+    /* Nobody enrolled under that id: Voice ID's SPEAKER_NOT_ENROLLED. */
+    cr_assert_eq(rest("POST", path, "{\"external_id\":\"nobody-enrolled\"}", &o), 404);
+    cr_expect_str_eq(jstr(o, "decision"), "SPEAKER_NOT_ENROLLED");
     cJSON_Delete(o);
 
     /* The job-less call: stream details. */
