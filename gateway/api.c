@@ -47,6 +47,7 @@ void api_register(struct app *a)
     api_fraud_register(a);
     api_watchlists_register(a);
     api_debug_register(a);
+    api_console_register(a);
     api_vv_register(a); /* last: the manual's paths never shadow callprint's own */
 }
 

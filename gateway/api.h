@@ -122,6 +122,9 @@ void api_store_error(http_req *req, store_status st, const char *err);
 int64_t api_now_ms(void);
 void api_time(int64_t ms, char out[32]);
 
+/* GET /api/v2/status's object (api_admin.c); the console's health figures start from it. */
+cJSON *api_status_json(struct app *a);
+
 /* http_route with the app as user data; a full route table is logged (a programming error). */
 void api_route(struct app *a, const char *method, const char *path, http_handler h);
 
@@ -147,6 +150,7 @@ bool api_phone_path(struct app *a, http_req *req, char *e164);
 void api_phone_page(http_req *req, store_status st, uint64_t next, const char *const *items,
                     size_t n, const char *err, const char *value_name);
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
+void api_console_register(struct app *a);   /* api_console.c: console events, voiceprint search */
 void api_vv_register(struct app *a); /* api_vv.c: the Voice Verify manual's paths (aliases) */
 /* api_httpstream.c, for status and listings: open HTTP streams; whether s is one. */
 size_t api_httpstream_count(const api *p);

@@ -4,7 +4,7 @@
  *                                                            speech_length, status}
  *   POST   /api/v2/stream/{id}/verify   {"external_id"}  -> {stream_uuid, external_id, result,
  *                                                            score, speech_length, status, detail}
- *   POST   /api/v2/subscription          seed 003 body (+ optional "secret") -> 201
+ *   POST   /api/v2/subscription          the Voice Verify manual's body (+ "secret") -> 201
  *   DELETE /api/v2/subscription          the same body, or {"id"}; or /api/v2/subscription/{id}
  *   GET    /api/v2/subscription          every subscription (secrets never shown)
  *
@@ -12,7 +12,7 @@
  * answer with its state once the worker / Redis answer in flight arrives (live_poll; polls
  * are coalesced, see live.h). REST wording: enrol detail "not enough net speech yet",
  * "created", "already exists"; verify result "verified", "not_sure", "not_verified",
- * "insufficient_speech", or -- with HTTP 404 -- the seed's "voiceprint with external_id does
+ * "insufficient_speech", or -- with HTTP 404 -- the manual's "voiceprint with external_id does
  * not exist". "status" is the webhook status code of the same state (live.h), and verify's
  * "detail" the webhook's wording.
  */

@@ -125,12 +125,14 @@ typedef struct {
     http_reply_filter filter; /* NULL: filter_error */
 } vv_alias;
 
-/* Parsed by tests/api/openapi_check.py: keep one entry per line, method and path first. */
+/* Parsed by tests/api/openapi_check.py: each entry starts a line with its method and path. */
 static const vv_alias vv_aliases[] = {
     {"POST", "/rest-auth/login/", "POST", API_PREFIX "/auth/login", false, NULL, filter_login},
-    {"POST", "/rest-auth/password/change/", "POST", API_PREFIX "/auth/password", false, vv_map_password, filter_password},
+    {"POST", "/rest-auth/password/change/", "POST", API_PREFIX "/auth/password",
+     false, vv_map_password, filter_password},
     {"POST", "/rest-auth/logout/", "POST", API_PREFIX "/auth/logout", false, NULL, NULL},
-    {"GET", "/maintenance/reset_password", "GET", API_PREFIX "/maintenance/reset_password", false, NULL, NULL},
+    {"GET", "/maintenance/reset_password", "GET", API_PREFIX "/maintenance/reset_password",
+     false, NULL, NULL},
     {"GET", "/streams", "GET", API_PREFIX "/streams", false, NULL, NULL},
     {"POST", "/streams", "POST", API_PREFIX "/streams", false, NULL, NULL},
     {"POST", "/enroll", "POST", API_PREFIX "/stream/", true, vv_map_enroll, filter_job},
@@ -139,14 +141,18 @@ static const vv_alias vv_aliases[] = {
     {"DELETE", "/leave", "DELETE", API_PREFIX "/voiceprint/", true, vv_map_leave, NULL},
     {"POST", "/import", "POST", API_PREFIX "/import", false, NULL, NULL},
     {"GET", "/snapshot/generate", "GET", API_PREFIX "/snapshot", true, NULL, NULL},
-    {"POST", "/snapshot/import", "POST", API_PREFIX "/snapshot/import", false, vv_map_snapshot, NULL},
+    {"POST", "/snapshot/import", "POST", API_PREFIX "/snapshot/import",
+     false, vv_map_snapshot, NULL},
     {"GET", "/lock", "POST", API_PREFIX "/maintenance/lock", true, NULL, NULL},
     {"POST", "/lock", "POST", API_PREFIX "/maintenance/lock", true, NULL, NULL},
     {"GET", "/maintenance/unlock", "POST", API_PREFIX "/maintenance/unlock", true, NULL, NULL},
     {"POST", "/maintenance/unlock", "POST", API_PREFIX "/maintenance/unlock", false, NULL, NULL},
-    {"POST", "/maintenance/force_off", "POST", API_PREFIX "/maintenance/force_off", false, NULL, NULL},
-    {"POST", "/maintenance/loadbackup", "POST", API_PREFIX "/snapshot/import", true, vv_map_backup, NULL},
-    {"POST", "/maintenance/load_asp/*", "POST", API_PREFIX "/maintenance/load_asp/*", false, NULL, NULL},
+    {"POST", "/maintenance/force_off", "POST", API_PREFIX "/maintenance/force_off",
+     false, NULL, NULL},
+    {"POST", "/maintenance/loadbackup", "POST", API_PREFIX "/snapshot/import",
+     true, vv_map_backup, NULL},
+    {"POST", "/maintenance/load_asp/*", "POST", API_PREFIX "/maintenance/load_asp/*",
+     false, NULL, NULL},
     {"GET", "/logging_aggregate", "GET", API_PREFIX "/logging_aggregate", false, NULL, NULL},
     {"GET", "/pbx", "GET", API_PREFIX "/pbx", false, NULL, NULL},
     {"POST", "/pbx", "POST", API_PREFIX "/pbx", false, NULL, NULL},

@@ -21,6 +21,7 @@
 
 #include "api.h"
 #include "fraud.h"
+#include "console.h"
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
@@ -70,6 +71,14 @@ static void on_worker_result(const workers_result *r, void *arg)
         live_worker_result(a->live, r);
 }
 
+/* A webhook's outcome: the console shows each call's deliveries. */
+static void on_webhook_result(const webhook_result *r, void *arg)
+{
+    app *a = arg;
+    if (a->console)
+        console_webhook_result(a->console, r);
+}
+
 static int open_services(app *a, char *err, size_t errcap)
 {
     const config *c = a->cfg;
@@ -101,6 +110,8 @@ static int open_services(app *a, char *err, size_t errcap)
         .max_attempts = c->webhook_attempts,
         .timeout_ms = c->webhook_timeout_ms,
         .tls = {.ca_file = c->webhook_ca_file[0] ? c->webhook_ca_file : NULL},
+        .on_result = on_webhook_result,
+        .on_result_arg = a,
     };
     a->webhooks = webhook_new(a->loop, &wo);
     if (!a->webhooks) {
@@ -169,6 +180,11 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     }
     api_register(a);
     metrics_register(a);
+    a->console = console_new(a);
+    if (!a->console) {
+        snprintf(err, errcap, "cannot start the console");
+        goto fail;
+    }
     if (!auth_enabled(a->auth))
         log_warn("CALLPRINT_ADMIN_PASSWORD is not set: the REST API is disabled");
     return a;
@@ -410,6 +426,7 @@ static void close_begin(app *a, bool graceful)
         a->drain_done = NULL;
         done(a->drain_arg);
     }
+    console_close(a->console); /* its clients' streams end; the page can reconnect elsewhere */
     if (a->srv) /* ends every stream (sinks see on_stop); sockets close while the loop runs */
         server_stop_streams(a->srv);
     if (graceful && a->live) {
@@ -443,6 +460,7 @@ void app_free(app *a)
     if (a->closes_pending)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
     live_free(a->live);
+    console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
     fraud_free(a->fraud);
     if (a->srv)

@@ -99,6 +99,7 @@ static const config_entry entries[] = {
     INT(login_user_window_s, 1, 24 * 3600, "window of login_user_failures"),
     STR(schemas_dir, false, "directory holding openapi.json (served at /api/v2/openapi.json)"),
     INT(http_stream_timeout_ms, 100, 3600 * 1000, "an HTTP push stream without data this long ends"),
+    INT(console_clients_max, 1, 1000, "operator console live streams open at once (503 beyond)"),
     INT(webhook_timeout_ms, 100, 120000, "one webhook delivery attempt times out"),
     INT(webhook_attempts, 1, 20, "delivery attempts per webhook"),
     INT(webhook_queue_max, 1, 1 << 20, "bodies queued per subscription (oldest dropped)"),
@@ -160,6 +161,7 @@ void config_defaults(config *c)
     c->login_user_window_s = 900;
     snprintf(c->schemas_dir, sizeof c->schemas_dir, "%s", CALLPRINT_DEFAULT_SCHEMAS);
     c->http_stream_timeout_ms = 10000;
+    c->console_clients_max = 8;
     c->webhook_timeout_ms = 5000;
     c->webhook_attempts = 3;
     c->webhook_queue_max = 64;

@@ -72,6 +72,7 @@ typedef struct config {
     int login_user_window_s;
     char schemas_dir[CONFIG_STR_MAX]; /* schemas/ (openapi.json served by the API) */
     int http_stream_timeout_ms;      /* an HTTP push stream without data for this long ends */
+    int console_clients_max;         /* live operator consoles connected at once */
     /* Webhooks. */
     int webhook_timeout_ms;
     int webhook_attempts;

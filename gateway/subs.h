@@ -1,4 +1,4 @@
-/* subs.h -- webhook subscriptions (seed 003 "WebHooks"), in memory, bounded.
+/* subs.h -- webhook subscriptions (the Voice Verify manual's "WebHooks"), in memory, bounded.
  *
  * A subscription says "POST these events to this URL": type `streams` watches the streams
  * whose custom parameter source_uuid equals channel_uuid (added / removed events); types

@@ -162,7 +162,8 @@ def vv(method, path, body=None, **kw):
 
 class A1AccessManagement(unittest.TestCase):
     def test_login_and_token_header(self):
-        st, js, _ = T.call("POST", "/rest-auth/login/", {"username": "admin", "password": T.PASSWORD})
+        st, js, _ = T.call("POST", "/rest-auth/login/",
+                           {"username": "admin", "password": T.PASSWORD})
         self.assertEqual(st, 200, "The Client can login to the system using access credentials "
                                   "(POST /rest-auth/login/).")
         self.assertEqual(js["key"], js["token"], "The returned token is used in all follow-up queries.")
