@@ -34,6 +34,7 @@
 typedef struct {
     http_req *req;
     bool *replied; /* set while live_poll runs: an answer during the call is synchronous */
+    live *live;    /* for the decorators (risk, caller ID) */
     char uuid[STREAM_UUID_LEN + 1];
 } poll_ctx;
 
@@ -81,6 +82,7 @@ static void on_state(const live_state *st, void *arg)
     cJSON_AddNumberToObject(o, "status", st->status);
     if (st->kind == LIVE_VERIFY)
         cJSON_AddStringToObject(o, "detail", whp_verify_result_text(st->result));
+    live_decorate(c->live, st, o);
     api_send(c->req, http, o);
     if (c->replied)
         *c->replied = true;
@@ -188,6 +190,7 @@ static http_result stream_job(http_req *req, void *ud)
         if (c) {
             c->req = req;
             c->replied = &replied;
+            c->live = a->live;
             snprintf(c->uuid, sizeof c->uuid, "%s", s->uuid);
         }
         live_err e = c ? live_poll(a->live, s, kind, ext, on_state, c) : LIVE_NOMEM;

@@ -135,6 +135,11 @@ struct live {
     uint64_t next_tag;
     live_observer obs[LIVE_OBSERVERS_MAX];
     size_t n_obs;
+    struct {
+        live_decorate_cb cb;
+        void *arg;
+    } deco[LIVE_OBSERVERS_MAX];
+    size_t n_deco;
     live_stats st;
 };
 
@@ -251,8 +256,14 @@ static char *job_body(const live_job *j, const char *channel)
     if (j->kind == LIVE_ENROLL)
         return whp_enroll(channel, j->status, uuid, j->external_id,
                           whp_enroll_detail_text(j->detail), j->speech);
-    return whp_verify(channel, j->status, uuid, j->external_id, whp_verify_result_text(j->result),
-                      j->speech, j->score);
+    live_state st;
+    state_of(j, &st);
+    cJSON *extra = j->l->n_deco ? cJSON_CreateObject() : NULL;
+    live_decorate(j->l, &st, extra);
+    char *b = whp_verify_ext(channel, j->status, uuid, j->external_id,
+                             whp_verify_result_text(j->result), j->speech, j->score, extra);
+    cJSON_Delete(extra);
+    return b;
 }
 
 static void send_to(live *l, sub *s, const char *body)
@@ -1045,6 +1056,27 @@ int live_on_verdict(live *l, live_state_cb cb, void *arg)
     return 0;
 }
 
+uint64_t live_stream_worker(const live *l, const stream *s)
+{
+    const live_stream *ls = l && s ? ls_of(l, s) : NULL;
+    return ls && !ls->ending ? ls->wid : 0;
+}
+
+int live_on_decorate(live *l, live_decorate_cb cb, void *arg)
+{
+    if (!l || !cb || l->n_deco >= LIVE_OBSERVERS_MAX)
+        return -1;
+    l->deco[l->n_deco].cb = cb;
+    l->deco[l->n_deco++].arg = arg;
+    return 0;
+}
+
+void live_decorate(live *l, const live_state *st, cJSON *o)
+{
+    for (size_t i = 0; l && o && i < l->n_deco; i++)
+        l->deco[i].cb(st, o, l->deco[i].arg);
+}
+
 void live_get_stats(const live *l, live_stats *out)
 {
     *out = l->st;
@@ -1084,6 +1116,9 @@ cJSON *live_stream_json(live *l, const stream *s)
         }
         cJSON_AddNumberToObject(x, "speech_length", j->speech);
         cJSON_AddNumberToObject(x, "subscribers", (double)job_subscribers(l, j));
+        live_state st;
+        state_of(j, &st);
+        live_decorate(l, &st, x);
         cJSON_AddItemToArray(jobs, x);
     }
     return o;

@@ -175,6 +175,17 @@ subs *live_subs(live *l);
 /* Call cb(state, arg) for every state a job publishes. 0, or -1 when full. */
 int live_on_verdict(live *l, live_state_cb cb, void *arg);
 
+/* Decorators (fraud screening): cb adds members to the JSON object `o` describing a job's
+ * state -- the verify webhook's payload, the REST poll answer, the job in the stream
+ * details. 0, or -1 when full (LIVE_OBSERVERS_MAX). */
+typedef void (*live_decorate_cb)(const live_state *st, cJSON *o, void *arg);
+int live_on_decorate(live *l, live_decorate_cb cb, void *arg);
+/* Run every decorator on o (for answers built outside live.c). */
+void live_decorate(live *l, const live_state *st, cJSON *o);
+/* The stream's worker stream id (workers.h), 0 when it has none; for other requests on the
+ * same engine state (fraudster screening). */
+uint64_t live_stream_worker(const live *l, const struct stream *s);
+
 typedef struct {
     uint64_t verdicts[WHP_VERIFY_NOT_SURE + 1]; /* verify states published, by result */
     uint64_t enrol_created, enrol_exists;

@@ -57,6 +57,8 @@ void live_zero_start(live *l, struct app *a, stream *s)
         return;
     }
     live_kind kind;
+    if (strcmp(mode, "register_fraudster") == 0)
+        return; /* fraud screening's (fraud.h) */
     if (strcmp(mode, "enroll") == 0 || strcmp(mode, "enrol") == 0)
         kind = LIVE_ENROLL;
     else if (strcmp(mode, "verify") == 0)
