@@ -120,6 +120,27 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
 char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *result, double speech_length, double score)
 {
+    return whp_verify_ext(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                          score, NULL);
+}
+
+/* Copies of extra's members, after the manual's fields (whose names are not taken twice). */
+static void add_extra(body *b, const cJSON *extra)
+{
+    for (const cJSON *m = extra ? extra->child : NULL; b->ok && m; m = m->next) {
+        if (!m->string || cJSON_HasObjectItem(b->payload, m->string))
+            continue;
+        cJSON *dup = cJSON_Duplicate(m, 1);
+        b->ok = dup && cJSON_AddItemToObject(b->payload, m->string, dup);
+        if (!b->ok)
+            cJSON_Delete(dup);
+    }
+}
+
+char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                     const char *external_id, const char *result, double speech_length,
+                     double score, const cJSON *extra)
+{
     if (!channel_uuid || !stream_uuid || !external_id || !result)
         return NULL;
     body b = begin(channel_uuid, "verify");
@@ -129,6 +150,7 @@ char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
     add_str(&b, true, "result", result);
     add_num(&b, true, "speech_length", round2(speech_length));
     add_num(&b, true, "score", round2(score));
+    add_extra(&b, extra);
     attach_payload(&b);
     return finish(&b);
 }
