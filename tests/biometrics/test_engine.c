@@ -1,6 +1,7 @@
 /* test_engine.c -- the biometric engine on real speech (held-out speakers) and on signals
  * that must not count as speech. Uses the shipped model. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -125,6 +126,51 @@ Test(engine, tones_after_silence_are_not_speech)
     fx_audio n = fx_noise(80000, 3000, 3);
     for (size_t i = 0; i < 8000; i++) n.pcm[i] = 0;
     expect_no_speech(&n, "white noise after silence");
+}
+
+/* A vowel-like sound added to pcm[from, from + n): 150 Hz harmonics shaped by two formants
+ * (500 and 1500 Hz), rms chosen as a multiple of the band power of fx_noise(amp 100). */
+static void add_vowel(fx_audio *a, size_t from, size_t n, double power_ratio)
+{
+    double amp[23] = {0}, norm = 0;
+    for (int k = 3; k <= 22; k++) {
+        double f = 150.0 * k;
+        amp[k] = 1 / (1 + pow((f - 500) / 150, 2)) + 0.7 / (1 + pow((f - 1500) / 200, 2)) + 0.02;
+        norm += amp[k] * amp[k] / 2;
+    }
+    double rms = sqrt(power_ratio * 0.77) * 100 / sqrt(norm);
+    for (size_t i = from; i < from + n; i++) {
+        double v = 0;
+        for (int k = 3; k <= 22; k++) v += amp[k] * sin(2 * M_PI * 150 * k * (double)i / 8000);
+        a->pcm[i] = (int16_t)(a->pcm[i] + rms * v);
+    }
+}
+
+static double vowel_speech(size_t weak_at, size_t weak_n, size_t strong_at, size_t strong_n)
+{
+    fx_audio a = fx_noise(40000, 100, 7);
+    if (weak_n) add_vowel(&a, weak_at, weak_n, 8);      /* 7-8.5 dB over the noise floor */
+    if (strong_n) add_vowel(&a, strong_at, strong_n, 30); /* ~13 dB over it */
+    bio_stream *s = bio_stream_new(m);
+    fx_feed(s, &a, 160);
+    double sec = bio_stream_speech_seconds(s);
+    bio_stream_free(s);
+    fx_free(&a);
+    return sec;
+}
+
+/* Hysteresis (vad.h): a faint vowel alone is not speech, the same sound as the tail of a
+ * louder one (within the hangover) or just before it (within the look-ahead) is. */
+Test(engine, weak_speech_counts_only_next_to_strong_speech)
+{
+    double alone = vowel_speech(16000, 4000, 0, 0);
+    double strong = vowel_speech(0, 0, 16000, 2400);
+    double tail = vowel_speech(18400, 1200, 16000, 2400);
+    double onset = vowel_speech(16000, 640, 16640, 2400);
+    cr_expect_lt(alone, 0.05, "a faint vowel alone: %.2f s", alone);
+    cr_expect(strong > 0.25 && strong < 0.35, "0.3 s loud vowel: %.2f s", strong);
+    cr_expect_gt(tail, strong + 0.12, "0.15 s faint tail: %.2f s vs %.2f s", tail, strong);
+    cr_expect_gt(onset, strong + 0.06, "0.08 s faint onset: %.2f s vs %.2f s", onset, strong);
 }
 
 Test(engine, real_speech_is_speech)
