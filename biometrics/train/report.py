@@ -9,8 +9,11 @@ Usage: report.py SPEAKERS_TSV VERIFIED NOT_SURE SCORES_3S SCORES_6S SCORES_10S
 Prints one row per held-out set and duration, then pooled rows (dev sets, test sets, all):
 EER %, minDCF (P_target 0.01), false-accept / false-reject % at `verified`, share of tests
 answered insufficient_speech (when the scores carry the verdict), trial counts.
-With --thresholds instead of the six arguments' report, prints the thresholds that keep
-impostors at or above `verified` <= 1% in every dev set and duration (see choose()).
+Usage: report.py --thresholds SPEAKERS_TSV SCORES_3S SCORES_6S SCORES_10S
+  prints "VERIFIED NOT_SURE": the lowest `verified` that keeps impostors at or above it
+  <= 1% in every dev set (its 3, 6 and 10 s trials together), and the pooled dev
+  equal-error threshold as `not_sure` (per-set figures on stderr).
+Scores files are named ..._<N>s.tsv; N is the test length shown.
 """
 import sys
 

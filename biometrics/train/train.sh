@@ -5,11 +5,11 @@
 #   2. augment_codecs.py: COPIES (default 3) codec/device/noise copies per training speaker,
 #      cached under WORK_DIR/lists/root/aug (skipped when train_aug.tsv exists)
 #   3. group_segments.py: short utterances of one call joined into >= 8 s training files
-#   4. callprint-bio train (options: the defaults below, then TRAIN_OPTIONS)
-#   5. evaluate.sh on the dev sets' scores -> report.py --thresholds -> set_thresholds.py:
+#   4. callprint-bio train --cohort-channels (then TRAIN_OPTIONS; other settings: defaults)
+#   5. evaluate.sh (scores of every held-out trial) -> report.py --thresholds -> set_thresholds.py:
 #      `verified` = the highest 1%-false-accept threshold over the dev sets and test lengths,
 #      `not_sure` = the dev equal-error threshold
-#   6. evaluate.sh: the full table (per held-out set and pooled, 3 / 6 / 10 s)
+#   6. report.py: the full table at those thresholds (per held-out set and pooled, 3 / 6 / 10 s)
 # MODEL defaults to WORK_DIR/callprint.model. Needs sox, ffmpeg (training only), python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -30,4 +30,6 @@ name=$(basename "$model" .model)
 read -r ver ns < <(python3 "$here/report.py" --thresholds "$lists/speakers.tsv" \
     "$lists/scores_${name}_3s.tsv" "$lists/scores_${name}_6s.tsv" "$lists/scores_${name}_10s.tsv")
 python3 "$here/set_thresholds.py" "$model" "$ver" "$ns"
-"$here/evaluate.sh" "$build" "$model" "$lists"
+# The thresholds do not change the scores: report them again at the new thresholds.
+python3 "$here/report.py" "$lists/speakers.tsv" "$ver" "$ns" \
+    "$lists/scores_${name}_3s.tsv" "$lists/scores_${name}_6s.tsv" "$lists/scores_${name}_10s.tsv"
