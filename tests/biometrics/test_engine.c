@@ -173,6 +173,70 @@ Test(engine, weak_speech_counts_only_next_to_strong_speech)
     cr_expect_gt(onset, strong + 0.06, "0.08 s faint onset: %.2f s vs %.2f s", onset, strong);
 }
 
+/* Short tests (bio.h): the thresholds hold from full_speech on; below it `verified` needs
+ * more and `not_verified` less, and a score between them is not_sure. */
+Test(engine, short_tests_widen_the_not_sure_band)
+{
+    bio_config c = bio_model_default_config(m);
+    cr_assert(c.full_speech > 1.5 && c.short_verified_logit > 0 &&
+              c.short_not_verified_logit > 0);
+    double v, ns, pv = c.thr_verified, pns = c.thr_not_sure;
+    bio_thresholds_for(&c, c.full_speech + 5, &v, &ns);
+    cr_expect(v == c.thr_verified && ns == c.thr_not_sure);
+    for (double d = c.full_speech - 0.25; d >= 0.5; d -= 0.25) {
+        bio_thresholds_for(&c, d, &v, &ns);
+        cr_expect(v > pv && v < 100 && ns < pns && ns > 0, "%.2f s: %.2f / %.2f", d, v, ns);
+        pv = v, pns = ns;
+    }
+    c.min_verify_speech = 1.0;
+    double mid = (c.thr_verified + 100) / 2; /* verified at full length */
+    cr_expect_eq(bio_verdict_for(&c, mid, c.full_speech), BIO_VERIFIED);
+    bio_thresholds_for(&c, 1.5, &v, &ns);
+    cr_assert_gt(v, mid, "1.5 s must need more than %.2f", mid);
+    cr_expect_eq(bio_verdict_for(&c, mid, 1.5), BIO_NOT_SURE);
+    double low = c.thr_not_sure / 2; /* not_verified at full length */
+    cr_expect_eq(bio_verdict_for(&c, low, c.full_speech), BIO_NOT_VERIFIED);
+    cr_expect_eq(bio_verdict_for(&c, low, 1.5), ns <= low ? BIO_NOT_SURE : BIO_NOT_VERIFIED);
+    cr_expect_eq(bio_verdict_for(&c, 99.9, 0.9), BIO_INSUFFICIENT_SPEECH);
+    c.thr_verified = 100; /* nothing verified stays nothing verified */
+    bio_thresholds_for(&c, 1.0, &v, &ns);
+    cr_expect_eq(v, 100);
+}
+
+/* 1.5-2.5 s of a speaker's own speech is verified or not_sure, another speaker's is never
+ * verified (the engine's verify path applies the short-test thresholds). */
+Test(engine, short_tests_get_no_confident_wrong_verdict)
+{
+    const char *spk[3] = {SPK_A, SPK_B, SPK_C};
+    uint8_t vp[3][BIO_VOICEPRINT_MAX];
+    size_t len[3];
+    for (int i = 0; i < 3; i++) len[i] = fx_enroll(m, spk[i], vp[i]);
+    bio_config c = bio_model_default_config(m);
+    c.min_verify_speech = 1.5;
+    for (int t = 0; t < 3; t++) {
+        fx_audio a = fx_speech(spk[t], "test");
+        for (double stop = 1.5; stop <= 2.5; stop += 0.5) {
+            bio_stream *s = bio_stream_new(m);
+            for (size_t k = 0; k < a.n && bio_stream_speech_seconds(s) < stop; k += 160)
+                bio_stream_feed(s, a.pcm + k, a.n - k < 160 ? a.n - k : 160);
+            for (int e = 0; e < 3; e++) {
+                bio_result r;
+                cr_assert_eq(bio_stream_verify(s, &c, vp[e], len[e], &r), BIO_OK);
+                cr_expect_neq(r.verdict, BIO_INSUFFICIENT_SPEECH);
+                if (e == t)
+                    cr_expect(r.verdict == BIO_VERIFIED || r.verdict == BIO_NOT_SURE,
+                              "%s %.2f s: %s %.2f", spk[t], r.speech_seconds,
+                              bio_verdict_name(r.verdict), r.score);
+                else
+                    cr_expect_neq(r.verdict, BIO_VERIFIED, "%s vs %s %.2f s: %.2f", spk[t],
+                                  spk[e], r.speech_seconds, r.score);
+            }
+            bio_stream_free(s);
+        }
+        fx_free(&a);
+    }
+}
+
 Test(engine, real_speech_is_speech)
 {
     fx_audio t = fx_speech(SPK_B, "test");
