@@ -5,10 +5,12 @@
  * field validation that answer 400 with a sentence naming the field, and cJSON replies.
  */
 #include "api.h"
+#include "fraud.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "app.h"
@@ -42,7 +44,11 @@ void api_register(struct app *a)
     /* Other areas add their api_<area>_register(a) call below. */
     api_connect_register(a);
     api_directory_register(a);
+    api_fraud_register(a);
+    api_watchlists_register(a);
     api_debug_register(a);
+    api_console_register(a);
+    api_vv_register(a); /* last: the manual's paths never shadow callprint's own */
 }
 
 void api_free(api *p)
@@ -52,6 +58,7 @@ void api_free(api *p)
     if (p->hstreams)
         log_error("REST API: %zu HTTP stream(s) still open at exit", p->n_hstreams);
     free(p->openapi);
+    free(p->vv_routes);
     free(p);
 }
 
@@ -120,10 +127,24 @@ bool api_failure_admit(struct app *a)
     return false;
 }
 
+/* "Token <t>" as the Voice Verify manual (and Django REST framework) write it; the scheme
+ * is case-insensitive and may be followed by several spaces (RFC 9110). */
 const char *api_token(http_req *req)
 {
     const char *h = http_req_header(req, "authorization");
-    return h && strncmp(h, "Token ", 6) == 0 ? h + 6 : NULL;
+    if (!h || strncasecmp(h, "Token ", 6) != 0)
+        return NULL;
+    for (h += 6; *h == ' '; h++)
+        ;
+    return *h ? h : NULL;
+}
+
+size_t api_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80; /* continuation bytes are not characters */
+    return n;
 }
 
 bool api_auth(struct app *a, http_req *req)
@@ -142,7 +163,9 @@ bool api_auth(struct app *a, http_req *req)
                          : !token ? "Authorization must be \"Token <token>\""
                                   : auth_status_text(st);
     if (api_failure_admit(a)) {
-        const char *kv[] = {"client", http_req_peer(req), "path", http_req_path(req)};
+        char path[256];
+        const char *kv[] = {"client", http_req_peer(req), "path",
+                            log_mask_path(http_req_path(req), path, sizeof path)};
         log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
         api_failure_audit(a, "auth_failure", http_req_peer(req));
     }
@@ -204,6 +227,21 @@ const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t
     return NULL;
 }
 
+const char *api_external_id(http_req *req, const cJSON *obj, const char *name, bool required,
+                            bool *bad)
+{
+    const char *id = api_string(req, obj, name, API_EXTERNAL_ID_BYTES, required, bad);
+    if (id && api_utf8_len(id) > API_EXTERNAL_ID_MAX) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "\"%s\" is longer than %d characters", name,
+                 API_EXTERNAL_ID_MAX);
+        http_reply_error(req, 400, msg);
+        *bad = true;
+        return NULL;
+    }
+    return id;
+}
+
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
@@ -224,13 +262,13 @@ bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool 
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap)
 {
     const char *in = http_req_path_rest(req);
-    size_t n = 0;
+    size_t n = 0, chars = 0;
     const char *why = NULL;
     for (; *in && !why; in++) {
         int c = (unsigned char)*in;
         if (c < 0x20 || c == 0x7f || c == '/')
             why = "contains a control character or '/'";
-        else if (n >= max || n + 1 >= cap)
+        else if ((chars += (c & 0xC0) != 0x80) > max || n + 1 >= cap)
             why = "is too long";
         else
             out[n++] = (char)c;
@@ -256,6 +294,15 @@ void api_store_error(http_req *req, store_status st, const char *err)
     char msg[256];
     snprintf(msg, sizeof msg, "%s", err && *err ? err : store_strerror(st));
     http_reply_error(req, code, msg);
+}
+
+void api_json_bump(cJSON *obj, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v)
+        cJSON_SetNumberValue(v, v->valuedouble + 1);
+    else
+        cJSON_AddNumberToObject(obj, key, 1);
 }
 
 void api_send(http_req *req, int status, cJSON *body)

@@ -271,12 +271,23 @@ static auth_job *job_new(app *a, http_req *req, auth_op op)
     return j;
 }
 
+/* The request body held passwords: wiped once parsed, so no freed buffer keeps them. */
+static void wipe_body(http_req *req)
+{
+    size_t len;
+    const char *body = http_req_body(req, &len);
+    if (len)
+        OPENSSL_cleanse((void *)body, len);
+}
+
 static http_result h_login(http_req *req, void *ud)
 {
     app *a = ud;
     cJSON *body = api_json_body(req);
-    if (!body)
+    if (!body) {
+        wipe_body(req);
         return HTTP_DONE;
+    }
     bool bad;
     const char *user = api_string(req, body, "username", 64, true, &bad);
     const char *pw = bad ? NULL : api_string(req, body, "password", PASSWORD_MAX, true, &bad);
@@ -290,6 +301,7 @@ static http_result h_login(http_req *req, void *ud)
     if (pw)
         OPENSSL_cleanse((void *)pw, strlen(pw));
     cJSON_Delete(body);
+    wipe_body(req);
     return j ? job_start(j) : HTTP_DONE;
 }
 
@@ -297,8 +309,10 @@ static http_result h_password(http_req *req, void *ud)
 {
     app *a = ud;
     cJSON *body = api_auth_body(a, req);
-    if (!body)
+    if (!body) {
+        wipe_body(req);
         return HTTP_DONE;
+    }
     bool bad;
     const char *old = api_string(req, body, "old_password", PASSWORD_MAX, true, &bad);
     const char *neu = bad ? NULL : api_string(req, body, "new_password", PASSWORD_MAX, true, &bad);
@@ -315,6 +329,7 @@ static http_result h_password(http_req *req, void *ud)
     if (neu)
         OPENSSL_cleanse((void *)neu, strlen(neu));
     cJSON_Delete(body);
+    wipe_body(req);
     return j ? job_start(j) : HTTP_DONE;
 }
 

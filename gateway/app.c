@@ -20,6 +20,8 @@
 #include <string.h>
 
 #include "api.h"
+#include "fraud.h"
+#include "console.h"
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
@@ -63,8 +65,18 @@ static void load_engine(app *a)
 static void on_worker_result(const workers_result *r, void *arg)
 {
     app *a = arg;
-    if (a->live)
+    if (r->kind == WORKERS_IDENTIFY || (r->tag & FRAUD_TAG_BIT))
+        fraud_worker_result(a->fraud, r);
+    else if (a->live)
         live_worker_result(a->live, r);
+}
+
+/* A webhook's outcome: the console shows each call's deliveries. */
+static void on_webhook_result(const webhook_result *r, void *arg)
+{
+    app *a = arg;
+    if (a->console)
+        console_webhook_result(a->console, r);
 }
 
 static int open_services(app *a, char *err, size_t errcap)
@@ -98,6 +110,8 @@ static int open_services(app *a, char *err, size_t errcap)
         .max_attempts = c->webhook_attempts,
         .timeout_ms = c->webhook_timeout_ms,
         .tls = {.ca_file = c->webhook_ca_file[0] ? c->webhook_ca_file : NULL},
+        .on_result = on_webhook_result,
+        .on_result_arg = a,
     };
     a->webhooks = webhook_new(a->loop, &wo);
     if (!a->webhooks) {
@@ -159,8 +173,18 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     a->sessions = sessions_new(a, err, errcap); /* after live: its sink comes later */
     if (!a->sessions)
         goto fail;
+    a->fraud = fraud_new(a); /* after sessions: reads the session id sessions settles */
+    if (!a->fraud) {
+        snprintf(err, errcap, "cannot start fraud screening");
+        goto fail;
+    }
     api_register(a);
     metrics_register(a);
+    a->console = console_new(a);
+    if (!a->console) {
+        snprintf(err, errcap, "cannot start the console");
+        goto fail;
+    }
     if (!auth_enabled(a->auth))
         log_warn("CALLPRINT_ADMIN_PASSWORD is not set: the REST API is disabled");
     return a;
@@ -359,6 +383,7 @@ static void close_workers(app *a)
 {
     if (a->live)
         live_close(a->live);
+    fraud_close(a->fraud);
     if (a->workers) {
         a->closes_pending++;
         workers_close(a->workers, on_closed, a);
@@ -401,6 +426,7 @@ static void close_begin(app *a, bool graceful)
         a->drain_done = NULL;
         done(a->drain_arg);
     }
+    console_close(a->console); /* its clients' streams end; the page can reconnect elsewhere */
     if (a->srv) /* ends every stream (sinks see on_stop); sockets close while the loop runs */
         server_stop_streams(a->srv);
     if (graceful && a->live) {
@@ -434,7 +460,9 @@ void app_free(app *a)
     if (a->closes_pending)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
     live_free(a->live);
+    console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
+    fraud_free(a->fraud);
     if (a->srv)
         server_free(a->srv);
     api_free(a->api);

@@ -15,6 +15,7 @@
 #ifndef CALLPRINT_AUDIO_SINK_H
 #define CALLPRINT_AUDIO_SINK_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -40,6 +41,9 @@ typedef struct audio_sink {
     /* The client echoed a mark (played, or returned after clear). */
     void (*on_mark)(void *ud, struct stream *s, void *state, const char *name);
     void (*on_stop)(void *ud, struct stream *s, void *state, stream_end_reason why);
+    /* True while the sink still works for an ended stream of this uuid (final answers on
+     * their way): a new stream may not take the uuid before, or it would receive them. */
+    bool (*uuid_busy)(void *ud, const char *uuid);
 } audio_sink;
 
 const char *stream_end_reason_name(stream_end_reason why);

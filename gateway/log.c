@@ -217,3 +217,50 @@ const char *log_mask_number(const char *number, char *out, size_t cap)
     out[i] = '\0';
     return out;
 }
+
+/* Whether s[0..n) is a phone number as a path carries it: digits with "+", "%2B" or the
+ * usual separators ("-", ".", "(", ")", "%20"), at least 7 digits. */
+static bool looks_like_number(const char *s, size_t n)
+{
+    size_t digits = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] >= '0' && s[i] <= '9')
+            digits++;
+        else if (s[i] == '%' && i + 2 < n && s[i + 1] == '2' &&
+                 (s[i + 2] == 'B' || s[i + 2] == 'b' || s[i + 2] == '0'))
+            i += 2;
+        else if (!strchr("+-.() ", s[i]))
+            return false;
+    }
+    return digits >= 7;
+}
+
+const char *log_mask_path(const char *path, char *out, size_t cap)
+{
+    if (!cap)
+        return out;
+    size_t o = 0;
+    out[0] = '\0';
+    for (const char *p = path ? path : ""; *p && o + 1 < cap;) {
+        size_t n = strcspn(p, "/?&=");
+        if (n == 0) {
+            out[o++] = *p++;
+            continue;
+        }
+        char seg[128], masked[128];
+        if (looks_like_number(p, n) && n < sizeof seg) {
+            memcpy(seg, p, n);
+            seg[n] = '\0';
+            log_mask_number(seg, masked, sizeof masked);
+        } else {
+            snprintf(masked, sizeof masked, "%.*s", (int)(n < 127 ? n : 127), p);
+            if (n >= sizeof masked) /* a long segment is shortened, not a number anyway */
+                masked[sizeof masked - 2] = '~';
+        }
+        int w = snprintf(out + o, cap - o, "%s", masked);
+        o = w < 0 ? o : (size_t)w >= cap - o ? cap - 1 : o + (size_t)w;
+        p += n;
+    }
+    out[o] = '\0';
+    return out;
+}

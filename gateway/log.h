@@ -40,5 +40,9 @@ void log_write(log_level lvl, const char *stream, const char *session, const cha
 
 /* Mask a phone number for logs ("+4479******12"); returns out. Honours log_set_mask_numbers. */
 const char *log_mask_number(const char *number, char *out, size_t cap);
+/* A request path for logs: every segment (between '/', '?', '&', '=') that looks like a phone
+ * number (7 or more digits, optionally with '+', "%2B" and separators) goes through
+ * log_mask_number ("/api/v2/directory/+4479******12"). Returns out. */
+const char *log_mask_path(const char *path, char *out, size_t cap);
 
 #endif

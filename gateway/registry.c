@@ -120,12 +120,21 @@ static stream *lookup(const registry *r, int ix, const char *k)
     return NULL;
 }
 
+/* A sink still finishing an ended stream of this uuid. */
+static bool uuid_busy(const registry *r, const char *uuid)
+{
+    for (size_t i = 0; i < r->n_sinks; i++)
+        if (r->sinks[i]->uuid_busy && r->sinks[i]->uuid_busy(r->sinks[i]->ud, uuid))
+            return true;
+    return false;
+}
+
 registry_status registry_admit(registry *r, stream *s)
 {
     registry_status st = REG_OK;
     if (r->maintenance)
         st = REG_MAINTENANCE;
-    else if (lookup(r, IX_UUID, s->uuid))
+    else if (lookup(r, IX_UUID, s->uuid) || uuid_busy(r, s->uuid))
         st = REG_DUPLICATE;
     else if (r->count >= (size_t)r->max_streams)
         st = REG_NO_SLOT;

@@ -23,7 +23,7 @@ typedef struct registry registry;
 typedef enum {
     REG_OK = 201,
     REG_NO_SLOT = 403,     /* max_streams reached (stream slots) */
-    REG_DUPLICATE = 409,   /* uuid already live */
+    REG_DUPLICATE = 409,   /* uuid already live, or its ended stream still finishing */
     REG_MAINTENANCE = 423, /* maintenance lock */
     REG_NO_CAPACITY = 503, /* a sink refused: no technology slot (e.g. workers full) */
 } registry_status;

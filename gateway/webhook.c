@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "log.h"
 #include "webhook_payload.h"
@@ -274,7 +275,7 @@ static void finish_head(wh_target *t, const http_response *res, bool delivered)
     log_outcome(t, m, res, delivered);
     if (w->opt.on_result) {
         webhook_result r = {t->url, m->id, delivered, m->attempts, res->status, res->error,
-                            latency};
+                            latency, t->key};
         w->opt.on_result(&r, w->opt.on_result_arg);
     }
     msg_pop(t);
@@ -309,14 +310,17 @@ static void deliver(wh_target *t)
 {
     webhook *w = t->w;
     wh_msg *m = t->head;
-    char sig[WHP_SIGNATURE_LEN + 1];
+    char sig[WHP_SIGNATURE_MAX + 1];
     char h_sig[sizeof sig + 32], h_id[64], h_attempt[48], h_at[64];
     const char *headers[6];
     int nh = 0;
 
     m->attempts++;
     headers[nh++] = "Content-Type: application/json";
-    if (t->secret[0] && whp_sign(t->secret, m->body, m->len, sig, sizeof sig) == 0) {
+    /* Signed per attempt with the current time: a retry minutes later is still within the
+     * receiver's replay window. */
+    if (t->secret[0] &&
+        whp_sign(t->secret, (long long)time(NULL), m->body, m->len, sig, sizeof sig) == 0) {
         snprintf(h_sig, sizeof h_sig, "%s: %s", WHP_SIGNATURE_HEADER, sig);
         headers[nh++] = h_sig;
     }

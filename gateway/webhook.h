@@ -11,7 +11,8 @@
  * Delivery: POST <url> with
  *     Content-Type: application/json
  *     User-Agent: callprint/<version>
- *     X-Callprint-Signature: sha256=<hex HMAC-SHA256(secret, body)>   (omitted if no secret)
+ *     X-Callprint-Signature: t=<unix s>,sha256=<hex HMAC-SHA256(secret, "<t>." body)>
+ *                                      (per attempt; omitted if no secret)
  *     X-Callprint-Delivery: <id>   (same id on every retry of one message)
  *     X-Callprint-Attempt: <n>     (1-based)
  *     X-Callprint-Sent-At: <s.us>  (wall clock, Unix seconds, when webhook_send queued it)
@@ -44,6 +45,7 @@ typedef struct {
     long status;        /* last HTTP status (0 = none) */
     const char *error;  /* last error text, "" if none */
     double latency;     /* seconds from webhook_send to the final outcome */
+    const char *key;    /* webhook_send_keyed's key ("" for webhook_send) */
 } webhook_result;
 
 typedef void (*webhook_result_cb)(const webhook_result *r, void *arg);

@@ -1,4 +1,4 @@
-/* webhook_payload.c -- seed 003 webhook bodies and their HMAC-SHA256 signature.
+/* webhook_payload.c -- the Voice Verify manual's webhook bodies and their HMAC-SHA256 signature.
  *
  * Bodies are built with cJSON so that every string is escaped correctly (an external_id is
  * client-chosen text); keys are added in the manual's order because some receivers compare
@@ -8,10 +8,12 @@
 
 #include <cjson/cJSON.h>
 #include <math.h>
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const stream_actions[] = {"added", "removed"};
@@ -118,6 +120,27 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
 char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *result, double speech_length, double score)
 {
+    return whp_verify_ext(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                          score, NULL);
+}
+
+/* Copies of extra's members, after the manual's fields (whose names are not taken twice). */
+static void add_extra(body *b, const cJSON *extra)
+{
+    for (const cJSON *m = extra ? extra->child : NULL; b->ok && m; m = m->next) {
+        if (!m->string || cJSON_HasObjectItem(b->payload, m->string))
+            continue;
+        cJSON *dup = cJSON_Duplicate(m, 1);
+        b->ok = dup && cJSON_AddItemToObject(b->payload, m->string, dup);
+        if (!b->ok)
+            cJSON_Delete(dup);
+    }
+}
+
+char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                     const char *external_id, const char *result, double speech_length,
+                     double score, const cJSON *extra)
+{
     if (!channel_uuid || !stream_uuid || !external_id || !result)
         return NULL;
     body b = begin(channel_uuid, "verify");
@@ -127,31 +150,55 @@ char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
     add_str(&b, true, "result", result);
     add_num(&b, true, "speech_length", round2(speech_length));
     add_num(&b, true, "score", round2(score));
+    add_extra(&b, extra);
     attach_payload(&b);
     return finish(&b);
 }
 
-int whp_sign(const char *secret, const void *body, size_t len, char *out, size_t cap)
+/* HMAC-SHA256(secret, a + b), streamed (OpenSSL 3's EVP_MAC): no concatenated copy. */
+static int hmac2(const char *secret, const void *a, size_t al, const void *b, size_t bl,
+                 unsigned char mac[32])
 {
-    unsigned char mac[EVP_MAX_MD_SIZE];
-    unsigned int mac_len = 0;
-    if (!secret || (!body && len) || !out || cap < WHP_SIGNATURE_LEN + 1)
+    EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+    EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
+    char digest[] = "SHA256";
+    OSSL_PARAM opts[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+    size_t n = 0;
+    int ok = ctx && EVP_MAC_init(ctx, (const unsigned char *)secret, strlen(secret), opts) &&
+             EVP_MAC_update(ctx, a, al) && EVP_MAC_update(ctx, b, bl) &&
+             EVP_MAC_final(ctx, mac, &n, 32) && n == 32;
+    EVP_MAC_CTX_free(ctx);
+    EVP_MAC_free(hmac);
+    return ok ? 0 : -1;
+}
+
+int whp_sign(const char *secret, long long t, const void *body, size_t len, char *out,
+             size_t cap)
+{
+    unsigned char mac[32];
+    char ts[24];
+    if (!secret || (!body && len) || !out || cap < WHP_SIGNATURE_MAX + 1 || t < 0)
         return -1;
-    if (!HMAC(EVP_sha256(), secret, (int)strlen(secret), body ? body : (const void *)"", len,
-              mac, &mac_len) || mac_len != 32)
+    int tl = snprintf(ts, sizeof ts, "%lld.", t);
+    if (hmac2(secret, ts, (size_t)tl, body ? body : (const void *)"", len, mac) != 0)
         return -1;
-    memcpy(out, "sha256=", 7);
-    for (unsigned i = 0; i < mac_len; i++)
-        snprintf(out + 7 + 2 * i, 3, "%02x", mac[i]);
+    int n = snprintf(out, cap, "t=%lld,sha256=", t);
+    for (unsigned i = 0; i < sizeof mac; i++)
+        snprintf(out + n + 2 * i, 3, "%02x", mac[i]);
     return 0;
 }
 
-bool whp_signature_check(const char *secret, const void *body, size_t len, const char *header)
+bool whp_signature_check(const char *secret, const void *body, size_t len, const char *header,
+                         long long now, long long tolerance_s)
 {
-    char want[WHP_SIGNATURE_LEN + 1];
-    if (!header || strlen(header) != WHP_SIGNATURE_LEN)
+    char want[WHP_SIGNATURE_MAX + 1], *end;
+    if (!header || strncmp(header, "t=", 2) != 0 || header[2] < '0' || header[2] > '9')
         return false;
-    if (whp_sign(secret, body, len, want, sizeof want) != 0)
+    long long t = strtoll(header + 2, &end, 10);
+    if (*end != ',' || t < 0 || (t > now ? t - now : now - t) > tolerance_s)
         return false;
-    return CRYPTO_memcmp(want, header, WHP_SIGNATURE_LEN) == 0;
+    if (whp_sign(secret, t, body, len, want, sizeof want) != 0 || strlen(header) != strlen(want))
+        return false;
+    return CRYPTO_memcmp(want, header, strlen(want)) == 0;
 }

@@ -1,4 +1,4 @@
-/* webhook_payload.h -- webhook bodies (seed 003 "WebHooks") and their signature.
+/* webhook_payload.h -- webhook bodies (the Voice Verify manual's "WebHooks") and their signature.
  *
  * The three payloads are copied field for field, in the manual's key order, from the Voice
  * Verify manual so that its integrators' receivers work unchanged:
@@ -10,10 +10,14 @@
  * `status` is an HTTP-like code (200, 201, 404, ...); speech_length (seconds) and score are
  * rounded to 0.01.
  *
- * Signature: every delivery carries
- *     X-Callprint-Signature: sha256=<64 lowercase hex digits>
- * the HMAC-SHA256 of the exact body bytes keyed by the subscription's secret. Receivers
- * recompute it over the raw body and compare in constant time (whp_signature_check).
+ * Signature: every delivery attempt carries
+ *     X-Callprint-Signature: t=<unix seconds>,sha256=<64 lowercase hex digits>
+ * the HMAC-SHA256, keyed by the subscription's secret, of the decimal timestamp, a '.', and
+ * the exact body bytes. The timestamp is inside the signed material, so a receiver that
+ * refuses a t more than a few minutes from its clock refuses a captured delivery replayed
+ * later; within that window it drops a header it already accepted (each attempt is signed
+ * afresh, so a genuine retry never repeats one). Receivers recompute the
+ * MAC over the raw body and compare in constant time (whp_signature_check).
  *
  * Pure: cJSON and OpenSSL's HMAC, no I/O, no globals. Builders return a malloc'd string
  * (free with free()), NULL on missing arguments or out of memory.
@@ -25,7 +29,8 @@
 #include <stddef.h>
 
 #define WHP_SIGNATURE_HEADER "X-Callprint-Signature"
-#define WHP_SIGNATURE_LEN (7 + 64) /* "sha256=" + hex */
+#define WHP_SIGNATURE_MAX (2 + 20 + 8 + 64) /* "t=" + digits + ",sha256=" + hex */
+#define WHP_TOLERANCE_S 300 /* the replay window receivers are advised to use */
 
 typedef enum { WHP_STREAM_ADDED = 0, WHP_STREAM_REMOVED } whp_stream_action;
 
@@ -57,10 +62,21 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *detail, double speech_length);
 char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *result, double speech_length, double score);
+/* The same with every member of `extra` (an object; NULL = none) appended to the payload after
+ * "score": additions beside the manual's fields (risk, caller ID), which receivers written for
+ * the manual ignore. Members named like the manual's fields are skipped. */
+struct cJSON;
+char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                     const char *external_id, const char *result, double speech_length,
+                     double score, const struct cJSON *extra);
 
-/* "sha256=<hex>" into out (capacity >= WHP_SIGNATURE_LEN + 1). Returns 0, or -1 on error. */
-int whp_sign(const char *secret, const void *body, size_t len, char *out, size_t cap);
-/* True when `header` is the signature of body under secret (constant-time compare). */
-bool whp_signature_check(const char *secret, const void *body, size_t len, const char *header);
+/* "t=<t>,sha256=<hex>" for a delivery at unix time t, into out (capacity >=
+ * WHP_SIGNATURE_MAX + 1). Returns 0, or -1 on error. */
+int whp_sign(const char *secret, long long t, const void *body, size_t len, char *out,
+             size_t cap);
+/* True when `header` is a signature of body under secret (constant-time compare) whose
+ * timestamp is within tolerance_s seconds of now. */
+bool whp_signature_check(const char *secret, const void *body, size_t len, const char *header,
+                         long long now, long long tolerance_s);
 
 #endif

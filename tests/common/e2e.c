@@ -567,6 +567,12 @@ void e2e_redis_kill(void)
     rproc_signal(&W.redis, SIGKILL);
 }
 
+void e2e_redis_signal(int sig)
+{
+    cr_assert(W.redis.pid > 0, "only a private redis can be signalled");
+    rproc_signal(&W.redis, sig);
+}
+
 void e2e_redis_restart(void)
 {
     cr_assert_eq(rproc_start(&W.redis, NULL), 0, "cannot restart redis-server");
@@ -724,11 +730,24 @@ bool e2e_voiceprint_exists(const char *external_id)
     return yes;
 }
 
+char *e2e_session_field(const char *stream_uuid, const char *field)
+{
+    redisReply *id = redisCommand(W.rc, "GET %ssession:by-stream:%s", W.prefix, stream_uuid);
+    redisReply *v = id && id->type == REDIS_REPLY_STRING
+                        ? redisCommand(W.rc, "HGET %ssession:%s %s", W.prefix, id->str, field)
+                        : NULL;
+    char *out = v && v->type == REDIS_REPLY_STRING ? strdup(v->str) : NULL;
+    freeReplyObject(v);
+    freeReplyObject(id);
+    return out;
+}
+
 /* ---------- calls ---------- */
 
 struct e2e_call {
     wsc_conn *c;
     bool open, closed;
+    int close_code;
     char sid[TW_SID_MAX];
     uint64_t seq, chunk, ts_ms;
     char buf[4096];
@@ -744,7 +763,7 @@ static void c_close(wsc_conn *c, void *ud, int http_status, int close_code)
 {
     (void)c;
     (void)http_status;
-    (void)close_code;
+    ((e2e_call *)ud)->close_code = close_code;
     ((e2e_call *)ud)->closed = true;
 }
 
@@ -853,6 +872,13 @@ void e2e_call_stop(e2e_call *c)
 }
 
 const char *e2e_call_sid(const e2e_call *c) { return c->sid; }
+
+int e2e_call_wait_closed(e2e_call *c, int ms)
+{
+    for (int i = 0; i < ms / 10 && !c->closed; i++)
+        e2e_pump(10);
+    return c->closed ? c->close_code : -1;
+}
 
 /* ---------- audio ---------- */
 

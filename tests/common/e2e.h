@@ -110,6 +110,7 @@ void e2e_setup(void);
 void e2e_use_own_redis(void);
 void e2e_redis_kill(void);    /* SIGKILL (acknowledged writes are on disk: AOF, fsync always) */
 void e2e_redis_restart(void); /* same port and data */
+void e2e_redis_signal(int sig); /* SIGSTOP / SIGCONT: a Redis that stops answering */
 /* Stop everything and remove the test's keys and files. */
 void e2e_teardown(void);
 
@@ -144,6 +145,9 @@ int e2e_validate_hooks(int min);
 /* Whether Redis holds external_id's voiceprint (under this test's key prefix). */
 bool e2e_voiceprint_exists(const char *external_id);
 
+/* A field of the session of the stream with this uuid (malloc'd; NULL if none). */
+char *e2e_session_field(const char *stream_uuid, const char *field);
+
 /* A held Twilio call. params: key/value pairs, NULL-terminated; a "uuid" parameter (UUID4)
  * becomes the stream's uuid. */
 typedef struct e2e_call e2e_call;
@@ -156,6 +160,9 @@ void e2e_calls_realtime(e2e_call **calls, const int16_t *const *pcm, size_t k, s
 void e2e_call_flush(e2e_call *c);
 void e2e_call_stop(e2e_call *c); /* stop message, close, free (only free once closed) */
 const char *e2e_call_sid(const e2e_call *c);
+/* Pump up to ms until the gateway closed the call: its WebSocket close code, -1 if still open
+ * (the call must still be freed with e2e_call_stop). */
+int e2e_call_wait_closed(e2e_call *c, int ms);
 
 /* Run the client loop for ms. */
 void e2e_pump(int ms);

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "base64.h"
+#include "bio.h"
 #include "e2e.h"
 #include "webhook_payload.h"
 
@@ -126,7 +127,8 @@ static size_t expect_signed(const char *prefix, const char *secret)
     e2e_hook *h;
     size_t n = e2e_hooks(prefix, &h);
     for (size_t i = 0; i < n; i++)
-        cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig),
+        cr_expect(whp_signature_check(secret, h[i].body, strlen(h[i].body), h[i].sig,
+                                      (long long)h[i].t, 5),
                   "%s: signature \"%s\" does not verify", h[i].path, h[i].sig);
     e2e_hooks_free(h, n);
     return n;
@@ -590,6 +592,24 @@ static size_t count_hooks(const char *prefix, bool (*pred)(const cJSON *))
     return k;
 }
 
+/* Net speech the engine finds in TEST_A: a final verdict over all of it reports this. */
+static double net_speech_a(void)
+{
+    size_t n;
+    char model[1024];
+    int16_t *ta = e2e_audio(TEST_A, &n);
+    bio_model *m = bio_model_load(e2e_src("biometrics/models/callprint.model", model, sizeof model),
+                                  NULL, 0);
+    cr_assert_not_null(m);
+    bio_stream *s = bio_stream_new(m);
+    for (size_t k = 0; k < n; k += 160) bio_stream_feed(s, ta + k, n - k < 160 ? n - k : 160);
+    double sec = bio_stream_speech_seconds(s);
+    bio_stream_free(s);
+    bio_model_free(m);
+    free(ta);
+    return sec;
+}
+
 Test(live, final_answers_at_stream_end_and_polling_storm)
 {
     /* No tick during the test: every webhook below is a stream's final answer. */
@@ -648,7 +668,7 @@ Test(live, final_answers_at_stream_end_and_polling_storm)
     size_t n = e2e_hooks("/ok/final-verify", &h);
     cr_expect_eq(n, 1);
     cr_expect_str_eq(jstr(h[0].json, "result"), "verified");
-    cr_expect_float_eq(jnum(h[0].json, "speech_length"), 5.65, 0.3, "all the audio");
+    cr_expect_float_eq(jnum(h[0].json, "speech_length"), net_speech_a(), 0.3, "all the audio");
     e2e_hooks_free(h, n);
     expect_signed("/ok/final-verify", ZSECRET);
     cr_expect_eq(job(uuid, "verify", ext, NULL), 404, "gone for the API at once");
@@ -730,6 +750,56 @@ Test(live, redis_down_verdicts_go_on_and_created_waits_for_the_ack)
     stop_gateway();
 }
 
+/* ---- a uuid reused while its old stream still waits for its final answer ---- */
+
+Test(live, uuid_of_an_ending_stream_is_refused_until_its_final_answer_is_out)
+{
+    e2e_use_own_redis();
+    /* No tick: the only enrol webhook is the old stream's final answer. */
+    start((const char *const[]){"CALLPRINT_VERIFY_INTERVAL_MS", "60000", NULL});
+    char ext[64], uuid[37], old_hook[256], new_hook[256];
+    e2e_id("cust-reuse", ext, sizeof ext);
+    e2e_uuid(uuid);
+    snprintf(old_hook, sizeof old_hook, "%s/ok/reuse-old", e2e_receiver_url());
+    snprintf(new_hook, sizeof new_hook, "%s/ok/reuse-new", e2e_receiver_url());
+    size_t n_enrol;
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    const char *const old_params[] = {"uuid", uuid, "external_id", ext, "mode", "enroll",
+                                      "webhook", old_hook, NULL};
+    const char *const new_params[] = {"uuid", uuid, "external_id", ext, "mode", "enroll",
+                                      "webhook", new_hook, NULL};
+    e2e_call *c = e2e_call_open(&G, old_params);
+    e2e_call_send(c, enrol, n_enrol);
+    e2e_pump(500); /* the existence check is answered */
+
+    /* Redis stops answering: the old stream's final enrolment write stays in flight. */
+    e2e_redis_signal(SIGSTOP);
+    e2e_call_stop(c);
+    e2e_pump(300);
+    e2e_call *again = e2e_call_open(&G, new_params);
+    int code = e2e_call_wait_closed(again, 2000);
+    cr_expect_eq(code, 4409, "the uuid of a stream still ending is refused (close %d)", code);
+    e2e_call_stop(again);
+    e2e_redis_signal(SIGCONT);
+
+    cr_assert_gt(e2e_wait_hook("/ok/reuse-old", is_created, 10000), 0,
+                 "the old stream's final answer reaches its own subscriber");
+    e2e_pump(300);
+    /* Released: the uuid is free again, and the new stream keeps its subscription. */
+    e2e_call *fresh = e2e_call_open(&G, new_params);
+    cr_expect_eq(e2e_call_wait_closed(fresh, 500), -1, "accepted once the old stream is gone");
+    cJSON *o = NULL;
+    cr_assert_eq(e2e_http(G.port, "GET", "/api/v2/subscription", TOKEN, NULL, &o), 200);
+    cr_expect_eq(jnum(o, "count"), 1, "the new stream's implicit subscription is there");
+    cJSON_Delete(o);
+    cr_expect_eq(count_hooks("/ok/reuse-new", NULL), 0,
+                 "no answer of the old stream reached the new stream's subscriber");
+    cr_expect_eq(count_hooks("/ok/reuse-old", NULL), 1, "one final answer, to the old one");
+    e2e_call_stop(fresh);
+    free(enrol);
+    stop_gateway();
+}
+
 /* ---- graceful shutdown: the final answers are awaited, within the grace period ---- */
 
 static double mono_now(void)
@@ -761,20 +831,29 @@ static void enrol_a(const char *ext)
     free(enrol);
 }
 
-/* A zero-integration verification of ext, webhooks to the receiver's path, carrying speaker
- * A's test audio (sent at once); the call stays open. */
-static e2e_call *verify_call_a(const char *ext, const char *path)
+/* A zero-integration verification of ext, webhooks to the receiver's path, carrying files
+ * (sent at once) and the parameter min_speech unless NULL; the call stays open. */
+static e2e_call *verify_call(const char *ext, const char *const *files, const char *min_speech,
+                             const char *path)
 {
     char uuid[37], hook[256];
     size_t n;
-    int16_t *ta = e2e_audio(TEST_A, &n);
+    int16_t *pcm = e2e_audio(files, &n);
     e2e_uuid(uuid);
     snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
     e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "verify", "webhook", hook, NULL});
-    e2e_call_send(c, ta, n);
-    free(ta);
+                                                        "verify", "webhook", hook,
+                                                        min_speech ? "min_speech" : NULL,
+                                                        min_speech, NULL});
+    e2e_call_send(c, pcm, n);
+    free(pcm);
     return c;
+}
+
+/* The same with speaker A's test audio and the gateway's minimum. */
+static e2e_call *verify_call_a(const char *ext, const char *path)
+{
+    return verify_call(ext, TEST_A, NULL, path);
 }
 
 /* SIGTERM, then the time until the gateway exited (asserts exit status 0). */
@@ -812,7 +891,7 @@ Test(live, sigterm_mid_call_delivers_the_final_verdict_before_exit)
     cr_assert_eq(n, 1, "the final webhook arrived before the exit");
     cr_expect_eq(jnum(h[0].json, "status"), 200);
     cr_expect_str_eq(jstr(h[0].json, "result"), "verified");
-    cr_expect_float_eq(jnum(h[0].json, "speech_length"), 5.65, 0.3, "over all the audio");
+    cr_expect_float_eq(jnum(h[0].json, "speech_length"), net_speech_a(), 0.3, "over all the audio");
     e2e_hooks_free(h, n);
     expect_signed("/ok/sigterm-verify", ZSECRET);
     e2e_call_stop(c); /* closed by the gateway: only freed */
@@ -959,5 +1038,89 @@ Test(live, voiceprint_replaced_or_deleted_mid_call)
     e2e_call_stop(c);
     cr_expect_eq(e2e_stop(&g2), 0);
     cr_expect_eq(e2e_validate_hooks(5), 0);
+    stop_gateway();
+}
+
+/* ---- a job's own minimum of net speech: zero-integration min_speech, REST min_speech ---- */
+
+/* verify_call, and the call ends right after the audio; returns after its final answer. */
+static void verify_with_min(const char *ext, const char *const *files, const char *min_speech,
+                            const char *path)
+{
+    e2e_call *c = verify_call(ext, files, min_speech, path);
+    e2e_pump(300);
+    e2e_call_stop(c);
+    e2e_pump(1500); /* the final answer over all the audio */
+}
+
+/* The hooks on path: all "not enough net speech" (want_verdict false) or a verdict among them
+ * that is verified or not sure (true). */
+static void expect_min_speech_hooks(const char *path, bool want_verdict)
+{
+    e2e_hook *h;
+    size_t n = e2e_hooks(path, &h), verdicts = 0;
+    cr_expect_gt(n, 0, "%s: no webhook", path);
+    for (size_t i = 0; i < n; i++) {
+        if (!is_verdict(h[i].json))
+            continue;
+        verdicts++;
+        const char *r = jstr(h[i].json, "result");
+        cr_expect(!strcmp(r, "verified") || !strcmp(r, "not sure"), "%s: %s", path, r);
+    }
+    if (want_verdict)
+        cr_expect_gt(verdicts, 0, "%s: no verdict", path);
+    else
+        cr_expect_eq(verdicts, 0, "%s: a verdict despite min_speech", path);
+    e2e_hooks_free(h, n);
+}
+
+Test(live, min_speech_per_job_zero_integration_and_rest)
+{
+    start(NULL);
+    char ext[64];
+    e2e_id("cust-minspeech", ext, sizeof ext);
+    enrol_a(ext);
+    double all = net_speech_a(); /* ~6 s */
+    /* zero-integration: 20 s asked, ~6 s given: not enough, even in the final answer */
+    verify_with_min(ext, TEST_A, "20", "/ok/min-high");
+    expect_min_speech_hooks("/ok/min-high", false);
+    /* 1 s asked, the first file's ~2 s given: a verdict, and not a confident wrong one */
+    static const char *const first[] = {"fixtures/bio/speechocean762_0120/test/001200209.wav",
+                                        NULL};
+    verify_with_min(ext, first, "1", "/ok/min-low");
+    expect_min_speech_hooks("/ok/min-low", true);
+    /* a bad value is logged and ignored: the gateway's minimum applies (all of A verifies) */
+    verify_with_min(ext, TEST_A, "soon", "/ok/min-bad");
+    expect_min_speech_hooks("/ok/min-bad", true);
+    cr_expect(e2e_log_has(&G, "must be seconds of net speech from 0.5 to 3600"));
+
+    /* REST: the field sets the job's minimum; changing it gives a fresh answer */
+    char uuid[37], path[128], body[256];
+    size_t n;
+    int16_t *ta = e2e_audio(TEST_A, &n);
+    e2e_uuid(uuid);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, NULL});
+    e2e_call_send(c, ta, n);
+    free(ta);
+    e2e_pump(300);
+    snprintf(path, sizeof path, "/api/v2/stream/%s/verify", uuid);
+    cJSON *o = NULL;
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":%.2f}", ext, all + 1);
+    cr_assert_eq(post(path, body, &o), 200);
+    cr_expect_str_eq(jstr(o, "result"), "insufficient_speech");
+    cr_expect_float_eq(jnum(o, "speech_length"), all, 0.3);
+    cJSON_Delete(o);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":1.5}", ext);
+    cr_assert_eq(post(path, body, &o), 200);
+    cr_expect_str_eq(jstr(o, "result"), "verified");
+    cJSON_Delete(o);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":0.1}", ext);
+    expect_400(path, body, "min_speech");
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":\"2\"}", ext);
+    expect_400(path, body, "min_speech");
+    snprintf(path, sizeof path, "/api/v2/stream/%s/enroll", uuid);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s-x\",\"min_speech\":2}", ext);
+    expect_400(path, body, "min_speech");
+    e2e_call_stop(c);
     stop_gateway();
 }

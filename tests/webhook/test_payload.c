@@ -1,5 +1,6 @@
-/* Webhook payload builders (seed 003 shapes, byte for byte) and the signature format. */
+/* Webhook payload builders (the Voice Verify manual's shapes, byte for byte) and the signature format. */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,17 +55,28 @@ Test(payload, bad_arguments)
     free(s);
 }
 
-Test(payload, signature_rfc4231_style_vector)
+Test(payload, signature_covers_the_timestamp_and_the_body)
 {
     const char *body = "The quick brown fox jumps over the lazy dog";
-    char sig[WHP_SIGNATURE_LEN + 1];
-    cr_assert_eq(whp_sign("key", body, strlen(body), sig, sizeof sig), 0);
-    cr_expect_str_eq(sig,
-                     "sha256=f7bc83f430538424b13298e6aa6fb143ef4d59a14946175997479dbc2d1a3cd8");
-    cr_expect(whp_signature_check("key", body, strlen(body), sig));
-    sig[10] ^= 1;
-    cr_expect(!whp_signature_check("key", body, strlen(body), sig));
-    cr_expect(!whp_signature_check("other", body, strlen(body), sig));
-    cr_expect(!whp_signature_check("key", body, strlen(body), "sha256=abc"));
-    cr_expect_eq(whp_sign("key", body, strlen(body), sig, 10), -1);
+    const long long t = 1700000000;
+    char sig[WHP_SIGNATURE_MAX + 1];
+    cr_assert_eq(whp_sign("key", t, body, strlen(body), sig, sizeof sig), 0);
+    /* printf '1700000000.The quick brown fox jumps over the lazy dog' |
+     *     openssl dgst -sha256 -hmac key */
+    cr_expect_str_eq(sig, "t=1700000000,sha256="
+                          "2f658d6aef4f246e91cd741bbcded7479e9605f9d41c9e248122a117e0e1765b");
+    cr_expect(whp_signature_check("key", body, strlen(body), sig, t, 300));
+    cr_expect(whp_signature_check("key", body, strlen(body), sig, t + 300, 300));
+    /* A replay later than the window, or a timestamp changed to fit it, fails. */
+    cr_expect(!whp_signature_check("key", body, strlen(body), sig, t + 301, 300));
+    char moved[sizeof sig];
+    snprintf(moved, sizeof moved, "t=1700000400%s", strchr(sig, ','));
+    cr_expect(!whp_signature_check("key", body, strlen(body), moved, t + 400, 300));
+    cr_expect(!whp_signature_check("key", "x", 1, sig, t, 300));
+    cr_expect(!whp_signature_check("other", body, strlen(body), sig, t, 300));
+    sig[25] ^= 1;
+    cr_expect(!whp_signature_check("key", body, strlen(body), sig, t, 300));
+    cr_expect(!whp_signature_check("key", body, strlen(body), "sha256=abc", t, 300));
+    cr_expect(!whp_signature_check("key", body, strlen(body), "t=,sha256=abc", t, 300));
+    cr_expect_eq(whp_sign("key", t, body, strlen(body), sig, 10), -1);
 }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "harness.h"
 #include "webhook.h"
@@ -103,8 +104,11 @@ Test(webhook, signed_json_delivery)
     cJSON *q = cJSON_GetArrayItem(reqs, 0);
     const char *got = cJSON_GetStringValue(cJSON_GetObjectItem(q, "body"));
     cr_expect_str_eq(got, body);
-    cr_expect(whp_signature_check("s3cret", got, strlen(got), hdr(q, "X-Callprint-Signature")));
-    cr_expect(!whp_signature_check("wrong", got, strlen(got), hdr(q, "X-Callprint-Signature")));
+    /* Signed at delivery time: within a few seconds of now. */
+    long long now = (long long)time(NULL);
+    const char *sig = hdr(q, "X-Callprint-Signature");
+    cr_expect(whp_signature_check("s3cret", got, strlen(got), sig, now, 5), "%s", sig);
+    cr_expect(!whp_signature_check("wrong", got, strlen(got), sig, now, 5));
     cr_expect_str_eq(hdr(q, "Content-Type"), "application/json");
     cr_expect(strncmp(hdr(q, "User-Agent"), "callprint/", 10) == 0);
     cr_expect_str_eq(hdr(q, "X-Callprint-Attempt"), "1");
