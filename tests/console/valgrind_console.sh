@@ -21,7 +21,6 @@ CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_REDIS_URL="$redis" CALLPRINT_REDIS_PREFIX
   valgrind -q --leak-check=full \
   --suppressions="$src/tests/common/valgrind.supp" --show-leak-kinds=definite,indirect,possible \
   --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
-  --suppressions="$src/tests/valgrind.supp" \
   "$bin/callprint" >"$tmp/log" 2>&1 &
 pid=$!
 port=$(wait_port "$tmp/log" 100) # starting takes ~40 s under valgrind
