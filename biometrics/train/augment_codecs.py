@@ -28,6 +28,7 @@ import struct
 import subprocess
 import sys
 
+SOX = ["sox", "-R"]  # repeatable: sox's dither otherwise draws a new random seed every run
 RAW = ["-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1"]
 FF_IN = ["ffmpeg", "-nostdin", "-hide_banner", "-loglevel", "error", "-f", "s16le", "-ar", "8000",
          "-ac", "1", "-i", "-"]
@@ -90,8 +91,8 @@ def codec_roundtrip(rng, pcm):
     kind = rng.choice(["gsm", "amr", "amr", "opus", "speex", "g726", "g723", "alaw"])
     if kind == "amr":
         mode = rng.choice([0, 2, 4, 7])
-        enc = run(["sox"] + RAW + ["-", "-t", "amr-nb", "-C", str(mode), "-"], pcm)
-        return f"amr-nb mode {mode}", run(["sox", "-t", "amr-nb", "-"] + RAW + ["-"], enc)
+        enc = run(SOX + RAW + ["-", "-t", "amr-nb", "-C", str(mode), "-"], pcm)
+        return f"amr-nb mode {mode}", run(SOX + ["-t", "amr-nb", "-"] + RAW + ["-"], enc)
     if kind == "gsm":
         enc, fmt = ["-c:a", "libgsm", "-f", "gsm", "-"], "gsm"
     elif kind == "opus":
@@ -125,7 +126,7 @@ class Noise:
         for dirpath, _, names in sorted(os.walk(d, followlinks=True)):
             for n in sorted(names):
                 if n.endswith(".wav"):
-                    self.clips.append(run(["sox", os.path.join(dirpath, n)] + RAW + ["-"], None))
+                    self.clips.append(run(SOX + [os.path.join(dirpath, n)] + RAW + ["-"], None))
 
     def add(self, rng, pcm):
         if not self.clips or rng.random() < 0.25:
@@ -148,9 +149,9 @@ def one_copy(job):
     rng = random.Random(int.from_bytes(seed[:8], "little"))
     paths = [os.path.join(root, p) for p in files]
     lens = [wav_samples(p) for p in paths]
-    pcm = run(["sox"] + paths + RAW + ["-"], None)
+    pcm = run(SOX + paths + RAW + ["-"], None)
     dev, fx = device_effects(rng)
-    pcm = run(["sox"] + RAW + ["-"] + RAW + ["-"] + fx, pcm)
+    pcm = run(SOX + RAW + ["-"] + RAW + ["-"] + fx, pcm)
     nz, pcm = NOISE.add(rng, pcm)
     codec, out = codec_roundtrip(rng, pcm)
     total_in, total_out = sum(lens), len(out) // 2
