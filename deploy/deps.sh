@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian 12 packages callprint needs, only those that are missing.
-# Usage: deploy/deps.sh [build|test|runtime]   (default: build)
+# Usage: deploy/deps.sh [build|test|runtime|train]   (default: build)
+# train: build + what biometrics/train/train.sh needs to rebuild the model (sox, ffmpeg).
 # Idempotent; runs as root without sudo (uses sudo only when not root and available).
 set -euo pipefail
 
@@ -13,12 +14,14 @@ build=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv
        ca-certificates)
 test=("${build[@]}" libcriterion-dev clang libclang-rt-14-dev valgrind python3 python3-jsonschema
       docker-compose openssl curl npm chromium)
+train=("${build[@]}" python3 sox libsox-fmt-all ffmpeg)
 
 case "${1:-build}" in
   runtime) want=("${runtime[@]}") ;;
   build) want=("${build[@]}") ;;
   test) want=("${test[@]}") ;;
-  *) echo "usage: $0 [build|test|runtime]" >&2; exit 2 ;;
+  train) want=("${train[@]}") ;;
+  *) echo "usage: $0 [build|test|runtime|train]" >&2; exit 2 ;;
 esac
 
 missing=()

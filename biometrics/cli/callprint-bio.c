@@ -35,7 +35,7 @@ static const char usage[] =
     "       [--test-channel SEED] TRIALS\n"
     "  train -o MODEL [--root DIR] [--components N] [--ivector-dim N] [--lda-dim N]\n"
     "        [--augment N] [--tmat-iters N] [--asnorm-top N] [--segment-frames N] [--plda]\n"
-    "        [--seed N] [--quiet]"
+    "        [--cohort-channels] [--init MODEL] [--seed N] [--quiet]"
 " LIST\n";
 
 static void print_json(cJSON *o)
@@ -110,7 +110,8 @@ typedef struct {
 } cli_opts;
 
 enum { O_MODEL = 256, O_MIN_SPEECH, O_VOICEPRINTS, O_WRITE_THR, O_P_TARGET, O_ROOT, O_COMP,
-       O_IVDIM, O_LDA, O_AUG, O_TITER, O_ASNORM, O_SEED, O_QUIET, O_PLDA, O_SCORES, O_SEGMENT, O_CHANNEL };
+       O_IVDIM, O_LDA, O_AUG, O_TITER, O_ASNORM, O_SEED, O_QUIET, O_PLDA, O_SCORES, O_SEGMENT, O_CHANNEL,
+       O_COHORT_CH, O_INIT };
 
 static const struct option long_opts[] = {
     {"model", required_argument, 0, O_MODEL},
@@ -128,6 +129,8 @@ static const struct option long_opts[] = {
     {"seed", required_argument, 0, O_SEED},
     {"quiet", no_argument, 0, O_QUIET},
     {"plda", no_argument, 0, O_PLDA},
+    {"cohort-channels", no_argument, 0, O_COHORT_CH},
+    {"init", required_argument, 0, O_INIT},
     {"scores", required_argument, 0, O_SCORES},
     {"segment-frames", required_argument, 0, O_SEGMENT},
     {"test-channel", required_argument, 0, O_CHANNEL},
@@ -158,6 +161,8 @@ static int parse_opts(int argc, char **argv, cli_opts *o)
         case O_ROOT: o->train.root = optarg; break;
         case O_QUIET: o->train.verbose = 0; break;
         case O_PLDA: o->train.plda = 1; break;
+        case O_COHORT_CH: o->train.cohort_channels = 1; break;
+        case O_INIT: o->train.init = optarg; break;
         case O_SCORES: o->scores = optarg; break;
         case O_CHANNEL: if (parse_number(optarg, 1, 4e18, &v)) return -1; o->test_channel = (uint64_t)v; break;
         case O_SEGMENT: if (parse_number(optarg, 50, 100000, &v)) return -1; o->train.segment_frames = (int)v; break;

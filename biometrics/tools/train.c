@@ -42,10 +42,20 @@ static int write_model(bio_model *m, const char *path, char *err, size_t errlen)
     return ok ? 0 : -1;
 }
 
+/* The UBM and T-matrix of an earlier model (train.h: init). */
+static void copy_front(bio_model *m, const bio_model *init)
+{
+    size_t C = (size_t)m->ubm.C, CD = C * (size_t)m->ubm.D;
+    memcpy(m->ubm.weight, init->ubm.weight, sizeof(float) * C);
+    memcpy(m->ubm.mean, init->ubm.mean, sizeof(float) * CD);
+    memcpy(m->ubm.var, init->ubm.var, sizeof(float) * CD);
+    memcpy(m->iv.T, init->iv.T, sizeof(float) * CD * (size_t)m->iv.R);
+}
+
 int bio_train(const bio_train_opts *o, char *err, size_t errlen)
 {
     tr_data d = {0};
-    bio_model *m = NULL;
+    bio_model *m = NULL, *init = NULL;
     float *N = NULL, *Fw = NULL, mean[BIO_FE_NCEP], var[BIO_FE_NCEP];
     int rc = -1;
     time_t t0 = time(NULL);
@@ -54,22 +64,36 @@ int bio_train(const bio_train_opts *o, char *err, size_t errlen)
         snprintf(err, errlen, "components must be a power of two and lda_dim <= ivector_dim <= 1024");
         return -1;
     }
+    if (o->init && !(init = bio_model_load(o->init, err, errlen))) goto out;
+    if (init && o->lda_dim > init->iv.R) {
+        snprintf(err, errlen, "lda_dim exceeds the i-vector size of %s", o->init);
+        goto out;
+    }
     if (tr_data_load_list(&d, o, err, errlen) != 0) goto out;
     TR_LOG(o, "%zu files, %d speakers", d.nfiles, d.nspk);
-    if (tr_data_cmvn_prior(&d, o, mean, var, err, errlen) != 0) goto out;
+    if (init) {
+        memcpy(mean, init->cmvn_mean, sizeof mean);
+        memcpy(var, init->cmvn_var, sizeof var);
+    } else if (tr_data_cmvn_prior(&d, o, mean, var, err, errlen) != 0) {
+        goto out;
+    }
     if (tr_data_features(&d, o, mean, var, err, errlen) != 0) goto out;
-    int K = tr_backend_cohort_size(&d);
-    m = bio_model_alloc(o->components, BIO_FE_DIM, o->ivector_dim, o->lda_dim, K, err, errlen);
+    int K = tr_backend_cohort_size(&d, o);
+    m = bio_model_alloc(init ? init->ubm.C : o->components, BIO_FE_DIM,
+                        init ? init->iv.R : o->ivector_dim, o->lda_dim, K, err, errlen);
     if (!m) goto out;
     memcpy(m->cmvn_mean, mean, sizeof mean);
     memcpy(m->cmvn_var, var, sizeof var);
-    if (tr_ubm_train(&m->ubm, &d, o) != 0) {
+    if (init) {
+        copy_front(m, init);
+    } else if (tr_ubm_train(&m->ubm, &d, o) != 0) {
         snprintf(err, errlen, "UBM training failed (too little data?)");
         goto out;
     }
     TR_LOG(o, "UBM done after %lds", (long)(time(NULL) - t0));
     if (bio_model_finish(m, err, errlen) != 0) goto out;
-    if (tr_stats(&m->iv, &d, &N, &Fw) != 0 || tr_tmat_train(&m->iv, N, Fw, d.nsegs, o) != 0) {
+    if (tr_stats(&m->iv, &d, &N, &Fw) != 0 ||
+        (!init && tr_tmat_train(&m->iv, N, Fw, d.nsegs, o) != 0)) {
         snprintf(err, errlen, "T-matrix training failed");
         goto out;
     }
@@ -84,6 +108,7 @@ out:
     free(N);
     free(Fw);
     bio_model_free(m);
+    bio_model_free(init);
     tr_data_free(&d);
     return rc;
 }

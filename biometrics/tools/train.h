@@ -26,6 +26,9 @@ typedef struct {
     int segment_frames; /* files longer than 1.5x this are cut into segments */
     int asnorm_top;
     int plda;           /* 1: two-covariance PLDA scoring, 0: cosine (default: measured better) */
+    int cohort_channels; /* 1: one cohort entry per speaker and channel, 0: per speaker */
+    const char *init;   /* NULL, or a model whose CMVN prior, UBM and T-matrix are reused (only
+                           the back end is trained: for back-end experiments) */
     uint64_t seed;
     int verbose;
 } bio_train_opts;

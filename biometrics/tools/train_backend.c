@@ -10,7 +10,7 @@
  *    out of the cohort; each gets a ~20 s enrolment (summed statistics of its first
  *    segments) and its other recordings are target tests; other calibration speakers'
  *    tests are non-targets. A logistic regression on their AS-normed scores gives (a, b).
- * 4. Cohort: one mean embedding per remaining speaker.
+ * 4. Cohort: one mean embedding per remaining speaker (or per speaker and channel).
  * 5. Default thresholds on those trials (1% FAR, EER); `callprint-bio eval --write-thresholds`
  *    replaces them with held-out measurements.
  */
@@ -126,13 +126,47 @@ static void pick_calibration(const tr_data *d, int *calib)
     free(orig);
 }
 
-int tr_backend_cohort_size(const tr_data *d)
+#define CHAN_SLOTS 32
+
+static int chan_slot(int chan)
 {
-    int *calib = calloc((size_t)d->nspk, sizeof(int)), k = 0;
-    if (!calib) return -1;
-    pick_calibration(d, calib);
-    for (int i = 0; i < d->nspk; i++) k += !calib[i];
+    int k = chan >= 1000 ? 16 + (chan - 1000) : chan;
+    return k < 0 ? 0 : k >= CHAN_SLOTS ? CHAN_SLOTS - 1 : k;
+}
+
+/* Cohort entry of every segment (-1: a calibration speaker's), numbered in segment order:
+ * one per speaker, or with cohort_channels one per speaker and channel, so that a test from a
+ * codec-coded or noisy line finds impostors on similar lines among its top cohort scores.
+ * Returns the number of entries. */
+static int cohort_groups(const tr_data *d, const int *calib, const bio_train_opts *o, int *grp)
+{
+    int *slot = malloc(sizeof(int) * (size_t)d->nspk * CHAN_SLOTS), n = 0;
+    if (!slot) return -1;
+    for (size_t i = 0; i < (size_t)d->nspk * CHAN_SLOTS; i++) slot[i] = -1;
+    for (size_t s = 0; s < d->nsegs; s++) {
+        int k = d->segs[s].spk;
+        if (calib[k]) {
+            grp[s] = -1;
+            continue;
+        }
+        int *g = &slot[(size_t)k * CHAN_SLOTS + (o->cohort_channels ? chan_slot(d->segs[s].chan) : 0)];
+        if (*g < 0) *g = n++;
+        grp[s] = *g;
+    }
+    free(slot);
+    return n;
+}
+
+int tr_backend_cohort_size(const tr_data *d, const bio_train_opts *o)
+{
+    int *calib = calloc((size_t)d->nspk, sizeof(int)), *grp = malloc(sizeof(int) * (d->nsegs + 1));
+    int k = -1;
+    if (calib && grp) {
+        pick_calibration(d, calib);
+        k = cohort_groups(d, calib, o, grp);
+    }
     free(calib);
+    free(grp);
     return k;
 }
 
@@ -203,22 +237,26 @@ out:
     return rc;
 }
 
-/* One cohort entry per non-calibration speaker: PLDA coordinates of its mean direction. */
-static void backend_cohort(bio_model *m, const tr_data *d, const float *Y, const int *calib)
+/* Cohort entries (cohort_groups): PLDA coordinates of each entry's mean direction. */
+static int backend_cohort(bio_model *m, const tr_data *d, const float *Y, const int *calib,
+                          const bio_train_opts *o)
 {
     const int L = m->L;
-    float y[1024];
-    int k2 = 0;
-    for (int k = 0; k < d->nspk; k++) {
-        if (calib[k]) continue;
-        memset(y, 0, sizeof(float) * L);
-        for (size_t s = 0; s < d->nsegs; s++)
-            if (d->segs[s].spk == k) cblas_saxpy(L, 1.0f, Y + s * L, 1, y, 1);
-        float n = cblas_snrm2(L, y, 1);
-        if (n > 0) cblas_sscal(L, 1.0f / n, y, 1);
-        bio_backend_plda(m, y, m->cohort + (size_t)k2 * L, &m->cohort_c[k2]);
-        k2++;
+    int *grp = malloc(sizeof(int) * (d->nsegs + 1));
+    float *sum = calloc((size_t)m->K * L, sizeof(float));
+    if (!grp || !sum || cohort_groups(d, calib, o, grp) != m->K) {
+        free(grp), free(sum);
+        return -1;
     }
+    for (size_t s = 0; s < d->nsegs; s++)
+        if (grp[s] >= 0) cblas_saxpy(L, 1.0f, Y + s * L, 1, sum + (size_t)grp[s] * L, 1);
+    for (int k = 0; k < m->K; k++) {
+        float *y = sum + (size_t)k * L, n = cblas_snrm2(L, y, 1);
+        if (n > 0) cblas_sscal(L, 1.0f / n, y, 1);
+        bio_backend_plda(m, y, m->cohort + (size_t)k * L, &m->cohort_c[k]);
+    }
+    free(grp), free(sum);
+    return 0;
 }
 
 /* Logistic regression s -> P(target), classes weighted equally (Newton's method). */
@@ -341,10 +379,10 @@ int tr_backend_train(bio_model *m, const tr_data *d, const float *N, const float
     if (backend_plda(m, Y, d, o->plda) != 0) goto out;
     for (size_t s = 0; s < S; s++) bio_backend_plda(m, Y + s * L, Emb + s * L, &Cs[s]);
     pick_calibration(d, calib);
-    backend_cohort(m, d, Y, calib);
+    if (backend_cohort(m, d, Y, calib, o) != 0) goto out;
     m->asnorm_top = o->asnorm_top < m->K ? o->asnorm_top : m->K;
     for (size_t s = 0; s < S; s++) Nrm[s] = bio_backend_norm(m, Emb + s * L, Cs[s], work);
-    TR_LOG(o, "backend: LDA %d -> %d, %s scoring, cohort %d speakers, AS-norm top %d", R, L,
+    TR_LOG(o, "backend: LDA %d -> %d, %s scoring, cohort %d entries, AS-norm top %d", R, L,
            o->plda ? "PLDA" : "cosine", m->K, m->asnorm_top);
     rc = backend_calibrate(m, d, N, Fw, Emb, Cs, Nrm, calib, o);
 out:

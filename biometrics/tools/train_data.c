@@ -141,8 +141,16 @@ static void feat_emit(void *ctx, const float *x)
     d->nframes++;
 }
 
+/* Channel of a file: n for the codec copies augment_codecs.py writes under aug/c<n>/. */
+static int path_channel(const char *path)
+{
+    const char *a = strstr(path, "aug/c");
+    return a ? atoi(a + 5) : 0;
+}
+
 static int add_segments(tr_data *d, const bio_train_opts *o, size_t start, size_t file, int aug)
 {
+    int chan = aug ? 1000 + aug : path_channel(d->paths[file]);
     size_t T = d->nframes - start, S = (size_t)o->segment_frames;
     if (T < MIN_SEG_FRAMES) return 0;
     size_t nseg = T * 2 > 3 * S ? T / S : 1;
@@ -154,7 +162,7 @@ static int add_segments(tr_data *d, const bio_train_opts *o, size_t start, size_
             d->segs = s;
         }
         size_t a = start + T * k / nseg, b = start + T * (k + 1) / nseg;
-        d->segs[d->nsegs++] = (tr_seg){a, b - a, d->file_spk[file], aug, file};
+        d->segs[d->nsegs++] = (tr_seg){a, b - a, d->file_spk[file], aug, file, chan};
     }
     return 0;
 }

@@ -14,6 +14,8 @@ typedef struct {
     int spk;
     int aug;       /* 0 = original audio */
     size_t file;   /* index in the list: copies of one recording share it */
+    int chan;      /* channel: 0 original, n for files under aug/c<n>/ (pre-generated codec
+                      copies), 1000 + k for the k-th built-in augmented copy */
 } tr_seg;
 
 typedef struct {
@@ -50,7 +52,7 @@ int tr_stats(const bio_ivec *iv, const tr_data *d, float **N, float **Fw);
 int tr_tmat_train(bio_ivec *iv, const float *N, const float *Fw, size_t S,
                   const bio_train_opts *o);
 
-int tr_backend_cohort_size(const tr_data *d);
+int tr_backend_cohort_size(const tr_data *d, const bio_train_opts *o);
 int tr_backend_train(bio_model *m, const tr_data *d, const float *N, const float *Fw,
                      const bio_train_opts *o);
 

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# evaluate.sh -- accuracy of a model on the held-out trials (see make_lists.py).
-# Usage: biometrics/train/evaluate.sh BUILD_DIR MODEL DATA_DIR LISTS_DIR
-# Prints one line per condition: EER %, minDCF (P_target 0.01), FAR/FRR at the model's
-# `verified` threshold, trial counts.
+# evaluate.sh -- accuracy of a model on the held-out trials of make_lists.py.
+# Usage: biometrics/train/evaluate.sh BUILD_DIR MODEL LISTS_DIR
+# Scores the 3 s, 6 s and 10 s trials (every trial scored, `eval --scores`, written to
+# LISTS_DIR/scores_<model name>_<N>s.tsv) and prints per held-out set and pooled (dev sets,
+# test sets, all): EER %, minDCF (P_target 0.01), false-accept / false-reject % at the model's
+# `verified` threshold, share of tests answered insufficient_speech, trial counts.
 set -euo pipefail
-bin=$1/bin/callprint-bio model=$2 data=$3 lists=$4
-printf '%-22s %7s %7s %9s %9s %7s %7s\n' condition EER% minDCF FAR@ver% FRR@ver% targets nontgt
-for cond in in_domain_3s out_of_domain_3s pooled_3s in_domain_10s out_of_domain_10s pooled_10s; do
-  "$bin" --model "$model" eval --root "$data" "$lists/trials_$cond.tsv" | python3 -c '
-import json, sys
-r = json.load(sys.stdin); t = r["at_model_thresholds"]
-print("%-22s %7.2f %7.3f %9.2f %9.2f %7d %7d" % (sys.argv[1], r["eer_percent"], r["min_dcf"],
-      t["verified_far_percent"], t["verified_frr_percent"], r["targets"], r["nontargets"]))' "$cond"
+here=$(cd "$(dirname "$0")" && pwd)
+bin=$1/bin/callprint-bio model=$2 lists=$3
+name=$(basename "$model" .model)
+files=()
+for d in 3 6 10; do
+  out="$lists/scores_${name}_${d}s.tsv"
+  "$bin" --model "$model" eval --root "$lists/root" --scores "$out" "$lists/trials_${d}s.tsv" \
+    > "$lists/eval_${name}_${d}s.json"
+  files+=("$out")
 done
+thr=$(python3 -c 'import json,sys; t=json.load(open(sys.argv[1]))["at_model_thresholds"]; print(t["verified"], t["not_sure"])' "$lists/eval_${name}_3s.json")
+echo "model $model, thresholds verified / not_sure: $thr"
+python3 "$here/report.py" "$lists/speakers.tsv" $thr "${files[@]}"
