@@ -24,6 +24,7 @@
 #include "log.h"
 #include "sessions.h"
 #include "metrics.h"
+#include "wsecret.h"
 
 #define APP_DRAIN_MS 5000  /* in-flight webhook deliveries get this long at webhook_close */
 #define APP_FLUSH_MS 10000 /* queued webhooks and Redis writes get this long to go out */
@@ -79,6 +80,11 @@ static int open_services(app *a, char *err, size_t errcap)
     a->store = store_open(a->loop, &so, err, errcap);
     if (!a->store)
         return -1;
+    a->wsecret = wsecret_new(a->loop, c, a->store);
+    if (!a->wsecret) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
 
     auth_options ao = {.initial_password = c->admin_password, .token_ttl_s = c->token_ttl_s};
     a->auth = auth_new(&ao);
@@ -289,6 +295,7 @@ static void close_outputs(app *a)
         a->closes_pending++;
         sessions_close(a->sessions, on_closed, a);
     }
+    wsecret_close(a->wsecret); /* before the store: no retry after it closed */
     if (a->store) {
         a->closes_pending++;
         store_close(a->store, on_closed, a);
@@ -399,5 +406,6 @@ void app_free(app *a)
         auth_free(a->auth);
     if (a->model)
         a->engine->unload(a->model);
+    wsecret_free(a->wsecret);
     free(a);
 }

@@ -69,6 +69,7 @@ typedef struct app {
     struct live *live;  /* live enrol/verify controller (live.h) */
     struct api *api;    /* REST API state (api.h) */
     struct sessions *sessions; /* call sessions in Redis, org-API forwarding (sessions.h) */
+    struct wsecret *wsecret;   /* the zero-integration webhook secret (wsecret.h) */
 
     bool closing;
     int closes_pending;
