@@ -45,13 +45,16 @@
 #define SNAPSHOT_ITEMS_MAX 10000
 #define SCAN_PAGE 200
 #define FEED_BLOCK 1600
+/* One uploaded recording decodes to at most this much audio (8 kHz): its header is not
+ * trusted, so this, not the header, bounds the memory an import can take. */
+#define IMPORT_AUDIO_MAX_S 3600
 
 /* ---- exists, metadata, delete, count ---------------------------------------------------- */
 
 typedef struct {
     http_req *req;
     app *a;
-    char id[API_EXTERNAL_ID_MAX + 1];
+    char id[API_EXTERNAL_ID_BYTES + 1];
 } vp_job;
 
 static vp_job *vp_job_new(app *a, http_req *req, const char *id)
@@ -86,7 +89,7 @@ static http_result h_exists(http_req *req, void *ud)
     app *a = ud;
     cJSON *body = api_auth_body(a, req);
     bool bad = !body;
-    const char *id = bad ? NULL : api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *id = bad ? NULL : api_external_id(req, body, "external_id", true, &bad);
     vp_job *j = bad ? NULL : vp_job_new(a, req, id);
     cJSON_Delete(body);
     if (!j)
@@ -139,7 +142,7 @@ static http_result h_by_id(http_req *req, void *ud)
     app *a = ud;
     if (!api_auth(a, req))
         return HTTP_DONE;
-    char id[API_EXTERNAL_ID_MAX + 1];
+    char id[API_EXTERNAL_ID_BYTES + 1];
     if (!api_path_id(req, "external_id", API_EXTERNAL_ID_MAX, id, sizeof id))
         return HTTP_DONE;
     vp_job *j = vp_job_new(a, req, id);
@@ -179,7 +182,7 @@ typedef struct put_batch put_batch;
 
 typedef struct {
     put_batch *b;
-    char id[API_EXTERNAL_ID_MAX + 1];
+    char id[API_EXTERNAL_ID_BYTES + 1];
     char stream_uuid[STREAM_UUID_LEN + 1];
     uint8_t *data; /* recording file (import) or voiceprint blob (snapshot) */
     size_t data_len;
@@ -305,7 +308,8 @@ static void enrol_item(const app *a, put_item *it)
     char err[256];
     int16_t *pcm = NULL;
     size_t n = 0;
-    if (bio_audio_decode(it->data, it->data_len, "recording", &pcm, &n, err, sizeof err)) {
+    if (bio_audio_decode_max(it->data, it->data_len, "recording", (size_t)IMPORT_AUDIO_MAX_S * 8000,
+                             &pcm, &n, err, sizeof err)) {
         item_fail(it, "%s", err);
         return;
     }
@@ -316,10 +320,14 @@ static void enrol_item(const app *a, put_item *it)
     if (!st || !it->blob) {
         item_fail(it, "%s", "out of memory");
     } else {
-        for (size_t off = 0; off < n; off += FEED_BLOCK)
+        for (size_t off = 0; off < n && !atomic_load(&a->api->stopping); off += FEED_BLOCK)
             a->engine->feed(st, pcm + off, n - off < FEED_BLOCK ? n - off : FEED_BLOCK);
         it->speech = a->engine->speech_seconds(st);
-        bio_status bs = a->engine->enroll(st, &a->bio, it->blob, BIO_VOICEPRINT_MAX, &it->blob_len);
+        /* Stopping: no voiceprint from a recording cut short (import_done says cancelled). */
+        bio_status bs = atomic_load(&a->api->stopping)
+                            ? BIO_OK
+                            : a->engine->enroll(st, &a->bio, it->blob, BIO_VOICEPRINT_MAX,
+                                                &it->blob_len);
         if (bs == BIO_ERR_SPEECH) {
             it->status = "failed";
             snprintf(it->detail, sizeof it->detail,
@@ -338,7 +346,7 @@ static void import_work(uv_work_t *w)
 {
     put_batch *b = w->data;
     for (size_t i = 0; i < b->n; i++)
-        if (!b->items[i].status)
+        if (!b->items[i].status && !atomic_load(&b->a->api->stopping))
             enrol_item(b->a, &b->items[i]);
 }
 
@@ -346,8 +354,9 @@ static void import_done(uv_work_t *w, int status)
 {
     put_batch *b = w->data;
     b->a->api->imports--;
-    for (size_t i = 0; status != 0 && i < b->n; i++)
-        if (!b->items[i].status)
+    bool cancelled = status != 0 || atomic_load(&b->a->api->stopping);
+    for (size_t i = 0; cancelled && i < b->n; i++)
+        if (!b->items[i].status && !b->items[i].blob_len)
             item_fail(&b->items[i], "%s", "cancelled (shutting down)");
     batch_store(b);
 }
@@ -362,7 +371,7 @@ static bool parse_recording(http_req *req, const cJSON *rec, size_t i, put_item 
         return false;
     }
     bool bad;
-    const char *id = api_string(req, rec, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *id = api_external_id(req, rec, "external_id", true, &bad);
     const char *audio = bad ? NULL : api_string(req, rec, "audio", (size_t)-1, true, &bad);
     bool overwrite = bad ? false : api_bool(req, rec, "overwrite", false, &bad);
     if (bad)
@@ -529,7 +538,7 @@ static bool parse_snapshot_item(http_req *req, app *a, const cJSON *v, size_t i,
         http_reply_error(req, 400, msg);
         return false;
     }
-    const char *id = api_string(req, v, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *id = api_external_id(req, v, "external_id", true, &bad);
     const char *b64 = bad ? NULL : api_string(req, v, "voiceprint", (size_t)-1, true, &bad);
     if (bad)
         return false;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "console.h"
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
@@ -68,6 +69,14 @@ static void on_worker_result(const workers_result *r, void *arg)
         live_worker_result(a->live, r);
 }
 
+/* A webhook's outcome: the console shows each call's deliveries. */
+static void on_webhook_result(const webhook_result *r, void *arg)
+{
+    app *a = arg;
+    if (a->console)
+        console_webhook_result(a->console, r);
+}
+
 static int open_services(app *a, char *err, size_t errcap)
 {
     const config *c = a->cfg;
@@ -86,7 +95,13 @@ static int open_services(app *a, char *err, size_t errcap)
         return -1;
     }
 
-    auth_options ao = {.initial_password = c->admin_password, .token_ttl_s = c->token_ttl_s};
+    /* One password hash at a time: the libuv pool (4 threads) also runs imports and name
+     * lookups, and a burst of logins must not take all of it. */
+    auth_options ao = {.initial_password = c->admin_password,
+                       .token_ttl_s = c->token_ttl_s,
+                       .max_user_failures = c->login_user_failures,
+                       .user_window_s = c->login_user_window_s,
+                       .max_kdf_jobs = 1};
     a->auth = auth_new(&ao);
     if (!a->auth) {
         snprintf(err, errcap, "cannot create the admin account");
@@ -98,6 +113,8 @@ static int open_services(app *a, char *err, size_t errcap)
         .max_attempts = c->webhook_attempts,
         .timeout_ms = c->webhook_timeout_ms,
         .tls = {.ca_file = c->webhook_ca_file[0] ? c->webhook_ca_file : NULL},
+        .on_result = on_webhook_result,
+        .on_result_arg = a,
     };
     a->webhooks = webhook_new(a->loop, &wo);
     if (!a->webhooks) {
@@ -161,6 +178,11 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
         goto fail;
     api_register(a);
     metrics_register(a);
+    a->console = console_new(a);
+    if (!a->console) {
+        snprintf(err, errcap, "cannot start the console");
+        goto fail;
+    }
     if (!auth_enabled(a->auth))
         log_warn("CALLPRINT_ADMIN_PASSWORD is not set: the REST API is disabled");
     return a;
@@ -272,17 +294,53 @@ static void log_flushed(app *a)
     log_write(LOG_INFO, NULL, NULL, kv, 5, "outbound queues flushed");
 }
 
-/* Flush done (or out of time): close the outbound queues and the timer. */
-static void close_outputs(app *a)
+/* Thread-pool jobs whose completion still runs on the loop and uses the store (an import's
+ * writes and reply, a login's audit record, a password change's record). */
+static bool pool_busy(const app *a)
 {
-    log_flushed(a);
-    if (a->srv)
-        server_close(a->srv);
+    return (a->api && a->api->imports > 0) || auth_jobs_running(a->auth) > 0;
+}
+
+static void close_stop_timer(app *a)
+{
     if (a->stop_timer_open) {
         uv_timer_stop(&a->stop_timer);
         uv_close((uv_handle_t *)&a->stop_timer, NULL);
         a->stop_timer_open = false;
     }
+}
+
+static void on_pool_tick(uv_timer_t *t);
+
+/* The store is closed (and freed) only once no thread-pool job can reach it any more:
+ * imports give up early once api->stopping is set, a password hash takes a fraction of a
+ * second. Until then the stop timer polls. */
+static void close_store_when_idle(app *a)
+{
+    if (pool_busy(a)) {
+        stop_timer_start(a, on_pool_tick, 0);
+        return;
+    }
+    close_stop_timer(a);
+    if (a->store) {
+        a->closes_pending++;
+        store_close(a->store, on_closed, a);
+    }
+}
+
+static void on_pool_tick(uv_timer_t *t)
+{
+    app *a = t->data;
+    if (!pool_busy(a))
+        close_store_when_idle(a);
+}
+
+/* Flush done (or out of time): close the outbound queues, then the store. */
+static void close_outputs(app *a)
+{
+    log_flushed(a);
+    if (a->srv)
+        server_close(a->srv);
     if (a->webhooks) { /* a graceful stop gives in-flight deliveries what is left of it */
         uint64_t now = uv_now(a->loop), drain = APP_DRAIN_MS;
         if (a->grace_end_ms)
@@ -296,10 +354,7 @@ static void close_outputs(app *a)
         sessions_close(a->sessions, on_closed, a);
     }
     wsecret_close(a->wsecret); /* before the store: no retry after it closed */
-    if (a->store) {
-        a->closes_pending++;
-        store_close(a->store, on_closed, a);
-    }
+    close_store_when_idle(a);
 }
 
 static void on_flush_tick(uv_timer_t *t)
@@ -360,11 +415,16 @@ static void close_begin(app *a, bool graceful)
     if (a->closing)
         return;
     a->closing = true;
+    if (a->api) { /* imports running on the thread pool stop at their next block */
+        atomic_store(&a->api->stopping, true);
+        api_failures_flush(a); /* while the store is still open */
+    }
     if (a->drain_done) {
         void (*done)(void *) = a->drain_done;
         a->drain_done = NULL;
         done(a->drain_arg);
     }
+    console_close(a->console); /* its clients' streams end; the page can reconnect elsewhere */
     if (a->srv) /* ends every stream (sinks see on_stop); sockets close while the loop runs */
         server_stop_streams(a->srv);
     if (graceful && a->live) {
@@ -398,6 +458,7 @@ void app_free(app *a)
     if (a->closes_pending)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
     live_free(a->live);
+    console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
     if (a->srv)
         server_free(a->srv);

@@ -7,6 +7,7 @@
  * config_describe show only whether they are set.
  */
 #include "config.h"
+#include "proxy.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -58,7 +59,10 @@ static const config_entry entries[] = {
         "checks <Parameter name=\"call_token\">: hex HMAC-SHA256 of the CallSid under it"),
     BOOL(require_call_token, "refuse streams without a valid call_token"),
     INT(max_streams, 1, 1000000, "concurrent streams in the process"),
-    INT(max_streams_per_conn, 1, 1024, "streams multiplexed on one WebSocket"),
+    INT(max_streams_per_conn, 1, 1024,
+        "streams multiplexed on one WebSocket (350: a whole Voice Verify server's calls)"),
+    STR(voiceverify_path, false,
+        "another WebSocket path speaking the Voice Verify dialect, besides / (e.g. /ws)"),
     INT(stream_timeout_ms, 10, 24 * 3600 * 1000, "a stream silent this long ends (408)"),
     INT(ping_interval_ms, 10, 3600 * 1000, "Voice Verify keep-alive ping interval"),
     INT(outq_max_frames, 4, 1 << 20, "outbound frames queued per connection"),
@@ -66,6 +70,15 @@ static const config_entry entries[] = {
     INT(import_body_max, 1024, 1 << 30,
         "largest POST /api/v2/import body (base64 recordings), bytes"),
     INT(http_timeout_s, 1, 3600, "a deferred HTTP reply not sent by then closes"),
+    INT(http_preauth_body_max, 0, 1 << 20,
+        "request bodies beyond this many bytes need a valid API token in the headers"),
+    INT(http_inflight_max, 0, 1 << 30, "request body bytes buffered at once (0 = no cap)"),
+    INT(http_inflight_per_client, 0, 1 << 30,
+        "request body bytes buffered at once per client address (0 = no cap)"),
+    INT(http_header_timeout_s, 1, 3600, "request headers must arrive whole within this"),
+    INT(http_body_timeout_s, 1, 24 * 3600, "a request body must arrive whole within this"),
+    STR(trusted_proxies, false,
+        "reverse proxies (addresses, CIDRs) whose X-Forwarded-For names the client"),
     INT(shutdown_grace_s, 0, 3600,
         "on SIGTERM: seconds for the whole graceful stop (streams, final verdicts, webhooks)"),
     STR(model, false, "biometric model file"),
@@ -86,8 +99,12 @@ static const config_entry entries[] = {
     STR(voiceprint_key, true, "32-byte key (64 hex / base64) encrypting voiceprints"),
     STR(admin_password, true, "initial admin password; empty = REST API disabled"),
     INT(token_ttl_s, 1, 30 * 24 * 3600, "API token lifetime"),
+    INT(login_user_failures, 1, 1000000,
+        "failed logins per user name per login_user_window_s before logins answer 429"),
+    INT(login_user_window_s, 1, 24 * 3600, "window of login_user_failures"),
     STR(schemas_dir, false, "directory holding openapi.json (served at /api/v2/openapi.json)"),
     INT(http_stream_timeout_ms, 100, 3600 * 1000, "an HTTP push stream without data this long ends"),
+    INT(console_clients_max, 1, 1000, "operator console live streams open at once (503 beyond)"),
     INT(webhook_timeout_ms, 100, 120000, "one webhook delivery attempt times out"),
     INT(webhook_attempts, 1, 20, "delivery attempts per webhook"),
     INT(webhook_queue_max, 1, 1 << 20, "bodies queued per subscription (oldest dropped)"),
@@ -120,13 +137,18 @@ void config_defaults(config *c)
     snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
     c->listen_port = 8080;
     c->max_streams = 1000;
-    c->max_streams_per_conn = 16;
+    c->max_streams_per_conn = 350; /* the manual's largest single server: one client may carry all */
     c->stream_timeout_ms = 10000;
     c->ping_interval_ms = 5000;
     c->outq_max_frames = 256;
     c->http_body_max = 1 << 20;
     c->import_body_max = 64 << 20; /* ~45 min of 8 kHz 16-bit audio once base64-encoded */
     c->http_timeout_s = 30;
+    c->http_preauth_body_max = 16384;
+    c->http_inflight_max = 256 << 20;
+    c->http_inflight_per_client = 80 << 20; /* one default-size import and change */
+    c->http_header_timeout_s = 10;
+    c->http_body_timeout_s = 120;
     c->shutdown_grace_s = 30;
     snprintf(c->model, sizeof c->model, "%s", CALLPRINT_DEFAULT_MODEL);
     c->workers = 0;
@@ -141,8 +163,11 @@ void config_defaults(config *c)
     snprintf(c->redis_prefix, sizeof c->redis_prefix, "callprint:");
     c->session_ttl_s = 7 * 24 * 3600;
     c->token_ttl_s = 12 * 3600;
+    c->login_user_failures = 100;
+    c->login_user_window_s = 900;
     snprintf(c->schemas_dir, sizeof c->schemas_dir, "%s", CALLPRINT_DEFAULT_SCHEMAS);
     c->http_stream_timeout_ms = 10000;
+    c->console_clients_max = 8;
     c->webhook_timeout_ms = 5000;
     c->webhook_attempts = 3;
     c->webhook_queue_max = 64;
@@ -493,8 +518,19 @@ int config_validate(const config *c, char *err, size_t errcap)
                  c->thr_verified);
         return -1;
     }
-    store_crypt k;
+    if (c->http_inflight_per_client && c->http_inflight_per_client < c->import_body_max) {
+        snprintf(err, errcap, "http_inflight_per_client: %d is below import_body_max (%d): "
+                 "no import of that size could be sent", c->http_inflight_per_client,
+                 c->import_body_max);
+        return -1;
+    }
+    proxy_list pl;
     char why[200];
+    if (proxy_parse(&pl, c->trusted_proxies, why, sizeof why) != 0) {
+        snprintf(err, errcap, "trusted_proxies: %s", why);
+        return -1;
+    }
+    store_crypt k;
     if (store_crypt_init(&k, c->voiceprint_key, why, sizeof why) != 0) {
         snprintf(err, errcap, "voiceprint_key: %s", why);
         return -1;

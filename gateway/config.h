@@ -39,12 +39,19 @@ typedef struct config {
     /* Stream limits and timing. */
     int max_streams;          /* concurrent streams in the whole process */
     int max_streams_per_conn; /* streams multiplexed on one WebSocket */
+    char voiceverify_path[CONFIG_STR_MAX]; /* WebSocket path speaking Voice Verify, besides "/" */
     int stream_timeout_ms;    /* a stream without messages for this long ends (408) */
     int ping_interval_ms;     /* Voice Verify keep-alive ping */
     int outq_max_frames;      /* outbound frames queued per connection */
     int http_body_max;        /* largest HTTP request body accepted, bytes */
     int import_body_max;      /* the same for POST /api/v2/import (batches of recordings) */
     int http_timeout_s;       /* a deferred HTTP reply not sent by then: connection closed */
+    int http_preauth_body_max;    /* bodies beyond this need a valid token in the headers */
+    int http_inflight_max;        /* request body bytes buffered at once, all clients */
+    int http_inflight_per_client; /* the same per client address */
+    int http_header_timeout_s;    /* request headers must arrive whole within this */
+    int http_body_timeout_s;      /* a request body must arrive whole within this */
+    char trusted_proxies[CONFIG_STR_MAX]; /* addresses/CIDRs whose X-Forwarded-For counts */
     /* Biometrics. Thresholds and minimums < 0 = the model's measured defaults. */
     char model[CONFIG_STR_MAX];  /* model file (CALLPRINT_MODEL) */
     char engine[32];             /* engine name, "" = default (ivector) */
@@ -64,8 +71,11 @@ typedef struct config {
     /* REST API. */
     char admin_password[CONFIG_STR_MAX]; /* secret: initial admin password, "" = API off */
     int token_ttl_s;
+    int login_user_failures;  /* failed logins per user name per window before 429 */
+    int login_user_window_s;
     char schemas_dir[CONFIG_STR_MAX]; /* schemas/ (openapi.json served by the API) */
     int http_stream_timeout_ms;      /* an HTTP push stream without data for this long ends */
+    int console_clients_max;         /* live operator consoles connected at once */
     /* Webhooks. */
     int webhook_timeout_ms;
     int webhook_attempts;

@@ -5,6 +5,12 @@
  * vanished, until the deferred handler replies). Responses are written from the WRITEABLE
  * callback: headers first, then the body in chunks of HTTP_CHUNK so that a large document
  * never sits twice in lws's buffers.
+ *
+ * Bodies are the one thing a stranger can make the gateway hold, so they are charged: each
+ * request's buffer counts against the router's total and its client's share from the moment
+ * it is allocated (from Content-Length, before any byte is read) until the request is freed.
+ * The per-client share is the sum over the requests in flight (a short list: only requests
+ * still holding a body are on it), so no table of clients is kept.
  */
 #include <uv.h>
 
@@ -14,8 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <time.h>
 
-#define HTTP_ROUTES_MAX 128
+#include "log.h"
+#include "proxy.h"
+
+#define HTTP_ROUTES_MAX 256
 #define HTTP_HEADERS_MAX 8
 #define HTTP_CHUNK 16384
 
@@ -33,6 +44,12 @@ struct http_router {
     int timeout_s;
     size_t n;
     http_route_t routes[HTTP_ROUTES_MAX];
+    http_limits lim;
+    proxy_list proxies;
+    http_gate gate;
+    void *gate_ud;
+    size_t inflight;         /* body bytes charged by the requests on `charged` */
+    struct http_req *charged; /* requests holding a charged body buffer */
 };
 
 typedef struct strnode {
@@ -45,14 +62,21 @@ struct http_req {
     http_req **slot;
     http_router *router;
     char method[8];
-    char path[512];
+    char path[4096]; /* an alias may carry a percent-encoded 256-character external_id */
     char peer[64]; /* client address, for rate limits and audit */
     const char *rest;
     char *body;
     size_t body_len, body_cap;
     size_t body_max; /* the matching route's limit, else the router's */
+    size_t charge;   /* bytes of body buffer counted against the router's limits */
+    http_req *next_charged, **prev_charged;
+    int64_t body_deadline_ms; /* monotonic; 0: none */
     bool too_large, dispatched, replied, aborted, headers_sent, close_after;
     bool head; /* HEAD: a GET route answers, the body is not sent */
+    bool streaming; /* http_stream_begin: pieces until http_stream_end (replied) */
+    int hops;  /* http_redispatch depth: an alias never leads to another alias's alias */
+    http_reply_filter filter; /* an alias's response adapter, applied in http_reply */
+    void *filter_ud;
     void (*on_abort)(http_req *, void *);
     void *abort_ud;
     strnode *strings; /* copies handed out by header/query getters */
@@ -78,6 +102,73 @@ http_router *http_router_new(size_t body_max, int timeout_s)
 void http_router_free(http_router *r)
 {
     free(r);
+}
+
+int http_router_limits(http_router *r, const http_limits *lim, char *err, size_t errcap)
+{
+    if (proxy_parse(&r->proxies, lim->trusted_proxies, err, errcap) != 0)
+        return -1;
+    r->lim = *lim;
+    r->lim.trusted_proxies = NULL; /* parsed; the text is not kept */
+    return 0;
+}
+
+void http_router_gate(http_router *r, http_gate gate, void *ud)
+{
+    r->gate = gate;
+    r->gate_ud = ud;
+}
+
+size_t http_router_inflight(const http_router *r)
+{
+    return r->inflight;
+}
+
+static int64_t mono_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Bytes charged by requests of this client. */
+static size_t client_inflight(const http_router *r, const char *peer)
+{
+    size_t n = 0;
+    for (const http_req *q = r->charged; q; q = q->next_charged)
+        if (strcmp(q->peer, peer) == 0)
+            n += q->charge;
+    return n;
+}
+
+/* Charge a body buffer of len bytes; false when it would pass a cap. */
+static bool charge(http_req *req, size_t len)
+{
+    http_router *r = req->router;
+    const http_limits *l = &r->lim;
+    if ((l->inflight_max && r->inflight + len > l->inflight_max) ||
+        (l->inflight_per_client && client_inflight(r, req->peer) + len > l->inflight_per_client))
+        return false;
+    r->inflight += len;
+    req->charge = len;
+    req->next_charged = r->charged;
+    req->prev_charged = &r->charged;
+    if (r->charged)
+        r->charged->prev_charged = &req->next_charged;
+    r->charged = req;
+    return true;
+}
+
+static void uncharge(http_req *req)
+{
+    if (!req->prev_charged)
+        return;
+    req->router->inflight -= req->charge;
+    *req->prev_charged = req->next_charged;
+    if (req->next_charged)
+        req->next_charged->prev_charged = req->prev_charged;
+    req->prev_charged = NULL;
+    req->charge = 0;
 }
 
 int http_route(http_router *r, const char *method, const char *path, http_handler h, void *ud)
@@ -214,6 +305,7 @@ static void req_free(http_req *req)
     }
     if (req->slot && *req->slot == req)
         *req->slot = NULL;
+    uncharge(req);
     free(req->body);
     free(req->out);
     free(req);
@@ -224,6 +316,16 @@ void http_reply(http_req *req, int status, const char *content_type, const char 
 {
     if (req->replied)
         return;
+    if (req->filter && !req->aborted && req->wsi) {
+        http_reply_filter f = req->filter;
+        req->filter = NULL;
+        char *alt = f(&status, body, len, req->filter_ud);
+        if (alt) {
+            http_reply(req, status, content_type, alt, strlen(alt));
+            free(alt);
+            return;
+        }
+    }
     req->replied = true;
     if (req->aborted || !req->wsi) {
         req_free(req);
@@ -284,6 +386,18 @@ static const struct {
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
+/* Exact paths match with or without one trailing slash ("/pbx" and "/pbx/"): clients written
+ * for Django-style APIs add it, others do not. */
+static bool same_path(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la && a[la - 1] == '/' && la > 1 && la != lb)
+        la--;
+    if (lb && b[lb - 1] == '/' && lb > 1 && la != lb)
+        lb--;
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
 /* The route that serves req (NULL: none); *path_known tells 405 from 404. */
 static http_route_t *find_route(http_router *r, const http_req *req, bool *path_known)
 {
@@ -291,7 +405,7 @@ static http_route_t *find_route(http_router *r, const http_req *req, bool *path_
     for (size_t i = 0; i < r->n; i++) {
         http_route_t *rt = &r->routes[i];
         bool match = rt->prefix ? strncmp(req->path, rt->path, strlen(rt->path)) == 0
-                                : strcmp(req->path, rt->path) == 0;
+                                : same_path(req->path, rt->path);
         if (!match)
             continue;
         *path_known = true;
@@ -300,6 +414,19 @@ static http_route_t *find_route(http_router *r, const http_req *req, bool *path_
             return rt;
     }
     return NULL;
+}
+
+/* Run the handler of req's method and path, or answer 404/405. */
+static http_result run_route(http_req *req)
+{
+    bool path_known;
+    http_route_t *rt = find_route(req->router, req, &path_known);
+    if (rt) {
+        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
+        return rt->h(req, rt->ud);
+    }
+    http_reply_error(req, path_known ? 405 : 404, path_known ? "method not allowed" : "not found");
+    return HTTP_DONE;
 }
 
 static void dispatch(http_req *req)
@@ -313,17 +440,75 @@ static void dispatch(http_req *req)
         http_reply_error(req, 413, msg);
         return;
     }
-    bool path_known;
-    http_route_t *rt = find_route(req->router, req, &path_known);
-    if (rt) {
-        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
-        if (rt->h(req, rt->ud) == HTTP_DEFERRED && !req->replied)
-            lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, req->router->timeout_s);
-    } else if (path_known) {
-        http_reply_error(req, 405, "method not allowed");
-    } else {
-        http_reply_error(req, 404, "not found");
+    if (run_route(req) == HTTP_DEFERRED && !req->replied && !req->streaming)
+        lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, req->router->timeout_s);
+}
+
+http_result http_redispatch(http_req *req, const char *method, const char *path)
+{
+    if (++req->hops > 2) {
+        http_reply_error(req, 500, "alias loop");
+        return HTTP_DONE;
     }
+    snprintf(req->method, sizeof req->method, "%s", method);
+    snprintf(req->path, sizeof req->path, "%s", path);
+    return run_route(req);
+}
+
+int http_req_set_body(http_req *req, char *body, size_t len)
+{
+    free(req->body);
+    req->body = body;
+    req->body_len = req->body_cap = len;
+    return 0;
+}
+
+void http_req_filter(http_req *req, http_reply_filter f, void *ud)
+{
+    req->filter = f;
+    req->filter_ud = ud;
+}
+
+/* The client's address: the TCP peer, or whom a trusted proxy forwarded for. */
+static void set_peer(http_req *req, struct lws *wsi)
+{
+    char peer[PROXY_ADDR_MAX], xff[1024];
+    if (!lws_get_peer_simple(wsi, peer, sizeof peer))
+        snprintf(peer, sizeof peer, "unknown");
+    bool fwd = req->router->proxies.n &&
+               lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) > 0;
+    proxy_client(&req->router->proxies, peer, fwd ? xff : NULL, req->peer, sizeof req->peer);
+}
+
+/* Answer now and close, the body (if any) unread. */
+static void refuse(http_req *req, int status, const char *msg)
+{
+    req->dispatched = req->close_after = true;
+    http_reply_error(req, status, msg);
+}
+
+/* A body of len bytes is announced: may it be buffered? Otherwise refused (and true). */
+static bool refuse_body(http_req *req, long long len)
+{
+    http_router *r = req->router;
+    char msg[160];
+    if (len > (long long)req->body_max) {
+        req->too_large = true; /* 413 from dispatch, before a byte of it is buffered */
+        return false;
+    }
+    if (len > (long long)r->lim.preauth_body_max && r->gate && !r->gate(req, r->gate_ud)) {
+        snprintf(msg, sizeof msg, "authentication required to send a body of more than %zu "
+                 "bytes: send a valid Authorization header", r->lim.preauth_body_max);
+        http_add_header(req, "WWW-Authenticate", "Token");
+        refuse(req, 401, msg);
+        return true;
+    }
+    if (!charge(req, (size_t)len)) {
+        http_add_header(req, "Retry-After", "5");
+        refuse(req, 503, "too many request bodies in flight; retry shortly");
+        return true;
+    }
+    return false;
 }
 
 int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req **slot)
@@ -336,8 +521,7 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
     req->router = r;
     *slot = req;
     snprintf(req->path, sizeof req->path, "%s", path ? path : "/");
-    if (!lws_get_peer_simple(wsi, req->peer, sizeof req->peer))
-        snprintf(req->peer, sizeof req->peer, "unknown");
+    set_peer(req, wsi);
     snprintf(req->method, sizeof req->method, "?");
     for (size_t i = 0; i < sizeof methods / sizeof methods[0]; i++)
         if (lws_hdr_total_length(wsi, methods[i].tok)) {
@@ -352,20 +536,21 @@ int http_on_request(http_router *r, struct lws *wsi, const char *path, http_req 
     long long len = 0;
     if (lws_hdr_copy(wsi, cl, sizeof cl, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0)
         len = atoll(cl);
-    bool chunked = lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0;
-    if (len > (long long)req->body_max) /* refused before a byte of it is buffered */
-        req->too_large = true;
-    if (chunked) { /* lws 4.1 does not complete chunked request bodies: say so at once */
-        req->dispatched = req->close_after = true;
-        http_reply_error(req, 411, "chunked request bodies are not accepted: send Content-Length");
+    if (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0) {
+        /* lws 4.1 does not complete chunked request bodies: say so at once */
+        refuse(req, 411, "chunked request bodies are not accepted: send Content-Length");
         return 0;
     }
+    if (len > 0 && refuse_body(req, len))
+        return 0;
     if (len > 0 && !req->too_large) {
         req->body = malloc((size_t)len + 1);
         if (!req->body)
             return -1;
         req->body_cap = (size_t)len;
         req->body[0] = '\0';
+        if (r->lim.body_timeout_s > 0)
+            req->body_deadline_ms = mono_ms() + (int64_t)r->lim.body_timeout_s * 1000;
         return 0; /* the body follows */
     }
     dispatch(req);
@@ -377,21 +562,18 @@ int http_on_body(http_req **slot, const void *in, size_t len)
     http_req *req = *slot;
     if (!req || req->dispatched)
         return 0;
-    if (req->too_large || req->body_len + len > req->body_max) {
+    if (req->body_deadline_ms && mono_ms() > req->body_deadline_ms) {
+        const char *kv[] = {"client", req->peer};
+        log_write(LOG_WARN, NULL, NULL, kv, 1, "HTTP body too slow: connection closed");
+        return -1; /* a slow body holds a connection and its buffer: drop it */
+    }
+    if (req->too_large || req->body_len + len > req->body_cap) {
         req->too_large = true;
         dispatch(req);
         return 0;
     }
-    /* Normally the Content-Length was allocated at once: no copy per chunk of a large body. */
-    if (req->body_len + len > req->body_cap) {
-        size_t cap = req->body_cap * 2 > req->body_len + len ? req->body_cap * 2
-                                                              : req->body_len + len;
-        char *b = realloc(req->body, (cap < req->body_max ? cap : req->body_max) + 1);
-        if (!b)
-            return -1;
-        req->body = b;
-        req->body_cap = cap < req->body_max ? cap : req->body_max;
-    }
+    /* The Content-Length was allocated (and charged) at once: no copy per chunk, and a body
+     * never grows past what was announced. */
     memcpy(req->body + req->body_len, in, len);
     req->body_len += len;
     req->body[req->body_len] = '\0';
@@ -411,15 +593,16 @@ static int write_headers(http_req *req)
     unsigned char buf[LWS_PRE + 4096];
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     struct lws *wsi = req->wsi;
-    if (lws_add_http_common_headers(wsi, (unsigned)req->status, req->ctype, req->out_len, &p,
-                                    end))
+    /* A stream has no length: lws then adds "Connection: close" itself. */
+    lws_filepos_t len = req->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : req->out_len;
+    if (lws_add_http_common_headers(wsi, (unsigned)req->status, req->ctype, len, &p, end))
         return -1;
     for (size_t i = 0; i < req->n_hdr; i++)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)req->hdr_name[i],
                                         (const unsigned char *)req->hdr_value[i],
                                         (int)strlen(req->hdr_value[i]), &p, end))
             return -1;
-    if (req->close_after &&
+    if (req->close_after && !req->streaming &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
                                      5, &p, end))
         return -1;
@@ -429,14 +612,38 @@ static int write_headers(http_req *req)
     return 0;
 }
 
+/* A stream's turn to write: the current piece in chunks; the end closes the connection. */
+static int stream_writable(http_req *req)
+{
+    struct lws *wsi = req->wsi;
+    if (req->out_off < req->out_len) {
+        size_t n = req->out_len - req->out_off;
+        if (n > HTTP_CHUNK)
+            n = HTTP_CHUNK;
+        if (lws_write(wsi, req->out + LWS_PRE + req->out_off, n, LWS_WRITE_HTTP) < (int)n)
+            return -1;
+        req->out_off += n;
+        if (req->out_off < req->out_len || req->replied) {
+            lws_callback_on_writable(wsi); /* the rest, or the end after lws flushed it */
+            return 0;
+        }
+    }
+    if (!req->replied)
+        return 0;
+    req_free(req);
+    return -1;
+}
+
 int http_on_writable(http_req **slot)
 {
     http_req *req = *slot;
-    if (!req || !req->replied)
+    if (!req || !(req->replied || req->streaming))
         return 0;
     struct lws *wsi = req->wsi;
     if (!req->headers_sent && write_headers(req) != 0)
         return -1;
+    if (req->streaming)
+        return stream_writable(req);
     if (req->head)
         req->out_off = req->out_len; /* HEAD: Content-Length told, body not sent */
     if (req->out_off < req->out_len) {
@@ -476,4 +683,48 @@ void http_on_closed(http_req **slot)
     req->aborted = true; /* deferred: the handler still owns the reply */
     if (req->on_abort)
         req->on_abort(req, req->abort_ud);
+}
+
+/* ---- Streamed replies ---- */
+
+int http_stream_begin(http_req *req, int status, const char *content_type, int sndbuf)
+{
+    if (req->replied || req->streaming || !req->wsi)
+        return -1;
+    lws_sockfd_type fd = lws_get_socket_fd(req->wsi);
+    if (sndbuf > 0 && fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    req->streaming = true;
+    req->status = status;
+    snprintf(req->ctype, sizeof req->ctype, "%s", content_type);
+    lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
+    lws_callback_on_writable(req->wsi);
+    return 0;
+}
+
+int http_stream_send(http_req *req, const char *data, size_t len)
+{
+    if (!req->streaming || req->replied || req->aborted || !req->wsi)
+        return -1;
+    if (req->out_off < req->out_len)
+        return 1; /* the previous piece is still going out */
+    unsigned char *out = realloc(req->out, LWS_PRE + len + 1);
+    if (!out)
+        return -1;
+    memcpy(out + LWS_PRE, data, len);
+    req->out = out;
+    req->out_len = len;
+    req->out_off = 0;
+    lws_callback_on_writable(req->wsi);
+    return 0;
+}
+
+void http_stream_end(http_req *req)
+{
+    req->replied = true;
+    if (req->aborted || !req->wsi) {
+        req_free(req);
+        return;
+    }
+    lws_callback_on_writable(req->wsi);
 }

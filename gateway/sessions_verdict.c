@@ -175,7 +175,7 @@ static void record(sessions *ss, scall *c, const char *stream_uuid, const char *
                               ss_write_done, ss);
     /* The history has every verdict; the audit trail only the first and each change. */
     if (!c || strcmp(c->last_verdict, v->verdict) != 0) {
-        char detail[400];
+        char detail[SS_EXT_MAX + 100];
         snprintf(detail, sizeof detail, "%s score=%.1f speech=%.1fs external_id=%s", v->verdict,
                  v->score, v->speech_s, v->external_id[0] ? v->external_id : "NA");
         store_audit(ss->st, strcmp(v->mode, "enroll") == 0 ? "enroll" : "verify",

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Validate and lint the Docker files (no Docker engine runs on CI): docker-compose config
+# Validate and lint the Docker files (compose.sh builds and runs them): docker-compose config
 # must accept the compose file with the example .env, and the linters must pass.
 # docker/.dclintrc turns off three dclint rules: the top-level "name" field (docker-compose 1.29,
 # the validator here, rejects it), unbound port interfaces (the bind address is a variable that
