@@ -22,5 +22,11 @@ if [ -z "${CALLPRINT_REDIS_URL:-}" ]; then
 fi
 
 export CALLPRINT_LISTEN=${CALLPRINT_LISTEN:-127.0.0.1:8080}
+# A local trial on loopback: test calls (callprint-call) are not signed, so zero-integration
+# enrolment is allowed unless a Twilio token or a call-token secret is configured. Listening
+# beyond loopback needs CALLPRINT_TWILIO_AUTH_TOKEN (docs/security.md).
+if [ -z "${CALLPRINT_TWILIO_AUTH_TOKEN:-}${CALLPRINT_CALL_TOKEN_SECRET:-}" ]; then
+  export CALLPRINT_ALLOW_UNSIGNED_ENROLL=${CALLPRINT_ALLOW_UNSIGNED_ENROLL:-true}
+fi
 export CALLPRINT_MODEL=${CALLPRINT_MODEL:-$root/biometrics/models/callprint.model}
 exec build/bin/callprint "$@"

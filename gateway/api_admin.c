@@ -6,6 +6,7 @@
  *   POST /api/v2/maintenance/unlock
  *   POST /api/v2/maintenance/force_off    end every running stream (STREAM_END_FORCED)
  *   GET  /api/v2/openapi.json             schemas/openapi.json (no token needed)
+ *   GET  /api/v2/admin/webhook-secret     the generated zero-integration webhook secret
  *
  * The OpenAPI document is read once at start from the schemas_dir setting (default: the
  * source tree's schemas/, /usr/share/callprint/schemas in the Docker image); a missing file
@@ -21,6 +22,7 @@
 #include "app.h"
 #include "live.h"
 #include "log.h"
+#include "wsecret.h"
 
 #define OPENAPI_MAX (4 << 20)
 
@@ -172,6 +174,32 @@ static http_result h_status(http_req *req, void *ud)
     return HTTP_DONE;
 }
 
+/* The operator gives the generated secret to the webhook receivers; a configured one is the
+ * operator's own and is not echoed (its fingerprint tells which one is in use). */
+static http_result h_webhook_secret(http_req *req, void *ud)
+{
+    app *a = ud;
+    if (!api_auth(a, req))
+        return HTTP_DONE;
+    const char *secret = wsecret_get(a->wsecret);
+    if (!secret) {
+        http_reply_error(req, 503, "the webhook secret is not loaded yet (Redis unavailable)");
+        return HTTP_DONE;
+    }
+    bool generated = wsecret_generated(a->wsecret);
+    log_info("webhook secret %s through the API", generated ? "read" : "fingerprint read");
+    if (a->store)
+        store_audit(a->store, "webhook_secret_read", NULL, NULL, NULL, NULL, NULL);
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddStringToObject(o, "source", generated ? "generated" : "configured");
+    cJSON_AddStringToObject(o, "fingerprint", wsecret_fingerprint(a->wsecret));
+    if (generated)
+        cJSON_AddStringToObject(o, "webhook_secret", secret);
+    http_add_header(req, "Cache-Control", "no-store");
+    api_send(req, 200, o);
+    return HTTP_DONE;
+}
+
 static void reply_maintenance(app *a, http_req *req, const char *what)
 {
     log_info("maintenance: %s through the API", what);
@@ -247,6 +275,7 @@ void api_admin_register(app *a)
     load_openapi(a);
     api_route(a, "GET", API_PREFIX "/openapi.json", h_openapi);
     api_route(a, "GET", API_PREFIX "/status", h_status);
+    api_route(a, "GET", API_PREFIX "/admin/webhook-secret", h_webhook_secret);
     api_route(a, "POST", API_PREFIX "/maintenance/lock", h_lock);
     api_route(a, "POST", API_PREFIX "/maintenance/unlock", h_unlock);
     api_route(a, "POST", API_PREFIX "/maintenance/force_off", h_force_off);

@@ -210,6 +210,7 @@ static http_result h_open(http_req *req, void *ud)
         http_reply_error(req, strcmp(why, "out of memory") ? 400 : 500, why);
         return HTTP_DONE;
     }
+    h->s->authenticated = true; /* opened with an API token */
     registry_status st = registry_admit(a->reg, h->s);
     if (st != REG_OK) {
         if (h->rs)

@@ -26,6 +26,7 @@
 #include "log.h"
 #include "sessions.h"
 #include "metrics.h"
+#include "wsecret.h"
 
 #define APP_DRAIN_MS 5000  /* in-flight webhook deliveries get this long at webhook_close */
 #define APP_FLUSH_MS 10000 /* queued webhooks and Redis writes get this long to go out */
@@ -91,6 +92,11 @@ static int open_services(app *a, char *err, size_t errcap)
     a->store = store_open(a->loop, &so, err, errcap);
     if (!a->store)
         return -1;
+    a->wsecret = wsecret_new(a->loop, c, a->store);
+    if (!a->wsecret) {
+        snprintf(err, errcap, "out of memory");
+        return -1;
+    }
 
     /* One password hash at a time: the libuv pool (4 threads) also runs imports and name
      * lookups, and a burst of logins must not take all of it. */
@@ -355,6 +361,7 @@ static void close_outputs(app *a)
         a->closes_pending++;
         sessions_close(a->sessions, on_closed, a);
     }
+    wsecret_close(a->wsecret); /* before the store: no retry after it closed */
     close_store_when_idle(a);
 }
 
@@ -470,5 +477,6 @@ void app_free(app *a)
         auth_free(a->auth);
     if (a->model)
         a->engine->unload(a->model);
+    wsecret_free(a->wsecret);
     free(a);
 }

@@ -53,6 +53,11 @@ static const config_entry entries[] = {
     STR(tls_key, false, "PEM private key of tls_cert"),
     STR(twilio_auth_token, true, "check X-Twilio-Signature on WebSocket upgrades"),
     STR(public_url, false, "URL Twilio connects to (wss://host); signed URL = it + path"),
+    BOOL(insecure_no_stream_auth,
+         "listen beyond loopback without twilio_auth_token: anyone reaching the port may stream"),
+    STR(call_token_secret, true,
+        "checks <Parameter name=\"call_token\">: hex HMAC-SHA256 of the CallSid under it"),
+    BOOL(require_call_token, "refuse streams without a valid call_token"),
     INT(max_streams, 1, 1000000, "concurrent streams in the process"),
     INT(max_streams_per_conn, 1, 1024,
         "streams multiplexed on one WebSocket (350: a whole Voice Verify server's calls)"),
@@ -106,7 +111,10 @@ static const config_entry entries[] = {
     INT(webhook_queue_max, 1, 1 << 20, "bodies queued per subscription (oldest dropped)"),
     STR(webhook_ca_file, false, "extra CA bundle for HTTPS webhook receivers"),
     INT(max_subscriptions, 1, 1 << 20, "webhook subscriptions in the process"),
-    STR(webhook_secret, true, "signs zero-integration webhooks; empty = unsigned"),
+    STR(webhook_secret, true,
+        "signs zero-integration webhooks; empty = one generated once and kept in Redis"),
+    BOOL(allow_unsigned_enroll,
+         "zero-integration mode=enroll on streams without a signature or call_token"),
     STR(default_country_code, false, "country calling code of national caller numbers"),
     STR(forward_url, false, "org API endpoint for verified callers' requests; empty = off"),
     STR(forward_api_key, true, "org API key, sent as X-API-Key"),
@@ -471,8 +479,34 @@ static int readable(const char *name, const char *path, char *err, size_t errcap
     return 0;
 }
 
+bool config_host_is_loopback(const char *h)
+{
+    return strncmp(h, "127.", 4) == 0 || strcmp(h, "::1") == 0 || strcasecmp(h, "localhost") == 0;
+}
+
+/* Who may open /stream: anyone reaching a non-loopback port, unless upgrades are signed. */
+static int stream_auth_rules(const config *c, char *err, size_t errcap)
+{
+    if (!c->twilio_auth_token[0] && !c->insecure_no_stream_auth &&
+        !config_host_is_loopback(c->listen_host)) {
+        snprintf(err, errcap,
+                 "twilio_auth_token: required when listening on %s (not loopback): without it "
+                 "anyone who reaches the port can stream and enrol; set it, listen on 127.0.0.1 "
+                 "behind a proxy, or set insecure_no_stream_auth = true to accept that",
+                 c->listen);
+        return -1;
+    }
+    if (c->require_call_token && !c->call_token_secret[0]) {
+        snprintf(err, errcap, "require_call_token: needs call_token_secret");
+        return -1;
+    }
+    return 0;
+}
+
 int config_validate(const config *c, char *err, size_t errcap)
 {
+    if (stream_auth_rules(c, err, errcap) != 0)
+        return -1;
     if (!c->tls_cert[0] != !c->tls_key[0]) {
         snprintf(err, errcap, "%s: set tls_cert and tls_key together",
                  c->tls_cert[0] ? "tls_key" : "tls_cert");

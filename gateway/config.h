@@ -33,6 +33,9 @@ typedef struct config {
     /* Twilio signature check on the WebSocket upgrade. */
     char twilio_auth_token[CONFIG_STR_MAX]; /* secret: never logged */
     char public_url[CONFIG_STR_MAX];        /* "wss://host"; request path is appended */
+    bool insecure_no_stream_auth; /* no token on a non-loopback address: allowed explicitly */
+    char call_token_secret[CONFIG_STR_MAX]; /* secret: per-call <Parameter name="call_token"> */
+    bool require_call_token;      /* streams without a valid call_token are refused */
     /* Stream limits and timing. */
     int max_streams;          /* concurrent streams in the whole process */
     int max_streams_per_conn; /* streams multiplexed on one WebSocket */
@@ -79,7 +82,8 @@ typedef struct config {
     int webhook_queue_max;           /* per subscriber; oldest dropped beyond */
     char webhook_ca_file[CONFIG_STR_MAX]; /* extra CA bundle for HTTPS receivers */
     int max_subscriptions;
-    char webhook_secret[CONFIG_STR_MAX]; /* secret: signs zero-integration webhooks, "" = unsigned */
+    char webhook_secret[CONFIG_STR_MAX]; /* secret: signs zero-integration webhooks, "" = generated */
+    bool allow_unsigned_enroll; /* zero-integration enrolment on unauthenticated streams */
     /* Sessions, caller lookup and org-API forwarding (sessions.h, forward.h). */
     char default_country_code[8];        /* national caller numbers' country code, "" = none */
     char forward_url[CONFIG_STR_MAX];    /* org endpoint, "" = no forwarding */
@@ -100,6 +104,9 @@ typedef struct config {
     bool mask_numbers;
 } config;
 
+/* True for an address only this machine reaches: 127.0.0.0/8, ::1, localhost. */
+bool config_host_is_loopback(const char *host);
+
 /* Fill every field with its default. */
 void config_defaults(config *c);
 
@@ -117,8 +124,9 @@ int config_load_env(config *c, char *err, size_t errcap);
 int config_load_file(config *c, const char *path, char *err, size_t errcap);
 
 /* Rules between settings, checked after every source: tls_cert and tls_key together (and
- * readable), voiceprint_key a valid key, thr_not_sure <= thr_verified. 0, or -1 (err names
- * the setting). */
+ * readable), voiceprint_key a valid key, thr_not_sure <= thr_verified, a twilio_auth_token
+ * (or insecure_no_stream_auth) when listening beyond loopback, require_call_token with a
+ * call_token_secret. 0, or -1 (err names the setting). */
 int config_validate(const config *c, char *err, size_t errcap);
 
 /* Print the effective configuration as `name=value` lines, secrets shown as "(set)". */

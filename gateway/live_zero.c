@@ -10,8 +10,13 @@
  * At the stream's start the controller starts the job (enrol or verify external_id) and,
  * when a webhook is given, an implicit subscription of the same type on the stream, so the
  * receiver gets the per-second payloads with no REST call at all. Its deliveries are signed
- * with the deployment's webhook_secret (unsigned when none is configured). The subscription
- * and the job end with the stream.
+ * with the deployment's webhook secret (configured, or generated and kept in Redis: wsecret.h);
+ * until that is known no implicit subscription is made. The subscription and the job end
+ * with the stream.
+ *
+ * Enrolment binds a voice to external_id for good, so mode=enroll needs a stream whose origin
+ * is authenticated (a signed upgrade or a valid call_token, stream.authenticated) unless
+ * allow_unsigned_enroll says otherwise; verification only reads, and is allowed on any stream.
  *
  * Twilio shows nothing the gateway says to a caller, and an error on the stream would only
  * end the call: invalid parameters are logged (naming the parameter, never the URL, which
@@ -24,6 +29,7 @@
 #include "app.h"
 #include "live.h"
 #include "log.h"
+#include "wsecret.h"
 
 static void zero_warn(const stream *s, const char *why)
 {
@@ -72,6 +78,11 @@ void live_zero_start(live *l, struct app *a, stream *s)
                      "characters");
         return;
     }
+    if (kind == LIVE_ENROLL && !s->authenticated && !a->cfg->allow_unsigned_enroll) {
+        zero_warn(s, "mode=enroll needs an authenticated stream (X-Twilio-Signature or "
+                     "call_token; allow_unsigned_enroll = true allows it)");
+        return;
+    }
     const char *bad_url = url ? subs_check_url(url) : NULL;
     if (bad_url) {
         zero_warn(s, bad_url);
@@ -87,9 +98,14 @@ void live_zero_start(live *l, struct app *a, stream *s)
     }
     if (!url)
         return;
+    const char *secret = wsecret_get(a->wsecret);
+    if (!secret) { /* never unsigned: no webhook until the secret is known */
+        zero_warn(s, "webhook not subscribed: the webhook secret is not loaded yet (Redis)");
+        return;
+    }
     sub *x;
     subs_status st = subs_add(live_subs(l), kind == LIVE_ENROLL ? SUB_ENROLL : SUB_VERIFY,
-                              s->uuid, ext, url, a->cfg->webhook_secret, true,
+                              s->uuid, ext, url, secret, true,
                               (uint64_t)time(NULL) * 1000, &x);
     if (st == SUBS_FULL)
         zero_warn(s, "too many subscriptions (max_subscriptions)");

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "log.h"
+#include "twilio_sig.h"
 
 #define LOG_ERRORS_FIRST 20
 #define LOG_ERRORS_EVERY 1000
@@ -127,6 +128,23 @@ static void log_stream(const stream *s, const char *what)
     log_write(LOG_INFO, s->uuid, stream_session_id(s), kv, 5, "%s", what);
 }
 
+/* The per-call token (twilio_sig.h): -1 when it must refuse the start (missing while
+ * required, or present and wrong), else whether the stream is authenticated. Every upgrade
+ * that got here was signed when a Twilio auth token is configured. */
+static int start_authenticated(const media_ctx *m, const tw_msg *msg)
+{
+    const config *cfg = m->cfg;
+    bool ok = cfg->twilio_auth_token[0] != '\0';
+    if (!cfg->call_token_secret[0])
+        return ok;
+    const char *token = tw_param_get(msg, "call_token");
+    bool valid = token && twsig_call_token_check(cfg->call_token_secret, msg->u.start.call_sid,
+                                                 token);
+    if (!valid && (token || cfg->require_call_token))
+        return -1;
+    return ok || valid;
+}
+
 static void on_start(media_conn *c, const tw_msg *msg)
 {
     media_ctx *m = c->m;
@@ -155,7 +173,15 @@ static void on_start(media_conn *c, const tw_msg *msg)
         msg_error_uuid(c, NULL, sid, uuid, "start", 403, vv_status_msg(403));
         return;
     }
+    int authenticated = start_authenticated(m, msg);
+    if (authenticated < 0) {
+        msg_error(c, NULL, sid, "start", 403, "call_token missing or invalid.");
+        twilio_refused(c, 403);
+        return;
+    }
     stream *s = stream_new(msg, uuid, c->dialect, media_now(m));
+    if (s)
+        s->authenticated = authenticated;
     if (!s) {
         msg_error_uuid(c, NULL, sid, uuid, "start", 500, vv_status_msg(500));
         twilio_refused(c, 500);

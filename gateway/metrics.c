@@ -19,6 +19,7 @@
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
+#include "wsecret.h"
 
 typedef struct {
     char *buf;
@@ -296,6 +297,8 @@ const char *metrics_not_ready(const app *a)
                                                                 : "redis down";
     if (registry_maintenance(a->reg))
         return "maintenance";
+    if (!wsecret_get(a->wsecret)) /* zero-integration webhooks would not be subscribed */
+        return "webhook secret loading";
     return NULL;
 }
 

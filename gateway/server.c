@@ -15,7 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
+#include "listener.h"
 #include "log.h"
 #include "lwslog.h"
 #include "twilio_sig.h"
@@ -47,6 +49,8 @@ struct server {
     registry *reg;
     http_router *router;
     media_ctx *media;
+    listener *lis;  /* our own accept loop (plain listeners), NULL when lws listens */
+    char *adopting; /* raw target of the socket being handed to lws right now */
 };
 
 /* Twilio announces itself on every upgrade: it signs it and names itself in User-Agent. */
@@ -86,9 +90,46 @@ static int dialect_of(const server *srv, struct lws *wsi)
     return DIALECT_TWILIO;
 }
 
-static bool signature_ok(server *srv, struct lws *wsi, const char *path)
+/* The connection's raw request target, taken (the caller frees): only its first request
+ * has one. */
+static char *take_target(struct lws *wsi)
 {
-    char sig[128], args[1024], host[256], url[2048];
+    char *t = lws_get_opaque_user_data(wsi);
+    lws_set_opaque_user_data(wsi, NULL);
+    return t;
+}
+
+/* Characters that lws's decoding leaves as they came (no escape, '+' or ';' could hide
+ * behind them): only a decoded URL made of these is the URL Twilio signed. */
+static bool decoded_unambiguous(const char *s)
+{
+    for (; *s; s++)
+        if (!(('a' <= *s && *s <= 'z') || ('A' <= *s && *s <= 'Z') || ('0' <= *s && *s <= '9') ||
+              strchr("-._~/=&", *s)))
+            return false;
+    return true;
+}
+
+/* Path and query as lws decoded them, into out; false when they do not fit or are ambiguous
+ * (fail closed: a query is never dropped from the signed URL). */
+static bool decoded_target(struct lws *wsi, const char *path, char *out, size_t cap)
+{
+    int n = snprintf(out, cap, "%s", path);
+    for (int i = 0; n >= 0 && (size_t)n < cap; i++) {
+        char frag[1024];
+        if (lws_hdr_copy_fragment(wsi, frag, sizeof frag, WSI_TOKEN_HTTP_URI_ARGS, i) < 0) {
+            if (lws_hdr_fragment_length(wsi, WSI_TOKEN_HTTP_URI_ARGS, i) > 0)
+                return false; /* a fragment too long to copy */
+            break;
+        }
+        n += snprintf(out + n, cap - (size_t)n, "%s%s", i ? "&" : "?", frag);
+    }
+    return n >= 0 && (size_t)n < cap && decoded_unambiguous(out);
+}
+
+static bool signature_ok(server *srv, struct lws *wsi, const char *path, const char *raw)
+{
+    char sig[128], host[256], target[LISTENER_HEAD_MAX], url[LISTENER_HEAD_MAX + 300];
     if (lws_hdr_custom_copy(wsi, sig, sizeof sig, "x-twilio-signature:", 19) <= 0)
         return false;
     const char *base = srv->cfg->public_url;
@@ -102,12 +143,32 @@ static bool signature_ok(server *srv, struct lws *wsi, const char *path)
     size_t bl = strlen(base);
     while (bl && base[bl - 1] == '/') /* "wss://host/" + "/stream" */
         bl--;
-    int al = lws_hdr_copy(wsi, args, sizeof args, WSI_TOKEN_HTTP_URI_ARGS);
-    int n = snprintf(url, sizeof url, "%.*s%s%s%s", (int)bl, base, path, al > 0 ? "?" : "",
-                     al > 0 ? args : "");
+    if (raw ? raw[0] != '/' : !decoded_target(wsi, path, target, sizeof target))
+        return false;
+    int n = snprintf(url, sizeof url, "%.*s%s", (int)bl, base, raw ? raw : target);
     if (n < 0 || (size_t)n >= sizeof url)
         return false;
     return twsig_check(srv->cfg->twilio_auth_token, url, NULL, 0, sig);
+}
+
+static int refuse_upgrade(struct lws *wsi, int status, const char *why);
+
+/* The checks of an upgrade whose raw request target is raw (NULL: unknown). */
+static int check_upgrade_target(server *srv, struct lws *wsi, const char *raw)
+{
+    char path[256];
+    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0)
+        return refuse_upgrade(wsi, 400, "no request path");
+    if (strcmp(path, STREAM_PATH) != 0 && strcmp(path, STREAM_PATH "/") != 0 &&
+        !voiceverify_path(srv, path))
+        return refuse_upgrade(wsi, 404, "WebSocket only on " STREAM_PATH " and /");
+    if (dialect_of(srv, wsi) < 0)
+        return refuse_upgrade(wsi, 400, "unknown dialect (twilio or voiceverify)");
+    if (srv->closing || srv->draining)
+        return refuse_upgrade(wsi, 503, "shutting down");
+    if (srv->cfg->twilio_auth_token[0] && !signature_ok(srv, wsi, path, raw))
+        return refuse_upgrade(wsi, 403, "missing or invalid X-Twilio-Signature");
+    return 0;
 }
 
 static int refuse_upgrade(struct lws *wsi, int status, const char *why)
@@ -121,19 +182,28 @@ static int refuse_upgrade(struct lws *wsi, int status, const char *why)
 /* LWS_CALLBACK_HTTP_CONFIRM_UPGRADE: path, dialect, signature. */
 static int check_upgrade(server *srv, struct lws *wsi)
 {
-    char path[256];
-    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0)
-        return refuse_upgrade(wsi, 400, "no request path");
-    if (strcmp(path, STREAM_PATH) != 0 && strcmp(path, STREAM_PATH "/") != 0 &&
-        !voiceverify_path(srv, path))
-        return refuse_upgrade(wsi, 404, "WebSocket only on " STREAM_PATH " and /");
-    if (dialect_of(srv, wsi) < 0)
-        return refuse_upgrade(wsi, 400, "unknown dialect (twilio or voiceverify)");
-    if (srv->closing || srv->draining)
-        return refuse_upgrade(wsi, 503, "shutting down");
-    if (srv->cfg->twilio_auth_token[0] && !signature_ok(srv, wsi, path))
-        return refuse_upgrade(wsi, 403, "missing or invalid X-Twilio-Signature");
-    return 0;
+    char *raw = take_target(wsi);
+    int rc = check_upgrade_target(srv, wsi, raw);
+    free(raw);
+    return rc;
+}
+
+/* A socket from listener.c for lws (nothing read from it yet). */
+static void on_accepted(void *ud, int fd, const char *target)
+{
+    server *srv = ud;
+    struct lws_vhost *vh = srv->ctx ? lws_get_vhost_by_name(srv->ctx, "callprint") : NULL;
+    if (!vh || srv->closing) {
+        close(fd);
+        return;
+    }
+    srv->adopting = target ? strdup(target) : NULL;
+    struct lws *wsi = lws_adopt_socket_vhost(vh, fd); /* closes fd on error */
+    if (wsi && srv->adopting) /* not claimed at instantiation */
+        lws_set_opaque_user_data(wsi, srv->adopting);
+    else
+        free(srv->adopting);
+    srv->adopting = NULL;
 }
 
 /* lws 4.1 serves a request that arrived behind another one in the same read (pipelining)
@@ -174,7 +244,17 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
             ss->ws = NULL;
         }
         return 0;
+    case LWS_CALLBACK_SERVER_NEW_CLIENT_INSTANTIATED:
+        if (srv->adopting) { /* before lws parses the bytes handed over with the socket */
+            lws_set_opaque_user_data(wsi, srv->adopting);
+            srv->adopting = NULL;
+        }
+        return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+        free(take_target(wsi));
+        return 0;
     case LWS_CALLBACK_HTTP:
+        free(take_target(wsi)); /* only an upgrade uses it, and only the first request has it */
         if (pipelined_body(srv, wsi)) {
             log_warn("pipelined HTTP request with a body: connection closed");
             return -1;
@@ -217,6 +297,8 @@ static void on_tick(uv_timer_t *t)
 {
     server *srv = t->data;
     media_tick(srv->media);
+    if (srv->lis)
+        listener_tick(srv->lis);
 }
 
 static uint64_t tick_interval(const config *cfg)
@@ -239,7 +321,9 @@ static int create_context(server *srv, char *err, size_t errcap)
     info.options = LWS_SERVER_OPTION_LIBUV | LWS_SERVER_OPTION_VALIDATE_UTF8;
     info.foreign_loops = srv->foreign_loops;
     info.pcontext = &srv->ctx;
-    info.port = cfg->listen_port;
+    /* Plain and an address: listener.c accepts (raw request targets); else lws listens. */
+    bool own = !cfg->tls_cert[0] && listener_can_bind(cfg->listen_host);
+    info.port = own ? CONTEXT_PORT_NO_LISTEN_SERVER : cfg->listen_port;
     info.iface = strcmp(cfg->listen_host, "0.0.0.0") == 0 || !cfg->listen_host[0]
                      ? NULL
                      : cfg->listen_host;
@@ -266,7 +350,15 @@ static int create_context(server *srv, char *err, size_t errcap)
         return -1;
     }
     struct lws_vhost *vh = lws_get_vhost_by_name(srv->ctx, "callprint");
-    srv->port = vh ? lws_get_vhost_listen_port(vh) : -1;
+    if (own) {
+        srv->lis = listener_open(srv->loop, cfg->listen_host, cfg->listen_port, on_accepted, srv,
+                                 err, errcap);
+        srv->port = srv->lis ? listener_port(srv->lis) : -1;
+        if (srv->port <= 0)
+            return -1;
+    } else {
+        srv->port = vh ? lws_get_vhost_listen_port(vh) : -1;
+    }
     if (srv->port <= 0) {
         snprintf(err, errcap, "cannot listen on %s (no port)", cfg->listen);
         return -1;
@@ -393,6 +485,7 @@ void server_close(server *s)
     if (!s->closing) {
         server_stop_streams(s);
         s->closing = true;
+        listener_close(s->lis);
         if (s->tick_open) {
             uv_timer_stop(&s->tick);
             uv_close((uv_handle_t *)&s->tick, NULL);
@@ -410,13 +503,14 @@ void server_close(server *s)
 
 bool server_is_closed(const server *s)
 {
-    return s->ctx == NULL;
+    return s->ctx == NULL && listener_closed(s->lis);
 }
 
 void server_free(server *s)
 {
     if (!s)
         return;
+    listener_free(s->lis);
     media_free(s->media);
     http_router_free(s->router);
     registry_free(s->reg);

@@ -55,6 +55,9 @@ typedef struct stream {
     g711_law law;
     tw_param *params; /* customParameters, n_params entries (heap) */
     size_t n_params;
+    /* Who opened it is known: a signed upgrade (X-Twilio-Signature), a valid call_token, or
+     * an API token (HTTP streams). Zero-integration enrolment needs it (live_zero.c). */
+    bool authenticated;
 
     uint64_t started_ms, last_msg_ms; /* loop time */
     uint64_t messages; /* every message for this stream, start and stop included */

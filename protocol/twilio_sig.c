@@ -16,6 +16,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,25 +58,33 @@ static int twsig_feed(EVP_MAC_CTX *ctx, const char *url, const twsig_param *para
     return rc ? -1 : 0;
 }
 
-static int twsig_mac(const char *token, const char *url, const twsig_param *params, size_t n,
-                     unsigned char mac[TWSIG_MAC_LEN])
+/* HMAC-<digest> of the URL and params under key, mac_len bytes. */
+static int twsig_mac_with(const char *digest_name, const char *key, const char *url,
+                          const twsig_param *params, size_t n, unsigned char *mac, size_t mac_len)
 {
     EVP_MAC *hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
     EVP_MAC_CTX *ctx = hmac ? EVP_MAC_CTX_new(hmac) : NULL;
-    char digest[] = "SHA1";
+    char digest[16];
+    snprintf(digest, sizeof digest, "%s", digest_name);
     OSSL_PARAM opts[] = {
         OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
         OSSL_PARAM_construct_end(),
     };
     size_t len = 0;
     int rc = -1;
-    if (ctx && EVP_MAC_init(ctx, (const unsigned char *)token, strlen(token), opts) == 1 &&
-        twsig_feed(ctx, url, params, n) == 0 &&
-        EVP_MAC_final(ctx, mac, &len, TWSIG_MAC_LEN) == 1 && len == TWSIG_MAC_LEN)
+    if (ctx && EVP_MAC_init(ctx, (const unsigned char *)key, strlen(key), opts) == 1 &&
+        twsig_feed(ctx, url, params, n) == 0 && EVP_MAC_final(ctx, mac, &len, mac_len) == 1 &&
+        len == mac_len)
         rc = 0;
     EVP_MAC_CTX_free(ctx);
     EVP_MAC_free(hmac);
     return rc;
+}
+
+static int twsig_mac(const char *token, const char *url, const twsig_param *params, size_t n,
+                     unsigned char mac[TWSIG_MAC_LEN])
+{
+    return twsig_mac_with("SHA1", token, url, params, n, mac, TWSIG_MAC_LEN);
 }
 
 int twsig_compute(const char *auth_token, const char *url, const twsig_param *params,
@@ -99,4 +108,25 @@ bool twsig_check(const char *auth_token, const char *url, const twsig_param *par
     if (twsig_compute(auth_token, url, params, n_params, expected, sizeof(expected)) < 0)
         return false;
     return CRYPTO_memcmp(expected, signature, TWSIG_LEN) == 0;
+}
+
+int twsig_call_token(const char *secret, const char *call_sid, char *out, size_t out_cap)
+{
+    unsigned char mac[32];
+    if (!secret || !*secret || !call_sid || !*call_sid || !out || out_cap < TWSIG_CALL_TOKEN_LEN + 1)
+        return -1;
+    if (twsig_mac_with("SHA256", secret, call_sid, NULL, 0, mac, sizeof mac) < 0)
+        return -1;
+    for (size_t i = 0; i < sizeof mac; i++)
+        snprintf(out + 2 * i, 3, "%02x", mac[i]);
+    return 0;
+}
+
+bool twsig_call_token_check(const char *secret, const char *call_sid, const char *token)
+{
+    char want[TWSIG_CALL_TOKEN_LEN + 1];
+    if (!token || strlen(token) != TWSIG_CALL_TOKEN_LEN ||
+        twsig_call_token(secret, call_sid, want, sizeof want) != 0)
+        return false;
+    return CRYPTO_memcmp(want, token, TWSIG_CALL_TOKEN_LEN) == 0;
 }

@@ -567,6 +567,9 @@ void e2e_redis_kill(void)
     rproc_signal(&W.redis, SIGKILL);
 }
 
+const char *e2e_redis_url(void) { return W.redis_url; }
+const char *e2e_redis_prefix(void) { return W.prefix; }
+
 void e2e_redis_signal(int sig)
 {
     cr_assert(W.redis.pid > 0, "only a private redis can be signalled");
@@ -631,6 +634,8 @@ void e2e_gateway_start(e2e_proc *g, const char *const *env)
                           "CALLPRINT_MODEL", model,
                           "CALLPRINT_WORKERS", "2",
                           "CALLPRINT_LOG_FILE", "-",
+                          /* Test calls are not signed; the refusal has its own test. */
+                          "CALLPRINT_ALLOW_UNSIGNED_ENROLL", "true",
                           NULL};
     /* As "NAME=value" entries; a test's pair replaces the base one of the same name (getenv
      * would see the first of two). */
@@ -783,11 +788,17 @@ static void random_sid(char *out, const char *pfx)
 
 e2e_call *e2e_call_open(const e2e_proc *g, const char *const *params)
 {
+    return e2e_call_open_ex(g, NULL, NULL, 0, params);
+}
+
+e2e_call *e2e_call_open_ex(const e2e_proc *g, const char *call_sid, const char *const *headers,
+                           size_t n_headers, const char *const *params)
+{
     e2e_call *c = calloc(1, sizeof *c);
     random_sid(c->sid, "MZ");
     char url[128];
     snprintf(url, sizeof url, "ws://127.0.0.1:%d/stream", g->port);
-    c->c = wsc_connect(W.ws, url, NULL, 0, &call_cb, c);
+    c->c = wsc_connect(W.ws, url, headers, n_headers, &call_cb, c);
     cr_assert_not_null(c->c);
     for (int i = 0; i < 250 && !c->open && !c->closed; i++)
         e2e_pump(20);
@@ -799,7 +810,10 @@ e2e_call *e2e_call_open(const e2e_proc *g, const char *const *params)
         snprintf(pv[np].value, sizeof pv[np].value, "%s", params[i + 1]);
     }
     char call[TW_SID_MAX], acc[TW_SID_MAX];
-    random_sid(call, "CA");
+    if (call_sid)
+        snprintf(call, sizeof call, "%s", call_sid);
+    else
+        random_sid(call, "CA");
     random_sid(acc, "AC");
     tw_start_info info = {.sequence_number = 1, .stream_sid = c->sid, .account_sid = acc,
                           .call_sid = call, .tracks = TW_TRACK_INBOUND, .params = pv,

@@ -111,6 +111,8 @@ void e2e_use_own_redis(void);
 void e2e_redis_kill(void);    /* SIGKILL (acknowledged writes are on disk: AOF, fsync always) */
 void e2e_redis_restart(void); /* same port and data */
 void e2e_redis_signal(int sig); /* SIGSTOP / SIGCONT: a Redis that stops answering */
+const char *e2e_redis_url(void);    /* the world's Redis and this test's key prefix */
+const char *e2e_redis_prefix(void);
 /* Stop everything and remove the test's keys and files. */
 void e2e_teardown(void);
 
@@ -152,6 +154,9 @@ char *e2e_session_field(const char *stream_uuid, const char *field);
  * becomes the stream's uuid. */
 typedef struct e2e_call e2e_call;
 e2e_call *e2e_call_open(const e2e_proc *g, const char *const *params);
+/* The same with a chosen callSid (NULL: random) and upgrade headers (n name/value pairs). */
+e2e_call *e2e_call_open_ex(const e2e_proc *g, const char *call_sid, const char *const *headers,
+                           size_t n_headers, const char *const *params);
 /* Queue PCM as 20 ms media messages (as fast as the socket takes them). */
 void e2e_call_send(e2e_call *c, const int16_t *pcm, size_t n);
 /* Send n samples of pcm[i] to calls[i] (k calls at once), paced in real time. */

@@ -18,6 +18,7 @@
 #include "base64.h"
 #include "bio.h"
 #include "e2e.h"
+#include "twilio_sig.h"
 #include "webhook_payload.h"
 
 #define PASSWORD "live-test-password-1"
@@ -797,6 +798,164 @@ Test(live, uuid_of_an_ending_stream_is_refused_until_its_final_answer_is_out)
     cr_expect_eq(count_hooks("/ok/reuse-old", NULL), 1, "one final answer, to the old one");
     e2e_call_stop(fresh);
     free(enrol);
+    stop_gateway();
+}
+
+/* ---- secure defaults: the generated webhook secret, enrolment only on authenticated streams ---- */
+
+static bool is_any(const cJSON *b) { (void)b; return true; }
+
+/* The secret from GET /api/v2/admin/webhook-secret into out; asserts it is the generated one. */
+static void api_webhook_secret(char *out, size_t cap, char *fp, size_t fpcap)
+{
+    cJSON *o = NULL;
+    cr_assert_eq(e2e_http(G.port, "GET", "/api/v2/admin/webhook-secret", TOKEN, NULL, &o), 200);
+    cr_assert_str_eq(jstr(o, "source"), "generated");
+    snprintf(out, cap, "%s", jstr(o, "webhook_secret"));
+    snprintf(fp, fpcap, "%s", jstr(o, "fingerprint"));
+    cJSON_Delete(o);
+    cr_assert_eq(strlen(out), 64, "32 random bytes in hex: \"%s\"", out);
+}
+
+Test(live, without_a_configured_secret_webhooks_are_signed_with_a_generated_one)
+{
+    const char *const no_secret[] = {"CALLPRINT_WEBHOOK_SECRET", "", NULL};
+    start(no_secret);
+    for (int i = 0; i < 100 && !e2e_log_has(&G, "webhook secret generated"); i++)
+        e2e_pump(50);
+    cr_assert(e2e_log_has(&G, "webhook secret generated and stored in Redis"));
+    char secret[80], fp[40], line[96];
+    api_webhook_secret(secret, sizeof secret, fp, sizeof fp);
+    snprintf(line, sizeof line, "\"fingerprint\":\"%s\"", fp);
+    cr_expect(e2e_log_has(&G, line), "the start-up line shows the fingerprint %s", fp);
+    cr_expect(!e2e_log_has(&G, secret), "the secret itself is never logged");
+
+    /* A zero-integration verification: every webhook is signed with it. */
+    char ext[64], uuid[37], hook[256];
+    e2e_id("cust-gen", ext, sizeof ext);
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/generated", e2e_receiver_url());
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "verify", "webhook", hook, NULL});
+    cr_assert_gt(e2e_wait_hook("/ok/generated", is_any, 10000), 0);
+    e2e_call_stop(c);
+    cr_expect_gt(expect_signed("/ok/generated", secret), 0);
+
+    /* `callprint --check-config` shows it to the operator; a restart keeps it. */
+    char bin[512], out[600];
+    e2e_bin("callprint", bin, sizeof bin);
+    char url_env[600], prefix_env[300];
+    snprintf(url_env, sizeof url_env, "CALLPRINT_REDIS_URL=%s", e2e_redis_url());
+    snprintf(prefix_env, sizeof prefix_env, "CALLPRINT_REDIS_PREFIX=%s", e2e_redis_prefix());
+    const char *env[] = {url_env, prefix_env, NULL};
+    char *argv[] = {bin, "--check-config", NULL};
+    e2e_proc p;
+    snprintf(out, sizeof out, "%s.check", G.log);
+    cr_assert_eq(e2e_spawn(&p, argv, env, out), 0);
+    cr_expect_eq(e2e_wait(&p, 20000), 0);
+    cr_expect(e2e_file_has(out, secret), "--check-config prints the generated secret");
+    stop_gateway();
+    start(no_secret);
+    for (int i = 0; i < 100 && !e2e_log_has(&G, "webhook secret loaded from Redis"); i++)
+        e2e_pump(50);
+    cr_expect(e2e_log_has(&G, line), "the same secret after a restart");
+    stop_gateway();
+}
+
+#define CALL_TOKEN_SECRET "call-token-secret-for-the-test-0123"
+
+/* A Twilio-style callSid: "CA" + 32 hex digits. */
+static void call_sid(char out[35])
+{
+    char u[37];
+    e2e_uuid(u);
+    size_t k = (size_t)snprintf(out, 35, "CA");
+    for (const char *p = u; *p && k < 34; p++)
+        if (*p != '-')
+            out[k++] = *p;
+    out[k] = '\0';
+}
+
+/* A zero-integration enrolment of ENROL_A as ext with this call_token (NULL: none) for the
+ * callSid sid; the call is closed afterwards. Returns the gateway's close code (-1: kept open). */
+static int enrol_call(const char *sid, const char *token, const char *ext, const char *path)
+{
+    char uuid[37], hook[256];
+    size_t n;
+    int16_t *pcm = e2e_audio(ENROL_A, &n);
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
+    const char *params[] = {"uuid", uuid, "external_id", ext, "mode", "enroll", "webhook", hook,
+                            token ? "call_token" : NULL, token, NULL};
+    e2e_call *c = e2e_call_open_ex(&G, sid, NULL, 0, params);
+    int code = e2e_call_wait_closed(c, 300);
+    if (code < 0) {
+        e2e_call_send(c, pcm, n);
+        e2e_pump(2500);
+        code = e2e_call_wait_closed(c, 10);
+    }
+    e2e_call_stop(c);
+    free(pcm);
+    return code;
+}
+
+Test(live, zero_integration_enrolment_needs_a_signed_upgrade_or_a_call_token)
+{
+    start((const char *const[]){"CALLPRINT_ALLOW_UNSIGNED_ENROLL", "false",
+                                "CALLPRINT_CALL_TOKEN_SECRET", CALL_TOKEN_SECRET, NULL});
+    char ext[64], sid[35], other[35], token[80];
+
+    /* Unsigned, no token: the stream runs, but nobody is enrolled. */
+    e2e_id("cust-unsigned", ext, sizeof ext);
+    call_sid(sid);
+    cr_expect_eq(enrol_call(sid, NULL, ext, "/ok/unsigned"), -1, "the stream itself is served");
+    cr_expect(!e2e_voiceprint_exists(ext), "no enrolment from an unauthenticated stream");
+    cr_expect(e2e_log_has(&G, "mode=enroll needs an authenticated stream"));
+    cr_expect_eq(count_hooks("/ok/unsigned", NULL), 0);
+
+    /* A valid call token (HMAC of this call's CallSid): enrolled. */
+    e2e_id("cust-token", ext, sizeof ext);
+    call_sid(sid);
+    cr_assert_eq(twsig_call_token(CALL_TOKEN_SECRET, sid, token, sizeof token), 0);
+    cr_expect_eq(enrol_call(sid, token, ext, "/ok/token"), -1);
+    cr_expect_gt(e2e_wait_hook("/ok/token", is_created, 10000), 0, "enrolled with a call token");
+    cr_expect(e2e_voiceprint_exists(ext));
+
+    /* Another call's token is refused outright (close 4403). */
+    e2e_id("cust-replayed", ext, sizeof ext);
+    call_sid(other);
+    cr_expect_eq(enrol_call(other, token, ext, "/ok/replayed"), 4403, "a token of another call");
+    cr_expect(!e2e_voiceprint_exists(ext));
+    stop_gateway();
+
+    /* Signed upgrades (X-Twilio-Signature) are authenticated without a token. */
+    start((const char *const[]){"CALLPRINT_ALLOW_UNSIGNED_ENROLL", "false",
+                                "CALLPRINT_TWILIO_AUTH_TOKEN", "twilio-token-1",
+                                "CALLPRINT_PUBLIC_URL", "wss://gw.example.com", NULL});
+    e2e_id("cust-signed", ext, sizeof ext);
+    char sig[TWSIG_LEN + 1], uuid[37], hook[256];
+    cr_assert_eq(twsig_compute("twilio-token-1", "wss://gw.example.com/stream", NULL, 0, sig,
+                               sizeof sig), 0);
+    const char *headers[] = {"X-Twilio-Signature", sig};
+    size_t n;
+    int16_t *pcm = e2e_audio(ENROL_A, &n);
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/signed", e2e_receiver_url());
+    e2e_call *c = e2e_call_open_ex(&G, NULL, headers, 1,
+                                   (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                         "enroll", "webhook", hook, NULL});
+    e2e_call_send(c, pcm, n);
+    cr_expect_gt(e2e_wait_hook("/ok/signed", is_created, 10000), 0, "enrolled on a signed upgrade");
+    e2e_call_stop(c);
+    free(pcm);
+    stop_gateway();
+
+    /* require_call_token: a stream without one is refused. */
+    start((const char *const[]){"CALLPRINT_CALL_TOKEN_SECRET", CALL_TOKEN_SECRET,
+                                "CALLPRINT_REQUIRE_CALL_TOKEN", "true", NULL});
+    e2e_id("cust-required", ext, sizeof ext);
+    call_sid(sid);
+    cr_expect_eq(enrol_call(sid, NULL, ext, "/ok/required"), 4403, "no token, no stream");
     stop_gateway();
 }
 

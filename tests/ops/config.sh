@@ -93,4 +93,22 @@ run env CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_MAX_STREAMS=0 "$cp" 2>"$tmp/err";
 set -e
 [ $rc = 2 ] && grep -q max_streams "$tmp/err" || fail "server with a bad setting: $rc"
 ok
+# Beyond loopback, /stream needs a Twilio auth token, or the risk accepted explicitly
+# (checked with --check-config: the same validation runs before the server listens).
+refused() { # refused "VAR=value..." expected-message
+  set +e
+  run env $1 "$cp" --check-config >/dev/null 2>"$tmp/err"; local rc=$?
+  set -e
+  [ $rc = 2 ] && grep -q "$2" "$tmp/err" || fail "$1: exit $rc, $(cat "$tmp/err")"
+}
+refused "CALLPRINT_LISTEN=0.0.0.0:8080" "twilio_auth_token: required when listening on 0.0.0.0:8080"
+refused "CALLPRINT_LISTEN=10.1.2.3:8080" "insecure_no_stream_auth = true"
+refused "CALLPRINT_LISTEN=[::]:8080" "twilio_auth_token: required"
+for good in "CALLPRINT_LISTEN=0.0.0.0:8080 CALLPRINT_TWILIO_AUTH_TOKEN=tok" \
+            "CALLPRINT_LISTEN=0.0.0.0:8080 CALLPRINT_INSECURE_NO_STREAM_AUTH=true" \
+            "CALLPRINT_LISTEN=[::1]:8080" "CALLPRINT_LISTEN=localhost:8080"; do
+  run env $good "$cp" --check-config >/dev/null 2>"$tmp/err" || fail "$good: $(cat "$tmp/err")"
+done
+refused "CALLPRINT_REQUIRE_CALL_TOKEN=true" "require_call_token: needs call_token_secret"
+ok
 echo "config: $passed passed, 0 failed"

@@ -30,6 +30,8 @@ rport=$(head -1 "$tmp/rport")
 # ---- graceful ----
 start_server "$tmp/log" CALLPRINT_REDIS_URL="$redis" CALLPRINT_REDIS_PREFIX="$prefix" \
   CALLPRINT_SHUTDOWN_GRACE_S=20
+# The call's webhook is signed with the secret the gateway keeps in Redis: wait for it.
+wait_log "$tmp/log" "webhook secret" || fail "webhook secret not loaded"
 u1=$(uuid)
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --dialect voiceverify -p "uuid=$u1" \
   -p external_id=ops-caller -p mode=enroll -p "webhook=http://127.0.0.1:$rport/slow/700/x" \

@@ -86,3 +86,22 @@ Test(twilio_sig, bad_arguments)
     cr_assert_eq(twsig_compute(TOKEN, URL, bad, 1, sig, sizeof(sig)), -1);
     cr_assert_not(twsig_check("", URL, NULL, 0, DOC_SIG));
 }
+
+/* The per-call token: lowercase hex HMAC-SHA256(secret, CallSid), as
+ * `printf CA0123... | openssl dgst -sha256 -hmac gateway-secret` prints it. */
+Test(twilio_sig, call_token)
+{
+    const char *sid = "CA0123456789abcdef0123456789abcdef";
+    const char *want = "aa302e9d9ad5d5f2aced1750ec744f7beb02a338a28a56bde24a10ca3c10a397";
+    char tok[TWSIG_CALL_TOKEN_LEN + 1];
+    cr_assert_eq(twsig_call_token("gateway-secret", sid, tok, sizeof tok), 0);
+    cr_assert_str_eq(tok, want);
+    cr_assert(twsig_call_token_check("gateway-secret", sid, want));
+    cr_assert_not(twsig_call_token_check("gateway-secret", "CA0123456789abcdef0123456789abcdee",
+                                         want));
+    cr_assert_not(twsig_call_token_check("other-secret", sid, want));
+    cr_assert_not(twsig_call_token_check("gateway-secret", sid, "AA302E9D"));
+    cr_assert_not(twsig_call_token_check("gateway-secret", sid, NULL));
+    cr_assert_not(twsig_call_token_check("gateway-secret", "", want));
+    cr_assert_eq(twsig_call_token("gateway-secret", sid, tok, TWSIG_CALL_TOKEN_LEN), -1);
+}
