@@ -23,4 +23,5 @@ fi
 
 export CALLPRINT_LISTEN=${CALLPRINT_LISTEN:-127.0.0.1:8080}
 export CALLPRINT_MODEL=${CALLPRINT_MODEL:-$root/biometrics/models/callprint.model}
+export CALLPRINT_SPOOF_MODEL=${CALLPRINT_SPOOF_MODEL:-$root/biometrics/models/spoof.model}
 exec build/bin/callprint "$@"

@@ -31,6 +31,7 @@
 #include "bio.h"
 #include "engine.h"
 #include "lathist.h"
+#include "spoof.h"
 
 typedef struct workers workers;
 
@@ -47,6 +48,8 @@ typedef struct {
     const uint8_t *voiceprint;  /* enrol, BIO_OK: the new voiceprint */
     size_t voiceprint_len;
     bio_result verify;          /* verify, BIO_OK */
+    bool spoof_scored;          /* the pool has a spoofing model: spoof is filled */
+    bio_spoof_result spoof;     /* the countermeasure on the same audio (enrol and verify) */
 } workers_result;
 
 typedef void (*workers_result_cb)(const workers_result *r, void *arg);
@@ -57,6 +60,8 @@ typedef struct {
     size_t reserve;              /* extra slots for enrol/verify (default 64) */
     const void *model;           /* the engine's loaded model (shared, read-only) */
     const bio_engine *engine;    /* default bio_engine_find(NULL) (i-vector) */
+    const bio_spoof_model *spoof_model; /* NULL: no spoofing countermeasure */
+    double spoof_threshold;      /* spoof score judged spoofed (<= 0: the model's default) */
     bio_config config;           /* used when a request passes cfg == NULL */
     workers_result_cb on_result;
     void *on_result_arg;

@@ -1012,3 +1012,91 @@ Test(live, voiceprint_replaced_or_deleted_mid_call)
     cr_expect_eq(e2e_validate_hooks(5), 0);
     stop_gateway();
 }
+
+/* ---- spoofing countermeasure: a spoofed enrolment is refused, verdicts carry spoof ---- */
+
+/* Synthetic and replayed speech (tests/fixtures/spoof), ~9.5 s of net speech. */
+static const char *const SPOOFED[] = {"fixtures/spoof/tts_espeak-ng.wav",
+                                      "fixtures/spoof/replay_laptop.wav",
+                                      "fixtures/spoof/replay_0120.wav", NULL};
+
+/* Speaker A's own test utterances replayed through a loudspeaker into a phone. */
+static const char *const REPLAY_A[] = {"fixtures/spoof/replay_0120.wav", NULL};
+
+static bool is_refused_spoof(const cJSON *b) { return jnum(b, "status") == 403; }
+
+Test(live, spoofed_enrolment_refused_and_verdicts_carry_spoof)
+{
+    start((const char *const[]){"CALLPRINT_MIN_ENROLL_SPEECH", "6", NULL});
+    char ext[64], uuid[37], hook[256];
+    size_t n_fake, n_enrol, n_test, n_replay;
+    int16_t *fake = e2e_audio(SPOOFED, &n_fake);
+    int16_t *replay = e2e_audio(REPLAY_A, &n_replay);
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    int16_t *ta = e2e_audio(TEST_A, &n_test);
+
+    /* 1. A spoofed zero-integration enrolment: refused (403), nothing written. */
+    e2e_id("mallory", ext, sizeof ext);
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/s-enrol", e2e_receiver_url());
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "enroll", "webhook", hook, NULL});
+    e2e_call_send(c, fake, n_fake);
+    cr_assert_gt(e2e_wait_hook("/ok/s-enrol", is_refused_spoof, 20000), 0, "no refusal webhook");
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/s-enrol", &h);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect(!is_created(h[i].json), "a spoofed enrolment is never created");
+        if (is_refused_spoof(h[i].json)) {
+            cr_expect_str_eq(jstr(h[i].json, "detail"),
+                             "enrollment refused: the audio was judged spoofed (synthetic or "
+                             "replayed speech)");
+            cr_expect_str_eq(jstr(h[i].json, "spoof"), "spoof");
+            cr_expect_geq(jnum(h[i].json, "speech_length"), 6.0);
+        }
+    }
+    e2e_hooks_free(h, n);
+    cr_expect(!e2e_voiceprint_exists(ext), "no voiceprint for spoofed audio");
+    e2e_call_stop(c);
+
+    /* 2. Real speech enrols; verifications carry spoof and spoof_score: bona fide for the
+     * caller's own voice (verified), spoof for a replay of it (never verified: policy reject,
+     * whatever the speaker score). */
+    e2e_id("alice", ext, sizeof ext);
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/s-enrol-a", e2e_receiver_url());
+    c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode", "enroll",
+                                               "webhook", hook, NULL});
+    e2e_call_send(c, enrol, n_enrol);
+    cr_assert_gt(e2e_wait_hook("/ok/s-enrol-a", is_created, 20000), 0, "no 'created' webhook");
+    e2e_call_stop(c);
+    const char *paths[2] = {"/ok/s-ver-real", "/ok/s-ver-fake"};
+    int16_t *audio[2] = {ta, replay};
+    size_t len[2] = {n_test, n_replay};
+    for (int k = 0; k < 2; k++) {
+        e2e_uuid(uuid);
+        snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), paths[k]);
+        c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                   "verify", "webhook", hook, NULL});
+        e2e_call_send(c, audio[k], len[k]);
+        cr_assert_gt(e2e_wait_hook(paths[k], is_verdict, 10000), 0, "no verdict on %s", paths[k]);
+        n = e2e_hooks(paths[k], &h);
+        for (size_t i = 0; i < n; i++) {
+            if (!is_verdict(h[i].json))
+                continue;
+            double sc = jnum(h[i].json, "spoof_score");
+            cr_expect(sc >= 0 && sc <= 100, "%s: spoof_score %f", paths[k], sc);
+            cr_expect_str_eq(jstr(h[i].json, "spoof"), k ? "spoof" : "bonafide");
+            cr_expect_str_eq(jstr(h[i].json, "result"), k ? "not verified" : "verified");
+            cr_log_info("%s: speaker score %.1f, spoof %s %.1f", paths[k], jnum(h[i].json, "score"),
+                        jstr(h[i].json, "spoof"), sc);
+        }
+        e2e_hooks_free(h, n);
+        e2e_call_stop(c);
+    }
+    free(fake);
+    free(replay);
+    free(enrol);
+    free(ta);
+    stop_gateway();
+}
