@@ -150,23 +150,53 @@ static void fe_delta(bio_fe *fe, const float *cep, bio_fe_emit emit, void *ctx)
     emit(ctx, feat);
 }
 
-static void fe_frame(bio_fe *fe, const bio_fe_tables *t, bio_fe_emit emit, void *ctx)
+/* A speech frame's raw cepstra: to the emitter (raw mode) or through CMVN and deltas. */
+static void fe_accept(bio_fe *fe, const bio_fe_tables *t, float *cep, bio_fe_emit emit, void *ctx)
 {
-    float power[BIO_FE_NBINS];
-    fe_power(fe, t, power);
-    fe->frames++;
-    if (!bio_vad_frame_is_speech(&fe->vad, power, t->deemph, NULL)) return;
-    float cep[BIO_FE_NCEP];
-    fe_cepstra(t, power, cep);
     if (t->raw) {
         fe->nspeech += 1;
         float feat[BIO_FE_DIM] = {0};
-        memcpy(feat, cep, sizeof cep);
+        memcpy(feat, cep, sizeof(float) * BIO_FE_NCEP);
         emit(ctx, feat);
         return;
     }
     fe_cmvn(fe, cep);
     fe_delta(fe, cep, emit, ctx);
+}
+
+/* Hysteresis (vad.h): strong frames go on and release the weak frames held before them; weak
+ * frames go on after speech, otherwise wait (the oldest falls out of a full hold); noise ends
+ * the run and drops what was held. */
+static void fe_frame(bio_fe *fe, const bio_fe_tables *t, bio_fe_emit emit, void *ctx)
+{
+    float power[BIO_FE_NBINS];
+    fe_power(fe, t, power);
+    fe->frames++;
+    bio_vad_class cls = bio_vad_frame_class(&fe->vad, power, t->deemph, NULL);
+    if (cls == BIO_VAD_NOISE) {
+        fe->hang = 0;
+        fe->nheld = 0;
+        return;
+    }
+    float cep[BIO_FE_NCEP];
+    fe_cepstra(t, power, cep);
+    if (cls == BIO_VAD_WEAK && fe->hang > 0) {
+        fe->hang--;
+        fe_accept(fe, t, cep, emit, ctx);
+        return;
+    }
+    if (cls == BIO_VAD_WEAK) {
+        if (fe->nheld == BIO_VAD_LOOKAHEAD) {
+            memmove(fe->held[0], fe->held[1], sizeof(fe->held[0]) * (BIO_VAD_LOOKAHEAD - 1));
+            fe->nheld--;
+        }
+        memcpy(fe->held[fe->nheld++], cep, sizeof cep);
+        return;
+    }
+    for (int i = 0; i < fe->nheld; i++) fe_accept(fe, t, fe->held[i], emit, ctx);
+    fe->nheld = 0;
+    fe->hang = BIO_VAD_HANGOVER;
+    fe_accept(fe, t, cep, emit, ctx);
 }
 
 void bio_fe_feed(bio_fe *fe, const bio_fe_tables *t, const int16_t *pcm, size_t n,

@@ -2,7 +2,9 @@
  *
  * Per 10 ms hop: pre-emphasis, 25 ms Hamming frame, FFTW real FFT, 24-band mel filterbank
  * (300-3400 Hz, the telephone band), log, DCT to 20 cepstra (c0..c19). The voice activity
- * detector (vad.h) looks at the same power spectrum; only speech frames go on. Cepstra of
+ * detector (vad.h) looks at the same power spectrum; only speech frames go on: strong ones,
+ * and weak ones joined to strong ones (a run of weak frames is held, up to BIO_VAD_LOOKAHEAD
+ * of them, until a strong frame accepts it or a noise frame drops it). Cepstra of
  * speech frames are normalised by a running (exponentially forgetting, ~60 s) mean and
  * variance that starts from a prior learnt at training time, so normalisation is causal and
  * incremental. Deltas use +-2 frames, which delays each output by two speech frames.
@@ -38,6 +40,9 @@ typedef struct {
     int fill;
     float prev;              /* last input sample, for pre-emphasis */
     bio_vad vad;
+    int hang;                /* weak frames that may still continue the speech before */
+    int nheld;               /* weak frames awaiting a strong one (raw cepstra below) */
+    float held[BIO_VAD_LOOKAHEAD][BIO_FE_NCEP];
     double mean[BIO_FE_NCEP], var[BIO_FE_NCEP];
     double nspeech;          /* speech frames seen (for CMVN weights) */
     float ring[2 * BIO_FE_DELTA + 1][BIO_FE_NCEP]; /* normalised cepstra awaiting deltas */

@@ -72,7 +72,8 @@ bio_model *bio_model_alloc(int C, int D, int R, int L, int K, char *err, size_t 
 {
     bio_model *m = calloc(1, sizeof *m);
     if (!m) goto nomem;
-    m->config = (bio_config){20.0, 3.0, 90.0, 50.0};
+    m->config = (bio_config){.min_enroll_speech = 20.0, .min_verify_speech = BIO_MIN_VERIFY_SPEECH,
+                             .thr_verified = 90.0, .thr_not_sure = 50.0};
     m->L = L;
     m->K = K;
     if (bio_gmm_alloc(&m->ubm, C, D) != 0) goto nomem;
@@ -127,7 +128,14 @@ void bio_model_free(bio_model *m)
     free(m);
 }
 
-bio_config bio_model_default_config(const bio_model *m) { return m->config; }
+bio_config bio_model_default_config(const bio_model *m)
+{
+    bio_config c = m->config; /* the file's four values; the short-test policy is the engine's */
+    c.full_speech = BIO_FULL_SPEECH;
+    c.short_verified_logit = BIO_SHORT_VERIFIED_LOGIT;
+    c.short_not_verified_logit = BIO_SHORT_NOT_VERIFIED_LOGIT;
+    return c;
+}
 
 /* The float arrays of the payload, in file order. */
 typedef struct {
@@ -223,7 +231,8 @@ static int parse_header(const uint8_t *buf, size_t len, bio_config *cfg, size_t 
         seterr(err, errlen, "model config block is corrupt");
         return BIO_ERR_FORMAT;
     }
-    *cfg = (bio_config){get_f64(c + 16), get_f64(c + 24), get_f64(c), get_f64(c + 8)};
+    *cfg = (bio_config){.min_enroll_speech = get_f64(c + 16), .min_verify_speech = get_f64(c + 24),
+                        .thr_verified = get_f64(c), .thr_not_sure = get_f64(c + 8)};
     const uint8_t *p = c + BIO_MODEL_CONFIG_LEN;
     *plen = bio_get_u32(p) | (size_t)bio_get_u32(p + 4) << 32;
     if (*plen != len - HEADER_LEN || *plen < PAYLOAD_HEAD) {

@@ -386,7 +386,9 @@ static void process_frame(bio_spoof_stream *s)
         pw[k] = out[k][0] * out[k][0] + out[k][1] * out[k][1];
         pe[k] = pw[k] / m->deemph[k];
     }
-    int speech = bio_vad_frame_is_speech(&s->vad, pe, m->deemph, NULL);
+    /* strong speech only: the front end's hysteresis (weak frames joined to strong ones) needs
+     * look-ahead, and the countermeasure wants the clearly voiced and articulated frames */
+    int speech = bio_vad_frame_class(&s->vad, pe, m->deemph, NULL) == BIO_VAD_SPEECH;
     double *band = speech ? s->band_s : s->band_n;
     for (int b = 0; b < NB; b++) {
         float e = 1.0f;

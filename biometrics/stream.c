@@ -212,10 +212,31 @@ bio_status bio_stream_enroll(bio_stream *s, const bio_config *cfg, uint8_t *blob
     return bio_vp_encode(s->m, &vp, blob, cap, len);
 }
 
-static bio_verdict verdict_of(const bio_config *cfg, double score)
+/* A threshold moved by `logit` in log-odds; 0 and 100 (nothing / everything) stay put. */
+static double shift_threshold(double thr, double logit)
 {
-    if (score >= cfg->thr_verified) return BIO_VERIFIED;
-    if (score >= cfg->thr_not_sure) return BIO_NOT_SURE;
+    if (!(thr > 0 && thr < 100) || logit == 0) return thr;
+    double p = thr / 100;
+    return 100 / (1 + exp(-(log(p / (1 - p)) + logit)));
+}
+
+void bio_thresholds_for(const bio_config *cfg, double speech_seconds, double *verified,
+                        double *not_sure)
+{
+    double missing = cfg->full_speech - speech_seconds;
+    if (missing < 0) missing = 0;
+    *verified = shift_threshold(cfg->thr_verified, cfg->short_verified_logit * missing);
+    *not_sure = shift_threshold(cfg->thr_not_sure, -cfg->short_not_verified_logit * missing);
+}
+
+bio_verdict bio_verdict_for(const bio_config *cfg, double score, double speech_seconds)
+{
+    if (speech_seconds < cfg->min_verify_speech || speech_seconds <= 0)
+        return BIO_INSUFFICIENT_SPEECH;
+    double verified, not_sure;
+    bio_thresholds_for(cfg, speech_seconds, &verified, &not_sure);
+    if (score >= verified) return BIO_VERIFIED;
+    if (score >= not_sure) return BIO_NOT_SURE;
     return BIO_NOT_VERIFIED;
 }
 
@@ -234,7 +255,7 @@ bio_status bio_stream_verify(bio_stream *s, const bio_config *cfg, const uint8_t
     if (st != BIO_OK) return st;
     double raw = bio_backend_raw(s->m, vp.emb, vp.c, s->emb, s->c);
     out->score = bio_backend_calibrate(s->m, bio_backend_snorm(raw, vp.norm, s->norm));
-    out->verdict = verdict_of(cfg, out->score);
+    out->verdict = bio_verdict_for(cfg, out->score, out->speech_seconds);
     return BIO_OK;
 }
 

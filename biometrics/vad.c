@@ -92,8 +92,8 @@ static double logsum_value(const vad_logsum *a)
     return log(a->mant * a->run) + (double)a->exp2 * M_LN2;
 }
 
-bool bio_vad_frame_is_speech(bio_vad *v, const float *power, const float *deemph,
-                             bio_vad_frame *info)
+bio_vad_class bio_vad_frame_class(bio_vad *v, const float *power, const float *deemph,
+                                  bio_vad_frame *info)
 {
     const int nb = BAND_HI - BAND_LO + 1;
     double sum = 0, dsum = 0;
@@ -115,8 +115,10 @@ bool bio_vad_frame_is_speech(bio_vad *v, const float *power, const float *deemph
 
     vad_track(v, e);
     float floor_db = vad_floor(v);
-    bool speech = e >= BIO_VAD_ABS_MIN_DB && e >= floor_db + BIO_VAD_MARGIN_DB &&
-                  flat <= BIO_VAD_MAX_FLATNESS && tone <= BIO_VAD_MAX_TONALITY;
     if (info) *info = (bio_vad_frame){e, floor_db, flat, tone};
-    return speech;
+    if (e < BIO_VAD_ABS_MIN_DB || tone > BIO_VAD_MAX_TONALITY) return BIO_VAD_NOISE;
+    if (e >= floor_db + BIO_VAD_MARGIN_DB && flat <= BIO_VAD_MAX_FLATNESS) return BIO_VAD_SPEECH;
+    if (e >= floor_db + BIO_VAD_WEAK_MARGIN_DB && flat <= BIO_VAD_WEAK_MAX_FLATNESS)
+        return BIO_VAD_WEAK;
+    return BIO_VAD_NOISE;
 }

@@ -10,7 +10,7 @@ build=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv
        libuv1-dev libssl-dev libcurl4-openssl-dev libhiredis-dev libsndfile1-dev libfftw3-dev
        libspeexdsp-dev libopenblas-dev liblapacke-dev redis-server ca-certificates)
 test=("${build[@]}" libcriterion-dev clang libclang-rt-14-dev valgrind python3 python3-jsonschema
-      docker-compose openssl curl npm)
+      docker-compose openssl curl npm chromium)
 
 case "${1:-build}" in
   runtime) want=("${runtime[@]}") ;;

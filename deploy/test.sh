@@ -9,6 +9,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 deploy/deps.sh test
+bash tests/console/setup.sh   # playwright-core for the console's browser test (npm ci, pinned)
 deploy/build.sh asan
 deploy/build.sh check     # valgrind tests (ASan and valgrind do not mix)
 deploy/build.sh release   # the benchmark smoke runs use optimised code, as the benchmarks do

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "app.h"
@@ -43,6 +44,8 @@ void api_register(struct app *a)
     api_connect_register(a);
     api_directory_register(a);
     api_debug_register(a);
+    api_console_register(a);
+    api_vv_register(a); /* last: the manual's paths never shadow callprint's own */
 }
 
 void api_free(api *p)
@@ -52,6 +55,7 @@ void api_free(api *p)
     if (p->hstreams)
         log_error("REST API: %zu HTTP stream(s) still open at exit", p->n_hstreams);
     free(p->openapi);
+    free(p->vv_routes);
     free(p);
 }
 
@@ -77,10 +81,67 @@ void api_route(struct app *a, const char *method, const char *path, http_handler
         log_error("REST API: cannot register %s %s (route table full)", method, path);
 }
 
+#define API_FAIL_WINDOW_MS 60000
+#define API_FAIL_LOG_MAX 10
+
+void api_failure_audit(struct app *a, const char *event, const char *detail)
+{
+    if (a->store && store_state(a->store) == STORE_LINK_CONNECTED)
+        store_audit(a->store, event, NULL, NULL, detail, NULL, NULL);
+}
+
+void api_failures_flush(struct app *a)
+{
+    api *p = a->api;
+    if (!p || !p->fail_suppressed)
+        return;
+    char n[24], detail[96];
+    snprintf(n, sizeof n, "%u", p->fail_suppressed);
+    snprintf(detail, sizeof detail, "%u more failed authentications in that minute",
+             p->fail_suppressed);
+    const char *kv[] = {"count", n};
+    log_write(LOG_WARN, NULL, NULL, kv, 1,
+              "failed authentications not logged one by one (more than %d in a minute)",
+              API_FAIL_LOG_MAX);
+    api_failure_audit(a, "auth_failures", detail);
+    p->fail_suppressed = 0;
+}
+
+bool api_failure_admit(struct app *a)
+{
+    api *p = a->api;
+    uint64_t now = uv_now(a->loop);
+    if (!p->fail_window_ms || now - p->fail_window_ms >= API_FAIL_WINDOW_MS) {
+        api_failures_flush(a);
+        p->fail_window_ms = now ? now : 1;
+        p->fail_logged = 0;
+    }
+    if (p->fail_logged < API_FAIL_LOG_MAX) {
+        p->fail_logged++;
+        return true;
+    }
+    p->fail_suppressed++;
+    return false;
+}
+
+/* "Token <t>" as the Voice Verify manual (and Django REST framework) write it; the scheme
+ * is case-insensitive and may be followed by several spaces (RFC 9110). */
 const char *api_token(http_req *req)
 {
     const char *h = http_req_header(req, "authorization");
-    return h && strncmp(h, "Token ", 6) == 0 ? h + 6 : NULL;
+    if (!h || strncasecmp(h, "Token ", 6) != 0)
+        return NULL;
+    for (h += 6; *h == ' '; h++)
+        ;
+    return *h ? h : NULL;
+}
+
+size_t api_utf8_len(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        n += ((unsigned char)*s & 0xC0) != 0x80; /* continuation bytes are not characters */
+    return n;
 }
 
 bool api_auth(struct app *a, http_req *req)
@@ -92,17 +153,19 @@ bool api_auth(struct app *a, http_req *req)
     const char *h = http_req_header(req, "authorization");
     const char *token = api_token(req);
     auth_status st = token ? auth_check(a->auth, token) : AUTH_INVALID_TOKEN;
+    api_record_refresh(a); /* a password changed elsewhere revokes this token soon */
     if (st == AUTH_OK)
         return true;
     const char *why = !h ? "missing Authorization header"
                          : !token ? "Authorization must be \"Token <token>\""
                                   : auth_status_text(st);
-    char path[256];
-    const char *kv[] = {"client", http_req_peer(req), "path",
-                        log_mask_path(http_req_path(req), path, sizeof path)};
-    log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
-    if (a->store)
-        store_audit(a->store, "auth_failure", NULL, NULL, http_req_peer(req), NULL, NULL);
+    if (api_failure_admit(a)) {
+        char path[256];
+        const char *kv[] = {"client", http_req_peer(req), "path",
+                            log_mask_path(http_req_path(req), path, sizeof path)};
+        log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
+        api_failure_audit(a, "auth_failure", http_req_peer(req));
+    }
     http_add_header(req, "WWW-Authenticate", "Token");
     http_reply_error(req, 401, why);
     return false;
@@ -161,6 +224,21 @@ const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t
     return NULL;
 }
 
+const char *api_external_id(http_req *req, const cJSON *obj, const char *name, bool required,
+                            bool *bad)
+{
+    const char *id = api_string(req, obj, name, API_EXTERNAL_ID_BYTES, required, bad);
+    if (id && api_utf8_len(id) > API_EXTERNAL_ID_MAX) {
+        char msg[128];
+        snprintf(msg, sizeof msg, "\"%s\" is longer than %d characters", name,
+                 API_EXTERNAL_ID_MAX);
+        http_reply_error(req, 400, msg);
+        *bad = true;
+        return NULL;
+    }
+    return id;
+}
+
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
@@ -181,13 +259,13 @@ bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool 
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap)
 {
     const char *in = http_req_path_rest(req);
-    size_t n = 0;
+    size_t n = 0, chars = 0;
     const char *why = NULL;
     for (; *in && !why; in++) {
         int c = (unsigned char)*in;
         if (c < 0x20 || c == 0x7f || c == '/')
             why = "contains a control character or '/'";
-        else if (n >= max || n + 1 >= cap)
+        else if ((chars += (c & 0xC0) != 0x80) > max || n + 1 >= cap)
             why = "is too long";
         else
             out[n++] = (char)c;
@@ -213,6 +291,15 @@ void api_store_error(http_req *req, store_status st, const char *err)
     char msg[256];
     snprintf(msg, sizeof msg, "%s", err && *err ? err : store_strerror(st));
     http_reply_error(req, code, msg);
+}
+
+void api_json_bump(cJSON *obj, const char *key)
+{
+    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (v)
+        cJSON_SetNumberValue(v, v->valuedouble + 1);
+    else
+        cJSON_AddNumberToObject(obj, key, 1);
 }
 
 void api_send(http_req *req, int status, cJSON *body)

@@ -35,7 +35,10 @@ struct app;
 struct api_hstream;
 
 #define API_PREFIX "/api/v2"
+/* external_id: at most 256 characters (UTF-8 code points, as the Voice Verify manual counts
+ * them), so up to 4 bytes each. */
 #define API_EXTERNAL_ID_MAX 256
+#define API_EXTERNAL_ID_BYTES (4 * API_EXTERNAL_ID_MAX)
 
 /* The API's own state, owned by the app (a->api). */
 typedef struct api {
@@ -43,11 +46,18 @@ typedef struct api {
     char *openapi; /* schemas/openapi.json, read once at start (NULL: not found) */
     size_t openapi_len;
     bool record_checked;  /* the stored admin password record was looked up */
+    bool record_reading;  /* a refresh of it is in flight */
+    uint64_t record_read_ms; /* loop time of the last successful read */
+    unsigned record_seq;  /* bumped by a password change here: reads issued before are stale */
+    unsigned refresh_seq; /* record_seq when the refresh in flight was issued */
     int imports;          /* recording imports running on the thread pool */
     atomic_bool stopping; /* set at shutdown: imports on the pool give up early */
+    uint64_t fail_window_ms; /* failed authentications: the log window's start (loop time) */
+    unsigned fail_logged, fail_suppressed;
     struct api_hstream *hstreams; /* open HTTP push streams */
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;
+    struct api_vv_route *vv_routes; /* api_vv.c: the manual's aliases bound to this app */
 } api;
 
 /* Register every REST route on a->router and set a->api. */
@@ -59,6 +69,19 @@ void api_free(api *p);
  * disabled because no admin password is configured), records an audit event, and returns
  * false: the handler must return HTTP_DONE without replying again. */
 bool api_auth(struct app *a, http_req *req);
+/* Failed authentications are cheap to cause, so they are not logged and audited one by one
+ * without bound (a flood would evict the real audit trail): true when this failure may get its
+ * own log line and audit entry (the first few of each minute), false when it is only counted.
+ * The count goes out as one summary line and audit entry when the minute is over (at the next
+ * failure) or at shutdown (api_failures_flush). */
+bool api_failure_admit(struct app *a);
+void api_failures_flush(struct app *a);
+/* An audit entry for a failure, only while Redis is connected: queued while it is down, it
+ * would take a place in the write queue that real writes need. */
+void api_failure_audit(struct app *a, const char *event, const char *detail);
+/* Re-read the stored admin password record if the last read is over a second old (another
+ * gateway may have changed it); called on token checks, answers nothing. */
+void api_record_refresh(struct app *a);
 /* The token of the Authorization header (after api_auth succeeded), NULL if none. */
 const char *api_token(http_req *req);
 
@@ -68,18 +91,27 @@ cJSON *api_json_body(http_req *req);
 cJSON *api_auth_body(struct app *a, http_req *req);
 
 /* A string member: returns it, or NULL with *bad set and a 400 reply already sent when it is
- * required and missing, not a string, empty, or longer than max. Optional and absent: NULL,
- * *bad false. */
+ * required and missing, not a string, empty, or longer than max bytes. Optional and absent:
+ * NULL, *bad false. */
 const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t max,
                        bool required, bool *bad);
+/* api_string for an external_id: at most API_EXTERNAL_ID_MAX characters (code points). */
+const char *api_external_id(http_req *req, const cJSON *obj, const char *name, bool required,
+                            bool *bad);
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
 
+/* Characters (UTF-8 code points) of a NUL-terminated string. */
+size_t api_utf8_len(const char *s);
+
 /* The id after a prefix route ("/api/v2/voiceprint/<id>"), copied into out: the router's
  * path is already percent-decoded once, so it is not decoded again ("a%2541" is "a%41").
- * Empty, longer than max, containing '/' or control characters: 400 sent, returns false. */
+ * Empty, longer than max characters (code points), containing '/' or control characters:
+ * 400 sent, returns false. */
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap);
 
+/* Add 1 to the number obj[key] (created at 1). For counts by name. */
+void api_json_bump(cJSON *obj, const char *key);
 /* Reply with a cJSON tree (freed here). */
 void api_send(http_req *req, int status, cJSON *body);
 /* A store failure as HTTP: NOT_FOUND 404, EXISTS 409, UNAVAILABLE/OVERFLOW/CLOSED 503, else
@@ -89,6 +121,9 @@ void api_store_error(http_req *req, store_status st, const char *err);
 /* Wall-clock milliseconds, and ms as RFC 3339 UTC ("2026-11-21T06:48:17.123Z"). */
 int64_t api_now_ms(void);
 void api_time(int64_t ms, char out[32]);
+
+/* GET /api/v2/status's object (api_admin.c); the console's health figures start from it. */
+cJSON *api_status_json(struct app *a);
 
 /* http_route with the app as user data; a full route table is logged (a programming error). */
 void api_route(struct app *a, const char *method, const char *path, http_handler h);
@@ -103,6 +138,8 @@ void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, s
 void api_connect_register(struct app *a);   /* api_connect.c: Amazon Connect contacts */
 void api_directory_register(struct app *a); /* api_directory.c: customer directory */
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
+void api_console_register(struct app *a);   /* api_console.c: console events, voiceprint search */
+void api_vv_register(struct app *a); /* api_vv.c: the Voice Verify manual's paths (aliases) */
 /* api_httpstream.c, for status and listings: open HTTP streams; whether s is one. */
 size_t api_httpstream_count(const api *p);
 struct stream;

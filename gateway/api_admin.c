@@ -9,8 +9,9 @@
  *
  * The OpenAPI document is read once at start from the schemas_dir setting (default: the
  * source tree's schemas/, /usr/share/callprint/schemas in the Docker image); a missing file
- * is logged and the route answers 503. Force-off does not lock: seed 003's backup procedure
- * is lock, force_off, import, unlock, and a force-off alone lets new calls start at once.
+ * is logged and the route answers 503. Force-off does not lock: the Voice Verify manual's
+ * backup procedure is lock, force_off, import, unlock, and a force-off alone lets new calls
+ * start at once.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,6 +109,8 @@ static cJSON *webhooks_json(app *a)
     webhook_get_stats(a->webhooks, &st);
     cJSON *w = cJSON_CreateObject();
     cJSON_AddNumberToObject(w, "targets", (double)st.targets);
+    cJSON_AddNumberToObject(w, "sent", (double)st.sent);
+    cJSON_AddNumberToObject(w, "retries", (double)st.retries);
     cJSON_AddNumberToObject(w, "queued", (double)st.queued);
     cJSON_AddNumberToObject(w, "max_depth", (double)st.max_depth);
     cJSON_AddNumberToObject(w, "delivered", (double)st.delivered);
@@ -133,11 +136,8 @@ static cJSON *live_json(app *a)
     return o;
 }
 
-static http_result h_status(http_req *req, void *ud)
+cJSON *api_status_json(app *a)
 {
-    app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
     const registry_stats *rs = registry_get_stats(a->reg);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "version", CALLPRINT_VERSION);
@@ -160,7 +160,15 @@ static http_result h_status(http_req *req, void *ud)
     cJSON_AddItemToObject(o, "webhooks", webhooks_json(a));
     cJSON_AddItemToObject(o, "live", live_json(a));
     cJSON_AddNumberToObject(o, "api_tokens", (double)auth_live_tokens(a->auth));
-    api_send(req, 200, o);
+    return o;
+}
+
+static http_result h_status(http_req *req, void *ud)
+{
+    app *a = ud;
+    if (!api_auth(a, req))
+        return HTTP_DONE;
+    api_send(req, 200, api_status_json(a));
     return HTTP_DONE;
 }
 

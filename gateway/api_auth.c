@@ -8,11 +8,17 @@
  * thread pool (auth_login_async) and reply from its callback; the rate limit is per client
  * address (http_req_peer). A changed password is persisted as auth.h's record string (never
  * the password) in Redis under P kv:admin_password, and the reply waits for Redis's
- * acknowledgement. The stored record wins over CALLPRINT_ADMIN_PASSWORD: it is looked up
- * lazily before the first login or password change (retried for up to 3 s while Redis is
- * still connecting, as right after start); while it cannot be read (Redis down) logins
- * answer 503 rather than fall back to the initial password. To reset a forgotten password an operator deletes that key
- * and restarts with a new CALLPRINT_ADMIN_PASSWORD.
+ * acknowledgement. The stored record wins over CALLPRINT_ADMIN_PASSWORD.
+ *
+ * Several gateways may share the Redis, and a password changed on one must hold on all: the
+ * record is read before every login and password change (retried for up to 3 s while Redis
+ * is still connecting, as right after start), and again at most a second after the last read
+ * when a token is checked (api_record_refresh). A record that differs from the one in use is
+ * imported, which revokes every token; the same record is not imported again, so that two
+ * logins reading it at once do not revoke each other's tokens. While Redis cannot be read,
+ * logins use the record last read, or answer 503 when none was ever read (rather than fall
+ * back to the initial password, which a change may have retired). To reset a forgotten
+ * password an operator deletes that key and restarts with a new CALLPRINT_ADMIN_PASSWORD.
  */
 #include <openssl/crypto.h>
 #include <stdio.h>
@@ -28,6 +34,7 @@
 #define PASSWORD_MAX 1024
 #define RECORD_RETRY_MS 100
 #define RECORD_TRIES 30 /* 3 s of a connecting Redis */
+#define RECORD_RECHECK_MS 1000 /* token checks re-read the record at most this often */
 
 typedef enum { OP_LOGIN, OP_PASSWORD } auth_op;
 
@@ -40,6 +47,7 @@ typedef struct {
     uv_timer_t retry;   /* record lookup retries while Redis is connecting */
     bool retry_open;
     int tries;
+    unsigned seq; /* api->record_seq when the record read was issued */
 } auth_job;
 
 static void job_closed(uv_handle_t *h)
@@ -78,13 +86,11 @@ static int status_code(auth_status st, auth_op op)
 
 static void reply_failure(auth_job *j, auth_status st)
 {
-    if (st == AUTH_BAD_CREDENTIALS || st == AUTH_RATE_LIMITED) {
+    if ((st == AUTH_BAD_CREDENTIALS || st == AUTH_RATE_LIMITED) && api_failure_admit(j->a)) {
         const char *kv[] = {"client", j->peer};
         log_write(LOG_WARN, NULL, NULL, kv, 1, "%s refused: %s",
                   j->op == OP_LOGIN ? "login" : "password change", auth_status_text(st));
-        if (j->a->store)
-            store_audit(j->a->store, "auth_failure", NULL, NULL,
-                        j->op == OP_LOGIN ? "login" : "password change", NULL, NULL);
+        api_failure_audit(j->a, "auth_failure", j->op == OP_LOGIN ? "login" : "password change");
     }
     if (st == AUTH_RATE_LIMITED)
         http_add_header(j->req, "Retry-After", "60");
@@ -122,6 +128,7 @@ static void on_auth_done(auth_status st, const char *token, void *arg)
         return;
     }
     log_info("admin password changed; all API tokens revoked");
+    j->a->api->record_seq++;
     char rec[AUTH_RECORD_MAX];
     if (!j->a->store || auth_export_record(j->a->auth, rec, sizeof rec) != 0) {
         on_record_saved(j, STORE_ERROR, "no store");
@@ -153,6 +160,7 @@ static void on_retry(uv_timer_t *t)
         job_free(j);
         return;
     }
+    j->seq = j->a->api->record_seq;
     store_kv_get(j->a->store, RECORD_KEY, on_record_loaded, j);
 }
 
@@ -171,16 +179,54 @@ static bool retry_later(auth_job *j)
     return true;
 }
 
+/* Use the stored record when it differs from the one in use (importing revokes every token).
+ * A read issued before a password change here may return the record the change replaced:
+ * such a read (seq no longer current) is not applied. */
+static void apply_record(app *a, const char *record, unsigned seq)
+{
+    char cur[AUTH_RECORD_MAX];
+    if (seq != a->api->record_seq)
+        return;
+    if (auth_export_record(a->auth, cur, sizeof cur) == 0 && strcmp(cur, record) == 0)
+        return;
+    if (auth_import_record(a->auth, record) == 0)
+        log_info("admin password record loaded from Redis; tokens issued before revoked");
+    else
+        log_error("the admin password record in Redis is malformed; ignored");
+}
+
+static void on_refresh(void *arg, store_status st, const char *record, const char *err)
+{
+    app *a = arg;
+    (void)err;
+    a->api->record_reading = false;
+    if (st == STORE_OK)
+        apply_record(a, record, a->api->refresh_seq);
+}
+
+void api_record_refresh(app *a)
+{
+    api *p = a->api;
+    uint64_t now = uv_now(a->loop);
+    if (!a->store || a->closing || p->record_reading || !p->record_checked ||
+        now - p->record_read_ms < RECORD_RECHECK_MS)
+        return;
+    p->record_reading = true;
+    p->record_read_ms = now;
+    p->refresh_seq = p->record_seq;
+    store_kv_get(a->store, RECORD_KEY, on_refresh, a);
+}
+
 static void on_record_loaded(void *arg, store_status st, const char *record, const char *err)
 {
     auth_job *j = arg;
-    if (st == STORE_UNAVAILABLE && retry_later(j))
+    if (st == STORE_UNAVAILABLE && !j->a->api->record_checked && retry_later(j))
         return;
     if (st == STORE_OK) {
-        if (auth_import_record(j->a->auth, record) == 0)
-            log_info("admin password record loaded from Redis");
-        else
-            log_error("the admin password record in Redis is malformed; ignored");
+        apply_record(j->a, record, j->seq);
+    } else if (st != STORE_NOT_FOUND && j->a->api->record_checked) {
+        log_warn("admin password record not read (%s); using the one read before",
+                 err ? err : "?");
     } else if (st != STORE_NOT_FOUND) {
         /* Not falling back to the initial password: after a change it must not work again
          * just because Redis is slow to come up. */
@@ -189,11 +235,14 @@ static void on_record_loaded(void *arg, store_status st, const char *record, con
         job_free(j);
         return;
     }
-    j->a->api->record_checked = true;
+    if (st == STORE_OK || st == STORE_NOT_FOUND) {
+        j->a->api->record_checked = true;
+        j->a->api->record_read_ms = uv_now(j->a->loop);
+    }
     job_run(j);
 }
 
-/* Look the stored record up once before the first use, then run the job. */
+/* Read the stored record, then run the job. */
 static http_result job_start(auth_job *j)
 {
     app *a = j->a;
@@ -202,7 +251,8 @@ static http_result job_start(auth_job *j)
         job_free(j);
         return HTTP_DONE;
     }
-    if (a->store && !a->api->record_checked)
+    j->seq = a->api->record_seq;
+    if (a->store)
         store_kv_get(a->store, RECORD_KEY, on_record_loaded, j);
     else
         job_run(j);

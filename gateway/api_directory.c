@@ -93,7 +93,7 @@ static http_result h_set(http_req *req, void *ud)
     char e164[PHONE_E164_MAX];
     const char *phone = api_string(req, body, "phone", DIR_PHONE_IN_MAX, true, &bad);
     const char *ext =
-        phone ? api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad) : NULL;
+        phone ? api_external_id(req, body, "external_id", true, &bad) : NULL;
     dir_job *j = phone && ext && normalise(a, req, phone, e164) ? job_new(req, e164) : NULL;
     if (j && !(j->external_id = strdup(ext))) {
         free(j);

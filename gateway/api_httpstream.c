@@ -1,4 +1,4 @@
-/* api_httpstream.c -- HTTP push streams (seed 003 "HTTP streams").
+/* api_httpstream.c -- HTTP push streams (the Voice Verify manual's "HTTP streams").
  *
  *   POST   /api/v2/stream/HTTP            {"info":{"source_uuid":..,...},"frequency":8000}
  *                                         -> 201 {"uuid","frequency"}

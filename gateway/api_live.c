@@ -4,7 +4,7 @@
  *                                                            speech_length, status}
  *   POST   /api/v2/stream/{id}/verify   {"external_id"}  -> {stream_uuid, external_id, result,
  *                                                            score, speech_length, status, detail}
- *   POST   /api/v2/subscription          seed 003 body (+ optional "secret") -> 201
+ *   POST   /api/v2/subscription          the Voice Verify manual's body (+ "secret") -> 201
  *   DELETE /api/v2/subscription          the same body, or {"id"}; or /api/v2/subscription/{id}
  *   GET    /api/v2/subscription          every subscription (secrets never shown)
  *
@@ -12,7 +12,7 @@
  * answer with its state once the worker / Redis answer in flight arrives (live_poll; polls
  * are coalesced, see live.h). REST wording: enrol detail "not enough net speech yet",
  * "created", "already exists"; verify result "verified", "not_sure", "not_verified",
- * "insufficient_speech", or -- with HTTP 404 -- the seed's "voiceprint with external_id does
+ * "insufficient_speech", or -- with HTTP 404 -- the manual's "voiceprint with external_id does
  * not exist". "status" is the webhook status code of the same state (live.h), and verify's
  * "detail" the webhook's wording.
  */
@@ -114,7 +114,7 @@ static void job_error(http_req *req, live_err e)
         http_reply_error(req, 429, "too many enrol/verify jobs on this stream");
         break;
     case LIVE_INVALID:
-        http_reply_error(req, 400, "\"external_id\" must be 1-256 bytes without control "
+        http_reply_error(req, 400, "\"external_id\" must be 1-256 characters without control "
                                    "characters");
         break;
     default:
@@ -151,7 +151,7 @@ static http_result stream_job(http_req *req, void *ud)
     if (!body)
         return HTTP_DONE;
     bool bad;
-    const char *ext = api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *ext = api_external_id(req, body, "external_id", true, &bad);
     http_result res = HTTP_DONE;
     stream *s = NULL;
     if (bad) {
@@ -225,7 +225,7 @@ static bool parse_spec(http_req *req, const cJSON *body, bool url_required, sub_
         const cJSON *e = info ? cJSON_GetObjectItemCaseSensitive(info, "external_id") : NULL;
         if (!cJSON_IsString(e) || !live_external_id_ok(e->valuestring)) {
             http_reply_error(req, 400, "\"info.external_id\" is required for enroll and verify: "
-                                       "1-256 bytes without control characters");
+                                       "1-256 characters without control characters");
             return false;
         }
         sp->external_id = e->valuestring;

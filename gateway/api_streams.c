@@ -5,7 +5,8 @@
  *                                   "by_kind","by_source"}
  *   GET  /api/v2/streams/{id}      one stream, found by uuid, streamSid, callSid or caller
  *   POST /api/v2/streams           the same lookup from a body {"uuid"|"streamSid"|"callSid"|
- *                                   "caller": "..."} (seed 003's POST /streams)
+ *                                   "caller": "..."} (the Voice Verify manual's POST /streams),
+ *                                   or a search by custom parameters {"key": "value", ...}
  *
  * The caller of a stream is its customParameters "caller" (what our TwiML examples and the
  * Connect forwarder send), else "From" / "from" (Twilio's own naming); the comparison is
@@ -105,15 +106,6 @@ static http_result h_list(http_req *req, void *ud)
     return HTTP_DONE;
 }
 
-static void bump(cJSON *obj, const char *key)
-{
-    cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, key);
-    if (v)
-        cJSON_SetNumberValue(v, v->valuedouble + 1);
-    else
-        cJSON_AddNumberToObject(obj, key, 1);
-}
-
 static http_result h_count(http_req *req, void *ud)
 {
     app *a = ud;
@@ -131,11 +123,11 @@ static http_result h_count(http_req *req, void *ud)
     cJSON_AddNumberToObject(kind, "http", 0);
     for (stream *s = registry_first(a->reg); s; s = registry_next(s)) {
         bool http = api_httpstream_is(s);
-        bump(kind, http ? "http" : "websocket");
+        api_json_bump(kind, http ? "http" : "websocket");
         if (!http)
-            bump(dialect, stream_dialect_name(s->dialect));
+            api_json_bump(dialect, stream_dialect_name(s->dialect));
         const char *src = stream_param(s, "source_uuid");
-        bump(source, src && *src ? src : "none");
+        api_json_bump(source, src && *src ? src : "none");
     }
     api_send(req, 200, o);
     return HTTP_DONE;
@@ -146,11 +138,49 @@ static http_result h_one(http_req *req, void *ud)
     app *a = ud;
     if (!api_auth(a, req))
         return HTTP_DONE;
-    char id[API_EXTERNAL_ID_MAX + 1];
+    char id[API_EXTERNAL_ID_BYTES + 1];
     if (!api_path_id(req, "stream id", API_EXTERNAL_ID_MAX, id, sizeof id))
         return HTTP_DONE;
     reply_stream(a, req, lookup(a->reg, id), id);
     return HTTP_DONE;
+}
+
+/* True when every pair of `want` (string values) is one of the stream's custom parameters. */
+static bool params_match(const stream *s, const cJSON *want)
+{
+    for (const cJSON *p = want->child; p; p = p->next) {
+        const char *v = stream_param(s, p->string);
+        if (!v || strcmp(v, p->valuestring) != 0)
+            return false;
+    }
+    return true;
+}
+
+/* The Voice Verify manual's custom parameters "could be used for the searching of this
+ * stream": {"key": "value", ...} or {"customParameters": {...}}, every pair must match; the
+ * most recent such stream answers. */
+static void find_by_params(app *a, http_req *req, const cJSON *body)
+{
+    const cJSON *want = cJSON_GetObjectItemCaseSensitive(body, "customParameters");
+    if (!want)
+        want = body;
+    bool ok = cJSON_IsObject(want) && want->child;
+    for (const cJSON *p = ok ? want->child : NULL; p && ok; p = p->next)
+        ok = cJSON_IsString(p);
+    if (!ok) {
+        http_reply_error(req, 400, "give \"uuid\", \"streamSid\", \"callSid\", \"caller\", or "
+                                   "custom parameters as \"key\": \"value\" strings");
+        return;
+    }
+    stream *found = NULL;
+    for (stream *s = registry_first(a->reg); s; s = registry_next(s))
+        if (params_match(s, want) && (!found || s->started_ms >= found->started_ms))
+            found = s;
+    if (found) {
+        reply_stream(a, req, found, NULL);
+        return;
+    }
+    http_reply_error(req, 404, "no running stream has these custom parameters");
 }
 
 static http_result h_find(http_req *req, void *ud)
@@ -172,8 +202,7 @@ static http_result h_find(http_req *req, void *ud)
                          : by_caller(a->reg, id);
     }
     if (!bad && !id)
-        http_reply_error(req, 400, "one of \"uuid\", \"streamSid\", \"callSid\" or \"caller\" "
-                                   "is required");
+        find_by_params(a, req, body);
     else if (!bad)
         reply_stream(a, req, s, id);
     cJSON_Delete(body);

@@ -55,7 +55,7 @@
 typedef struct {
     http_req *req;
     app *a;
-    char id[API_EXTERNAL_ID_MAX + 1];
+    char id[API_EXTERNAL_ID_BYTES + 1];
 } vp_job;
 
 static vp_job *vp_job_new(app *a, http_req *req, const char *id)
@@ -90,7 +90,7 @@ static http_result h_exists(http_req *req, void *ud)
     app *a = ud;
     cJSON *body = api_auth_body(a, req);
     bool bad = !body;
-    const char *id = bad ? NULL : api_string(req, body, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *id = bad ? NULL : api_external_id(req, body, "external_id", true, &bad);
     vp_job *j = bad ? NULL : vp_job_new(a, req, id);
     cJSON_Delete(body);
     if (!j)
@@ -143,7 +143,7 @@ static http_result h_by_id(http_req *req, void *ud)
     app *a = ud;
     if (!api_auth(a, req))
         return HTTP_DONE;
-    char id[API_EXTERNAL_ID_MAX + 1];
+    char id[API_EXTERNAL_ID_BYTES + 1];
     if (!api_path_id(req, "external_id", API_EXTERNAL_ID_MAX, id, sizeof id))
         return HTTP_DONE;
     vp_job *j = vp_job_new(a, req, id);
@@ -183,7 +183,7 @@ typedef struct put_batch put_batch;
 
 typedef struct {
     put_batch *b;
-    char id[API_EXTERNAL_ID_MAX + 1];
+    char id[API_EXTERNAL_ID_BYTES + 1];
     char stream_uuid[STREAM_UUID_LEN + 1];
     uint8_t *data; /* recording file (import) or voiceprint blob (snapshot) */
     size_t data_len;
@@ -397,7 +397,7 @@ static bool parse_recording(http_req *req, const cJSON *rec, size_t i, put_item 
         return false;
     }
     bool bad;
-    const char *id = api_string(req, rec, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *id = api_external_id(req, rec, "external_id", true, &bad);
     const char *audio = bad ? NULL : api_string(req, rec, "audio", (size_t)-1, true, &bad);
     bool overwrite = bad ? false : api_bool(req, rec, "overwrite", false, &bad);
     if (bad)
@@ -564,7 +564,7 @@ static bool parse_snapshot_item(http_req *req, app *a, const cJSON *v, size_t i,
         http_reply_error(req, 400, msg);
         return false;
     }
-    const char *id = api_string(req, v, "external_id", API_EXTERNAL_ID_MAX, true, &bad);
+    const char *id = api_external_id(req, v, "external_id", true, &bad);
     const char *b64 = bad ? NULL : api_string(req, v, "voiceprint", (size_t)-1, true, &bad);
     if (bad)
         return false;

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "console.h"
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
@@ -75,6 +76,14 @@ static void on_worker_result(const workers_result *r, void *arg)
         live_worker_result(a->live, r);
 }
 
+/* A webhook's outcome: the console shows each call's deliveries. */
+static void on_webhook_result(const webhook_result *r, void *arg)
+{
+    app *a = arg;
+    if (a->console)
+        console_webhook_result(a->console, r);
+}
+
 static int open_services(app *a, char *err, size_t errcap)
 {
     const config *c = a->cfg;
@@ -88,7 +97,13 @@ static int open_services(app *a, char *err, size_t errcap)
     if (!a->store)
         return -1;
 
-    auth_options ao = {.initial_password = c->admin_password, .token_ttl_s = c->token_ttl_s};
+    /* One password hash at a time: the libuv pool (4 threads) also runs imports and name
+     * lookups, and a burst of logins must not take all of it. */
+    auth_options ao = {.initial_password = c->admin_password,
+                       .token_ttl_s = c->token_ttl_s,
+                       .max_user_failures = c->login_user_failures,
+                       .user_window_s = c->login_user_window_s,
+                       .max_kdf_jobs = 1};
     a->auth = auth_new(&ao);
     if (!a->auth) {
         snprintf(err, errcap, "cannot create the admin account");
@@ -100,6 +115,8 @@ static int open_services(app *a, char *err, size_t errcap)
         .max_attempts = c->webhook_attempts,
         .timeout_ms = c->webhook_timeout_ms,
         .tls = {.ca_file = c->webhook_ca_file[0] ? c->webhook_ca_file : NULL},
+        .on_result = on_webhook_result,
+        .on_result_arg = a,
     };
     a->webhooks = webhook_new(a->loop, &wo);
     if (!a->webhooks) {
@@ -165,6 +182,11 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
         goto fail;
     api_register(a);
     metrics_register(a);
+    a->console = console_new(a);
+    if (!a->console) {
+        snprintf(err, errcap, "cannot start the console");
+        goto fail;
+    }
     if (!auth_enabled(a->auth))
         log_warn("CALLPRINT_ADMIN_PASSWORD is not set: the REST API is disabled");
     return a;
@@ -396,13 +418,16 @@ static void close_begin(app *a, bool graceful)
     if (a->closing)
         return;
     a->closing = true;
-    if (a->api) /* imports running on the thread pool stop at their next block */
+    if (a->api) { /* imports running on the thread pool stop at their next block */
         atomic_store(&a->api->stopping, true);
+        api_failures_flush(a); /* while the store is still open */
+    }
     if (a->drain_done) {
         void (*done)(void *) = a->drain_done;
         a->drain_done = NULL;
         done(a->drain_arg);
     }
+    console_close(a->console); /* its clients' streams end; the page can reconnect elsewhere */
     if (a->srv) /* ends every stream (sinks see on_stop); sockets close while the loop runs */
         server_stop_streams(a->srv);
     if (graceful && a->live) {
@@ -436,6 +461,7 @@ void app_free(app *a)
     if (a->closes_pending)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
     live_free(a->live);
+    console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
     if (a->srv)
         server_free(a->srv);

@@ -46,6 +46,7 @@
 
 struct live;
 struct api;
+struct console;
 
 typedef struct app {
     uv_loop_t *loop;
@@ -75,6 +76,7 @@ typedef struct app {
     struct live *live;  /* live enrol/verify controller (live.h) */
     struct api *api;    /* REST API state (api.h) */
     struct sessions *sessions; /* call sessions in Redis, org-API forwarding (sessions.h) */
+    struct console *console;   /* the operator console at /console/ (console.h) */
 
     bool closing;
     int closes_pending;

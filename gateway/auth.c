@@ -57,7 +57,10 @@ struct auth {
     uint64_t generation; /* bumped on every record change */
     auth_token *tokens;
     auth_addr *addrs;
-    int kdf_jobs;        /* async jobs in flight (bounded by opt.max_kdf_jobs) */
+    int kdf_jobs;        /* async jobs in flight, early answers included */
+    int hashing;         /* of those, the ones running the KDF (at most opt.max_kdf_jobs) */
+    int64_t user_window_start; /* the account's failure budget (see auth.h) */
+    int user_failures;
     bool dying;          /* auth_free called while jobs run */
 };
 
@@ -75,6 +78,7 @@ typedef struct {
     auth_record snap;     /* record as it was at begin */
     char *password, *new_password;
     uint8_t derived[HASH_LEN];
+    bool hashing;         /* counted in auth.hashing */
     auth_record fresh;    /* new record (change) */
     auth_cb cb;
     void *cb_arg;
@@ -181,14 +185,33 @@ static auth_addr *addr_find(auth *a, const char *addr, bool create)
     return s;
 }
 
-static bool rate_limited(auth *a, const char *addr)
+/* The account's budget: the window restarts at the first failure after it ended. */
+static bool user_limited(auth *a)
 {
-    const auth_addr *s = addr_find(a, addr, false);
-    return s && s->failures >= a->opt.max_failures;
+    if (now_ms(a) - a->user_window_start >= (int64_t)a->opt.user_window_s * 1000)
+        a->user_failures = 0;
+    return a->user_failures >= a->opt.max_user_failures;
 }
 
-static void record_failure(auth *a, const char *addr)
+static void user_failure(auth *a)
 {
+    if (!user_limited(a) && a->user_failures == 0)
+        a->user_window_start = now_ms(a);
+    if (++a->user_failures == a->opt.max_user_failures)
+        log_warn("login failure budget of the account reached: logins refused for up to %ld s",
+                 a->opt.user_window_s);
+}
+
+static bool rate_limited(auth *a, const char *addr, bool user_ok)
+{
+    const auth_addr *s = addr_find(a, addr, false);
+    return (s && s->failures >= a->opt.max_failures) || (user_ok && user_limited(a));
+}
+
+static void record_failure(auth *a, const char *addr, bool user_ok)
+{
+    if (user_ok)
+        user_failure(a);
     auth_addr *s = addr_find(a, addr, true);
     if (s && ++s->failures == a->opt.max_failures) {
         const char *kv[] = {"client", addr};
@@ -322,7 +345,7 @@ static auth_job *job_begin(auth *a, auth_op op, const char *addr, const char *us
     j->snap = a->rec;
     if (!a->rec.set)
         j->early = AUTH_DISABLED;
-    else if (rate_limited(a, j->addr))
+    else if (rate_limited(a, j->addr, j->user_ok))
         j->early = AUTH_RATE_LIMITED;
     else if (!password || strlen(password) > PASSWORD_MAX)
         j->early = AUTH_BAD_CREDENTIALS;
@@ -360,7 +383,7 @@ static auth_status job_finish(auth_job *j, char *token_out)
     if (st == AUTH_OK) {
         bool match = CRYPTO_memcmp(j->derived, j->snap.hash, HASH_LEN) == 0;
         if (!match || !j->user_ok || j->generation != a->generation) {
-            record_failure(a, j->addr);
+            record_failure(a, j->addr, j->user_ok);
             st = AUTH_BAD_CREDENTIALS;
         } else if (j->op == OP_LOGIN) {
             clear_failures(a, j->addr);
@@ -438,6 +461,7 @@ static void on_after_work(uv_work_t *w, int status)
     char token[AUTH_TOKEN_LEN + 1] = "";
     if (status != 0 || a->dying)
         j->early = AUTH_ERROR;
+    a->hashing -= j->hashing;
     auth_status st = job_finish(j, token);
     a->kdf_jobs--;
     j->cb(st, st == AUTH_OK && j->op == OP_LOGIN ? token : NULL, j->cb_arg);
@@ -455,8 +479,9 @@ static int run_async(auth *a, uv_loop_t *loop, auth_op op, const char *addr, con
     auth_job *j = job_begin(a, op, addr, user, pw, new_pw);
     if (!j)
         return -1;
-    if (j->early == AUTH_OK && a->kdf_jobs >= a->opt.max_kdf_jobs)
+    if (j->early == AUTH_OK && a->hashing >= a->opt.max_kdf_jobs)
         j->early = AUTH_BUSY;
+    j->hashing = j->early == AUTH_OK;
     j->cb = cb;
     j->cb_arg = arg;
     j->work.data = j;
@@ -469,6 +494,7 @@ static int run_async(auth *a, uv_loop_t *loop, auth_op op, const char *addr, con
         return -1;
     }
     a->kdf_jobs++;
+    a->hashing += j->hashing;
     return 0;
 }
 
@@ -510,6 +536,10 @@ auth *auth_new(const auth_options *opt)
         o->failure_window_s = 60;
     if (!o->max_addresses)
         o->max_addresses = 4096;
+    if (o->max_user_failures <= 0)
+        o->max_user_failures = 100;
+    if (o->user_window_s <= 0)
+        o->user_window_s = 900;
     if (o->max_kdf_jobs <= 0)
         o->max_kdf_jobs = 4;
     if (!o->now_ms)

@@ -11,6 +11,10 @@
  *
  * Rate limit: more than max_failures failed logins (or password changes) from one client
  * address within failure_window_s are refused with AUTH_RATE_LIMITED without running the KDF.
+ * The account also has a failure budget of its own, whatever the addresses: once
+ * max_user_failures failures for `admin` fell within user_window_s, its logins are refused
+ * the same way until the window ends (many addresses guessing slowly are bounded too; the
+ * price is that such an attack can lock the account for one window at a time).
  *
  * The KDF is slow on purpose (tens of milliseconds), so the loop thread must not run it:
  * the gateway uses auth_login_async / auth_change_password_async, which run the KDF on the
@@ -52,6 +56,8 @@ typedef struct {
     int max_failures;             /* per address per window (default 10) */
     long failure_window_s;        /* default 60 */
     size_t max_addresses;         /* addresses tracked for the rate limit (default 4096) */
+    int max_user_failures;        /* failures of the account per user window (default 100) */
+    long user_window_s;           /* default 900 */
     int max_kdf_jobs;             /* concurrent async KDF jobs (default 4) */
     /* Clock in milliseconds (default: CLOCK_MONOTONIC); tests inject their own. */
     int64_t (*now_ms)(void *arg);

@@ -57,7 +57,10 @@ static const config_entry entries[] = {
     STR(twilio_auth_token, true, "check X-Twilio-Signature on WebSocket upgrades"),
     STR(public_url, false, "URL Twilio connects to (wss://host); signed URL = it + path"),
     INT(max_streams, 1, 1000000, "concurrent streams in the process"),
-    INT(max_streams_per_conn, 1, 1024, "streams multiplexed on one WebSocket"),
+    INT(max_streams_per_conn, 1, 1024,
+        "streams multiplexed on one WebSocket (350: a whole Voice Verify server's calls)"),
+    STR(voiceverify_path, false,
+        "another WebSocket path speaking the Voice Verify dialect, besides / (e.g. /ws)"),
     INT(stream_timeout_ms, 10, 24 * 3600 * 1000, "a stream silent this long ends (408)"),
     INT(ping_interval_ms, 10, 3600 * 1000, "Voice Verify keep-alive ping interval"),
     INT(outq_max_frames, 4, 1 << 20, "outbound frames queued per connection"),
@@ -103,6 +106,7 @@ static const config_entry entries[] = {
     INT(login_user_window_s, 1, 24 * 3600, "window of login_user_failures"),
     STR(schemas_dir, false, "directory holding openapi.json (served at /api/v2/openapi.json)"),
     INT(http_stream_timeout_ms, 100, 3600 * 1000, "an HTTP push stream without data this long ends"),
+    INT(console_clients_max, 1, 1000, "operator console live streams open at once (503 beyond)"),
     INT(webhook_timeout_ms, 100, 120000, "one webhook delivery attempt times out"),
     INT(webhook_attempts, 1, 20, "delivery attempts per webhook"),
     INT(webhook_queue_max, 1, 1 << 20, "bodies queued per subscription (oldest dropped)"),
@@ -132,7 +136,7 @@ void config_defaults(config *c)
     snprintf(c->listen_host, sizeof c->listen_host, "127.0.0.1");
     c->listen_port = 8080;
     c->max_streams = 1000;
-    c->max_streams_per_conn = 16;
+    c->max_streams_per_conn = 350; /* the manual's largest single server: one client may carry all */
     c->stream_timeout_ms = 10000;
     c->ping_interval_ms = 5000;
     c->outq_max_frames = 256;
@@ -165,6 +169,7 @@ void config_defaults(config *c)
     c->login_user_window_s = 900;
     snprintf(c->schemas_dir, sizeof c->schemas_dir, "%s", CALLPRINT_DEFAULT_SCHEMAS);
     c->http_stream_timeout_ms = 10000;
+    c->console_clients_max = 8;
     c->webhook_timeout_ms = 5000;
     c->webhook_attempts = 3;
     c->webhook_queue_max = 64;

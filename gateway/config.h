@@ -36,6 +36,7 @@ typedef struct config {
     /* Stream limits and timing. */
     int max_streams;          /* concurrent streams in the whole process */
     int max_streams_per_conn; /* streams multiplexed on one WebSocket */
+    char voiceverify_path[CONFIG_STR_MAX]; /* WebSocket path speaking Voice Verify, besides "/" */
     int stream_timeout_ms;    /* a stream without messages for this long ends (408) */
     int ping_interval_ms;     /* Voice Verify keep-alive ping */
     int outq_max_frames;      /* outbound frames queued per connection */
@@ -74,6 +75,7 @@ typedef struct config {
     int login_user_window_s;
     char schemas_dir[CONFIG_STR_MAX]; /* schemas/ (openapi.json served by the API) */
     int http_stream_timeout_ms;      /* an HTTP push stream without data for this long ends */
+    int console_clients_max;         /* live operator consoles connected at once */
     /* Webhooks. */
     int webhook_timeout_ms;
     int webhook_attempts;

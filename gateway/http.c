@@ -20,12 +20,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include "log.h"
 #include "proxy.h"
 
-#define HTTP_ROUTES_MAX 128
+#define HTTP_ROUTES_MAX 256
 #define HTTP_HEADERS_MAX 8
 #define HTTP_CHUNK 16384
 
@@ -61,7 +62,7 @@ struct http_req {
     http_req **slot;
     http_router *router;
     char method[8];
-    char path[512];
+    char path[4096]; /* an alias may carry a percent-encoded 256-character external_id */
     char peer[64]; /* client address, for rate limits and audit */
     const char *rest;
     char *body;
@@ -72,6 +73,10 @@ struct http_req {
     int64_t body_deadline_ms; /* monotonic; 0: none */
     bool too_large, dispatched, replied, aborted, headers_sent, close_after;
     bool head; /* HEAD: a GET route answers, the body is not sent */
+    bool streaming; /* http_stream_begin: pieces until http_stream_end (replied) */
+    int hops;  /* http_redispatch depth: an alias never leads to another alias's alias */
+    http_reply_filter filter; /* an alias's response adapter, applied in http_reply */
+    void *filter_ud;
     void (*on_abort)(http_req *, void *);
     void *abort_ud;
     strnode *strings; /* copies handed out by header/query getters */
@@ -311,6 +316,16 @@ void http_reply(http_req *req, int status, const char *content_type, const char 
 {
     if (req->replied)
         return;
+    if (req->filter && !req->aborted && req->wsi) {
+        http_reply_filter f = req->filter;
+        req->filter = NULL;
+        char *alt = f(&status, body, len, req->filter_ud);
+        if (alt) {
+            http_reply(req, status, content_type, alt, strlen(alt));
+            free(alt);
+            return;
+        }
+    }
     req->replied = true;
     if (req->aborted || !req->wsi) {
         req_free(req);
@@ -371,6 +386,18 @@ static const struct {
     {WSI_TOKEN_HEAD_URI, "HEAD"},
 };
 
+/* Exact paths match with or without one trailing slash ("/pbx" and "/pbx/"): clients written
+ * for Django-style APIs add it, others do not. */
+static bool same_path(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la && a[la - 1] == '/' && la > 1 && la != lb)
+        la--;
+    if (lb && b[lb - 1] == '/' && lb > 1 && la != lb)
+        lb--;
+    return la == lb && strncmp(a, b, la) == 0;
+}
+
 /* The route that serves req (NULL: none); *path_known tells 405 from 404. */
 static http_route_t *find_route(http_router *r, const http_req *req, bool *path_known)
 {
@@ -378,7 +405,7 @@ static http_route_t *find_route(http_router *r, const http_req *req, bool *path_
     for (size_t i = 0; i < r->n; i++) {
         http_route_t *rt = &r->routes[i];
         bool match = rt->prefix ? strncmp(req->path, rt->path, strlen(rt->path)) == 0
-                                : strcmp(req->path, rt->path) == 0;
+                                : same_path(req->path, rt->path);
         if (!match)
             continue;
         *path_known = true;
@@ -387,6 +414,19 @@ static http_route_t *find_route(http_router *r, const http_req *req, bool *path_
             return rt;
     }
     return NULL;
+}
+
+/* Run the handler of req's method and path, or answer 404/405. */
+static http_result run_route(http_req *req)
+{
+    bool path_known;
+    http_route_t *rt = find_route(req->router, req, &path_known);
+    if (rt) {
+        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
+        return rt->h(req, rt->ud);
+    }
+    http_reply_error(req, path_known ? 405 : 404, path_known ? "method not allowed" : "not found");
+    return HTTP_DONE;
 }
 
 static void dispatch(http_req *req)
@@ -400,17 +440,33 @@ static void dispatch(http_req *req)
         http_reply_error(req, 413, msg);
         return;
     }
-    bool path_known;
-    http_route_t *rt = find_route(req->router, req, &path_known);
-    if (rt) {
-        req->rest = rt->prefix ? req->path + strlen(rt->path) : "";
-        if (rt->h(req, rt->ud) == HTTP_DEFERRED && !req->replied)
-            lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, req->router->timeout_s);
-    } else if (path_known) {
-        http_reply_error(req, 405, "method not allowed");
-    } else {
-        http_reply_error(req, 404, "not found");
+    if (run_route(req) == HTTP_DEFERRED && !req->replied && !req->streaming)
+        lws_set_timeout(req->wsi, PENDING_TIMEOUT_USER_OK, req->router->timeout_s);
+}
+
+http_result http_redispatch(http_req *req, const char *method, const char *path)
+{
+    if (++req->hops > 2) {
+        http_reply_error(req, 500, "alias loop");
+        return HTTP_DONE;
     }
+    snprintf(req->method, sizeof req->method, "%s", method);
+    snprintf(req->path, sizeof req->path, "%s", path);
+    return run_route(req);
+}
+
+int http_req_set_body(http_req *req, char *body, size_t len)
+{
+    free(req->body);
+    req->body = body;
+    req->body_len = req->body_cap = len;
+    return 0;
+}
+
+void http_req_filter(http_req *req, http_reply_filter f, void *ud)
+{
+    req->filter = f;
+    req->filter_ud = ud;
 }
 
 /* The client's address: the TCP peer, or whom a trusted proxy forwarded for. */
@@ -420,7 +476,7 @@ static void set_peer(http_req *req, struct lws *wsi)
     if (!lws_get_peer_simple(wsi, peer, sizeof peer))
         snprintf(peer, sizeof peer, "unknown");
     bool fwd = req->router->proxies.n &&
-               lws_hdr_custom_copy(wsi, xff, sizeof xff, "x-forwarded-for:", 16) > 0;
+               lws_hdr_copy(wsi, xff, sizeof xff, WSI_TOKEN_X_FORWARDED_FOR) > 0;
     proxy_client(&req->router->proxies, peer, fwd ? xff : NULL, req->peer, sizeof req->peer);
 }
 
@@ -537,15 +593,16 @@ static int write_headers(http_req *req)
     unsigned char buf[LWS_PRE + 4096];
     unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf - 1;
     struct lws *wsi = req->wsi;
-    if (lws_add_http_common_headers(wsi, (unsigned)req->status, req->ctype, req->out_len, &p,
-                                    end))
+    /* A stream has no length: lws then adds "Connection: close" itself. */
+    lws_filepos_t len = req->streaming ? LWS_ILLEGAL_HTTP_CONTENT_LEN : req->out_len;
+    if (lws_add_http_common_headers(wsi, (unsigned)req->status, req->ctype, len, &p, end))
         return -1;
     for (size_t i = 0; i < req->n_hdr; i++)
         if (lws_add_http_header_by_name(wsi, (const unsigned char *)req->hdr_name[i],
                                         (const unsigned char *)req->hdr_value[i],
                                         (int)strlen(req->hdr_value[i]), &p, end))
             return -1;
-    if (req->close_after &&
+    if (req->close_after && !req->streaming &&
         lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, (const unsigned char *)"close",
                                      5, &p, end))
         return -1;
@@ -555,14 +612,38 @@ static int write_headers(http_req *req)
     return 0;
 }
 
+/* A stream's turn to write: the current piece in chunks; the end closes the connection. */
+static int stream_writable(http_req *req)
+{
+    struct lws *wsi = req->wsi;
+    if (req->out_off < req->out_len) {
+        size_t n = req->out_len - req->out_off;
+        if (n > HTTP_CHUNK)
+            n = HTTP_CHUNK;
+        if (lws_write(wsi, req->out + LWS_PRE + req->out_off, n, LWS_WRITE_HTTP) < (int)n)
+            return -1;
+        req->out_off += n;
+        if (req->out_off < req->out_len || req->replied) {
+            lws_callback_on_writable(wsi); /* the rest, or the end after lws flushed it */
+            return 0;
+        }
+    }
+    if (!req->replied)
+        return 0;
+    req_free(req);
+    return -1;
+}
+
 int http_on_writable(http_req **slot)
 {
     http_req *req = *slot;
-    if (!req || !req->replied)
+    if (!req || !(req->replied || req->streaming))
         return 0;
     struct lws *wsi = req->wsi;
     if (!req->headers_sent && write_headers(req) != 0)
         return -1;
+    if (req->streaming)
+        return stream_writable(req);
     if (req->head)
         req->out_off = req->out_len; /* HEAD: Content-Length told, body not sent */
     if (req->out_off < req->out_len) {
@@ -602,4 +683,48 @@ void http_on_closed(http_req **slot)
     req->aborted = true; /* deferred: the handler still owns the reply */
     if (req->on_abort)
         req->on_abort(req, req->abort_ud);
+}
+
+/* ---- Streamed replies ---- */
+
+int http_stream_begin(http_req *req, int status, const char *content_type, int sndbuf)
+{
+    if (req->replied || req->streaming || !req->wsi)
+        return -1;
+    lws_sockfd_type fd = lws_get_socket_fd(req->wsi);
+    if (sndbuf > 0 && fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof sndbuf);
+    req->streaming = true;
+    req->status = status;
+    snprintf(req->ctype, sizeof req->ctype, "%s", content_type);
+    lws_set_timeout(req->wsi, NO_PENDING_TIMEOUT, 0);
+    lws_callback_on_writable(req->wsi);
+    return 0;
+}
+
+int http_stream_send(http_req *req, const char *data, size_t len)
+{
+    if (!req->streaming || req->replied || req->aborted || !req->wsi)
+        return -1;
+    if (req->out_off < req->out_len)
+        return 1; /* the previous piece is still going out */
+    unsigned char *out = realloc(req->out, LWS_PRE + len + 1);
+    if (!out)
+        return -1;
+    memcpy(out + LWS_PRE, data, len);
+    req->out = out;
+    req->out_len = len;
+    req->out_off = 0;
+    lws_callback_on_writable(req->wsi);
+    return 0;
+}
+
+void http_stream_end(http_req *req)
+{
+    req->replied = true;
+    if (req->aborted || !req->wsi) {
+        req_free(req);
+        return;
+    }
+    lws_callback_on_writable(req->wsi);
 }

@@ -83,9 +83,36 @@ void http_reply(http_req *req, int status, const char *content_type, const char 
 void http_reply_json(http_req *req, int status, const char *json);
 void http_reply_error(http_req *req, int status, const char *msg);
 
+/* ---- Aliases: one implementation, several routings ----
+ * A handler registered under another path (the Voice Verify manual's) adapts the request and
+ * serves it through the canonical route: http_redispatch runs the route of method + path now
+ * (its handler's result is returned; 404/405 replied when none) and may be called once per
+ * request, during a handler call. http_req_set_body replaces the body (takes ownership of a
+ * malloc'd buffer). A reply filter sees the status and body of the request's reply before it
+ * is sent and returns a malloc'd replacement body (NUL-terminated), or NULL to keep it. */
+http_result http_redispatch(http_req *req, const char *method, const char *path);
+int http_req_set_body(http_req *req, char *body, size_t len);
+typedef char *(*http_reply_filter)(int *status, const char *body, size_t len, void *ud);
+void http_req_filter(http_req *req, http_reply_filter f, void *ud);
+
 /* For deferred handlers: called if the client disconnects before http_reply. */
 void http_req_on_abort(http_req *req, void (*cb)(http_req *req, void *ud), void *ud);
 bool http_req_aborted(const http_req *req);
+
+/* Streamed replies (server-sent events): instead of http_reply, the handler calls
+ * http_stream_begin (the headers go out without a length, with "Connection: close") and
+ * returns HTTP_DEFERRED; no reply timeout applies. The owner then sends one piece at a time:
+ * http_stream_send copies it and refuses (returns 1) while the previous piece is still being
+ * written, so at most one piece per client is ever held here and the owner decides what a
+ * slow client gets (skip, coalesce, drop). -1: the client is gone or out of memory.
+ * http_stream_end closes the connection once the last piece is out; after it the request is
+ * dead. A client that goes away is reported through on_abort (set it); the owner still calls
+ * http_stream_end, which then only frees. sndbuf > 0 fixes the socket's kernel send buffer
+ * (the system would grow it to megabytes for a client that does not read), so that what one
+ * slow client holds is bounded in the kernel too. */
+int http_stream_begin(http_req *req, int status, const char *content_type, int sndbuf);
+int http_stream_send(http_req *req, const char *data, size_t len);
+void http_stream_end(http_req *req);
 
 /* ---- Server side (server.c): the lws HTTP callbacks, one request per transaction. `slot`
  * is where the connection keeps its current request; these functions clear it when the

@@ -151,13 +151,15 @@ const char *live_origin_name(live_origin o)
 
 bool live_external_id_ok(const char *id)
 {
-    size_t n = 0;
+    size_t n = 0, chars = 0;
     if (!id)
         return false;
-    for (; id[n]; n++)
+    for (; id[n]; n++) {
         if ((unsigned char)id[n] < 0x20 || id[n] == 0x7f || n >= SUBS_EXTERNAL_ID_MAX)
             return false;
-    return n > 0;
+        chars += ((unsigned char)id[n] & 0xC0) != 0x80; /* 256 characters, not bytes */
+    }
+    return n > 0 && chars <= LIVE_EXTERNAL_ID_CHARS;
 }
 
 static uint64_t now_ms(const live *l) { return uv_now(l->a->loop); }

@@ -164,7 +164,9 @@ live_err live_poll(live *l, struct stream *s, live_kind k, const char *external_
  * answer already in flight from the worker is discarded. Other processes notice through the
  * voiceprint's stamp, checked beside each verification. */
 void live_voiceprint_changed(live *l, const char *external_id);
-/* True when external_id is acceptable (1-256 bytes, no control characters). */
+/* True when external_id is acceptable: 1-256 characters (UTF-8 code points), no control
+ * characters. */
+#define LIVE_EXTERNAL_ID_CHARS 256
 bool live_external_id_ok(const char *external_id);
 
 /* The subscription table (subs.h); the REST API adds and removes, the controller sends. */

@@ -50,7 +50,7 @@ void live_zero_start(live *l, struct app *a, stream *s)
         return;
     }
     if (!ext || !live_external_id_ok(ext)) {
-        zero_warn(s, "\"external_id\" is missing, longer than 256 bytes or has control "
+        zero_warn(s, "\"external_id\" is missing, longer than 256 characters or has control "
                      "characters");
         return;
     }

@@ -153,7 +153,7 @@ static void count_result(loadgen_report *r, const char *full)
     }
 }
 
-/* A seed-003 webhook body by "<status> <payload.result>" (else its type, else "other"). */
+/* A Voice Verify webhook body by "<status> <payload.result>" (else its type, else "other"). */
 static void classify(loadgen_report *r, const cJSON *j)
 {
     const cJSON *p = cJSON_GetObjectItemCaseSensitive(j, "payload");

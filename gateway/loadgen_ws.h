@@ -63,7 +63,7 @@ typedef struct {
 } lgws_options;
 
 lgws *lgws_new(uv_loop_t *loop, const lgws_options *o);
-#define LGWS_PER_CONN_MAX 16 /* the gateway's default max_streams_per_conn */
+#define LGWS_PER_CONN_MAX 16 /* streams per connection the generator offers */
 
 /* Open a connection carrying k streams (1..LGWS_PER_CONN_MAX), indexes index..index+k-1,
  * each with its own sids and customParameters (params[j], n_params[j]); their frames are

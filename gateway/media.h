@@ -9,7 +9,7 @@
  * Dialects (chosen at upgrade with `/stream?dialect=voiceverify`; default twilio):
  *   twilio      -- never sends anything the client did not ask for through the API below
  *                  (media, mark, clear). Errors are logged, not answered.
- *   voiceverify -- seed 003: connected ack, start ack 201, stop ack 204, ping every
+ *   voiceverify -- the Voice Verify manual: connected ack, start ack 201, stop ack 204, ping every
  *                  ping_interval_ms, 408 on inactivity, 409/423/403/503 on refused starts,
  *                  400/404 error replies for bad messages.
  *

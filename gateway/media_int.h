@@ -41,7 +41,7 @@ struct media_conn {
     outq q;
     stream *streams; /* singly linked through stream.conn_next */
     int n_streams;
-    bool started_any, connected_seen, closing, close_sent;
+    bool connected_seen, closing, close_sent;
     int close_code; /* sent when closing (1000, 1009 oversize, 4xxx refused stream) */
     const char *close_reason; /* static text for the close frame */
     uint64_t last_msg_ms, next_ping_ms;

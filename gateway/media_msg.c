@@ -46,15 +46,17 @@ void media_vv_reply(media_conn *c, const stream *s, const char *sid, const char 
     media_conn_send(c, m->out, n);
 }
 
-/* Log (rate-limited) and count an error; reply in the Voice Verify dialect. */
-static void msg_error(media_conn *c, stream *s, const char *sid, const char *event, int status,
-                      const char *what)
+/* Log (rate-limited) and count an error; reply in the Voice Verify dialect, with the uuid the
+ * refused start named ("uuid": "<uuid>" on every reply of the manual). */
+static void msg_error_uuid(media_conn *c, stream *s, const char *sid, const char *uuid,
+                           const char *event, int status, const char *what)
 {
     c->errors++;
     c->m->stats.bad_messages++;
     if (s)
         s->errors++;
-    media_vv_reply(c, s, sid ? sid : "", "", media_reply_event(event), status, what);
+    media_vv_reply(c, s, sid ? sid : "", uuid ? uuid : "", media_reply_event(event), status,
+                   what);
     if (c->errors > LOG_ERRORS_FIRST && c->errors % LOG_ERRORS_EVERY)
         return;
     char conn[24], st[8];
@@ -63,6 +65,12 @@ static void msg_error(media_conn *c, stream *s, const char *sid, const char *eve
     const char *kv[] = {"conn", conn, "streamSid", sid && *sid ? sid : NULL, "event", event,
                         "status", st};
     log_write(LOG_WARN, s ? s->uuid : NULL, stream_session_id(s), kv, 4, "message refused: %s", what);
+}
+
+static void msg_error(media_conn *c, stream *s, const char *sid, const char *event, int status,
+                      const char *what)
+{
+    msg_error_uuid(c, s, sid, NULL, event, status, what);
 }
 
 static void on_connected(media_conn *c, const tw_msg *msg)
@@ -88,12 +96,13 @@ static void twilio_refused(media_conn *c, int status)
     media_conn_close(c, MEDIA_CLOSE_REFUSED_BASE + status, vv_status_msg(status));
 }
 
-/* Voice Verify's validation of a start: 34-char sids (account/call may be blank), a UUID4. */
+/* Voice Verify's validation of a start: the sids are blank or 34 characters ("Leave them
+ * blank or ensure they are 34 characters long"), customParameters.uuid a UUID4. */
 static const char *vv_start_invalid(const tw_msg *msg, const char *sid)
 {
     const char *uuid = tw_param_get(msg, "uuid");
-    if (!tw_sid_valid(sid))
-        return "streamSid must be 34 characters [A-Za-z0-9].";
+    if (*sid && !tw_sid_valid(sid))
+        return "streamSid must be blank or 34 characters [A-Za-z0-9].";
     if (msg->u.start.account_sid[0] && !tw_sid_valid(msg->u.start.account_sid))
         return "accountSid must be blank or 34 characters [A-Za-z0-9].";
     if (msg->u.start.call_sid[0] && !tw_sid_valid(msg->u.start.call_sid))
@@ -129,7 +138,7 @@ static void on_start(media_conn *c, const tw_msg *msg)
     else if (!*sid)
         why = "streamSid is empty.";
     if (why) {
-        msg_error(c, NULL, sid, "start", 400, why);
+        msg_error_uuid(c, NULL, sid, uuid, "start", 400, why);
         twilio_refused(c, 400);
         return;
     }
@@ -139,22 +148,22 @@ static void on_start(media_conn *c, const tw_msg *msg)
         uuid = NULL;
     }
     if (conn_find(c, sid)) {
-        msg_error(c, NULL, sid, "start", 409, "Stream already exists.");
+        msg_error_uuid(c, NULL, sid, uuid, "start", 409, vv_status_msg(409));
         return;
     }
-    if (c->n_streams >= m->cfg->max_streams_per_conn) {
-        msg_error(c, NULL, sid, "start", 403, "Too many streams on this connection.");
+    if (c->n_streams >= m->cfg->max_streams_per_conn) { /* a stream slot, as the manual's 403 */
+        msg_error_uuid(c, NULL, sid, uuid, "start", 403, vv_status_msg(403));
         return;
     }
     stream *s = stream_new(msg, uuid, c->dialect, media_now(m));
     if (!s) {
-        msg_error(c, NULL, sid, "start", 500, vv_status_msg(500));
+        msg_error_uuid(c, NULL, sid, uuid, "start", 500, vv_status_msg(500));
         twilio_refused(c, 500);
         return;
     }
     registry_status st = registry_admit(m->reg, s);
     if (st != REG_OK) {
-        msg_error(c, NULL, sid, "start", (int)st, vv_status_msg((int)st));
+        msg_error_uuid(c, NULL, sid, uuid, "start", (int)st, vv_status_msg((int)st));
         stream_free(s);
         twilio_refused(c, (int)st);
         return;
@@ -164,7 +173,6 @@ static void on_start(media_conn *c, const tw_msg *msg)
     s->conn_next = c->streams;
     c->streams = s;
     c->n_streams++;
-    c->started_any = true;
     s->messages = 1;
     media_vv_reply(c, s, NULL, NULL, "start", 201, vv_status_msg(201));
     log_stream(s, "stream started");
@@ -179,8 +187,7 @@ static stream *msg_stream(media_conn *c, const tw_msg *msg)
         s->last_msg_ms = media_now(c->m);
         return s;
     }
-    msg_error(c, NULL, msg->stream_sid, tw_event_name(msg->event), 404,
-              c->started_any ? "Stream not found." : "Stream not found (no start yet).");
+    msg_error(c, NULL, msg->stream_sid, tw_event_name(msg->event), 404, vv_status_msg(404));
     return NULL;
 }
 

@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "log.h"
 #include "lwslog.h"
@@ -44,16 +45,41 @@ struct server {
     media_ctx *media;
 };
 
-/* The dialect named by the query; -1 when the value is unknown. */
-static int dialect_of(struct lws *wsi)
+/* Twilio announces itself on every upgrade: it signs it and names itself in User-Agent. */
+static bool from_twilio(struct lws *wsi)
 {
     char buf[64];
+    if (lws_hdr_custom_copy(wsi, buf, sizeof buf, "x-twilio-signature:", 19) > 0)
+        return true;
+    return lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_USER_AGENT) > 0 &&
+           strncasecmp(buf, "Twilio", 6) == 0;
+}
+
+/* The Voice Verify manual sends every WebSocket message to the server's root URL; a
+ * deployment may name one more path (voiceverify_path). */
+static bool voiceverify_path(const server *srv, const char *path)
+{
+    const char *extra = srv->cfg->voiceverify_path;
+    return strcmp(path, "/") == 0 || (*extra && strcmp(path, extra) == 0);
+}
+
+/* The dialect of an upgrade; -1 when the query names an unknown one. The query wins; on the
+ * Voice Verify paths the default is Voice Verify, except for Twilio itself, which must never
+ * receive a message it does not know (a <Stream url> pointed at the root still works). */
+static int dialect_of(const server *srv, struct lws *wsi)
+{
+    char buf[64], path[256];
     const char *v = lws_get_urlarg_by_name(wsi, "dialect=", buf, sizeof buf);
-    if (!v || strcmp(v, "twilio") == 0)
+    if (v && strcmp(v, "twilio") == 0)
         return DIALECT_TWILIO;
-    if (strcmp(v, "voiceverify") == 0)
+    if (v && strcmp(v, "voiceverify") == 0)
         return DIALECT_VOICEVERIFY;
-    return -1;
+    if (v)
+        return -1;
+    if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) > 0 &&
+        voiceverify_path(srv, path) && !from_twilio(wsi))
+        return DIALECT_VOICEVERIFY;
+    return DIALECT_TWILIO;
 }
 
 static bool signature_ok(server *srv, struct lws *wsi, const char *path)
@@ -94,9 +120,10 @@ static int check_upgrade(server *srv, struct lws *wsi)
     char path[256];
     if (lws_hdr_copy(wsi, path, sizeof path, WSI_TOKEN_GET_URI) <= 0)
         return refuse_upgrade(wsi, 400, "no request path");
-    if (strcmp(path, STREAM_PATH) != 0 && strcmp(path, STREAM_PATH "/") != 0)
-        return refuse_upgrade(wsi, 404, "WebSocket only on " STREAM_PATH);
-    if (dialect_of(wsi) < 0)
+    if (strcmp(path, STREAM_PATH) != 0 && strcmp(path, STREAM_PATH "/") != 0 &&
+        !voiceverify_path(srv, path))
+        return refuse_upgrade(wsi, 404, "WebSocket only on " STREAM_PATH " and /");
+    if (dialect_of(srv, wsi) < 0)
         return refuse_upgrade(wsi, 400, "unknown dialect (twilio or voiceverify)");
     if (srv->closing || srv->draining)
         return refuse_upgrade(wsi, 503, "shutting down");
@@ -114,7 +141,7 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
     case LWS_CALLBACK_HTTP_CONFIRM_UPGRADE:
         return check_upgrade(srv, wsi);
     case LWS_CALLBACK_ESTABLISHED: {
-        int d = dialect_of(wsi);
+        int d = dialect_of(srv, wsi);
         ss->ws = media_conn_open(srv->media, wsi, d < 0 ? DIALECT_TWILIO : (stream_dialect)d);
         return ss->ws ? 0 : -1;
     }

@@ -20,14 +20,15 @@
 #include "store.h"
 #include "stream.h"
 
-#define SS_ID_MAX 257     /* store ids: 1-256 bytes */
+#define SS_ID_MAX 257     /* session ids: 1-256 bytes */
+#define SS_EXT_MAX 1025   /* external_id: 256 UTF-8 characters */
 #define SS_TEXT_MAX 129   /* dialled, network_type, location, raw caller */
 #define SS_VERDICTS_MAX 8 /* verdicts held while the session is being looked up */
 
 typedef struct {
     char mode[16], verdict[32];
     double score, speech_s;
-    char external_id[SS_ID_MAX];
+    char external_id[SS_EXT_MAX];
     char spoof[24]; /* "" when the countermeasure did not run */
     double spoof_score;
 } ss_verdict;
@@ -45,7 +46,7 @@ typedef struct scall {
     char stream_uuid[STREAM_UUID_LEN + 1], stream_sid[TW_SID_MAX], call_sid[TW_SID_MAX];
     char caller[SS_TEXT_MAX];  /* E.164, "anonymous", or the raw text when invalid */
     const char *caller_status; /* static string, NULL = leave as stored */
-    char external_id[SS_ID_MAX];
+    char external_id[SS_EXT_MAX];
     char dialled[SS_TEXT_MAX], contact_id[SS_ID_MAX], network_type[SS_TEXT_MAX],
         location[SS_TEXT_MAX];
     char start_time[32], end_time[32];

@@ -177,7 +177,7 @@ static void record(sessions *ss, scall *c, const char *stream_uuid, const char *
         store_session_set_spoof(ss->st, session_id, v->spoof, v->spoof_score, ss_write_done, ss);
     /* The history has every verdict; the audit trail only the first and each change. */
     if (!c || strcmp(c->last_verdict, v->verdict) != 0) {
-        char detail[400];
+        char detail[SS_EXT_MAX + 160];
         int n = snprintf(detail, sizeof detail, "%s score=%.1f speech=%.1fs external_id=%s",
                          v->verdict, v->score, v->speech_s, v->external_id[0] ? v->external_id : "NA");
         if (v->spoof[0] && n > 0 && (size_t)n < sizeof detail)

@@ -13,7 +13,7 @@
 
 #include "log.h"
 
-#define STORE_ID_MAX 256
+#define STORE_ID_MAX 1024 /* bytes: an external_id is 256 characters of UTF-8 */
 
 /* Commands remember where their arguments start; argv may move while it grows, so the
  * store_redis_cmd views are built only at submission. */
@@ -352,7 +352,7 @@ int store_directory_set(store *s, const char *phone, const char *external_id, st
     sctx *c;
     sb *b;
     if (!store_id_ok(external_id))
-        return store_fail_done(cb, arg, STORE_INVALID, "external_id must be 1-256 printable bytes");
+        return store_fail_done(cb, arg, STORE_INVALID, "external_id must be 1-1024 printable bytes");
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
     c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory"), sb_arg(b, phone), sb_arg(b, external_id);

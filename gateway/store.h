@@ -220,6 +220,11 @@ int store_directory_list(store *s, uint64_t cursor, size_t count, store_page_cb 
  * stream/session/detail may be NULL. Queued like every write; cb may be NULL. */
 int store_audit(store *s, const char *event, const char *stream, const char *session,
                 const char *detail, store_done_cb *cb, void *arg);
+/* Read it back in time order (store_audit.c): XRANGE start end COUNT count, e.g. "-" "+" or
+ * "1764806400000" "(1764806400000-3". Each entry is 4 items: id, event, stream, detail;
+ * next_cursor is 1 when the page was full (ask again from "(" + the last id), 0 at the end. */
+int store_audit_read(store *s, const char *start, const char *end, size_t count,
+                     store_page_cb *cb, void *arg);
 
 /* ---- Amazon Connect contacts ---------------------------------------------------------------- */
 

@@ -46,7 +46,7 @@ static int session_name_taken(const char *key) {
 }
 
 static const char *session_check(const store_session *ss) {
-    if (!store_id_ok(ss->session_id)) return "session_id must be 1-256 printable bytes";
+    if (!store_id_ok(ss->session_id)) return "session_id must be 1-1024 printable bytes";
     if (ss->n_extra > SESSION_EXTRA_MAX) return "too many extra session fields (max 512)";
     for (size_t i = 0; i < ss->n_extra; i++) {
         const char *k = ss->extra[2 * i];
@@ -106,7 +106,7 @@ int store_session_add_verdict(store *s, const char *session_id, const char *verd
     sctx *c;
     sb *b;
     STORE_BEGIN_DONE(s, NULL, store_id_ok(session_id) && store_id_ok(verdict),
-                     "session_id and verdict must be 1-256 printable bytes", cb, arg, c, b);
+                     "session_id and verdict must be 1-1024 printable bytes", cb, arg, c, b);
     c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "XADD"), sb_key(b, s, "session:%s:verdicts", session_id);
     sb_arg(b, "MAXLEN"), sb_arg(b, "~"), sb_argf(b, "%zu", s->verdict_max), sb_arg(b, "*");
@@ -182,7 +182,7 @@ int store_session_set_spoof(store *s, const char *session_id, const char *spoof,
 int store_session_get(store *s, const char *session_id, store_session_cb *cb, void *arg) {
     sctx *c;
     sb *b;
-    STORE_BEGIN_PTR(s, NULL, store_id_ok(session_id), "session_id must be 1-256 printable bytes",
+    STORE_BEGIN_PTR(s, NULL, store_id_ok(session_id), "session_id must be 1-1024 printable bytes",
                     cb, arg, c, b);
     c->cb.session = cb;
     sb_cmd(b), sb_arg(b, "HGETALL"), sb_key(b, s, "session:%s", session_id);
@@ -202,7 +202,7 @@ int store_session_find(store *s, store_index by, const char *key, store_id_cb *c
     sctx *c;
     sb *b;
     STORE_BEGIN_PTR(s, NULL, store_id_ok(key) && (unsigned)by <= STORE_BY_CALLER,
-                    "lookup key must be 1-256 printable bytes", cb, arg, c, b);
+                    "lookup key must be 1-1024 printable bytes", cb, arg, c, b);
     c->cb.id = cb;
     sb_cmd(b), sb_arg(b, "GET"), sb_key(b, s, "session:by-%s:%s", kinds[by], key);
     return sb_read(s, b, store_reply_id, c);

@@ -22,7 +22,7 @@
 #include "store_int.h"
 
 #define VP_BLOB_MAX (16u << 20) /* a voiceprint is KBs; refuse absurd blobs */
-#define VP_ID_WHY "external_id must be 1-256 printable bytes"
+#define VP_ID_WHY "external_id must be 1-1024 printable bytes"
 
 static const char vp_put_if_absent[] =
     "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"

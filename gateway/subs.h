@@ -1,4 +1,4 @@
-/* subs.h -- webhook subscriptions (seed 003 "WebHooks"), in memory, bounded.
+/* subs.h -- webhook subscriptions (the Voice Verify manual's "WebHooks"), in memory, bounded.
  *
  * A subscription says "POST these events to this URL": type `streams` watches the streams
  * whose custom parameter source_uuid equals channel_uuid (added / removed events); types
@@ -27,7 +27,7 @@
 #include <stdint.h>
 
 #define SUBS_CHANNEL_MAX 256
-#define SUBS_EXTERNAL_ID_MAX 256
+#define SUBS_EXTERNAL_ID_MAX 1024 /* bytes: 256 characters of up to 4 UTF-8 bytes */
 #define SUBS_URL_MAX 2048
 #define SUBS_SECRET_MIN 16
 #define SUBS_SECRET_MAX 256

@@ -275,7 +275,7 @@ static void finish_head(wh_target *t, const http_response *res, bool delivered)
     log_outcome(t, m, res, delivered);
     if (w->opt.on_result) {
         webhook_result r = {t->url, m->id, delivered, m->attempts, res->status, res->error,
-                            latency};
+                            latency, t->key};
         w->opt.on_result(&r, w->opt.on_result_arg);
     }
     msg_pop(t);

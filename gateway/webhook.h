@@ -45,6 +45,7 @@ typedef struct {
     long status;        /* last HTTP status (0 = none) */
     const char *error;  /* last error text, "" if none */
     double latency;     /* seconds from webhook_send to the final outcome */
+    const char *key;    /* webhook_send_keyed's key ("" for webhook_send) */
 } webhook_result;
 
 typedef void (*webhook_result_cb)(const webhook_result *r, void *arg);

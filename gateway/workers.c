@@ -60,7 +60,7 @@
 #define WK_BUCKETS 256
 #define WK_WAKE_MS 2     /* the longest an audio block waits for its sleeping worker */
 #define WK_WAKE_BATCH 32 /* ...or until this many jobs wait */
-#define WK_EXTERNAL_ID_MAX 256
+#define WK_EXTERNAL_ID_MAX 1024 /* bytes: 256 UTF-8 characters */
 #define WK_BATCH 16 /* enrol/verify requests run together (the engine's batch) */
 
 typedef enum { JOB_OPEN, JOB_AUDIO, JOB_ENROLL, JOB_VERIFY, JOB_CLOSE } job_type;

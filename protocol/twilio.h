@@ -12,7 +12,7 @@
  * caller buffer. Two dialects:
  *   - Twilio: only what Twilio documents for bidirectional streams (media, mark, clear);
  *     a Twilio client never receives anything else.
- *   - Voice Verify (seed 003): acknowledgements and errors {id, uuid, event, msg, status},
+ *   - Voice Verify (its manual): acknowledgements and errors {id, uuid, event, msg, status},
  *     the connected ack and the keep-alive ping. See vv_* below.
  *
  * Pure code: no I/O, no globals of its own; every function may be called from any thread.
@@ -145,7 +145,7 @@ int tw_build_mark(char *buf, size_t cap, const char *stream_sid, const char *nam
 /* {"event":"clear","streamSid":..} */
 int tw_build_clear(char *buf, size_t cap, const char *stream_sid);
 
-/* Voice Verify dialect replies (seed 003 "WebSockets"). */
+/* Voice Verify dialect replies (the manual's "WebSockets"). */
 /* {"version":"1.0.0","event":"connected","msg":"Connection established.","status":200} */
 int vv_build_connected(char *buf, size_t cap);
 /* {"event":"ping","msg":"Ping.","status":100} */

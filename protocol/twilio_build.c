@@ -10,7 +10,7 @@
  * Three groups:
  *   - Twilio bidirectional replies (media, mark, clear): the only messages a Twilio client
  *     may receive from us;
- *   - Voice Verify dialect replies (seed 003): connected ack, ping, {id, uuid, event, msg,
+ *   - Voice Verify dialect replies (its manual): connected ack, ping, {id, uuid, event, msg,
  *     status} acknowledgements and errors;
  *   - the inbound messages themselves (connected, start, media, dtmf, mark, stop), as a
  *     telephony platform sends them: used by callprint-call and by the tests.

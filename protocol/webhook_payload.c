@@ -1,4 +1,4 @@
-/* webhook_payload.c -- seed 003 webhook bodies and their HMAC-SHA256 signature.
+/* webhook_payload.c -- the Voice Verify manual's webhook bodies and their HMAC-SHA256 signature.
  *
  * Bodies are built with cJSON so that every string is escaped correctly (an external_id is
  * client-chosen text); keys are added in the manual's order because some receivers compare

@@ -1,4 +1,4 @@
-/* webhook_payload.h -- webhook bodies (seed 003 "WebHooks") and their signature.
+/* webhook_payload.h -- webhook bodies (the Voice Verify manual's "WebHooks") and their signature.
  *
  * The three payloads are copied field for field, in the manual's key order, from the Voice
  * Verify manual so that its integrators' receivers work unchanged:

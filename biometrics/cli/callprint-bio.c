@@ -1,7 +1,7 @@
 /* callprint-bio -- offline command line for the biometric engine.
  *
  *   callprint-bio enroll [--min-speech SECONDS] -o VOICEPRINT FILE...   (refuses spoofed audio)
- *   callprint-bio verify -v VOICEPRINT FILE...
+ *   callprint-bio verify [--min-speech SECONDS] -v VOICEPRINT FILE...
  *   callprint-bio identify --voiceprints DIR [-k K] FILE...
  *   callprint-bio eval [--write-thresholds] [--p-target P] TRIALS
  *   callprint-bio train -o MODEL [options] LIST
@@ -28,7 +28,7 @@
 static const char usage[] =
     "usage: callprint-bio [--model PATH] COMMAND ...\n"
     "  enroll [--min-speech SECONDS] -o VOICEPRINT FILE...\n"
-    "  verify -v VOICEPRINT FILE...\n"
+    "  verify [--min-speech SECONDS] -v VOICEPRINT FILE...\n"
     "  identify --voiceprints DIR [-k K] FILE...\n"
     "  eval [--root DIR] [--write-thresholds] [--p-target P] [--scores FILE]\n"
     "       [--test-channel SEED] TRIALS\n"
@@ -235,6 +235,7 @@ static int cmd_verify(cli_opts *o, char **files, int n)
     }
     bio_stream *s = bio_stream_new(m);
     bio_config cfg = bio_model_default_config(m);
+    if (o->min_speech >= 0) cfg.min_verify_speech = o->min_speech;
     code = s ? feed_files(s, files, n) : fail(1, "out of memory");
     bio_result r;
     if (code == 0 && (st = bio_stream_verify(s, &cfg, blob, len, &r)) != BIO_OK)

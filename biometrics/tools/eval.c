@@ -179,7 +179,7 @@ int bio_eval_run(const bio_model *m, const char *trials_path, const char *root, 
     size_t nt = 0, nn = 0, ntests = 0;
     double test_speech = 0;
     int rc = tar && non && es && ts ? 0 : -1;
-    bio_config cfg = bio_model_default_config(m);
+    bio_config product = bio_model_default_config(m), cfg = product; /* scores: every trial */
     cfg.min_verify_speech = 0.1;
     for (size_t i = 0; i < n && rc == 0;) {
         size_t j = i;
@@ -199,8 +199,10 @@ int bio_eval_run(const bio_model *m, const char *trials_path, const char *root, 
                 continue;
             }
             if (scores)
-                fprintf(scores, "%s\t%.4f\t%s\t%s\n", t[k].target ? "target" : "nontarget",
-                        res.score, t[k].enroll, t[k].test);
+                fprintf(scores, "%s\t%.4f\t%s\t%s\t%s\t%.2f\n", t[k].target ? "target" : "nontarget",
+                        res.score, t[k].enroll, t[k].test,
+                        bio_verdict_name(bio_verdict_for(&product, res.score, res.speech_seconds)),
+                        res.speech_seconds);
             if (t[k].target) tar[nt++] = res.score;
             else non[nn++] = res.score;
         }

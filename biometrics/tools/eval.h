@@ -27,7 +27,10 @@ typedef struct {
 } bio_eval_result;
 
 /* root: prefix for relative audio paths (NULL: the trials file's directory). */
-/* scores: if not NULL, one line per scored trial: LABEL<TAB>SCORE<TAB>ENROLL<TAB>TEST.
+/* scores: if not NULL, one line per scored trial:
+ *     LABEL<TAB>SCORE<TAB>ENROLL<TAB>TEST<TAB>VERDICT<TAB>TEST_SPEECH_SECONDS
+ * VERDICT is what the product answers at the model's default settings (insufficient_speech
+ * below its minimum net speech, which the score itself ignores); seconds with 2 decimals.
  * test_channel: if not 0, every test file first goes through a simulated telephone line
  * (augment.h) seeded from this value and the file name: clean enrolment vs "phone" test. */
 int bio_eval_run(const bio_model *m, const char *trials, const char *root, double p_target,

@@ -5,8 +5,10 @@
    every $ref resolves; every schema is a valid JSON Schema (2020-12 meta-schema, which is
    OpenAPI 3.1's dialect) -- python3-jsonschema. (Debian 12 packages no OpenAPI validator.)
 2. Coverage: every route registered in gateway/*.c under /api/v2 (api_route / http_route calls)
-   is documented with its method, and every documented operation is registered. A prefix route
-   "/api/v2/x/" "*" covers documented paths "/api/v2/x/{...}...".
+   and every path of the Voice Verify alias table (gateway/api_vv.c, entries {"METHOD", "/path",
+   ...}) is documented with its method, and every documented operation is registered. A prefix
+   route "/api/v2/x/" "*" covers documented paths "/api/v2/x/{...}..."; exact paths match with
+   or without one trailing slash, as the router does.
 """
 import glob
 import json
@@ -20,6 +22,7 @@ METHODS = {"get", "post", "put", "patch", "delete", "head", "options"}
 ROUTE_RE = re.compile(r'(?:api_route|http_route)\s*\([^;]*?"(GET|POST|PUT|PATCH|DELETE)"\s*,\s*'
                       r'(\w+)?\s*(?:"([^"]*)")?\s*,', re.S)
 DEFINE_RE = re.compile(r'#define\s+(\w+)\s+API_PREFIX\s*"([^"]*)"')
+ALIAS_RE = re.compile(r'^\s*\{"(GET|POST|PUT|PATCH|DELETE)", "(/[^"]*)",', re.M)
 
 
 def registered_routes(gateway_dir):
@@ -35,6 +38,8 @@ def registered_routes(gateway_dir):
             path = macros.get(m.group(2) or "", "") + (m.group(3) or "")
             if path.startswith("/api/v2"):
                 routes.add((m.group(1).lower(), path))
+        if os.path.basename(f).startswith("api_vv"):
+            routes.update((m.lower(), p) for m, p in ALIAS_RE.findall(text))
     return routes
 
 
@@ -42,7 +47,7 @@ def covers(route_path, doc_path):
     if route_path.endswith("/*"):
         stem = route_path[:-1]
         return doc_path.startswith(stem) and doc_path[len(stem):].startswith("{")
-    return route_path == doc_path
+    return route_path.rstrip("/") == doc_path.rstrip("/")
 
 
 def resolve(doc, ref):

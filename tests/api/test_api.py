@@ -47,7 +47,8 @@ def free_port():
 
 
 class Server:
-    def __init__(self):
+    def __init__(self, **extra):
+        """extra: environment overrides for the gateway (also used by test_voiceverify_manual)."""
         self.tmp = tempfile.mkdtemp(prefix="cp-api-")
         self.redis = None
         url = os.environ.get("CALLPRINT_TEST_REDIS_URL")
@@ -66,7 +67,7 @@ class Server:
                     time.sleep(0.05)
         self.redis_url = url
         self.prefix = "test:api:%d:%d:" % (os.getpid(), int(time.time()))
-        self.start()
+        self.start(**extra)
 
     def start(self, ready=True, **extra):
         env = dict(os.environ)
@@ -708,8 +709,10 @@ def check_sanitizers(tc):
         tc.assertNotIn(bad, text, text[-4000:])
 
 
-if __name__ == "__main__":
-    srv = Server()
+def run(make_server):
+    """Start the server, run the calling module's tests, fail on sanitizer reports; exit."""
+    global srv
+    srv = make_server()
     ok = False
     try:
         res = unittest.main(exit=False, verbosity=2).result
@@ -728,3 +731,7 @@ if __name__ == "__main__":
             srv.proc.kill()
         srv.close()
     sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    run(Server)

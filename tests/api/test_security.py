@@ -201,7 +201,9 @@ class S01Bodies(unittest.TestCase):
                 s.sendall(post_head("/api/v2/import", 2 << 20, tok, xff).encode())
                 s.sendall(b"{")
                 held.append(s)
-                time.sleep(0.3)
+                s.settimeout(0.3)  # held: no answer while the body is incomplete
+                with self.assertRaises(socket.timeout):
+                    s.recv(1)
 
             hold("198.51.100.1")
             a, _ = raw_request(post_head("/api/v2/import", 2 << 20, tok, "198.51.100.1"))
@@ -301,6 +303,143 @@ class S03Shutdown(unittest.TestCase):
                 self.assertEqual(st, 200, js)
                 self.assertIn("cancelled", str(js))
             self.assertIn("outbound queues flushed", g.logtext())
+
+
+def login_as(password, xff=None, timeout=30):
+    h = {"X-Forwarded-For": xff} if xff else None
+    return T.call("POST", "/api/v2/auth/login", {"username": "admin", "password": password},
+                  headers=h, timeout=timeout)
+
+
+class S04Logins(unittest.TestCase):
+    def test_rate_limit_per_forwarded_client_budget_and_hash_bound(self):
+        """Behind a trusted proxy each forwarded client has its own login limit; from an
+        untrusted peer X-Forwarded-For changes nothing; the account's failure budget stops
+        many addresses guessing; at most one password hash runs at a time."""
+        with gateway(self, CALLPRINT_TRUSTED_PROXIES="127.0.0.1",
+                     CALLPRINT_LOGIN_USER_FAILURES="24"):
+            codes = [login_as("guess", "203.0.113.1")[0] for _ in range(11)]
+            self.assertEqual(codes[:10], [401] * 10)
+            self.assertEqual(codes[10], 429)
+            # The proxy's other clients are not locked out with it.
+            self.assertEqual(login_as(T.PASSWORD, "203.0.113.2")[0], 200)
+            # A burst of logins: one hash at a time, the rest told to retry at once.
+            out = []
+            th = [threading.Thread(target=lambda i=i: out.append(
+                login_as("guess", "198.51.100.%d" % i)[0])) for i in range(8)]
+            for t in th:
+                t.start()
+            for t in th:
+                t.join(60)
+            self.assertGreaterEqual(out.count(503), 4, out)
+            self.assertGreaterEqual(out.count(401), 1, out)
+            # The account's budget (24; 10 + up to 8 spent above): distinct addresses, one
+            # guess each, until it is spent; then even the right password waits.
+            codes = []
+            for i in range(24):
+                codes.append(login_as("guess", "2001:db8::%x" % i)[0])
+                if codes[-1] == 429:
+                    break
+            self.assertEqual(codes[-1], 429, codes)
+            self.assertTrue(set(codes[:-1]) <= {401}, codes)
+            st, js, _ = login_as(T.PASSWORD, "2001:db8::ffff")
+            self.assertEqual(st, 429, js)
+            self.assertIn("login failure budget", T.srv.logtext())
+
+    def test_forwarded_for_ignored_from_untrusted_peers(self):
+        with gateway(self):  # no trusted proxies
+            for i in range(10):
+                self.assertEqual(login_as("guess", "203.0.113.%d" % i)[0], 401)
+            # Claiming another address does not escape the peer's limit.
+            self.assertEqual(login_as(T.PASSWORD, "203.0.113.200")[0], 429)
+
+
+def redis_cli(g, *args):
+    return T.subprocess.run(["redis-cli", "-u", g.redis_url] + list(args), capture_output=True,
+                            text=True, timeout=10).stdout.strip()
+
+
+def metric(name):
+    st, text, _ = T.call("GET", "/metrics")
+    for line in text.splitlines():
+        if line.startswith("callprint_" + name + " "):
+            return float(line.split()[1])
+    return None
+
+
+class S05FailureLogs(unittest.TestCase):
+    def test_failed_authentications_are_aggregated_and_not_queued_while_redis_is_down(self):
+        with gateway(self) as g:
+            for _ in range(200):
+                self.assertEqual(T.call("GET", "/api/v2/status", token="0" * 64)[0], 401)
+            text = g.logtext()
+            self.assertLessEqual(text.count("API authentication failed"), 10)
+            self.assertGreaterEqual(text.count("API authentication failed"), 1)
+            audit = int(redis_cli(g, "XLEN", g.prefix + "audit") or 0)
+            self.assertLessEqual(audit, 10)
+            self.assertGreaterEqual(audit, 1)
+            T.login()  # the password record is read: later logins check it against this copy
+            g.redis.kill()
+            g.redis.wait()
+            T.wait_for(lambda: metric("redis_up") == 0, 10)
+            for _ in range(200):
+                self.assertEqual(T.call("GET", "/api/v2/status", token="0" * 64)[0], 401)
+            for i in range(5):
+                login_as("guess")
+            self.assertEqual(metric("redis_queued_writes"), 0)
+            g.proc.send_signal(T.signal.SIGTERM)
+            g.proc.wait(30)
+            text = g.logtext()
+            self.assertLessEqual(text.count("API authentication failed") +
+                                 text.count("login refused"), 10)
+            m = T.re.search(r'"count":"(\d+)"[^\n]*not logged one by one', text)
+            self.assertIsNotNone(m, text[-3000:])
+            self.assertEqual(int(m.group(1)) + min(10, text.count("API authentication failed") +
+                                                   text.count("login refused")), 405)
+
+
+class S06SharedRedis(unittest.TestCase):
+    def test_password_change_reaches_other_gateways_and_first_logins_coexist(self):
+        new = "another long passphrase 7"
+        with gateway(self) as g1:
+            with gateway(self, share=g1) as g2:
+                T.srv = g2
+                t2 = T.login()
+                T.srv = g1
+                st, js, _ = T.call("POST", "/api/v2/auth/password",
+                                   {"old_password": T.PASSWORD, "new_password": new},
+                                   token=T.login())
+                self.assertEqual((st, js.get("persisted")), (200, True), js)
+                T.srv = g2
+                # The old password no longer opens the other gateway, at once.
+                self.assertEqual(login_as(T.PASSWORD)[0], 401)
+                # Its tokens are revoked within about a second of their next use.
+                self.assertTrue(T.wait_for(
+                    lambda: T.call("GET", "/api/v2/status", token=t2)[0] == 401, 5))
+                st, js, _ = login_as(new)
+                self.assertEqual(st, 200, js)
+                mine = js["token"]
+                # Reading the same record again revokes nothing.
+                self.assertEqual(login_as(new)[0], 200)
+                self.assertEqual(T.call("GET", "/api/v2/status", token=mine)[0], 200)
+            # A fresh gateway on the same Redis: simultaneous first logins, each reading the
+            # stored record, must not revoke each other's tokens (nor fail each other's hash).
+            with gateway(self, share=g1) as g3:
+                T.srv = g3
+                out = []
+                th = [threading.Thread(target=lambda: out.append(login_as(new)))
+                      for _ in range(4)]
+                for t in th:
+                    t.start()
+                for t in th:
+                    t.join(60)
+                codes = sorted(r[0] for r in out)
+                self.assertNotIn(401, codes)
+                self.assertIn(200, codes)
+                for st, js, _ in out:
+                    if st == 200:
+                        self.assertEqual(
+                            T.call("GET", "/api/v2/status", token=js["token"])[0], 200)
 
 
 if __name__ == "__main__":

@@ -169,6 +169,29 @@ Test(auth, rate_limit_per_address)
     auth_free(a);
 }
 
+Test(auth, failure_budget_of_the_account_across_addresses)
+{
+    auth *a = make((auth_options){.max_failures = 3, .max_user_failures = 5,
+                                  .user_window_s = 900});
+    char tok[AUTH_TOKEN_LEN + 1], addr[32];
+    /* Five addresses (rotating IPv6, say), each under its own limit, guess once each. */
+    for (int i = 0; i < 5; i++) {
+        snprintf(addr, sizeof addr, "2001:db8::%d", i);
+        cr_expect_eq(auth_login(a, addr, "admin", "guess", tok), AUTH_BAD_CREDENTIALS);
+    }
+    /* The account's budget is spent: a sixth address is refused without a KDF run. */
+    cr_expect_eq(auth_login(a, "2001:db8::99", "admin", "guess", tok), AUTH_RATE_LIMITED);
+    cr_expect_eq(auth_login(a, "2001:db8::99", "admin", PW, tok), AUTH_RATE_LIMITED);
+    /* Wrong user names do not spend it (they cannot succeed anyway). */
+    fake_ms += 900000;
+    for (int i = 0; i < 10; i++) {
+        snprintf(addr, sizeof addr, "2001:db8::1:%d", i);
+        cr_expect_eq(auth_login(a, addr, "root", "guess", tok), AUTH_BAD_CREDENTIALS);
+    }
+    cr_expect_eq(auth_login(a, "2001:db8::99", "admin", PW, tok), AUTH_OK);
+    auth_free(a);
+}
+
 Test(auth, rate_limit_table_is_bounded)
 {
     auth *a = make((auth_options){.max_failures = 2, .max_addresses = 4});

@@ -247,6 +247,11 @@ Test(batch, cache_kept_through_silence_dropped_by_speech)
     size_t half = t.n / 2;
     for (size_t k = 0; k < half; k += 160)
         bio_stream_feed(s, t.pcm + k, half - k < 160 ? half - k : 160);
+    /* the frames straddling the cut still hold speech (and may continue it, vad.h): let them
+     * pass before the first verification */
+    int16_t zeros[160] = {0};
+    for (int b = 0; b < 3; b++)
+        bio_stream_feed(s, zeros, 160);
     bio_result r1, r2, r3;
     cr_assert_eq(bio_stream_verify(s, &cfg, vp, vplen, &r1), BIO_OK);
     const float *e1;
@@ -255,13 +260,11 @@ Test(batch, cache_kept_through_silence_dropped_by_speech)
     bio_stream_embedding(s, &e1, &c, &norm);
     float before[1024];
     memcpy(before, e1, sizeof(float) * (size_t)m->L);
-    int16_t zeros[160] = {0};
     for (int b = 0; b < 50; b++)
         bio_stream_feed(s, zeros, 160);
     cr_assert_eq(bio_stream_verify(s, &cfg, vp, vplen, &r2), BIO_OK);
     cr_expect_eq(r2.score, r1.score);
-    /* at most the frames straddling the cut count as speech (and wait in the delta window) */
-    cr_expect_lt(r2.speech_seconds - r1.speech_seconds, 0.05, "silence is not speech");
+    cr_expect_eq(r2.speech_seconds, r1.speech_seconds, "silence is not speech");
     for (size_t k = half; k < t.n; k += 160)
         bio_stream_feed(s, t.pcm + k, t.n - k < 160 ? t.n - k : 160);
     cr_assert_eq(bio_stream_verify(s, &cfg, vp, vplen, &r3), BIO_OK);

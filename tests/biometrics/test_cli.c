@@ -127,6 +127,29 @@ Test(cli, enroll_verify_identify_happy_path)
     cJSON_Delete(j);
 }
 
+/* verify --min-speech: the same 2 s of speech is too short under a 5 s minimum and gets a
+ * verdict under a 1 s one (a short test's verdict: verified or not_sure, never wrong). */
+Test(cli, verify_min_speech)
+{
+    int st;
+    enroll("speechocean762_0120", "a.vp");
+    const char *one = "$(ls %s/speechocean762_0120/test/*.wav | head -1)";
+    char file[8192];
+    snprintf(file, sizeof file, one, fx);
+    cJSON *j = run(&st, "verify --min-speech 5 -v %s/a.vp %s", tmp, file);
+    cr_assert_eq(st, 0);
+    double speech = num(j, "speech_length");
+    cr_expect(speech > 1 && speech < 5, "%.2f s", speech);
+    cr_expect_str_eq(str(j, "result"), "insufficient_speech");
+    cJSON_Delete(j);
+    j = run(&st, "verify --min-speech 1 -v %s/a.vp %s", tmp, file);
+    cr_assert_eq(st, 0);
+    const char *r = str(j, "result");
+    cr_expect(r && (!strcmp(r, "verified") || !strcmp(r, "not_sure")), "%s", r);
+    cr_expect_eq(num(j, "speech_length"), speech);
+    cJSON_Delete(j);
+}
+
 Test(cli, several_files_are_one_utterance)
 {
     int st;
@@ -153,6 +176,7 @@ Test(cli, usage_errors_exit_2)
     expect_fail(2, "-v", "verify %s/speechocean762_0120/test/*.wav", fx);
     expect_fail(2, "--voiceprints", "identify x.wav");
     expect_fail(2, NULL, "enroll --min-speech abc -o x.vp a.wav 2>/dev/null");
+    expect_fail(2, NULL, "verify --min-speech -1 -v x.vp a.wav 2>/dev/null");
     expect_fail(2, NULL, "identify --voiceprints %s -k 0 a.wav 2>/dev/null", tmp);
     expect_fail(2, "TRIALS", "eval");
     expect_fail(2, "-o", "train x.tsv");
@@ -266,6 +290,41 @@ Test(cli, identify_errors)
     expect_fail(1, "directory", "identify --voiceprints %s/none %s/speechocean762_0120/test/*.wav", tmp, fx);
 }
 
+/* eval --scores: LABEL SCORE ENROLL TEST VERDICT TEST_SPEECH_SECONDS per scored trial; the
+ * verdict is the product's at its default minimum (the 1 s tests fall short of it, though
+ * they are scored), the same-speaker 5 s tests are verified and the others are not. */
+static void expect_scores(const char *path, int want)
+{
+    FILE *f = fopen(path, "r");
+    cr_assert_not_null(f);
+    char line[8192];
+    int n = 0;
+    while (fgets(line, sizeof line, f)) {
+        char *field[7] = {0}, *save = NULL;
+        int k = 0;
+        line[strcspn(line, "\n")] = 0;
+        for (char *t = strtok_r(line, "\t", &save); t && k < 7; t = strtok_r(NULL, "\t", &save))
+            field[k++] = t;
+        cr_assert_eq(k, 6, "line %d has %d fields", n + 1, k);
+        double score = atof(field[1]), speech = atof(field[5]);
+        int target = !strcmp(field[0], "target"), short_test = strstr(field[3], "@1") != NULL;
+        cr_expect(target || !strcmp(field[0], "nontarget"));
+        cr_expect(score >= 0 && score <= 100);
+        if (short_test) {
+            cr_expect(speech >= 1.0 && speech < 1.5, "speech %s", field[5]);
+            cr_expect_str_eq(field[4], "insufficient_speech");
+        } else {
+            cr_expect_geq(speech, 5.0);
+            if (target) cr_expect_str_eq(field[4], "verified");
+            else cr_expect(!strcmp(field[4], "not_verified") || !strcmp(field[4], "not_sure"),
+                           "%s", field[4]);
+        }
+        n++;
+    }
+    fclose(f);
+    cr_expect_eq(n, want);
+}
+
 Test(cli, eval_trials)
 {
     int st;
@@ -277,6 +336,7 @@ Test(cli, eval_trials)
         for (int t = 0; t < 3; t++)
             fprintf(f, "%s\t%s/enroll/*.wav\t%s/test/*.wav@5\n", e == t ? "target" : "nontarget",
                     spk[e], spk[t]);
+    fprintf(f, "target\t%s/enroll/*.wav\t%s/test/*.wav@1\n", spk[0], spk[0]); /* too short */
     fclose(f);
     /* eval takes file lists, not globs: expand them here */
     char cmd[8192];
@@ -293,13 +353,16 @@ Test(cli, eval_trials)
              "EOF",
              fx, trials);
     cr_assert_eq(system(cmd), 0);
-    cJSON *j = run(&st, "eval --root %s %s", fx, trials);
+    char scores[512];
+    snprintf(scores, sizeof scores, "%s/scores.tsv", tmp);
+    cJSON *j = run(&st, "eval --root %s --scores %s %s", fx, scores, trials);
     cr_assert_eq(st, 0);
-    cr_expect_eq(num(j, "targets"), 3);
+    cr_expect_eq(num(j, "targets"), 4);
     cr_expect_eq(num(j, "nontargets"), 6);
     cr_expect_eq(num(j, "eer_percent"), 0);
     cr_expect(num(j, "min_dcf") >= 0);
     cJSON_Delete(j);
+    expect_scores(scores, 10);
     f = fopen(trials, "w");
     fputs("maybe\ta.wav\tb.wav\n", f);
     fclose(f);

@@ -1,6 +1,7 @@
 /* test_engine.c -- the biometric engine on real speech (held-out speakers) and on signals
  * that must not count as speech. Uses the shipped model. */
 #include <criterion/criterion.h>
+#include <math.h>
 #include <openssl/evp.h>
 #include <string.h>
 
@@ -125,6 +126,115 @@ Test(engine, tones_after_silence_are_not_speech)
     fx_audio n = fx_noise(80000, 3000, 3);
     for (size_t i = 0; i < 8000; i++) n.pcm[i] = 0;
     expect_no_speech(&n, "white noise after silence");
+}
+
+/* A vowel-like sound added to pcm[from, from + n): 150 Hz harmonics shaped by two formants
+ * (500 and 1500 Hz), rms chosen as a multiple of the band power of fx_noise(amp 100). */
+static void add_vowel(fx_audio *a, size_t from, size_t n, double power_ratio)
+{
+    double amp[23] = {0}, norm = 0;
+    for (int k = 3; k <= 22; k++) {
+        double f = 150.0 * k;
+        amp[k] = 1 / (1 + pow((f - 500) / 150, 2)) + 0.7 / (1 + pow((f - 1500) / 200, 2)) + 0.02;
+        norm += amp[k] * amp[k] / 2;
+    }
+    double rms = sqrt(power_ratio * 0.77) * 100 / sqrt(norm);
+    for (size_t i = from; i < from + n; i++) {
+        double v = 0;
+        for (int k = 3; k <= 22; k++) v += amp[k] * sin(2 * M_PI * 150 * k * (double)i / 8000);
+        a->pcm[i] = (int16_t)(a->pcm[i] + rms * v);
+    }
+}
+
+static double vowel_speech(size_t weak_at, size_t weak_n, size_t strong_at, size_t strong_n)
+{
+    fx_audio a = fx_noise(40000, 100, 7);
+    if (weak_n) add_vowel(&a, weak_at, weak_n, 8);      /* 7-8.5 dB over the noise floor */
+    if (strong_n) add_vowel(&a, strong_at, strong_n, 30); /* ~13 dB over it */
+    bio_stream *s = bio_stream_new(m);
+    fx_feed(s, &a, 160);
+    double sec = bio_stream_speech_seconds(s);
+    bio_stream_free(s);
+    fx_free(&a);
+    return sec;
+}
+
+/* Hysteresis (vad.h): a faint vowel alone is not speech, the same sound as the tail of a
+ * louder one (within the hangover) or just before it (within the look-ahead) is. */
+Test(engine, weak_speech_counts_only_next_to_strong_speech)
+{
+    double alone = vowel_speech(16000, 4000, 0, 0);
+    double strong = vowel_speech(0, 0, 16000, 2400);
+    double tail = vowel_speech(18400, 1200, 16000, 2400);
+    double onset = vowel_speech(16000, 640, 16640, 2400);
+    cr_expect_lt(alone, 0.05, "a faint vowel alone: %.2f s", alone);
+    cr_expect(strong > 0.25 && strong < 0.35, "0.3 s loud vowel: %.2f s", strong);
+    cr_expect_gt(tail, strong + 0.12, "0.15 s faint tail: %.2f s vs %.2f s", tail, strong);
+    cr_expect_gt(onset, strong + 0.06, "0.08 s faint onset: %.2f s vs %.2f s", onset, strong);
+}
+
+/* Short tests (bio.h): the thresholds hold from full_speech on; below it `verified` needs
+ * more and `not_verified` less, and a score between them is not_sure. */
+Test(engine, short_tests_widen_the_not_sure_band)
+{
+    bio_config c = bio_model_default_config(m);
+    cr_assert(c.full_speech > 1.5 && c.short_verified_logit > 0 &&
+              c.short_not_verified_logit > 0);
+    double v, ns, pv = c.thr_verified, pns = c.thr_not_sure;
+    bio_thresholds_for(&c, c.full_speech + 5, &v, &ns);
+    cr_expect(v == c.thr_verified && ns == c.thr_not_sure);
+    for (double d = c.full_speech - 0.25; d >= 0.5; d -= 0.25) {
+        bio_thresholds_for(&c, d, &v, &ns);
+        cr_expect(v > pv && v < 100 && ns < pns && ns > 0, "%.2f s: %.2f / %.2f", d, v, ns);
+        pv = v, pns = ns;
+    }
+    c.min_verify_speech = 1.0;
+    double mid = (c.thr_verified + 100) / 2; /* verified at full length */
+    cr_expect_eq(bio_verdict_for(&c, mid, c.full_speech), BIO_VERIFIED);
+    bio_thresholds_for(&c, 1.5, &v, &ns);
+    cr_assert_gt(v, mid, "1.5 s must need more than %.2f", mid);
+    cr_expect_eq(bio_verdict_for(&c, mid, 1.5), BIO_NOT_SURE);
+    double low = c.thr_not_sure / 2; /* not_verified at full length */
+    cr_expect_eq(bio_verdict_for(&c, low, c.full_speech), BIO_NOT_VERIFIED);
+    cr_expect_eq(bio_verdict_for(&c, low, 1.5), ns <= low ? BIO_NOT_SURE : BIO_NOT_VERIFIED);
+    cr_expect_eq(bio_verdict_for(&c, 99.9, 0.9), BIO_INSUFFICIENT_SPEECH);
+    c.thr_verified = 100; /* nothing verified stays nothing verified */
+    bio_thresholds_for(&c, 1.0, &v, &ns);
+    cr_expect_eq(v, 100);
+}
+
+/* 1.5-2.5 s of a speaker's own speech is verified or not_sure, another speaker's is never
+ * verified (the engine's verify path applies the short-test thresholds). */
+Test(engine, short_tests_get_no_confident_wrong_verdict)
+{
+    const char *spk[3] = {SPK_A, SPK_B, SPK_C};
+    uint8_t vp[3][BIO_VOICEPRINT_MAX];
+    size_t len[3];
+    for (int i = 0; i < 3; i++) len[i] = fx_enroll(m, spk[i], vp[i]);
+    bio_config c = bio_model_default_config(m);
+    c.min_verify_speech = 1.5;
+    for (int t = 0; t < 3; t++) {
+        fx_audio a = fx_speech(spk[t], "test");
+        for (double stop = 1.5; stop <= 2.5; stop += 0.5) {
+            bio_stream *s = bio_stream_new(m);
+            for (size_t k = 0; k < a.n && bio_stream_speech_seconds(s) < stop; k += 160)
+                bio_stream_feed(s, a.pcm + k, a.n - k < 160 ? a.n - k : 160);
+            for (int e = 0; e < 3; e++) {
+                bio_result r;
+                cr_assert_eq(bio_stream_verify(s, &c, vp[e], len[e], &r), BIO_OK);
+                cr_expect_neq(r.verdict, BIO_INSUFFICIENT_SPEECH);
+                if (e == t)
+                    cr_expect(r.verdict == BIO_VERIFIED || r.verdict == BIO_NOT_SURE,
+                              "%s %.2f s: %s %.2f", spk[t], r.speech_seconds,
+                              bio_verdict_name(r.verdict), r.score);
+                else
+                    cr_expect_neq(r.verdict, BIO_VERIFIED, "%s vs %s %.2f s: %.2f", spk[t],
+                                  spk[e], r.speech_seconds, r.score);
+            }
+            bio_stream_free(s);
+        }
+        fx_free(&a);
+    }
 }
 
 Test(engine, real_speech_is_speech)

@@ -99,7 +99,7 @@ void h_init(harness *h, void (*tweak)(config *cfg))
     cr_assert_not_null(h->srv, "server_new: %s", err);
     h->port = server_port(h->srv);
     cr_assert_gt(h->port, 0);
-    h->sink = (audio_sink){"capture", h, cap_start, cap_audio, cap_dtmf, cap_mark, cap_stop};
+    h->sink = (audio_sink){"capture", h, cap_start, cap_audio, cap_dtmf, cap_mark, cap_stop, NULL};
     cr_assert_eq(registry_add_sink(server_registry(h->srv), &h->sink), 0);
     h->ws = wsc_new(&h->loop);
     cr_assert_not_null(h->ws);

@@ -1,4 +1,4 @@
-/* test_voiceverify.c -- the Voice Verify dialect (seed 003 "WebSockets") end to end.
+/* test_voiceverify.c -- the Voice Verify dialect (the manual's "WebSockets") end to end.
  *
  * Every status the gateway can send is triggered over a real WebSocket and the replies are
  * validated against schemas/stream (vv-connected-ack, vv-ping, vv-reply).
@@ -21,6 +21,14 @@ static void assert_reply(const tconn *t, size_t i, const char *event, int status
     cr_assert_str_eq(tc_field(t, i, "event", buf, sizeof buf), event, "%s", t->msgs[i]);
     if (sid)
         cr_assert_str_eq(tc_field(t, i, "id", buf, sizeof buf), sid, "%s", t->msgs[i]);
+}
+
+/* The manual's error replies name the refused start's uuid and use its texts. */
+static void assert_uuid_msg(const tconn *t, size_t i, const char *uuid, const char *msg)
+{
+    char buf[128];
+    cr_assert_str_eq(tc_field(t, i, "uuid", buf, sizeof buf), uuid, "%s", t->msgs[i]);
+    cr_assert_str_eq(tc_field(t, i, "msg", buf, sizeof buf), msg, "%s", t->msgs[i]);
 }
 
 Test(voiceverify, connected_start_media_stop_acks)
@@ -102,9 +110,11 @@ Test(voiceverify, duplicate_uuid_and_duplicate_sid_are_409)
     tc_start(b, h_sid(s2, "MZ", 32), u, false); /* same uuid, other connection */
     cr_assert(tc_wait_msgs(b, 1, 2000));
     assert_reply(b, 0, "start", 409, s2);
+    assert_uuid_msg(b, 0, u, "Stream already exists.");
     tc_start(a, s1, h_uuid(u2, 4), false); /* same streamSid on the same connection */
     cr_assert(tc_wait_msgs(a, 2, 2000));
     assert_reply(a, 1, "start", 409, s1);
+    assert_uuid_msg(a, 1, u2, "Stream already exists.");
     cr_assert_eq(registry_count(server_registry(h.srv)), 1);
     h_assert_schemas(a);
     h_assert_schemas(b);
@@ -121,6 +131,7 @@ Test(voiceverify, maintenance_is_423)
     tc_start(t, h_sid(s, "MZ", 5), h_uuid(u, 5), false);
     cr_assert(tc_wait_msgs(t, 1, 2000));
     assert_reply(t, 0, "start", 423, s);
+    assert_uuid_msg(t, 0, u, "Maintenance mode set.");
     registry_set_maintenance(server_registry(h.srv), false);
     tc_start(t, s, u, false);
     cr_assert(tc_wait_msgs(t, 2, 2000));
@@ -147,6 +158,7 @@ Test(voiceverify, no_stream_slot_is_403_no_technology_slot_is_503)
     tc_start(b, h_sid(s2, "MZ", 62), h_uuid(u2, 62), false);
     cr_assert(tc_wait_msgs(b, 1, 2000));
     assert_reply(b, 0, "start", 403, s2);
+    assert_uuid_msg(b, 0, u2, "Resource is unavailable.");
     tc_stop(a, s1);
     cr_assert(tc_wait_msgs(a, 2, 2000));
     h.refuse = true; /* the audio consumer has no capacity */
@@ -180,6 +192,7 @@ Test(voiceverify, several_streams_per_connection_keyed_by_stream_sid)
     assert_reply(t, 0, "start", 201, s1);
     assert_reply(t, 1, "start", 201, s2);
     assert_reply(t, 2, "start", 403, s3); /* over max_streams_per_conn */
+    assert_uuid_msg(t, 2, u3, "Resource is unavailable.");
     for (size_t f = 0;; f++) { /* interleaved */
         bool more = tc_frame(t, s1, p1, n1, f);
         more |= tc_frame(t, s2, p2, n2, f);
@@ -229,6 +242,8 @@ Test(voiceverify, bad_requests_get_400_or_404_and_the_connection_stays)
     for (size_t i = 0; i < 9; i++)
         cr_assert_eq(tc_status(t, i), want[i], "reply %zu: %s", i, t->msgs[i]);
     char buf[64];
+    cr_assert_str_eq(tc_field(t, 5, "msg", buf, sizeof buf), "Stream not found.",
+                     "the manual's 404 text, also before any start");
     cr_assert_str_eq(tc_field(t, 7, "id", buf, sizeof buf), ok);
     cr_assert_str_eq(tc_field(t, 7, "uuid", buf, sizeof buf), u, "error charged to its stream");
     cr_assert(t->open);

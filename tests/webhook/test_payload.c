@@ -1,4 +1,4 @@
-/* Webhook payload builders (seed 003 shapes, byte for byte) and the signature format. */
+/* Webhook payload builders (the Voice Verify manual's shapes, byte for byte) and the signature format. */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <math.h>

@@ -314,10 +314,10 @@ Test(workers, requests_on_unknown_or_closed_streams)
     cr_assert_eq(workers_enroll(w, id, 8, "gone", NULL), 0);
     cr_expect_eq(workers_audio(w, 0, block, 80), -1);
     cr_expect_eq(workers_enroll(w, id, 9, NULL, NULL), -1);
-    char longid[300];
+    char longid[1100]; /* the bound is 1024 bytes: 256 characters of up to 4 UTF-8 bytes */
     memset(longid, 'x', sizeof longid - 1);
     longid[sizeof longid - 1] = '\0';
-    cr_expect_eq(workers_enroll(w, id, 9, longid, NULL), -1, "external_id over 256 chars");
+    cr_expect_eq(workers_enroll(w, id, 9, longid, NULL), -1, "external_id over 1024 bytes");
     cr_expect_eq(workers_verify(w, id, 9, "x", NULL, 0, NULL), -1);
     run_until_results(&loop, 2, 5000);
     cr_assert_eq(ngot, 2);
