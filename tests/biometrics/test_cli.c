@@ -413,6 +413,21 @@ Test(cli, spoof_scores_files_as_one_utterance)
     cJSON_Delete(j);
 }
 
+Test(cli, enroll_refuses_spoofed_audio)
+{
+    /* a replay of speaker 0120's own test utterances: no voiceprint, a message saying why */
+    expect_fail(1, "judged spoofed", "enroll --min-speech 3 -o %s/r.vp %s/../spoof/replay_0120.wav", tmp, fx);
+    char path[512];
+    snprintf(path, sizeof path, "%s/r.vp", tmp);
+    cr_expect_neq(access(path, F_OK), 0, "no voiceprint written");
+    /* the same speaker's real speech enrols */
+    int st;
+    cJSON *j = run(&st, "enroll --min-speech 3 -o %s/r.vp %s/speechocean762_0120/test/*.wav", tmp, fx);
+    cr_expect_eq(st, 0);
+    cr_expect_eq(access(path, F_OK), 0);
+    cJSON_Delete(j);
+}
+
 Test(cli, spoof_errors)
 {
     expect_fail(2, "at least one FILE", "spoof");
