@@ -1044,6 +1044,48 @@ static const char *const REPLAY_A[] = {"fixtures/spoof/replay_0120.wav", NULL};
 
 static bool is_refused_spoof(const cJSON *b) { return jnum(b, "status") == 403; }
 
+/* Enrol real speech (zero-integration) under ext; waits for "created". */
+static void enrol_real(const char *ext, const int16_t *audio, size_t n)
+{
+    char uuid[37], hook[256];
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/s-enrol-%s", e2e_receiver_url(), ext);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "enroll", "webhook", hook, NULL});
+    e2e_call_send(c, audio, n);
+    cr_assert_gt(e2e_wait_hook(hook + strlen(e2e_receiver_url()), is_created, 20000), 0,
+                 "no 'created' webhook");
+    e2e_call_stop(c);
+}
+
+/* Verify audio against ext on a call whose webhooks go to path: every verdict carries spoof
+ * (as expected) and a spoof_score, with the expected result. */
+static void verify_expect(const char *ext, const char *path, const int16_t *audio, size_t n,
+                          const char *spoof, const char *result)
+{
+    char uuid[37], hook[256];
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "verify", "webhook", hook, NULL});
+    e2e_call_send(c, audio, n);
+    cr_assert_gt(e2e_wait_hook(path, is_verdict, 10000), 0, "no verdict on %s", path);
+    e2e_hook *h;
+    size_t k = e2e_hooks(path, &h);
+    for (size_t i = 0; i < k; i++) {
+        if (!is_verdict(h[i].json))
+            continue;
+        double sc = jnum(h[i].json, "spoof_score");
+        cr_expect(sc >= 0 && sc <= 100, "%s: spoof_score %f", path, sc);
+        cr_expect_str_eq(jstr(h[i].json, "spoof"), spoof);
+        cr_expect_str_eq(jstr(h[i].json, "result"), result);
+        cr_log_info("%s: speaker score %.1f, spoof %s %.1f", path, jnum(h[i].json, "score"),
+                    jstr(h[i].json, "spoof"), sc);
+    }
+    e2e_hooks_free(h, k);
+    e2e_call_stop(c);
+}
+
 Test(live, spoofed_enrolment_refused_and_verdicts_carry_spoof)
 {
     start((const char *const[]){"CALLPRINT_MIN_ENROLL_SPEECH", "6", NULL});
@@ -1080,42 +1122,29 @@ Test(live, spoofed_enrolment_refused_and_verdicts_carry_spoof)
 
     /* 2. Real speech enrols; verifications carry spoof and spoof_score: bona fide for the
      * caller's own voice (verified), spoof for a replay of it (never verified: policy reject,
-     * whatever the speaker score). */
+     * although the speaker model alone verifies that replay). */
     e2e_id("alice", ext, sizeof ext);
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/s-enrol-a", e2e_receiver_url());
-    c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode", "enroll",
-                                               "webhook", hook, NULL});
-    e2e_call_send(c, enrol, n_enrol);
-    cr_assert_gt(e2e_wait_hook("/ok/s-enrol-a", is_created, 20000), 0, "no 'created' webhook");
-    e2e_call_stop(c);
-    const char *paths[2] = {"/ok/s-ver-real", "/ok/s-ver-fake"};
-    int16_t *audio[2] = {ta, replay};
-    size_t len[2] = {n_test, n_replay};
-    for (int k = 0; k < 2; k++) {
-        e2e_uuid(uuid);
-        snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), paths[k]);
-        c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                   "verify", "webhook", hook, NULL});
-        e2e_call_send(c, audio[k], len[k]);
-        cr_assert_gt(e2e_wait_hook(paths[k], is_verdict, 10000), 0, "no verdict on %s", paths[k]);
-        n = e2e_hooks(paths[k], &h);
-        for (size_t i = 0; i < n; i++) {
-            if (!is_verdict(h[i].json))
-                continue;
-            double sc = jnum(h[i].json, "spoof_score");
-            cr_expect(sc >= 0 && sc <= 100, "%s: spoof_score %f", paths[k], sc);
-            cr_expect_str_eq(jstr(h[i].json, "spoof"), k ? "spoof" : "bonafide");
-            cr_expect_str_eq(jstr(h[i].json, "result"), k ? "not verified" : "verified");
-            cr_log_info("%s: speaker score %.1f, spoof %s %.1f", paths[k], jnum(h[i].json, "score"),
-                        jstr(h[i].json, "spoof"), sc);
-        }
-        e2e_hooks_free(h, n);
-        e2e_call_stop(c);
-    }
+    enrol_real(ext, enrol, n_enrol);
+    verify_expect(ext, "/ok/s-ver-real", ta, n_test, "bonafide", "verified");
+    verify_expect(ext, "/ok/s-ver-fake", replay, n_replay, "spoof", "not verified");
     free(fake);
     free(replay);
     free(enrol);
     free(ta);
+    stop_gateway();
+}
+
+Test(live, spoof_policy_flag_keeps_the_verdict_and_reports_spoof)
+{
+    start((const char *const[]){"CALLPRINT_SPOOF_POLICY", "flag", NULL});
+    char ext[64];
+    size_t n_enrol, n_replay;
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    int16_t *replay = e2e_audio(REPLAY_A, &n_replay);
+    e2e_id("alice-flag", ext, sizeof ext);
+    enrol_real(ext, enrol, n_enrol);
+    verify_expect(ext, "/ok/f-ver-fake", replay, n_replay, "spoof", "verified");
+    free(enrol);
+    free(replay);
     stop_gateway();
 }
