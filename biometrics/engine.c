@@ -32,6 +32,18 @@ static bio_status iv_check(const void *m, const uint8_t *b, size_t len, double *
     return bio_voiceprint_check(m, b, len, speech);
 }
 
+static void *iv_gallery_new(const void *m) { return bio_gallery_new(m); }
+static bio_status iv_gallery_add(void *g, const uint8_t *b, size_t len)
+{
+    return bio_gallery_add(g, b, len);
+}
+static void iv_gallery_free(void *g) { bio_gallery_free(g); }
+static bio_status iv_identify(void *s, const bio_config *c, const void *g, size_t k,
+                              bio_match *out, size_t *n)
+{
+    return bio_stream_identify(s, c, g, k, out, n);
+}
+
 const bio_engine bio_engine_ivector = {
     .name = "ivector",
     .load = iv_load,
@@ -46,6 +58,10 @@ const bio_engine bio_engine_ivector = {
     .verify = iv_verify,
     .check = iv_check,
     .embed_batch = iv_embed_batch,
+    .gallery_new = iv_gallery_new,
+    .gallery_add = iv_gallery_add,
+    .gallery_free = iv_gallery_free,
+    .identify = iv_identify,
 };
 
 static const bio_engine *const engines[] = {&bio_engine_ivector};

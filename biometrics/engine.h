@@ -9,6 +9,9 @@
  *  - embed_batch: prepare the embeddings of n streams at once (cheaper than one at a time when
  *    extraction is memory-bound), so that their next enroll/verify only scores. It is a hint:
  *    enroll/verify give the same results (up to float rounding) with or without it.
+ *  - gallery_new/gallery_add/gallery_free/identify: 1:N search of a stream against many
+ *    voiceprints (fraudster watchlists). A gallery is read-only once built, so worker threads
+ *    may search one concurrently.
  */
 #ifndef CALLPRINT_BIO_ENGINE_H
 #define CALLPRINT_BIO_ENGINE_H
@@ -31,6 +34,11 @@ typedef struct bio_engine {
                          bio_result *out);
     bio_status (*check)(const void *model, const uint8_t *blob, size_t len, double *speech);
     bio_status (*embed_batch)(void **streams, size_t n); /* optional */
+    void *(*gallery_new)(const void *model);              /* optional, with the three below */
+    bio_status (*gallery_add)(void *gallery, const uint8_t *blob, size_t len);
+    void (*gallery_free)(void *gallery);
+    bio_status (*identify)(void *stream, const bio_config *cfg, const void *gallery, size_t k,
+                           bio_match *out, size_t *nout);
 } bio_engine;
 
 extern const bio_engine bio_engine_ivector;

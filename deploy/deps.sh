@@ -5,10 +5,12 @@
 set -euo pipefail
 
 runtime=(libwebsockets17 libwebsockets-evlib-uv libuv1 libcjson1 libssl3 libcurl4 libhiredis0.14
-         libsndfile1 libfftw3-single3 libspeexdsp1 libopenblas0 liblapacke ca-certificates curl)
+         libsndfile1 libfftw3-single3 libspeexdsp1 libopenblas0 liblapacke libphonenumber8
+         libgeocoding8 ca-certificates curl)
 build=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv libcjson-dev libjsmn-dev
        libuv1-dev libssl-dev libcurl4-openssl-dev libhiredis-dev libsndfile1-dev libfftw3-dev
-       libspeexdsp-dev libopenblas-dev liblapacke-dev redis-server ca-certificates)
+       libspeexdsp-dev libopenblas-dev liblapacke-dev libphonenumber-dev libicu-dev redis-server
+       ca-certificates)
 test=("${build[@]}" libcriterion-dev clang libclang-rt-14-dev valgrind python3 python3-jsonschema
       docker-compose openssl curl npm chromium)
 

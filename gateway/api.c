@@ -5,6 +5,7 @@
  * field validation that answer 400 with a sentence naming the field, and cJSON replies.
  */
 #include "api.h"
+#include "fraud.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,6 +44,8 @@ void api_register(struct app *a)
     /* Other areas add their api_<area>_register(a) call below. */
     api_connect_register(a);
     api_directory_register(a);
+    api_fraud_register(a);
+    api_watchlists_register(a);
     api_debug_register(a);
     api_console_register(a);
     api_vv_register(a); /* last: the manual's paths never shadow callprint's own */

@@ -137,6 +137,18 @@ void api_voiceprints_register(struct app *a);
 void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, subscriptions */
 void api_connect_register(struct app *a);   /* api_connect.c: Amazon Connect contacts */
 void api_directory_register(struct app *a); /* api_directory.c: customer directory */
+/* api_directory.c, shared with api_fraud.c: a phone number from the request normalised to E.164
+ * (out has PHONE_E164_MAX bytes), false with 400 sent when it is not one; a decimal query
+ * argument, def when absent, false with 400 sent when malformed or above max. */
+bool api_phone_arg(struct app *a, http_req *req, const char *in, char *out);
+bool api_query_u64(http_req *req, const char *name, uint64_t def, uint64_t max, uint64_t *out);
+/* api_auth(), then the phone number of a "/.../{phone}" route in E.164; false when a reply
+ * (401, 400) was sent. */
+bool api_phone_path(struct app *a, http_req *req, char *e164);
+/* Reply with a page of (phone, value) pairs from the store as
+ * {"entries":[{"phone", value_name}], "next_cursor"}, or the store's error. */
+void api_phone_page(http_req *req, store_status st, uint64_t next, const char *const *items,
+                    size_t n, const char *err, const char *value_name);
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
 void api_console_register(struct app *a);   /* api_console.c: console events, voiceprint search */
 void api_vv_register(struct app *a); /* api_vv.c: the Voice Verify manual's paths (aliases) */

@@ -33,8 +33,8 @@ typedef struct {
     char *external_id;
 } dir_job;
 
-/* Normalise or answer 400. */
-static bool normalise(app *a, http_req *req, const char *in, char out[PHONE_E164_MAX])
+/* Normalise or answer 400 (api.h). */
+bool api_phone_arg(struct app *a, http_req *req, const char *in, char *out)
 {
     phone_options o = {
         .default_cc = a->cfg->default_country_code[0] ? a->cfg->default_country_code : NULL,
@@ -94,7 +94,7 @@ static http_result h_set(http_req *req, void *ud)
     const char *phone = api_string(req, body, "phone", DIR_PHONE_IN_MAX, true, &bad);
     const char *ext =
         phone ? api_external_id(req, body, "external_id", true, &bad) : NULL;
-    dir_job *j = phone && ext && normalise(a, req, phone, e164) ? job_new(req, e164) : NULL;
+    dir_job *j = phone && ext && api_phone_arg(a, req, phone, e164) ? job_new(req, e164) : NULL;
     if (j && !(j->external_id = strdup(ext))) {
         free(j);
         j = NULL;
@@ -137,14 +137,20 @@ static void on_delete(void *arg, store_status st, const char *err)
     free(j);
 }
 
+/* api.h */
+bool api_phone_path(struct app *a, http_req *req, char *e164)
+{
+    char raw[DIR_PHONE_IN_MAX + 1];
+    return api_auth(a, req) &&
+           api_path_id(req, "phone number", DIR_PHONE_IN_MAX, raw, sizeof raw) &&
+           api_phone_arg(a, req, raw, e164);
+}
+
 static http_result h_one(http_req *req, void *ud)
 {
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
-    char raw[DIR_PHONE_IN_MAX + 1], e164[PHONE_E164_MAX];
-    if (!api_path_id(req, "phone number", DIR_PHONE_IN_MAX, raw, sizeof raw) ||
-        !normalise(a, req, raw, e164))
+    char e164[PHONE_E164_MAX];
+    if (!api_phone_path(a, req, e164))
         return HTTP_DONE;
     dir_job *j = job_new(req, e164);
     if (!j)
@@ -157,26 +163,36 @@ static http_result h_one(http_req *req, void *ud)
 
 /* ---- listing --------------------------------------------------------------------------------- */
 
-static void on_page(void *arg, store_status st, uint64_t next, const char *const *items, size_t n,
-                    const char *err)
+/* api.h */
+void api_phone_page(http_req *req, store_status st, uint64_t next, const char *const *items,
+                    size_t n, const char *err, const char *value_name)
 {
-    http_req *req = arg;
     if (st != STORE_OK) {
         api_store_error(req, st, err);
         return;
     }
     cJSON *root = cJSON_CreateObject();
     cJSON *list = cJSON_AddArrayToObject(root, "entries");
-    for (size_t i = 0; i + 1 < n; i += 2)
-        cJSON_AddItemToArray(list, entry(items[i], items[i + 1]));
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        cJSON *o = cJSON_CreateObject();
+        cJSON_AddStringToObject(o, "phone", items[i]);
+        cJSON_AddStringToObject(o, value_name, items[i + 1]);
+        cJSON_AddItemToArray(list, o);
+    }
     char cur[24];
     snprintf(cur, sizeof cur, "%" PRIu64, next);
     cJSON_AddStringToObject(root, "next_cursor", cur);
     api_send(req, 200, root);
 }
 
-/* A decimal query argument, or def when absent; false (400 sent) when malformed. */
-static bool query_u64(http_req *req, const char *name, uint64_t def, uint64_t max, uint64_t *out)
+static void on_page(void *arg, store_status st, uint64_t next, const char *const *items, size_t n,
+                    const char *err)
+{
+    api_phone_page(arg, st, next, items, n, err, "external_id");
+}
+
+/* api.h */
+bool api_query_u64(http_req *req, const char *name, uint64_t def, uint64_t max, uint64_t *out)
 {
     const char *v = http_req_query(req, name);
     *out = def;
@@ -201,8 +217,8 @@ static http_result h_list(http_req *req, void *ud)
     if (!api_auth(a, req))
         return HTTP_DONE;
     uint64_t cursor, count;
-    if (!query_u64(req, "cursor", 0, UINT64_MAX, &cursor) ||
-        !query_u64(req, "count", DIR_PAGE_DEFAULT, DIR_PAGE_MAX, &count))
+    if (!api_query_u64(req, "cursor", 0, UINT64_MAX, &cursor) ||
+        !api_query_u64(req, "count", DIR_PAGE_DEFAULT, DIR_PAGE_MAX, &count))
         return HTTP_DONE;
     return store_directory_list(a->store, cursor, count ? count : 1, on_page, req) == 0
                ? HTTP_DEFERRED

@@ -2,8 +2,9 @@
  *
  *   POST   /api/v2/stream/{id}/enroll   {"external_id"}  -> {stream_uuid, external_id, detail,
  *                                                            speech_length, status}
- *   POST   /api/v2/stream/{id}/verify   {"external_id"}  -> {stream_uuid, external_id, result,
- *                                                            score, speech_length, status, detail}
+ *   POST   /api/v2/stream/{id}/verify   {"external_id", "min_speech"?}
+ *                                        -> {stream_uuid, external_id, result, score,
+ *                                            speech_length, status, detail}
  *   POST   /api/v2/subscription          the Voice Verify manual's body (+ "secret") -> 201
  *   DELETE /api/v2/subscription          the same body, or {"id"}; or /api/v2/subscription/{id}
  *   GET    /api/v2/subscription          every subscription (secrets never shown)
@@ -34,6 +35,7 @@
 typedef struct {
     http_req *req;
     bool *replied; /* set while live_poll runs: an answer during the call is synchronous */
+    live *live;    /* for the decorators (risk, caller ID) */
     char uuid[STREAM_UUID_LEN + 1];
 } poll_ctx;
 
@@ -86,6 +88,7 @@ static void on_state(const live_state *st, void *arg)
     cJSON_AddNumberToObject(o, "status", st->status);
     if (st->kind == LIVE_VERIFY)
         cJSON_AddStringToObject(o, "detail", whp_verify_result_text(st->result));
+    live_decorate(c->live, st, o);
     api_send(c->req, http, o);
     if (c->replied)
         *c->replied = true;
@@ -120,6 +123,29 @@ static void job_error(http_req *req, live_err e)
     default:
         http_reply_error(req, 500, "out of memory");
     }
+}
+
+/* verify's optional "min_speech" (seconds of net speech for this job, live.h); replies 400
+ * (or the job error) and returns false when it is unusable. */
+static bool min_speech_ok(app *a, http_req *req, const cJSON *body, live_kind kind, stream *s,
+                          const char *ext)
+{
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(body, "min_speech");
+    if (!v)
+        return true;
+    if (kind != LIVE_VERIFY) {
+        http_reply_error(req, 400, "\"min_speech\" applies to verify only");
+        return false;
+    }
+    if (!cJSON_IsNumber(v) || !(v->valuedouble >= LIVE_MIN_SPEECH_LO &&
+                                v->valuedouble <= LIVE_MIN_SPEECH_HI)) {
+        http_reply_error(req, 400, "\"min_speech\" must be a number of seconds from 0.5 to 3600");
+        return false;
+    }
+    live_err e = live_job_min_speech(a->live, s, ext, LIVE_BY_API, v->valuedouble);
+    if (e != LIVE_OK)
+        job_error(req, e);
+    return e == LIVE_OK;
 }
 
 /* "<id>/enroll" or "<id>/verify" after the prefix. */
@@ -162,12 +188,15 @@ static http_result stream_job(http_req *req, void *ud)
         http_reply_error(req, 404, "stream not found");
     } else if (!live_available(a->live)) {
         job_error(req, LIVE_UNAVAILABLE);
+    } else if (!min_speech_ok(a, req, body, kind, s, ext)) {
+        /* replied */
     } else {
         bool replied = false;
         poll_ctx *c = calloc(1, sizeof *c);
         if (c) {
             c->req = req;
             c->replied = &replied;
+            c->live = a->live;
             snprintf(c->uuid, sizeof c->uuid, "%s", s->uuid);
         }
         live_err e = c ? live_poll(a->live, s, kind, ext, on_state, c) : LIVE_NOMEM;

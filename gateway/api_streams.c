@@ -19,6 +19,7 @@
 
 #include "api.h"
 #include "app.h"
+#include "fraud.h"
 #include "live.h"
 #include "stream_json.h"
 
@@ -70,6 +71,9 @@ static cJSON *describe(app *a, const stream *s)
         cJSON *jobs = lj ? cJSON_DetachItemFromObjectCaseSensitive(lj, "jobs") : NULL;
         cJSON_AddItemToObject(o, "jobs", jobs ? jobs : cJSON_CreateArray());
         cJSON_Delete(lj);
+        cJSON *fr = fraud_stream_json(a->fraud, s); /* caller ID and risk (fraud.h) */
+        if (fr)
+            cJSON_AddItemToObject(o, "fraud", fr);
     }
     return o;
 }

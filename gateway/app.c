@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "api.h"
+#include "fraud.h"
 #include "console.h"
 #include "live.h"
 #include "log.h"
@@ -72,7 +73,9 @@ static void load_engine(app *a)
 static void on_worker_result(const workers_result *r, void *arg)
 {
     app *a = arg;
-    if (a->live)
+    if (r->kind == WORKERS_IDENTIFY || (r->tag & FRAUD_TAG_BIT))
+        fraud_worker_result(a->fraud, r);
+    else if (a->live)
         live_worker_result(a->live, r);
 }
 
@@ -180,6 +183,11 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     a->sessions = sessions_new(a, err, errcap); /* after live: its sink comes later */
     if (!a->sessions)
         goto fail;
+    a->fraud = fraud_new(a); /* after sessions: reads the session id sessions settles */
+    if (!a->fraud) {
+        snprintf(err, errcap, "cannot start fraud screening");
+        goto fail;
+    }
     api_register(a);
     metrics_register(a);
     a->console = console_new(a);
@@ -385,6 +393,7 @@ static void close_workers(app *a)
 {
     if (a->live)
         live_close(a->live);
+    fraud_close(a->fraud);
     if (a->workers) {
         a->closes_pending++;
         workers_close(a->workers, on_closed, a);
@@ -463,6 +472,7 @@ void app_free(app *a)
     live_free(a->live);
     console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
+    fraud_free(a->fraud);
     if (a->srv)
         server_free(a->srv);
     api_free(a->api);

@@ -76,6 +76,7 @@ typedef struct app {
     struct live *live;  /* live enrol/verify controller (live.h) */
     struct api *api;    /* REST API state (api.h) */
     struct sessions *sessions; /* call sessions in Redis, org-API forwarding (sessions.h) */
+    struct fraud *fraud;       /* caller ID, deny list, risk score (fraud.h) */
     struct console *console;   /* the operator console at /console/ (console.h) */
 
     bool closing;

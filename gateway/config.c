@@ -84,7 +84,8 @@ static const config_entry entries[] = {
     INT(workers, 0, 256, "biometric threads (0 = number of cores)"),
     INT(worker_queue_len, 16, 1 << 20, "audio blocks queued per worker before drops"),
     DBL(min_enroll_speech, -1, 3600, "net speech seconds to enrol (-1 = model default)"),
-    DBL(min_verify_speech, -1, 3600, "net speech seconds to verify (-1 = model default)"),
+    DBL(min_verify_speech, -1, 3600,
+        "net speech seconds to verify (-1 = model default; a job may set min_speech)"),
     DBL(thr_verified, -1, 100, "score for \"verified\" (-1 = model default)"),
     DBL(thr_not_sure, -1, 100, "score for \"not_sure\" (-1 = model default)"),
     STR(spoof_model, false, "spoofing-countermeasure model file; empty = no countermeasure"),
@@ -123,6 +124,8 @@ static const config_entry entries[] = {
     STR(forward_on, false, "verdict that triggers a forward"),
     INT(forward_timeout_ms, 100, 120000, "one forward attempt times out"),
     INT(forward_attempts, 1, 20, "forward attempts (retries with backoff)"),
+    INT(risk_threshold, 0, 100, "fraud risk 0-100 at which a call counts as risky"),
+    BOOL(screen_calls, "screen every call against the fraudster watchlists"),
     STR(log_file, false, "log file, \"-\" = stderr (SIGHUP reopens it)"),
     STR(log_level, false, "debug, info, warn or error"),
     BOOL(mask_numbers, "mask caller numbers in logs"),
@@ -177,6 +180,7 @@ void config_defaults(config *c)
     snprintf(c->forward_on, sizeof c->forward_on, "verified");
     c->forward_timeout_ms = 5000;
     c->forward_attempts = 3;
+    c->risk_threshold = 50; /* FRAUD_RISK_THRESHOLD_DEFAULT: one strong signal alone crosses */
     snprintf(c->log_file, sizeof c->log_file, "-");
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->mask_numbers = true;

@@ -94,6 +94,9 @@ typedef struct config {
     char forward_on[32];                 /* verdict that triggers a forward ("verified") */
     int forward_timeout_ms;
     int forward_attempts;
+    /* Fraud screening (fraud.h). */
+    int risk_threshold; /* 0-100: a call at or above it is risky */
+    bool screen_calls;  /* screen every call against the watchlists (else screen=true / verify) */
     /* Logging. */
     char log_file[CONFIG_STR_MAX]; /* "-" = stderr */
     char log_level[16];

@@ -183,6 +183,7 @@ static void on_tick(uv_timer_t *t)
         return;
     }
     uint64_t now = uv_now(c->a->loop);
+    api_record_refresh(c->a); /* a password changed on another gateway revokes the tokens */
     ccalls_refresh(c->calls, now);
     size_t len = 0;
     char *ev = snapshot_event(c, now, &len);

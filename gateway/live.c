@@ -91,6 +91,7 @@ typedef struct live_job {
     char stamp[64];
     unsigned print_epoch, posted_epoch;
     bool checked, done;
+    double min_speech;     /* verify: the job's minimum net speech, < 0 = the gateway's */
     double pending_speech; /* enrol: speech of the blob being written */
     live_waiter *waiters;
     size_t n_waiters;
@@ -137,6 +138,11 @@ struct live {
     uint64_t next_tag;
     live_observer obs[LIVE_OBSERVERS_MAX];
     size_t n_obs;
+    struct {
+        live_decorate_cb cb;
+        void *arg;
+    } deco[LIVE_OBSERVERS_MAX];
+    size_t n_deco;
     live_stats st;
 };
 
@@ -258,8 +264,15 @@ static char *job_body(const live_job *j, const char *channel)
     if (j->kind == LIVE_ENROLL)
         return whp_enroll_spoof(channel, j->status, uuid, j->external_id,
                                 whp_enroll_detail_text(j->detail), j->speech, spp);
-    return whp_verify_spoof(channel, j->status, uuid, j->external_id,
-                            whp_verify_result_text(j->result), j->speech, j->score, spp);
+    live_state st;
+    state_of(j, &st);
+    cJSON *extra = j->l->n_deco ? cJSON_CreateObject() : NULL;
+    live_decorate(j->l, &st, extra);
+    char *b = whp_verify_spoof_ext(channel, j->status, uuid, j->external_id,
+                                   whp_verify_result_text(j->result), j->speech, j->score, spp,
+                                   extra);
+    cJSON_Delete(extra);
+    return b;
 }
 
 static void send_to(live *l, sub *s, const char *body)
@@ -368,10 +381,12 @@ static bool post_worker(live_job *j)
         return true;
     if (j->ls->ending)
         return false; /* the worker stream is closed */
+    bio_config own = l->a->bio;
+    own.min_verify_speech = j->min_speech;
     int rc = j->kind == LIVE_ENROLL
                  ? workers_enroll(l->a->workers, j->ls->wid, j->tag, j->external_id, NULL)
                  : workers_verify(l->a->workers, j->ls->wid, j->tag, j->external_id, j->print,
-                                  j->print_len, NULL);
+                                  j->print_len, j->min_speech >= 0 ? &own : NULL);
     if (rc != 0) {
         l->st.worker_refused++;
         return false;
@@ -587,6 +602,7 @@ static live_job *job_new(live *l, live_stream *ls, live_kind k, const char *exte
     j->detail = WHP_ENROLL_NOT_ENOUGH_SPEECH;
     j->result = WHP_VERIFY_NOT_ENOUGH_SPEECH;
     j->verdict = BIO_INSUFFICIENT_SPEECH;
+    j->min_speech = -1;
     j->next = ls->jobs;
     ls->jobs = j;
     ls->n_jobs++;
@@ -637,6 +653,20 @@ live_err live_job_start(live *l, stream *s, live_kind k, const char *external_id
 {
     live_job *j;
     return ensure(l, s, k, external_id, o, &j);
+}
+
+live_err live_job_min_speech(live *l, stream *s, const char *external_id, live_origin o,
+                             double seconds)
+{
+    if (!(seconds >= LIVE_MIN_SPEECH_LO && seconds <= LIVE_MIN_SPEECH_HI))
+        return LIVE_INVALID;
+    live_job *j;
+    live_err e = ensure(l, s, LIVE_VERIFY, external_id, o, &j);
+    if (e == LIVE_OK && j->min_speech != seconds) {
+        j->min_speech = seconds;
+        j->state_ms = 0; /* the published answer was judged against the old minimum */
+    }
+    return e;
 }
 
 live_err live_poll(live *l, stream *s, live_kind k, const char *external_id, live_state_cb cb,
@@ -1065,6 +1095,27 @@ int live_on_verdict(live *l, live_state_cb cb, void *arg)
     return 0;
 }
 
+uint64_t live_stream_worker(const live *l, const stream *s)
+{
+    const live_stream *ls = l && s ? ls_of(l, s) : NULL;
+    return ls && !ls->ending ? ls->wid : 0;
+}
+
+int live_on_decorate(live *l, live_decorate_cb cb, void *arg)
+{
+    if (!l || !cb || l->n_deco >= LIVE_OBSERVERS_MAX)
+        return -1;
+    l->deco[l->n_deco].cb = cb;
+    l->deco[l->n_deco++].arg = arg;
+    return 0;
+}
+
+void live_decorate(live *l, const live_state *st, cJSON *o)
+{
+    for (size_t i = 0; l && o && i < l->n_deco; i++)
+        l->deco[i].cb(st, o, l->deco[i].arg);
+}
+
 void live_get_stats(const live *l, live_stats *out)
 {
     *out = l->st;
@@ -1108,6 +1159,9 @@ cJSON *live_stream_json(live *l, const stream *s)
             cJSON_AddStringToObject(x, "spoof", bio_spoof_verdict_name(j->spoof));
         }
         cJSON_AddNumberToObject(x, "subscribers", (double)job_subscribers(l, j));
+        live_state st;
+        state_of(j, &st);
+        live_decorate(l, &st, x);
         cJSON_AddItemToArray(jobs, x);
     }
     return o;

@@ -153,6 +153,16 @@ bool live_available(const live *l);
 /* Start the job if it is not running. s must be a live stream of the registry. */
 live_err live_job_start(live *l, struct stream *s, live_kind k, const char *external_id,
                         live_origin o);
+/* A verify job's own minimum of net speech (seconds), instead of the gateway's
+ * min_verify_speech: short answers (a digit string) can be verified sooner, long ones held to
+ * more. The engine holds a short test to stricter thresholds (bio.h), so a low minimum gives
+ * more not_sure answers, not more wrong ones. */
+#define LIVE_MIN_SPEECH_LO 0.5
+#define LIVE_MIN_SPEECH_HI 3600.0
+/* Start the verify job if needed and set its minimum (LIVE_MIN_SPEECH_LO..HI, else
+ * LIVE_INVALID). A changed minimum makes the next poll wait for a new answer. */
+live_err live_job_min_speech(live *l, struct stream *s, const char *external_id, live_origin o,
+                             double seconds);
 /* Start the job if needed and report its state through cb: at once (before returning) when
  * it is known and fresh, else when the in-flight worker/Redis answer arrives (at most
  * LIVE_WAIT_MAX_MS later, or when the stream ends). cb is called exactly once on LIVE_OK
@@ -176,6 +186,17 @@ subs *live_subs(live *l);
 
 /* Call cb(state, arg) for every state a job publishes. 0, or -1 when full. */
 int live_on_verdict(live *l, live_state_cb cb, void *arg);
+
+/* Decorators (fraud screening): cb adds members to the JSON object `o` describing a job's
+ * state -- the verify webhook's payload, the REST poll answer, the job in the stream
+ * details. 0, or -1 when full (LIVE_OBSERVERS_MAX). */
+typedef void (*live_decorate_cb)(const live_state *st, cJSON *o, void *arg);
+int live_on_decorate(live *l, live_decorate_cb cb, void *arg);
+/* Run every decorator on o (for answers built outside live.c). */
+void live_decorate(live *l, const live_state *st, cJSON *o);
+/* The stream's worker stream id (workers.h), 0 when it has none; for other requests on the
+ * same engine state (fraudster screening). */
+uint64_t live_stream_worker(const live *l, const struct stream *s);
 
 typedef struct {
     uint64_t verdicts[WHP_VERIFY_NOT_SURE + 1]; /* verify states published, by result */

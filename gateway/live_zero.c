@@ -4,6 +4,7 @@
  *       <Parameter name="external_id" value="customer-42"/>
  *       <Parameter name="mode" value="verify"/>
  *       <Parameter name="webhook" value="https://crm.example.com/callprint"/>
+ *       <Parameter name="min_speech" value="2"/>     (optional, verify: seconds of net speech)
  *     </Stream>
  *
  * At the stream's start the controller starts the job (enrol or verify external_id) and,
@@ -29,6 +30,21 @@ static void zero_warn(const stream *s, const char *why)
     log_write(LOG_WARN, s->uuid, stream_session_id(s), NULL, 0, "zero-integration ignored: %s", why);
 }
 
+/* The optional min_speech parameter of a verify job; a bad one is ignored (the job keeps the
+ * gateway's minimum), like every other bad parameter. */
+static void zero_min_speech(live *l, stream *s, live_kind kind, const char *ext)
+{
+    const char *v = stream_param(s, "min_speech");
+    if (!v)
+        return;
+    char *end;
+    double sec = strtod(v, &end);
+    if (kind != LIVE_VERIFY)
+        zero_warn(s, "\"min_speech\" applies to mode verify only");
+    else if (end == v || *end || live_job_min_speech(l, s, ext, LIVE_BY_ZERO, sec) != LIVE_OK)
+        zero_warn(s, "\"min_speech\" must be seconds of net speech from 0.5 to 3600");
+}
+
 void live_zero_start(live *l, struct app *a, stream *s)
 {
     const char *ext = stream_param(s, "external_id");
@@ -41,6 +57,8 @@ void live_zero_start(live *l, struct app *a, stream *s)
         return;
     }
     live_kind kind;
+    if (strcmp(mode, "register_fraudster") == 0)
+        return; /* fraud screening's (fraud.h) */
     if (strcmp(mode, "enroll") == 0 || strcmp(mode, "enrol") == 0)
         kind = LIVE_ENROLL;
     else if (strcmp(mode, "verify") == 0)
@@ -60,6 +78,8 @@ void live_zero_start(live *l, struct app *a, stream *s)
         return;
     }
     live_err e = live_job_start(l, s, kind, ext, LIVE_BY_ZERO);
+    if (e == LIVE_OK)
+        zero_min_speech(l, s, kind, ext);
     if (e != LIVE_OK) {
         zero_warn(s, e == LIVE_UNAVAILABLE ? "biometrics unavailable (no model)"
                                            : "the job could not start");

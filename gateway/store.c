@@ -338,9 +338,7 @@ const char *store_strerror(store_status st) {
 
 /* ---- customer directory ---------------------------------------------------------------------- */
 
-#define STORE_PHONE_WHY "phone must be E.164 (+ and digits)"
-
-static int store_phone_ok(const char *phone) {
+int store_phone_ok(const char *phone) {
     if (!phone || phone[0] != '+' || !phone[1] || strlen(phone) > 16) return 0;
     for (const char *p = phone + 1; *p; p++)
         if (*p < '0' || *p > '9') return 0;
@@ -356,25 +354,37 @@ int store_directory_set(store *s, const char *phone, const char *external_id, st
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
     c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory"), sb_arg(b, phone), sb_arg(b, external_id);
+    /* The reverse index (store_fraud.h), in the same MULTI. */
+    sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory:by-id"), sb_arg(b, external_id), sb_arg(b, phone);
     return sb_write(s, b, store_reply_done, c);
 }
 
-int store_directory_get(store *s, const char *phone, store_id_cb *cb, void *arg) {
+int store_phone_hash_get(store *s, const char *hash, const char *phone, store_id_cb *cb,
+                         void *arg) {
     sctx *c;
     sb *b;
     STORE_BEGIN_PTR(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
     c->cb.id = cb;
-    sb_cmd(b), sb_arg(b, "HGET"), sb_key(b, s, "directory"), sb_arg(b, phone);
+    sb_cmd(b), sb_arg(b, "HGET"), sb_key(b, s, "%s", hash), sb_arg(b, phone);
     return sb_read(s, b, store_reply_id, c);
 }
 
-int store_directory_delete(store *s, const char *phone, store_done_cb *cb, void *arg) {
+int store_phone_hash_delete(store *s, const char *hash, const char *phone, store_done_cb *cb,
+                            void *arg) {
     sctx *c;
     sb *b;
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
     c->cb.done = cb;
-    sb_cmd(b), sb_arg(b, "HDEL"), sb_key(b, s, "directory"), sb_arg(b, phone);
+    sb_cmd(b), sb_arg(b, "HDEL"), sb_key(b, s, "%s", hash), sb_arg(b, phone);
     return sb_write(s, b, store_reply_found, c);
+}
+
+int store_directory_get(store *s, const char *phone, store_id_cb *cb, void *arg) {
+    return store_phone_hash_get(s, "directory", phone, cb, arg);
+}
+
+int store_directory_delete(store *s, const char *phone, store_done_cb *cb, void *arg) {
+    return store_phone_hash_delete(s, "directory", phone, cb, arg);
 }
 
 /* ---- audit trail ------------------------------------------------------------------------------ */

@@ -94,5 +94,13 @@ int64_t store_now_ms(void);
 void store_rfc3339(int64_t ms, char out[32]);
 /* 1 when a caller-supplied id is usable in a key (non-empty, <= 256 bytes, no control chars). */
 int store_id_ok(const char *id);
+/* 1 when phone is E.164 ('+' and 1-15 digits); STORE_PHONE_WHY says so to the caller. */
+int store_phone_ok(const char *phone);
+#define STORE_PHONE_WHY "phone must be E.164 (+ and digits)"
+/* HGET / HDEL of an E.164 number in a hash keyed by numbers (the directory, the deny list). */
+int store_phone_hash_get(store *s, const char *hash, const char *phone, store_id_cb *cb,
+                         void *arg);
+int store_phone_hash_delete(store *s, const char *hash, const char *phone, store_done_cb *cb,
+                            void *arg);
 
 #endif

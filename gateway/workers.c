@@ -63,12 +63,13 @@
 #define WK_EXTERNAL_ID_MAX 1024 /* bytes: 256 UTF-8 characters */
 #define WK_BATCH 16 /* enrol/verify requests run together (the engine's batch) */
 
-typedef enum { JOB_OPEN, JOB_AUDIO, JOB_ENROLL, JOB_VERIFY, JOB_CLOSE } job_type;
+typedef enum { JOB_OPEN, JOB_AUDIO, JOB_ENROLL, JOB_VERIFY, JOB_IDENTIFY, JOB_CLOSE } job_type;
 
 /* What only enrol/verify requests carry. Kept out of the job header: audio jobs (50 a second
  * per stream, the whole backlog when a worker lags) are a 56-byte header + 320 bytes. */
 typedef struct {
     bio_config cfg;
+    const void *gallery; /* identify */
     char external_id[WK_EXTERNAL_ID_MAX + 1];
 } wk_req;
 
@@ -234,7 +235,9 @@ static void run_request(worker *k, wk_job *j)
         return;
     }
     workers_result *r = &res->r;
-    r->kind = j->type == JOB_ENROLL ? WORKERS_ENROLL : WORKERS_VERIFY;
+    r->kind = j->type == JOB_ENROLL   ? WORKERS_ENROLL
+              : j->type == JOB_VERIFY ? WORKERS_VERIFY
+                                      : WORKERS_IDENTIFY;
     r->stream_id = j->id;
     r->tag = j->tag;
     res->pushed_ns = j->pushed_ns;
@@ -246,8 +249,12 @@ static void run_request(worker *k, wk_job *j)
         r->status = e->enroll(st, &j->req->cfg, res->blob, cap, &res->blob_len);
         if (r->status != BIO_OK)
             res->blob_len = 0;
-    } else {
+    } else if (j->type == JOB_VERIFY) {
         r->status = e->verify(st, &j->req->cfg, j->data, j->n, &r->verify);
+    } else {
+        size_t n = 0;
+        r->status = e->identify(st, &j->req->cfg, j->req->gallery, 1, &r->match, &n);
+        r->has_match = r->status == BIO_OK && n == 1;
     }
     if (st)
         r->speech_seconds = e->speech_seconds(st);
@@ -279,7 +286,8 @@ static void run_job(worker *k, wk_job *j)
         break;
     }
     case JOB_ENROLL:
-    case JOB_VERIFY: /* run_list batches them: batch_run */
+    case JOB_VERIFY:
+    case JOB_IDENTIFY: /* run_list batches them: batch_run */
         break;
     case JOB_CLOSE:
         stream_close(k, j->id);
@@ -294,7 +302,10 @@ typedef struct {
     size_t n;
 } wk_batch;
 
-static bool job_is_request(const wk_job *j) { return j->type == JOB_ENROLL || j->type == JOB_VERIFY; }
+static bool job_is_request(const wk_job *j)
+{
+    return j->type == JOB_ENROLL || j->type == JOB_VERIFY || j->type == JOB_IDENTIFY;
+}
 
 static bool batch_holds(const wk_batch *b, uint64_t id)
 {
@@ -477,7 +488,7 @@ int workers_audio(workers *p, uint64_t id, const int16_t *pcm, size_t n)
 }
 
 static int request(workers *p, job_type t, uint64_t id, uint64_t tag, const char *external_id,
-                   const uint8_t *blob, size_t len, const bio_config *cfg)
+                   const uint8_t *blob, size_t len, const bio_config *cfg, const void *gallery)
 {
     if (!p || p->closing || !id || !external_id || strlen(external_id) > WK_EXTERNAL_ID_MAX ||
         (t == JOB_VERIFY && (!blob || !len || len > BIO_VOICEPRINT_MAX)))
@@ -490,6 +501,7 @@ static int request(workers *p, job_type t, uint64_t id, uint64_t tag, const char
     j->tag = tag;
     j->req = (wk_req *)(void *)(j->data + at);
     j->req->cfg = cfg ? *cfg : p->opt.config;
+    j->req->gallery = gallery;
     snprintf(j->req->external_id, sizeof j->req->external_id, "%s", external_id);
     if (len)
         memcpy(j->data, blob, len);
@@ -504,13 +516,21 @@ static int request(workers *p, job_type t, uint64_t id, uint64_t tag, const char
 int workers_enroll(workers *p, uint64_t id, uint64_t tag, const char *external_id,
                    const bio_config *cfg)
 {
-    return request(p, JOB_ENROLL, id, tag, external_id, NULL, 0, cfg);
+    return request(p, JOB_ENROLL, id, tag, external_id, NULL, 0, cfg, NULL);
 }
 
 int workers_verify(workers *p, uint64_t id, uint64_t tag, const char *external_id,
                    const uint8_t *voiceprint, size_t len, const bio_config *cfg)
 {
-    return request(p, JOB_VERIFY, id, tag, external_id, voiceprint, len, cfg);
+    return request(p, JOB_VERIFY, id, tag, external_id, voiceprint, len, cfg, NULL);
+}
+
+int workers_identify(workers *p, uint64_t id, uint64_t tag, const char *external_id,
+                     const void *gallery, const bio_config *cfg)
+{
+    if (!p || !gallery || !p->opt.engine->identify)
+        return -1;
+    return request(p, JOB_IDENTIFY, id, tag, external_id, NULL, 0, cfg, gallery);
 }
 
 void workers_close_stream(workers *p, uint64_t id)

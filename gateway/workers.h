@@ -35,7 +35,7 @@
 
 typedef struct workers workers;
 
-typedef enum { WORKERS_ENROLL = 0, WORKERS_VERIFY } workers_job_kind;
+typedef enum { WORKERS_ENROLL = 0, WORKERS_VERIFY, WORKERS_IDENTIFY } workers_job_kind;
 
 typedef struct {
     workers_job_kind kind;
@@ -48,6 +48,8 @@ typedef struct {
     const uint8_t *voiceprint;  /* enrol, BIO_OK: the new voiceprint */
     size_t voiceprint_len;
     bio_result verify;          /* verify, BIO_OK */
+    bio_match match;            /* identify, BIO_OK and has_match: the best match */
+    bool has_match;
     bool spoof_scored;          /* the pool has a spoofing model: spoof is filled */
     bio_spoof_result spoof;     /* the countermeasure on the same audio (enrol and verify) */
 } workers_result;
@@ -89,6 +91,11 @@ int workers_enroll(workers *w, uint64_t id, uint64_t tag, const char *external_i
                    const bio_config *cfg);
 int workers_verify(workers *w, uint64_t id, uint64_t tag, const char *external_id,
                    const uint8_t *voiceprint, size_t len, const bio_config *cfg);
+/* 1:N: the best match of everything fed so far in `gallery` (the engine's, built with its
+ * gallery_new/gallery_add; it must stay alive and unchanged until the result arrives).
+ * -1 when refused or when the engine has no identify. */
+int workers_identify(workers *w, uint64_t id, uint64_t tag, const char *external_id,
+                     const void *gallery, const bio_config *cfg);
 /* Release the stream's engine state (after the jobs queued before it). Never refused. */
 void workers_close_stream(workers *w, uint64_t id);
 

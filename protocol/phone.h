@@ -14,11 +14,10 @@
  * (trunk prefix "0", or no prefix at all) needs phone_options.default_cc; North American numbers
  * must have 10 digits after the +1.
  *
- * Why not libphonenumber (seed 002 suggests it): Debian ships libphonenumber-dev 8.12, a C++
- * library with no C API; using it would add a C++ shim, a C++ runtime and the protobuf/ICU
- * dependencies to a pure-C11 protocol library, for a job that needs only syntax checks and the
- * country-code table. What we give up: per-country length and numbering-plan rules (a +44 number
- * of the wrong length is still accepted when its total length is within 8-15 digits).
+ * Why not libphonenumber here: normalisation needs only syntax checks and the country-code
+ * table, and keeping it in C11 keeps protocol/ free of the C++ runtime and ICU. The numbering
+ * plans (validity, line type, region) are asked of libphonenumber by fraud screening
+ * (callerid/callerid.h), which flags a normalised number that no plan assigns.
  *
  * Pure code: no I/O, no globals beyond const tables.
  */

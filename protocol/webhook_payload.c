@@ -135,9 +135,23 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
                             NULL);
 }
 
-char *whp_verify_spoof(const char *channel_uuid, int status, const char *stream_uuid,
-                       const char *external_id, const char *result, double speech_length,
-                       double score, const whp_spoof *spoof)
+/* Copies of extra's members, after the manual's fields (whose names are not taken twice). */
+static void add_extra(body *b, const cJSON *extra)
+{
+    for (const cJSON *m = extra ? extra->child : NULL; b->ok && m; m = m->next) {
+        if (!m->string || cJSON_HasObjectItem(b->payload, m->string))
+            continue;
+        cJSON *dup = cJSON_Duplicate(m, 1);
+        b->ok = dup && cJSON_AddItemToObject(b->payload, m->string, dup);
+        if (!b->ok)
+            cJSON_Delete(dup);
+    }
+}
+
+/* The verify body: the manual's fields, then the countermeasure's, then extra's. */
+static char *verify_body(const char *channel_uuid, int status, const char *stream_uuid,
+                         const char *external_id, const char *result, double speech_length,
+                         double score, const whp_spoof *spoof, const cJSON *extra)
 {
     if (!channel_uuid || !stream_uuid || !external_id || !result)
         return NULL;
@@ -149,15 +163,40 @@ char *whp_verify_spoof(const char *channel_uuid, int status, const char *stream_
     add_num(&b, true, "speech_length", round2(speech_length));
     add_num(&b, true, "score", round2(score));
     add_spoof(&b, spoof);
+    add_extra(&b, extra);
     attach_payload(&b);
     return finish(&b);
+}
+
+char *whp_verify_spoof(const char *channel_uuid, int status, const char *stream_uuid,
+                       const char *external_id, const char *result, double speech_length,
+                       double score, const whp_spoof *spoof)
+{
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, spoof, NULL);
+}
+
+char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                     const char *external_id, const char *result, double speech_length,
+                     double score, const cJSON *extra)
+{
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, NULL, extra);
+}
+
+char *whp_verify_spoof_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                           const char *external_id, const char *result, double speech_length,
+                           double score, const whp_spoof *spoof, const cJSON *extra)
+{
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, spoof, extra);
 }
 
 char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *result, double speech_length, double score)
 {
-    return whp_verify_spoof(channel_uuid, status, stream_uuid, external_id, result, speech_length,
-                            score, NULL);
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, NULL, NULL);
 }
 
 /* HMAC-SHA256(secret, a + b), streamed (OpenSSL 3's EVP_MAC): no concatenated copy. */

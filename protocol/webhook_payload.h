@@ -63,6 +63,13 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *detail, double speech_length);
 char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
                  const char *external_id, const char *result, double speech_length, double score);
+/* The same with every member of `extra` (an object; NULL = none) appended to the payload after
+ * "score": additions beside the manual's fields (risk, caller ID), which receivers written for
+ * the manual ignore. Members named like the manual's fields are skipped. */
+struct cJSON;
+char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                     const char *external_id, const char *result, double speech_length,
+                     double score, const struct cJSON *extra);
 
 /* The spoofing countermeasure's result, added to enroll and verify payloads by the _spoof
  * builders as "spoof_score" (0-100) and "spoof" (result: "bonafide", "spoof",
@@ -78,6 +85,10 @@ char *whp_enroll_spoof(const char *channel_uuid, int status, const char *stream_
 char *whp_verify_spoof(const char *channel_uuid, int status, const char *stream_uuid,
                        const char *external_id, const char *result, double speech_length,
                        double score, const whp_spoof *spoof);
+/* Both: the countermeasure's fields, then extra's members. */
+char *whp_verify_spoof_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                           const char *external_id, const char *result, double speech_length,
+                           double score, const whp_spoof *spoof, const struct cJSON *extra);
 
 /* "t=<t>,sha256=<hex>" for a delivery at unix time t, into out (capacity >=
  * WHP_SIGNATURE_MAX + 1). Returns 0, or -1 on error. */

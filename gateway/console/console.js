@@ -250,17 +250,38 @@ function chart(call, thr) {
   return s;
 }
 
-// Anything spoof- or risk-like in the call or its jobs, whatever its exact shape.
+// Spoof and risk fields of the call or its jobs, when the gateway has them: the known ones
+// ("spoof" + "spoof_score"; "risk" against "risk_threshold", with "risk_reasons") read
+// properly, anything else spoof- or risk-like shown as it is.
 const FLAG_RE = /spoof|risk|liveness|replay|synthetic|fraud/i;
+const KNOWN = new Set(["spoof", "spoof_score", "risk", "risk_threshold", "risk_reasons"]);
+
+function flagChip(text, alarm) {
+  return el("span", { class: "flag" + (alarm ? "" : " info"), text });
+}
+
+function knownFlags(obj, where, out) {
+  if (typeof obj.spoof === "string") {
+    const score = typeof obj.spoof_score === "number" ? ` (score ${num(obj.spoof_score)})` : "";
+    out.push(flagChip(`${where}spoof: ${words(obj.spoof)}${score}`, obj.spoof === "spoof"));
+  }
+  if (typeof obj.risk === "number") {
+    const thr = typeof obj.risk_threshold === "number" ? obj.risk_threshold : 50;
+    const why = Array.isArray(obj.risk_reasons) && obj.risk_reasons.length
+      ? " – " + obj.risk_reasons.map((r) => words(typeof r === "object" ? r.reason || r.code || JSON.stringify(r) : r).toLowerCase()).join(", ")
+      : "";
+    out.push(flagChip(`${where}risk ${num(obj.risk, 0)}/100${why}`, obj.risk >= thr));
+  }
+}
 
 function flags(call) {
   const out = [];
   const scan = (obj, where) => {
+    knownFlags(obj || {}, where, out);
     for (const [k, v] of Object.entries(obj || {})) {
-      if (!FLAG_RE.test(k) || v === null || v === undefined || v === false) continue;
+      if (KNOWN.has(k) || !FLAG_RE.test(k) || v === null || v === undefined || v === false) continue;
       const text = typeof v === "object" ? JSON.stringify(v) : String(v);
-      const alarm = v === true || /spoof|high|fail|detected|true/i.test(text);
-      out.push(el("span", { class: "flag" + (alarm ? "" : " info"), text: `${where}${words(k)}: ${text}` }));
+      out.push(flagChip(`${where}${words(k)}: ${text}`, v === true || /spoof|high|fail|detected|true/i.test(text)));
     }
   };
   scan(call, "");

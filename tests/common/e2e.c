@@ -730,6 +730,18 @@ bool e2e_voiceprint_exists(const char *external_id)
     return yes;
 }
 
+char *e2e_session_field(const char *stream_uuid, const char *field)
+{
+    redisReply *id = redisCommand(W.rc, "GET %ssession:by-stream:%s", W.prefix, stream_uuid);
+    redisReply *v = id && id->type == REDIS_REPLY_STRING
+                        ? redisCommand(W.rc, "HGET %ssession:%s %s", W.prefix, id->str, field)
+                        : NULL;
+    char *out = v && v->type == REDIS_REPLY_STRING ? strdup(v->str) : NULL;
+    freeReplyObject(v);
+    freeReplyObject(id);
+    return out;
+}
+
 /* ---------- calls ---------- */
 
 struct e2e_call {

@@ -145,6 +145,9 @@ int e2e_validate_hooks(int min);
 /* Whether Redis holds external_id's voiceprint (under this test's key prefix). */
 bool e2e_voiceprint_exists(const char *external_id);
 
+/* A field of the session of the stream with this uuid (malloc'd; NULL if none). */
+char *e2e_session_field(const char *stream_uuid, const char *field);
+
 /* A held Twilio call. params: key/value pairs, NULL-terminated; a "uuid" parameter (UUID4)
  * becomes the stream's uuid. */
 typedef struct e2e_call e2e_call;

@@ -272,6 +272,33 @@ async function main() {
       assert.equal((await rest("GET", "/voiceprint/" + GENUINE, token)).status, 200, "the other stays");
     });
 
+    await step("spoof and risk fields, when a job carries them, are shown as flags", async () => {
+      // The fields other modules add to a verify job (spoof verdict and score, risk score
+      // against its threshold with reasons): rendered from a snapshot given to the page's own
+      // event handler, the live stream stopped first so that it does not replace it.
+      await page.getByRole("tab", { name: "Live calls" }).click();
+      await page.evaluate(() => {
+        stopStream();
+        const job = { type: "verify", external_id: "x", origin: "api", status: 200, result: "not verified",
+                      score: 3.1, speech_length: 6, subscribers: 0, spoof: "spoof", spoof_score: 91.5,
+                      risk: 82, risk_threshold: 50, risk_reasons: ["VOICE_MISMATCH", "VOICE_SPOOFING"] };
+        const ok = { ...job, result: "verified", score: 97, spoof: "bonafide", spoof_score: 4, risk: 10,
+                     risk_reasons: [] };
+        const call = (uuid, j) => ({ uuid, dialect: "twilio", caller: "+4479******00", started: "2026-01-01T00:00:00.000Z",
+                                     duration_s: 9, ended: false, mode: "verify", external_id: "x", speech_s: 6,
+                                     jobs: [j], scores: [[6, j.score]], timeline: [], webhooks: [] });
+        onEvent("event: snapshot\ndata: " + JSON.stringify({ time_ms: Date.now(), calls_total: 2,
+          thresholds: { verified: 90, not_sure: 60 }, calls: [call("u-spoofed", job), call("u-genuine", ok)],
+          health: {}, console: {} }));
+      });
+      const bad = page.locator('article[data-uuid="u-spoofed"] .flag');
+      assert.deepEqual(await bad.allTextContents(),
+                       ["verify spoof: spoof (score 91.5)", "verify risk 82/100 – voice mismatch, voice spoofing"]);
+      assert.equal(await page.locator('article[data-uuid="u-spoofed"] .flag.info').count(), 0, "both alarms");
+      assert.equal(await page.locator('article[data-uuid="u-genuine"] .flag.info').count(), 2, "no alarm");
+      await page.screenshot({ path: path.join(SHOTS, "6-flags.png") });
+    });
+
     await step("no script error on the page", async () => {
       assert.deepEqual(consoleErrors, []);
     });

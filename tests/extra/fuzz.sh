@@ -22,7 +22,8 @@ fi
 
 # -fsanitize=fuzzer-no-link instruments the libraries for coverage; each fuzz target adds
 # -fsanitize=fuzzer itself. CALLPRINT_SANITIZE adds address,undefined everywhere.
-cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+cmake -S "$root" -B "$build" -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
+  -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link" \
   -DCALLPRINT_FUZZ=ON -DCALLPRINT_SANITIZE=ON -DCALLPRINT_TESTS=ON \
   -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link" >"$build.configure.log" 2>&1 ||
   { cat "$build.configure.log" >&2; echo "fuzz.sh: configure failed" >&2; exit 1; }

@@ -831,20 +831,29 @@ static void enrol_a(const char *ext)
     free(enrol);
 }
 
-/* A zero-integration verification of ext, webhooks to the receiver's path, carrying speaker
- * A's test audio (sent at once); the call stays open. */
-static e2e_call *verify_call_a(const char *ext, const char *path)
+/* A zero-integration verification of ext, webhooks to the receiver's path, carrying files
+ * (sent at once) and the parameter min_speech unless NULL; the call stays open. */
+static e2e_call *verify_call(const char *ext, const char *const *files, const char *min_speech,
+                             const char *path)
 {
     char uuid[37], hook[256];
     size_t n;
-    int16_t *ta = e2e_audio(TEST_A, &n);
+    int16_t *pcm = e2e_audio(files, &n);
     e2e_uuid(uuid);
     snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
     e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "verify", "webhook", hook, NULL});
-    e2e_call_send(c, ta, n);
-    free(ta);
+                                                        "verify", "webhook", hook,
+                                                        min_speech ? "min_speech" : NULL,
+                                                        min_speech, NULL});
+    e2e_call_send(c, pcm, n);
+    free(pcm);
     return c;
+}
+
+/* The same with speaker A's test audio and the gateway's minimum. */
+static e2e_call *verify_call_a(const char *ext, const char *path)
+{
+    return verify_call(ext, TEST_A, NULL, path);
 }
 
 /* SIGTERM, then the time until the gateway exited (asserts exit status 0). */
@@ -1079,6 +1088,13 @@ static void verify_expect(const char *ext, const char *path, const int16_t *audi
         cr_expect(sc >= 0 && sc <= 100, "%s: spoof_score %f", path, sc);
         cr_expect_str_eq(jstr(h[i].json, "spoof"), spoof);
         cr_expect_str_eq(jstr(h[i].json, "result"), result);
+        /* the fraud risk counts a spoof verdict as evidence, and only then */
+        const cJSON *rr = cJSON_GetObjectItem(cJSON_GetObjectItem(h[i].json, "payload"), "risk_reasons");
+        bool has = false;
+        for (const cJSON *r = rr ? rr->child : NULL; r; r = r->next)
+            has |= cJSON_IsString(r) && !strcmp(r->valuestring, "VOICE_SPOOFING");
+        cr_expect(!rr || has == !strcmp(spoof, "spoof"), "%s: VOICE_SPOOFING %s in risk_reasons",
+                  path, has ? "present" : "absent");
         cr_log_info("%s: speaker score %.1f, spoof %s %.1f", path, jnum(h[i].json, "score"),
                     jstr(h[i].json, "spoof"), sc);
     }
@@ -1146,5 +1162,89 @@ Test(live, spoof_policy_flag_keeps_the_verdict_and_reports_spoof)
     verify_expect(ext, "/ok/f-ver-fake", replay, n_replay, "spoof", "verified");
     free(enrol);
     free(replay);
+    stop_gateway();
+}
+
+/* ---- a job's own minimum of net speech: zero-integration min_speech, REST min_speech ---- */
+
+/* verify_call, and the call ends right after the audio; returns after its final answer. */
+static void verify_with_min(const char *ext, const char *const *files, const char *min_speech,
+                            const char *path)
+{
+    e2e_call *c = verify_call(ext, files, min_speech, path);
+    e2e_pump(300);
+    e2e_call_stop(c);
+    e2e_pump(1500); /* the final answer over all the audio */
+}
+
+/* The hooks on path: all "not enough net speech" (want_verdict false) or a verdict among them
+ * that is verified or not sure (true). */
+static void expect_min_speech_hooks(const char *path, bool want_verdict)
+{
+    e2e_hook *h;
+    size_t n = e2e_hooks(path, &h), verdicts = 0;
+    cr_expect_gt(n, 0, "%s: no webhook", path);
+    for (size_t i = 0; i < n; i++) {
+        if (!is_verdict(h[i].json))
+            continue;
+        verdicts++;
+        const char *r = jstr(h[i].json, "result");
+        cr_expect(!strcmp(r, "verified") || !strcmp(r, "not sure"), "%s: %s", path, r);
+    }
+    if (want_verdict)
+        cr_expect_gt(verdicts, 0, "%s: no verdict", path);
+    else
+        cr_expect_eq(verdicts, 0, "%s: a verdict despite min_speech", path);
+    e2e_hooks_free(h, n);
+}
+
+Test(live, min_speech_per_job_zero_integration_and_rest)
+{
+    start(NULL);
+    char ext[64];
+    e2e_id("cust-minspeech", ext, sizeof ext);
+    enrol_a(ext);
+    double all = net_speech_a(); /* ~6 s */
+    /* zero-integration: 20 s asked, ~6 s given: not enough, even in the final answer */
+    verify_with_min(ext, TEST_A, "20", "/ok/min-high");
+    expect_min_speech_hooks("/ok/min-high", false);
+    /* 1 s asked, the first file's ~2 s given: a verdict, and not a confident wrong one */
+    static const char *const first[] = {"fixtures/bio/speechocean762_0120/test/001200209.wav",
+                                        NULL};
+    verify_with_min(ext, first, "1", "/ok/min-low");
+    expect_min_speech_hooks("/ok/min-low", true);
+    /* a bad value is logged and ignored: the gateway's minimum applies (all of A verifies) */
+    verify_with_min(ext, TEST_A, "soon", "/ok/min-bad");
+    expect_min_speech_hooks("/ok/min-bad", true);
+    cr_expect(e2e_log_has(&G, "must be seconds of net speech from 0.5 to 3600"));
+
+    /* REST: the field sets the job's minimum; changing it gives a fresh answer */
+    char uuid[37], path[128], body[256];
+    size_t n;
+    int16_t *ta = e2e_audio(TEST_A, &n);
+    e2e_uuid(uuid);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, NULL});
+    e2e_call_send(c, ta, n);
+    free(ta);
+    e2e_pump(300);
+    snprintf(path, sizeof path, "/api/v2/stream/%s/verify", uuid);
+    cJSON *o = NULL;
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":%.2f}", ext, all + 1);
+    cr_assert_eq(post(path, body, &o), 200);
+    cr_expect_str_eq(jstr(o, "result"), "insufficient_speech");
+    cr_expect_float_eq(jnum(o, "speech_length"), all, 0.3);
+    cJSON_Delete(o);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":1.5}", ext);
+    cr_assert_eq(post(path, body, &o), 200);
+    cr_expect_str_eq(jstr(o, "result"), "verified");
+    cJSON_Delete(o);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":0.1}", ext);
+    expect_400(path, body, "min_speech");
+    snprintf(body, sizeof body, "{\"external_id\":\"%s\",\"min_speech\":\"2\"}", ext);
+    expect_400(path, body, "min_speech");
+    snprintf(path, sizeof path, "/api/v2/stream/%s/enroll", uuid);
+    snprintf(body, sizeof body, "{\"external_id\":\"%s-x\",\"min_speech\":2}", ext);
+    expect_400(path, body, "min_speech");
+    e2e_call_stop(c);
     stop_gateway();
 }
