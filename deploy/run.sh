@@ -29,4 +29,5 @@ if [ -z "${CALLPRINT_TWILIO_AUTH_TOKEN:-}${CALLPRINT_CALL_TOKEN_SECRET:-}" ]; th
   export CALLPRINT_ALLOW_UNSIGNED_ENROLL=${CALLPRINT_ALLOW_UNSIGNED_ENROLL:-true}
 fi
 export CALLPRINT_MODEL=${CALLPRINT_MODEL:-$root/biometrics/models/callprint.model}
+export CALLPRINT_SPOOF_MODEL=${CALLPRINT_SPOOF_MODEL:-$root/biometrics/models/spoof.model}
 exec build/bin/callprint "$@"

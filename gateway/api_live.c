@@ -17,6 +17,7 @@
  * not exist". "status" is the webhook status code of the same state (live.h), and verify's
  * "detail" the webhook's wording.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,9 +41,10 @@ typedef struct {
 
 static const char *rest_detail(whp_enroll_detail d)
 {
-    return d == WHP_ENROLL_CREATED ? "created"
-           : d == WHP_ENROLL_EXISTS ? "already exists"
-                                    : "not enough net speech yet";
+    return d == WHP_ENROLL_CREATED   ? "created"
+           : d == WHP_ENROLL_EXISTS  ? "already exists"
+           : d == WHP_ENROLL_SPOOFED ? "refused: the audio was judged spoofed"
+                                     : "not enough net speech yet";
 }
 
 static const char *rest_result(const live_state *st)
@@ -79,6 +81,10 @@ static void on_state(const live_state *st, void *arg)
         cJSON_AddNumberToObject(o, "score", st->score);
     }
     cJSON_AddNumberToObject(o, "speech_length", st->speech_seconds);
+    if (st->spoof_scored) {
+        cJSON_AddNumberToObject(o, "spoof_score", round(st->spoof_score * 100) / 100);
+        cJSON_AddStringToObject(o, "spoof", bio_spoof_verdict_name(st->spoof));
+    }
     cJSON_AddNumberToObject(o, "status", st->status);
     if (st->kind == LIVE_VERIFY)
         cJSON_AddStringToObject(o, "detail", whp_verify_result_text(st->result));

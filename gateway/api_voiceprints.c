@@ -29,6 +29,7 @@
  * ~45 min of 8 kHz 16-bit audio), so that raising it for bulk enrolment does not let every
  * other route buffer that much; every other route keeps http_body_max (1 MiB).
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -190,6 +191,8 @@ typedef struct {
     size_t blob_len;
     int64_t created_ms;
     double speech;
+    const char *spoof; /* import: the countermeasure's result (NULL: it did not run) */
+    double spoof_score;
     store_put_mode mode;
     const char *status; /* "created", "skipped", "failed" */
     char detail[256];
@@ -242,6 +245,10 @@ static void batch_reply(put_batch *b)
         cJSON_AddStringToObject(r, "external_id", it->id);
         cJSON_AddStringToObject(r, "status", it->status);
         cJSON_AddNumberToObject(r, "speech_length", it->speech);
+        if (it->spoof) {
+            cJSON_AddNumberToObject(r, "spoof_score", it->spoof_score);
+            cJSON_AddStringToObject(r, "spoof", it->spoof);
+        }
         if (it->detail[0])
             cJSON_AddStringToObject(r, "detail", it->detail);
         cJSON_AddItemToArray(arr, r);
@@ -316,13 +323,24 @@ static void enrol_item(const app *a, put_item *it)
     free(it->data);
     it->data = NULL;
     void *st = a->engine->stream_new(a->model);
+    bio_spoof_stream *sp = a->spoof ? bio_spoof_stream_new(a->spoof) : NULL;
     it->blob = malloc(BIO_VOICEPRINT_MAX);
-    if (!st || !it->blob) {
+    if (!st || !it->blob || (a->spoof && !sp)) {
         item_fail(it, "%s", "out of memory");
     } else {
-        for (size_t off = 0; off < n && !atomic_load(&a->api->stopping); off += FEED_BLOCK)
-            a->engine->feed(st, pcm + off, n - off < FEED_BLOCK ? n - off : FEED_BLOCK);
+        for (size_t off = 0; off < n && !atomic_load(&a->api->stopping); off += FEED_BLOCK) {
+            size_t k = n - off < FEED_BLOCK ? n - off : FEED_BLOCK;
+            a->engine->feed(st, pcm + off, k);
+            if (sp)
+                bio_spoof_stream_feed(sp, pcm + off, k);
+        }
         it->speech = a->engine->speech_seconds(st);
+        if (sp) {
+            bio_spoof_result r;
+            bio_spoof_stream_score(sp, a->spoof_threshold, &r);
+            it->spoof = bio_spoof_verdict_name(r.result);
+            it->spoof_score = round(r.score * 100) / 100;
+        }
         /* Stopping: no voiceprint from a recording cut short (import_done says cancelled). */
         bio_status bs = atomic_load(&a->api->stopping)
                             ? BIO_OK
@@ -335,8 +353,16 @@ static void enrol_item(const app *a, put_item *it)
                      a->bio.min_enroll_speech);
         } else if (bs != BIO_OK) {
             item_fail(it, "enrolment failed: %s", bio_strerror(bs));
+        } else if (it->spoof && strcmp(it->spoof, "spoof") == 0) {
+            /* synthetic or replayed speech never becomes a voiceprint */
+            it->status = "failed";
+            it->blob_len = 0;
+            snprintf(it->detail, sizeof it->detail,
+                     "refused: the audio was judged spoofed (synthetic or replayed speech; spoof "
+                     "score %.1f, threshold %.1f)", it->spoof_score, a->spoof_threshold);
         }
     }
+    bio_spoof_stream_free(sp);
     if (st)
         a->engine->stream_free(st);
     free(pcm);

@@ -49,6 +49,14 @@ static void load_engine(app *a)
         snprintf(a->model_error, sizeof a->model_error, "unknown engine \"%s\"", c->engine);
         return;
     }
+    if (c->spoof_model[0]) {
+        a->spoof = bio_spoof_model_load(c->spoof_model, a->model_error, sizeof a->model_error);
+        if (!a->spoof)
+            return;
+        a->spoof_threshold = c->spoof_threshold >= 0 ? c->spoof_threshold
+                                                      : bio_spoof_model_threshold(a->spoof);
+    }
+    a->spoof_reject = strcmp(c->spoof_policy, "flag") != 0;
     a->model = a->engine->load(c->model, a->model_error, sizeof a->model_error);
     if (!a->model)
         return;
@@ -131,6 +139,8 @@ static int open_services(app *a, char *err, size_t errcap)
             .queue_len = (size_t)c->worker_queue_len,
             .model = a->model,
             .engine = a->engine,
+            .spoof_model = a->spoof,
+            .spoof_threshold = a->spoof_threshold,
             .config = a->bio,
             .on_result = on_worker_result,
             .on_result_arg = a,
@@ -478,5 +488,6 @@ void app_free(app *a)
     if (a->model)
         a->engine->unload(a->model);
     wsecret_free(a->wsecret);
+    bio_spoof_model_free(a->spoof);
     free(a);
 }

@@ -35,6 +35,7 @@
 #include "bio.h"
 #include "config.h"
 #include "engine.h"
+#include "spoof.h"
 #include "http.h"
 #include "media.h"
 #include "registry.h"
@@ -58,6 +59,11 @@ typedef struct app {
     void *model;
     bio_config bio; /* effective thresholds and minimums */
     char model_error[256];
+    /* The spoofing countermeasure (NULL when spoof_model is ""; a configured model that does
+     * not load is a model error like the engine's). spoof_reject: spoof_policy = reject. */
+    bio_spoof_model *spoof;
+    double spoof_threshold; /* effective */
+    bool spoof_reject;
 
     store *store;       /* Redis: sessions, voiceprints, directory, audit */
     auth *auth;         /* the admin account and API tokens */

@@ -23,6 +23,9 @@
 #ifndef CALLPRINT_DEFAULT_MODEL
 #define CALLPRINT_DEFAULT_MODEL "biometrics/models/callprint.model"
 #endif
+#ifndef CALLPRINT_DEFAULT_SPOOF_MODEL
+#define CALLPRINT_DEFAULT_SPOOF_MODEL "biometrics/models/spoof.model"
+#endif
 #ifndef CALLPRINT_DEFAULT_SCHEMAS
 #define CALLPRINT_DEFAULT_SCHEMAS "schemas"
 #endif
@@ -90,6 +93,10 @@ static const config_entry entries[] = {
         "net speech seconds to verify (-1 = model default; a job may set min_speech)"),
     DBL(thr_verified, -1, 100, "score for \"verified\" (-1 = model default)"),
     DBL(thr_not_sure, -1, 100, "score for \"not_sure\" (-1 = model default)"),
+    STR(spoof_model, false, "spoofing-countermeasure model file; empty = no countermeasure"),
+    STR(spoof_policy, false,
+        "reject: a call judged spoofed is never verified; flag: verdict kept, spoof reported"),
+    DBL(spoof_threshold, -1, 100, "spoof score (0-100) judged spoofed (-1 = model default)"),
     INT(verify_interval_ms, 100, 60000, "live verify/enrol cadence and webhook tick"),
     INT(verify_slots, 1, 1000,
         "slots the streams' ticks are spread over per interval: fewer = bigger engine batches "
@@ -160,6 +167,9 @@ void config_defaults(config *c)
     c->min_verify_speech = -1;
     c->thr_verified = -1;
     c->thr_not_sure = -1;
+    snprintf(c->spoof_model, sizeof c->spoof_model, "%s", CALLPRINT_DEFAULT_SPOOF_MODEL);
+    snprintf(c->spoof_policy, sizeof c->spoof_policy, "reject");
+    c->spoof_threshold = -1;
     c->verify_interval_ms = 1000;
     c->verify_slots = 50;
     snprintf(c->redis_url, sizeof c->redis_url, "redis://127.0.0.1:6379/0");
@@ -520,6 +530,10 @@ int config_validate(const config *c, char *err, size_t errcap)
     if (c->thr_verified >= 0 && c->thr_not_sure >= 0 && c->thr_not_sure > c->thr_verified) {
         snprintf(err, errcap, "thr_not_sure: %g is above thr_verified (%g)", c->thr_not_sure,
                  c->thr_verified);
+        return -1;
+    }
+    if (strcmp(c->spoof_policy, "reject") != 0 && strcmp(c->spoof_policy, "flag") != 0) {
+        snprintf(err, errcap, "spoof_policy: \"%s\" is neither reject nor flag", c->spoof_policy);
         return -1;
     }
     if (c->http_inflight_per_client && c->http_inflight_per_client < c->import_body_max) {

@@ -61,6 +61,9 @@ typedef struct config {
     double min_verify_speech;    /* seconds of net speech to verify */
     double thr_verified;         /* score (0-100) for "verified" */
     double thr_not_sure;         /* score (0-100) for "not_sure" */
+    char spoof_model[CONFIG_STR_MAX]; /* spoofing countermeasure model, "" = none */
+    char spoof_policy[16];       /* "reject" (a spoofed call is never verified) or "flag" */
+    double spoof_threshold;      /* spoof score (0-100) judged spoofed; < 0 = model default */
     int verify_interval_ms;      /* live verify/enrol cadence and webhook tick (1000) */
     int verify_slots;            /* the interval's tick slots, at most (50) */
     /* Redis: sessions, voiceprints, directory, audit. */

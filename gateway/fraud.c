@@ -342,6 +342,8 @@ static void decorate(const live_state *st, cJSON *o, void *arg)
         .denied = c->denied,
         .voice_mismatch = st->status == LIVE_ST_VERDICT && st->result == WHP_VERIFY_NOT_VERIFIED,
         .fraudster_risk = c->known ? c->known_score : 0,
+        /* the countermeasure's score counts as evidence only when it judged the audio spoofed */
+        .spoof_risk = st->spoof_scored && st->spoof == BIO_SPOOF_SPOOF ? st->spoof_score : 0,
     };
     unsigned reasons;
     int risk = fraud_risk(&in, &reasons);

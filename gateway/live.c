@@ -75,6 +75,9 @@ typedef struct live_job {
     whp_verify_result result;
     bio_verdict verdict;
     double score, speech;
+    bool spoof_scored;
+    bio_spoof_verdict spoof;
+    double spoof_score;
     uint64_t state_ms; /* loop time of the last answer (0: none yet) */
     /* Work in flight. */
     bool worker_busy, store_busy, due;
@@ -231,6 +234,9 @@ static void state_of(const live_job *j, live_state *out)
         .verdict = j->verdict,
         .score = j->score,
         .speech_seconds = j->speech,
+        .spoof_scored = j->spoof_scored,
+        .spoof = j->spoof,
+        .spoof_score = j->spoof_score,
     };
 }
 
@@ -253,15 +259,18 @@ static void answer_waiters(live_job *j)
 static char *job_body(const live_job *j, const char *channel)
 {
     const char *uuid = j->ls->uuid;
+    whp_spoof sp = {.score = j->spoof_score, .result = bio_spoof_verdict_name(j->spoof)};
+    const whp_spoof *spp = j->spoof_scored ? &sp : NULL;
     if (j->kind == LIVE_ENROLL)
-        return whp_enroll(channel, j->status, uuid, j->external_id,
-                          whp_enroll_detail_text(j->detail), j->speech);
+        return whp_enroll_spoof(channel, j->status, uuid, j->external_id,
+                                whp_enroll_detail_text(j->detail), j->speech, spp);
     live_state st;
     state_of(j, &st);
     cJSON *extra = j->l->n_deco ? cJSON_CreateObject() : NULL;
     live_decorate(j->l, &st, extra);
-    char *b = whp_verify_ext(channel, j->status, uuid, j->external_id,
-                             whp_verify_result_text(j->result), j->speech, j->score, extra);
+    char *b = whp_verify_spoof_ext(channel, j->status, uuid, j->external_id,
+                                   whp_verify_result_text(j->result), j->speech, j->score, spp,
+                                   extra);
     cJSON_Delete(extra);
     return b;
 }
@@ -303,8 +312,11 @@ static void publish(live_job *j)
     live *l = j->l;
     j->state_ms = now_ms(l);
     j->stale = false;
-    if (j->kind == LIVE_VERIFY && (unsigned)j->result <= WHP_VERIFY_NOT_SURE)
+    if (j->kind == LIVE_VERIFY && (unsigned)j->result <= WHP_VERIFY_NOT_SURE) {
         l->st.verdicts[j->result]++;
+        if (j->spoof_scored)
+            l->st.spoof_results[j->spoof]++;
+    }
     live_state st;
     state_of(j, &st);
     for (size_t i = 0; i < l->n_obs; i++)
@@ -685,12 +697,21 @@ live_err live_poll(live *l, stream *s, live_kind k, const char *external_id, liv
 
 /* ---------- worker answers ---------- */
 
+/* The countermeasure's result on the answer's audio. */
+static void spoof_of(live_job *j, const workers_result *r)
+{
+    j->spoof_scored = r->spoof_scored;
+    j->spoof = r->spoof.result;
+    j->spoof_score = r->spoof.score;
+}
+
 static void verify_answer(live_job *j, const workers_result *r)
 {
     if (j->posted_epoch != j->print_epoch) { /* scored against a voiceprint that is gone */
         verify_again(j);
         return;
     }
+    spoof_of(j, r);
     if (r->status == BIO_OK) {
         const bio_result *v = &r->verify;
         j->verdict = v->verdict;
@@ -700,6 +721,11 @@ static void verify_answer(live_job *j, const workers_result *r)
                     : v->verdict == BIO_NOT_SURE     ? WHP_VERIFY_NOT_SURE
                     : v->verdict == BIO_NOT_VERIFIED ? WHP_VERIFY_NOT_VERIFIED
                                                      : WHP_VERIFY_NOT_ENOUGH_SPEECH;
+        bool spoofed = j->spoof_scored && j->spoof == BIO_SPOOF_SPOOF;
+        if (spoofed && j->l->a->spoof_reject && v->verdict != BIO_INSUFFICIENT_SPEECH) {
+            j->verdict = BIO_NOT_VERIFIED; /* a spoofed call is never verified */
+            j->result = WHP_VERIFY_NOT_VERIFIED;
+        }
     } else {
         bool unusable = r->status == BIO_ERR_FORMAT || r->status == BIO_ERR_MODEL ||
                         r->status == BIO_ERR_VERSION;
@@ -718,6 +744,19 @@ static void enrol_answer(live_job *j, const workers_result *r)
 {
     if (j->done) { /* an answer posted before the job finished */
         settle(j);
+        return;
+    }
+    spoof_of(j, r);
+    if (r->status == BIO_OK && r->voiceprint_len && j->spoof_scored && j->spoof == BIO_SPOOF_SPOOF) {
+        /* synthetic or replayed speech never becomes a voiceprint: refused for good */
+        j->done = true;
+        j->status = LIVE_ST_SPOOFED;
+        j->detail = WHP_ENROLL_SPOOFED;
+        j->speech = r->speech_seconds;
+        j->l->st.enrol_spoofed++;
+        log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0,
+                  "enrolment refused: audio judged spoofed (spoof score %.1f)", j->spoof_score);
+        publish(j);
         return;
     }
     if (r->status == BIO_OK && r->voiceprint_len) {
@@ -1115,6 +1154,10 @@ cJSON *live_stream_json(live *l, const stream *s)
             cJSON_AddNumberToObject(x, "score", j->score);
         }
         cJSON_AddNumberToObject(x, "speech_length", j->speech);
+        if (j->spoof_scored) {
+            cJSON_AddNumberToObject(x, "spoof_score", j->spoof_score);
+            cJSON_AddStringToObject(x, "spoof", bio_spoof_verdict_name(j->spoof));
+        }
         cJSON_AddNumberToObject(x, "subscribers", (double)job_subscribers(l, j));
         live_state st;
         state_of(j, &st);

@@ -35,12 +35,20 @@
  *   200 a verdict (verified / not verified / not sure)      201 voiceprint created
  *   202 not enough net speech yet (enrol and verify)        404 voiceprint does not exist
  *   409 a voiceprint with this external_id already exists
+ *   403 enrolment refused: the audio was judged spoofed (synthetic or replayed speech); final
+ *       (no voiceprint is written for this stream and external_id)
  *   422 the stored voiceprint cannot be used (other model, corrupt, wrong encryption key):
  *       result "not sure", score 0
  *   500 engine error                                        503 Redis unavailable or the
  *       voiceprint write failed (retried next tick); verify result "not sure", score 0
  *   streams events: added 201; removed 204 (stop, hang-up), 408 (inactivity), 503 (shutdown
  *   or forced off).
+ *
+ * Spoofing countermeasure (app->spoof): every worker answer carries its result on the same
+ * audio (spoof, spoof_score in the state and the webhook payloads). An enrolment judged
+ * spoofed is refused (403) instead of written; a verification judged spoofed is "not
+ * verified" when spoof_policy is reject (the default), and keeps its verdict with spoof
+ * reported when it is flag.
  *
  * Stream end (stop, hang-up, inactivity): the stream is gone for the REST API at once (404)
  * and `streams` subscribers get "removed"; each job gets one final answer over all the audio
@@ -84,6 +92,7 @@ typedef struct live live;
 #define LIVE_ST_VERDICT 200
 #define LIVE_ST_CREATED 201
 #define LIVE_ST_PENDING 202
+#define LIVE_ST_SPOOFED 403
 #define LIVE_ST_NO_VOICEPRINT 404
 #define LIVE_ST_EXISTS 409
 #define LIVE_ST_UNUSABLE 422
@@ -107,6 +116,9 @@ typedef struct {
     bio_verdict verdict;          /* verify: the engine's verdict (status 200) */
     double score;                 /* verify: 0-100 (0 unless status 200) */
     double speech_seconds;        /* net speech (enrol: in the voiceprint once created) */
+    bool spoof_scored;            /* the countermeasure ran (a model is configured) */
+    bio_spoof_verdict spoof;      /* its result on the same audio */
+    double spoof_score;           /* 0-100, higher = more likely spoofed */
 } live_state;
 
 typedef void (*live_state_cb)(const live_state *st, void *arg);
@@ -189,6 +201,8 @@ uint64_t live_stream_worker(const live *l, const struct stream *s);
 typedef struct {
     uint64_t verdicts[WHP_VERIFY_NOT_SURE + 1]; /* verify states published, by result */
     uint64_t enrol_created, enrol_exists;
+    uint64_t enrol_spoofed;       /* enrolments refused: audio judged spoofed */
+    uint64_t spoof_results[BIO_SPOOF_SPOOF + 1]; /* verify states published, by spoof result */
     uint64_t enrol_write_failed;  /* voiceprint writes Redis refused (retried) */
     uint64_t jobs_started;
     size_t jobs_active, streams, subscriptions;

@@ -243,6 +243,13 @@ static void render_live(mbuf *b, app *a)
         (unsigned long long)l.enrol_created);
     put(b, "callprint_enrolments_total{outcome=\"exists\"} %llu\n",
         (unsigned long long)l.enrol_exists);
+    put(b, "callprint_enrolments_total{outcome=\"spoofed\"} %llu\n",
+        (unsigned long long)l.enrol_spoofed);
+    family(b, "spoof_results_total", "counter",
+           "Verification states published, by spoofing-countermeasure result.");
+    for (int r = BIO_SPOOF_INSUFFICIENT_SPEECH; r <= BIO_SPOOF_SPOOF; r++)
+        put(b, "callprint_spoof_results_total{result=\"%s\"} %llu\n",
+            bio_spoof_verdict_name((bio_spoof_verdict)r), (unsigned long long)l.spoof_results[r]);
     one(b, "enrol_write_failures_total", "counter", "Voiceprint writes Redis refused.",
         (double)l.enrol_write_failed);
     one(b, "live_jobs_started_total", "counter", "Enrol/verify jobs started.",

@@ -51,6 +51,8 @@ typedef struct {
     double score;            /* 0-100 (verify) */
     double speech_s;         /* net speech seconds so far */
     const char *external_id; /* the identity claimed / enrolled; NULL if none */
+    const char *spoof;       /* countermeasure result ("bonafide", "spoof", ...); NULL: none */
+    double spoof_score;      /* 0-100 */
 } sessions_verdict;
 
 /* Create the module (and its org-API forwarder from a->cfg's forward_* settings) and register

@@ -29,6 +29,8 @@ typedef struct {
     char mode[16], verdict[32];
     double score, speech_s;
     char external_id[SS_EXT_MAX];
+    char spoof[24]; /* "" when the countermeasure did not run */
+    double spoof_score;
 } ss_verdict;
 
 typedef struct scall {

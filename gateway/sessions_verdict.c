@@ -173,11 +173,16 @@ static void record(sessions *ss, scall *c, const char *stream_uuid, const char *
 {
     store_session_add_verdict(ss->st, session_id, v->verdict, v->score, v->speech_s, v->mode,
                               ss_write_done, ss);
+    if (v->spoof[0])
+        store_session_set_spoof(ss->st, session_id, v->spoof, v->spoof_score, ss_write_done, ss);
     /* The history has every verdict; the audit trail only the first and each change. */
     if (!c || strcmp(c->last_verdict, v->verdict) != 0) {
-        char detail[SS_EXT_MAX + 100];
-        snprintf(detail, sizeof detail, "%s score=%.1f speech=%.1fs external_id=%s", v->verdict,
-                 v->score, v->speech_s, v->external_id[0] ? v->external_id : "NA");
+        char detail[SS_EXT_MAX + 160];
+        int n = snprintf(detail, sizeof detail, "%s score=%.1f speech=%.1fs external_id=%s",
+                         v->verdict, v->score, v->speech_s, v->external_id[0] ? v->external_id : "NA");
+        if (v->spoof[0] && n > 0 && (size_t)n < sizeof detail)
+            snprintf(detail + n, sizeof detail - (size_t)n, " spoof=%s spoof_score=%.1f", v->spoof,
+                     v->spoof_score);
         store_audit(ss->st, strcmp(v->mode, "enroll") == 0 ? "enroll" : "verify",
                     c ? c->stream_uuid : stream_uuid, session_id, detail, NULL, NULL);
         if (c)
@@ -212,7 +217,8 @@ void sessions_on_verdict(sessions *ss, const char *stream_uuid, const sessions_v
 {
     if (!ss || ss->closing || !stream_uuid || !in || !in->verdict || !*in->verdict)
         return;
-    ss_verdict v = {.score = in->score, .speech_s = in->speech_s};
+    ss_verdict v = {.score = in->score, .speech_s = in->speech_s, .spoof_score = in->spoof_score};
+    snprintf(v.spoof, sizeof v.spoof, "%s", in->spoof ? in->spoof : "");
     snprintf(v.mode, sizeof v.mode, "%s", in->mode && *in->mode ? in->mode : "verify");
     snprintf(v.verdict, sizeof v.verdict, "%s", in->verdict);
     snprintf(v.external_id, sizeof v.external_id, "%s", in->external_id ? in->external_id : "");
@@ -241,7 +247,9 @@ void sessions_on_verdict(sessions *ss, const char *stream_uuid, const sessions_v
 void ss_on_live_state(const live_state *st, void *arg)
 {
     sessions_verdict v = {
-        .score = st->score, .speech_s = st->speech_seconds, .external_id = st->external_id};
+        .score = st->score, .speech_s = st->speech_seconds, .external_id = st->external_id,
+        .spoof = st->spoof_scored ? bio_spoof_verdict_name(st->spoof) : NULL,
+        .spoof_score = st->spoof_score};
     /* Final answers come after the stream ended (st->stream NULL): sessions_on_verdict then
      * finds the session through the stream uuid index. */
     if (st->kind == LIVE_VERIFY && st->status == LIVE_ST_VERDICT) {
@@ -253,6 +261,9 @@ void ss_on_live_state(const live_state *st, void *arg)
     } else if (st->kind == LIVE_ENROLL && st->status == LIVE_ST_EXISTS) {
         v.mode = "enroll";
         v.verdict = "exists";
+    } else if (st->kind == LIVE_ENROLL && st->status == LIVE_ST_SPOOFED) {
+        v.mode = "enroll";
+        v.verdict = "spoofed";
     } else {
         return;
     }

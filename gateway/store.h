@@ -151,6 +151,9 @@ int store_session_save(store *s, const store_session *sess, store_done_cb *cb, v
 /* Append a verdict to the history and set last_verdict / last_score. mode may be NULL. */
 int store_session_add_verdict(store *s, const char *session_id, const char *verdict, double score,
                               double speech_s, const char *mode, store_done_cb *cb, void *arg);
+/* The spoofing countermeasure's latest result on the session: fields spoof, spoof_score. */
+int store_session_set_spoof(store *s, const char *session_id, const char *spoof, double score,
+                            store_done_cb *cb, void *arg);
 int store_session_get(store *s, const char *session_id, store_session_cb *cb, void *arg);
 /* Value of a field in a view, NULL if absent. */
 const char *store_view_field(const store_session_view *v, const char *name);

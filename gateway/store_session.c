@@ -25,7 +25,7 @@ static const char *const session_names[F_COUNT] = {
 };
 
 /* Written by store_session_add_verdict() only; extra pairs may not use them either. */
-static const char *const session_reserved[] = {"last_verdict", "last_score"};
+static const char *const session_reserved[] = {"last_verdict", "last_score", "spoof", "spoof_score"};
 
 static void session_values(const store_session *ss, const char *v[F_COUNT]) {
     const char *src[F_COUNT] = {
@@ -165,6 +165,18 @@ static void session_got(void *ctx, store_status st, redisReply *rep, const char 
     free(fields);
     free(verdicts);
     sctx_free(c);
+}
+
+int store_session_set_spoof(store *s, const char *session_id, const char *spoof, double score,
+                            store_done_cb *cb, void *arg) {
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_DONE(s, NULL, store_id_ok(session_id) && store_id_ok(spoof),
+                     "session_id and spoof must be 1-256 printable bytes", cb, arg, c, b);
+    c->cb.done = cb;
+    sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "session:%s", session_id);
+    sb_arg(b, "spoof"), sb_arg(b, spoof), sb_arg(b, "spoof_score"), sb_argf(b, "%.2f", score);
+    return sb_write(s, b, store_reply_done, c);
 }
 
 int store_session_get(store *s, const char *session_id, store_session_cb *cb, void *arg) {

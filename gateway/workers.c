@@ -87,6 +87,7 @@ typedef struct wk_stream {
     struct wk_stream *next;
     uint64_t id;
     void *st;
+    bio_spoof_stream *spoof; /* NULL without a spoofing model */
 } wk_stream;
 
 typedef struct wk_result {
@@ -146,6 +147,12 @@ static void *stream_get(worker *k, uint64_t id)
     return s ? s->st : NULL;
 }
 
+static bio_spoof_stream *spoof_get(worker *k, uint64_t id)
+{
+    wk_stream *s = *stream_slot(k, id);
+    return s ? s->spoof : NULL;
+}
+
 static void stream_open(worker *k, uint64_t id)
 {
     const bio_engine *e = k->pool->opt.engine;
@@ -154,13 +161,18 @@ static void stream_open(worker *k, uint64_t id)
         return;
     wk_stream *s = malloc(sizeof *s);
     void *st = s ? e->stream_new(k->pool->opt.model) : NULL;
-    if (!st) {
+    const bio_spoof_model *sm = k->pool->opt.spoof_model;
+    bio_spoof_stream *sp = st && sm ? bio_spoof_stream_new(sm) : NULL;
+    if (!st || (sm && !sp)) {
+        if (st)
+            e->stream_free(st);
         free(s);
         log_error("worker: cannot create engine stream (out of memory)");
         return; /* later jobs see an unknown stream */
     }
     s->id = id;
     s->st = st;
+    s->spoof = sp;
     s->next = NULL;
     *pp = s;
     atomic_fetch_add(&k->streams, 1);
@@ -173,6 +185,7 @@ static void stream_close(worker *k, uint64_t id)
         return;
     *pp = s->next;
     k->pool->opt.engine->stream_free(s->st);
+    bio_spoof_stream_free(s->spoof);
     free(s);
     atomic_fetch_sub(&k->streams, 1);
 }
@@ -245,6 +258,12 @@ static void run_request(worker *k, wk_job *j)
     }
     if (st)
         r->speech_seconds = e->speech_seconds(st);
+    bio_spoof_stream *sp = spoof_get(k, j->id);
+    if (sp) { /* same audio as the request's, scored at the model's threshold */
+        double thr = k->pool->opt.spoof_threshold;
+        bio_spoof_stream_score(sp, thr > 0 ? thr : -1, &r->spoof);
+        r->spoof_scored = true;
+    }
     result_post(k->pool, res);
 }
 
@@ -257,6 +276,9 @@ static void run_job(worker *k, wk_job *j)
     case JOB_AUDIO: {
         lathist_add(&k->media_lat, (uv_hrtime() - j->pushed_ns) / 1000);
         void *st = stream_get(k, j->id);
+        bio_spoof_stream *sp = spoof_get(k, j->id);
+        if (sp)
+            bio_spoof_stream_feed(sp, (const int16_t *)(const void *)j->data, j->n);
         if (st) {
             k->pool->opt.engine->feed(st, (const int16_t *)(const void *)j->data, j->n);
             atomic_fetch_add(&k->samples, j->n);

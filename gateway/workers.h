@@ -31,6 +31,7 @@
 #include "bio.h"
 #include "engine.h"
 #include "lathist.h"
+#include "spoof.h"
 
 typedef struct workers workers;
 
@@ -49,6 +50,8 @@ typedef struct {
     bio_result verify;          /* verify, BIO_OK */
     bio_match match;            /* identify, BIO_OK and has_match: the best match */
     bool has_match;
+    bool spoof_scored;          /* the pool has a spoofing model: spoof is filled */
+    bio_spoof_result spoof;     /* the countermeasure on the same audio (enrol and verify) */
 } workers_result;
 
 typedef void (*workers_result_cb)(const workers_result *r, void *arg);
@@ -59,6 +62,8 @@ typedef struct {
     size_t reserve;              /* extra slots for enrol/verify (default 64) */
     const void *model;           /* the engine's loaded model (shared, read-only) */
     const bio_engine *engine;    /* default bio_engine_find(NULL) (i-vector) */
+    const bio_spoof_model *spoof_model; /* NULL: no spoofing countermeasure */
+    double spoof_threshold;      /* spoof score judged spoofed (<= 0: the model's default) */
     bio_config config;           /* used when a request passes cfg == NULL */
     workers_result_cb on_result;
     void *on_result_arg;

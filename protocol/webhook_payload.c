@@ -21,6 +21,7 @@ static const char *const enroll_details[] = {
     "there is not enough net speech to create the enrollment yet",
     "enrollment created successfully",
     "enrollment with this external_id already exists",
+    "enrollment refused: the audio was judged spoofed (synthetic or replayed speech)",
 };
 static const char *const verify_results[] = {
     "there is not enough net speech to make the verification yet",
@@ -102,8 +103,17 @@ char *whp_stream(const char *channel_uuid, int status, const char *action, const
     return finish(&b);
 }
 
-char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
-                 const char *external_id, const char *detail, double speech_length)
+static void add_spoof(body *b, const whp_spoof *sp)
+{
+    if (!sp)
+        return;
+    add_num(b, true, "spoof_score", round2(sp->score));
+    add_str(b, true, "spoof", sp->result ? sp->result : "insufficient_speech");
+}
+
+char *whp_enroll_spoof(const char *channel_uuid, int status, const char *stream_uuid,
+                       const char *external_id, const char *detail, double speech_length,
+                       const whp_spoof *spoof)
 {
     if (!channel_uuid || !stream_uuid || !external_id || !detail)
         return NULL;
@@ -112,16 +122,17 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
     add_str(&b, true, "external_id", external_id);
     add_str(&b, true, "detail", detail);
     add_num(&b, true, "speech_length", round2(speech_length));
+    add_spoof(&b, spoof);
     attach_payload(&b);
     add_num(&b, false, "status", status); /* after the payload, as in the manual */
     return finish(&b);
 }
 
-char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
-                 const char *external_id, const char *result, double speech_length, double score)
+char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
+                 const char *external_id, const char *detail, double speech_length)
 {
-    return whp_verify_ext(channel_uuid, status, stream_uuid, external_id, result, speech_length,
-                          score, NULL);
+    return whp_enroll_spoof(channel_uuid, status, stream_uuid, external_id, detail, speech_length,
+                            NULL);
 }
 
 /* Copies of extra's members, after the manual's fields (whose names are not taken twice). */
@@ -137,9 +148,10 @@ static void add_extra(body *b, const cJSON *extra)
     }
 }
 
-char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
-                     const char *external_id, const char *result, double speech_length,
-                     double score, const cJSON *extra)
+/* The verify body: the manual's fields, then the countermeasure's, then extra's. */
+static char *verify_body(const char *channel_uuid, int status, const char *stream_uuid,
+                         const char *external_id, const char *result, double speech_length,
+                         double score, const whp_spoof *spoof, const cJSON *extra)
 {
     if (!channel_uuid || !stream_uuid || !external_id || !result)
         return NULL;
@@ -150,9 +162,41 @@ char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uu
     add_str(&b, true, "result", result);
     add_num(&b, true, "speech_length", round2(speech_length));
     add_num(&b, true, "score", round2(score));
+    add_spoof(&b, spoof);
     add_extra(&b, extra);
     attach_payload(&b);
     return finish(&b);
+}
+
+char *whp_verify_spoof(const char *channel_uuid, int status, const char *stream_uuid,
+                       const char *external_id, const char *result, double speech_length,
+                       double score, const whp_spoof *spoof)
+{
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, spoof, NULL);
+}
+
+char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                     const char *external_id, const char *result, double speech_length,
+                     double score, const cJSON *extra)
+{
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, NULL, extra);
+}
+
+char *whp_verify_spoof_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                           const char *external_id, const char *result, double speech_length,
+                           double score, const whp_spoof *spoof, const cJSON *extra)
+{
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, spoof, extra);
+}
+
+char *whp_verify(const char *channel_uuid, int status, const char *stream_uuid,
+                 const char *external_id, const char *result, double speech_length, double score)
+{
+    return verify_body(channel_uuid, status, stream_uuid, external_id, result, speech_length,
+                       score, NULL, NULL);
 }
 
 /* HMAC-SHA256(secret, a + b), streamed (OpenSSL 3's EVP_MAC): no concatenated copy. */

@@ -38,6 +38,7 @@ typedef enum {
     WHP_ENROLL_NOT_ENOUGH_SPEECH = 0,
     WHP_ENROLL_CREATED,
     WHP_ENROLL_EXISTS,
+    WHP_ENROLL_SPOOFED, /* callprint's own: refused, the audio was judged spoofed */
 } whp_enroll_detail;
 
 typedef enum {
@@ -69,6 +70,25 @@ struct cJSON;
 char *whp_verify_ext(const char *channel_uuid, int status, const char *stream_uuid,
                      const char *external_id, const char *result, double speech_length,
                      double score, const struct cJSON *extra);
+
+/* The spoofing countermeasure's result, added to enroll and verify payloads by the _spoof
+ * builders as "spoof_score" (0-100) and "spoof" (result: "bonafide", "spoof",
+ * "insufficient_speech") after the manual's fields; NULL adds nothing (= the plain builders). */
+typedef struct {
+    double score;
+    const char *result;
+} whp_spoof;
+
+char *whp_enroll_spoof(const char *channel_uuid, int status, const char *stream_uuid,
+                       const char *external_id, const char *detail, double speech_length,
+                       const whp_spoof *spoof);
+char *whp_verify_spoof(const char *channel_uuid, int status, const char *stream_uuid,
+                       const char *external_id, const char *result, double speech_length,
+                       double score, const whp_spoof *spoof);
+/* Both: the countermeasure's fields, then extra's members. */
+char *whp_verify_spoof_ext(const char *channel_uuid, int status, const char *stream_uuid,
+                           const char *external_id, const char *result, double speech_length,
+                           double score, const whp_spoof *spoof, const struct cJSON *extra);
 
 /* "t=<t>,sha256=<hex>" for a delivery at unix time t, into out (capacity >=
  * WHP_SIGNATURE_MAX + 1). Returns 0, or -1 on error. */

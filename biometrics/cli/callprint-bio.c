@@ -1,6 +1,6 @@
 /* callprint-bio -- offline command line for the biometric engine.
  *
- *   callprint-bio enroll [--min-speech SECONDS] -o VOICEPRINT FILE...
+ *   callprint-bio enroll [--min-speech SECONDS] -o VOICEPRINT FILE...   (refuses spoofed audio)
  *   callprint-bio verify [--min-speech SECONDS] -v VOICEPRINT FILE...
  *   callprint-bio identify --voiceprints DIR [-k K] FILE...
  *   callprint-bio eval [--write-thresholds] [--p-target P] TRIALS
@@ -21,10 +21,9 @@
 
 #include "audio.h"
 #include "bio.h"
+#include "cli.h"
 #include "eval.h"
 #include "train.h"
-
-#define EXIT_USAGE 2
 
 static const char usage[] =
     "usage: callprint-bio [--model PATH] COMMAND ...\n"
@@ -36,9 +35,13 @@ static const char usage[] =
     "  train -o MODEL [--root DIR] [--components N] [--ivector-dim N] [--lda-dim N]\n"
     "        [--augment N] [--tmat-iters N] [--asnorm-top N] [--segment-frames N] [--plda]\n"
     "        [--cohort-channels] [--init MODEL] [--seed N] [--quiet]"
-" LIST\n";
+" LIST\n"
+    "  spoof [--spoof-model PATH] [--threshold T] FILE...\n"
+    "  spoof-train [--root DIR] [--cache FILE] [--hidden N] [--epochs N] [--l2 X] [--seed N] [--no-heldout]\n"
+    "              [--gmm-baseline] [-o MODEL] LIST\n"
+    "  spoof-eval [--spoof-model PATH] [--threshold T] [--root DIR] [--cache FILE] LIST\n";
 
-static void print_json(cJSON *o)
+void print_json(cJSON *o)
 {
     char *s = cJSON_PrintUnformatted(o);
     if (s) puts(s);
@@ -46,7 +49,7 @@ static void print_json(cJSON *o)
     cJSON_Delete(o);
 }
 
-static int fail(int code, const char *fmt, ...)
+int fail(int code, const char *fmt, ...)
 {
     char msg[1024];
     va_list ap;
@@ -138,7 +141,7 @@ static const struct option long_opts[] = {
     {0, 0, 0, 0},
 };
 
-static int parse_number(const char *s, double lo, double hi, double *out)
+int parse_number(const char *s, double lo, double hi, double *out)
 {
     char *end;
     double v = strtod(s, &end);
@@ -194,6 +197,8 @@ static int cmd_enroll(cli_opts *o, char **files, int n)
     uint8_t blob[BIO_VOICEPRINT_MAX];
     size_t len = 0;
     code = s ? feed_files(s, files, n) : fail(1, "out of memory");
+    if (code == 0 && bio_stream_speech_seconds(s) >= cfg.min_enroll_speech)
+        code = cli_spoof_check(files, n); /* synthetic or replayed speech never enrols */
     if (code == 0) {
         double speech = bio_stream_speech_seconds(s);
         bio_status st = bio_stream_enroll(s, &cfg, blob, sizeof blob, &len);
@@ -423,6 +428,8 @@ int main(int argc, char **argv)
     argc -= first - 1;
     argv += first - 1;
     const char *cmd = argv[1];
+    if (!strcmp(cmd, "spoof") || !strcmp(cmd, "spoof-train") || !strcmp(cmd, "spoof-eval"))
+        return cli_spoof_main(argc - 1, argv + 1);
     optind = 1;
     if (parse_opts(argc - 1, argv + 1, &o) != 0) {
         fputs(usage, stderr);

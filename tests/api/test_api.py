@@ -334,6 +334,28 @@ class T02Voiceprints(unittest.TestCase):
         self.assertEqual(api("DELETE", "/api/v2/voiceprint/alice")[0], 404)
         self.assertEqual(api("GET", "/api/v2/voiceprint/nobody")[0], 404)
 
+    def test_import_refuses_spoofed_audio(self):
+        """Synthetic and replayed speech (tests/fixtures/spoof, one recording) is not
+        enrolled; real speech is, and both results carry the countermeasure's fields."""
+        spoof = os.path.join(SRC, "tests", "fixtures", "spoof")
+        fake = b"".join(ulaw_pcm(os.path.join(spoof, f)) for f in
+                        ("tts_espeak-ng.wav", "replay_laptop.wav", "replay_0120.wav"))
+        st, js, _ = api("POST", "/api/v2/import", {"recordings": [
+            {"external_id": "mallory", "audio": wav(fake, 8000), "overwrite": True},
+            {"external_id": "bob", "audio": b64file("1688-142285-0000.wav"), "overwrite": True}]})
+        self.assertEqual(st, 200, js)
+        r = {x["external_id"]: x for x in js["results"]}
+        self.assertEqual(r["mallory"]["status"], "failed", r["mallory"])
+        self.assertIn("judged spoofed", r["mallory"]["detail"])
+        self.assertEqual(r["mallory"]["spoof"], "spoof")
+        self.assertGreaterEqual(r["mallory"]["speech_length"], 6)
+        self.assertEqual(r["bob"]["status"], "created", r["bob"])
+        self.assertEqual(r["bob"]["spoof"], "bonafide")
+        self.assertLess(r["bob"]["spoof_score"], r["mallory"]["spoof_score"])
+        st, js, _ = api("POST", "/api/v2/voiceprint", {"external_id": "mallory"})
+        self.assertEqual((st, js["exists"]), (200, False))
+        api("DELETE", "/api/v2/voiceprint/bob")
+
     def test_import_formats(self):
         """A 16 kHz PCM WAV is resampled and enrolled; a stereo recording is refused."""
         pcm = ulaw_pcm("1688-142285-0000.wav")

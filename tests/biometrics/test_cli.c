@@ -380,3 +380,82 @@ Test(cli, eval_trials)
     expect_fail(1, "label", "eval %s", trials);
     expect_fail(1, "cannot open trials", "eval %s/none.tsv", tmp);
 }
+
+/* ---- spoof: the anti-spoofing command (fixtures of tests/fixtures/spoof) ---- */
+
+Test(cli, spoof_scores_files_as_one_utterance)
+{
+    int st;
+    cJSON *j = run(&st, "spoof %s/speechocean762_0120/test/*.wav", fx);
+    cr_assert_eq(st, 0);
+    double score = num(j, "spoof_score");
+    cr_expect(score >= 0 && score <= 100);
+    cr_expect_str_eq(str(j, "result"), "bonafide");
+    double all = num(j, "speech_length");
+    cr_expect_gt(all, 3.0);
+    cr_expect_lt(score, num(j, "threshold"));
+    cJSON_Delete(j);
+    j = run(&st, "spoof $(ls %s/speechocean762_0120/test/*.wav | head -1)", fx);
+    cr_assert_eq(st, 0);
+    cr_expect_lt(num(j, "speech_length"), all);
+    cJSON_Delete(j);
+    j = run(&st, "spoof %s/../spoof/tts_espeak-ng.wav", fx);
+    cr_assert_eq(st, 0);
+    cr_expect_str_eq(str(j, "result"), "spoof");
+    cr_expect_geq(num(j, "spoof_score"), num(j, "threshold"));
+    cJSON_Delete(j);
+    /* an explicit threshold decides; silence is insufficient_speech, still exit 0 */
+    j = run(&st, "spoof --threshold 100 %s/../spoof/tts_espeak-ng.wav", fx);
+    cr_assert_eq(st, 0);
+    cr_expect_eq(num(j, "threshold"), 100);
+    cJSON_Delete(j);
+    char path[512];
+    snprintf(path, sizeof path, "%s/silence.wav", tmp);
+    SF_INFO info = {.samplerate = 8000, .channels = 1, .format = SF_FORMAT_WAV | SF_FORMAT_PCM_16};
+    SNDFILE *sf = sf_open(path, SFM_WRITE, &info);
+    cr_assert_not_null(sf);
+    short zero[8000] = {0};
+    sf_write_short(sf, zero, 8000);
+    sf_close(sf);
+    j = run(&st, "spoof %s", path);
+    cr_assert_eq(st, 0);
+    cr_expect_str_eq(str(j, "result"), "insufficient_speech");
+    cr_expect_eq(num(j, "speech_length"), 0);
+    cJSON_Delete(j);
+}
+
+Test(cli, enroll_refuses_spoofed_audio)
+{
+    /* a replay of speaker 0120's own test utterances: no voiceprint, a message saying why */
+    expect_fail(1, "judged spoofed", "enroll --min-speech 3 -o %s/r.vp %s/../spoof/replay_0120.wav", tmp, fx);
+    char path[512];
+    snprintf(path, sizeof path, "%s/r.vp", tmp);
+    cr_expect_neq(access(path, F_OK), 0, "no voiceprint written");
+    /* the same speaker's real speech enrols */
+    int st;
+    cJSON *j = run(&st, "enroll --min-speech 3 -o %s/r.vp %s/speechocean762_0120/test/*.wav", tmp, fx);
+    cr_expect_eq(st, 0);
+    cr_expect_eq(access(path, F_OK), 0);
+    cJSON_Delete(j);
+}
+
+Test(cli, spoof_errors)
+{
+    expect_fail(2, "at least one FILE", "spoof");
+    expect_fail(2, "invalid arguments", "spoof --threshold 101 a.wav");
+    expect_fail(2, "invalid arguments", "spoof --bogus a.wav 2>/dev/null");
+    expect_fail(1, "nope.wav", "spoof %s/nope.wav", tmp);
+    expect_fail(1, "cannot open spoof model", "spoof --spoof-model %s/none.model %s/../spoof/tts_espeak-ng.wav",
+                tmp, fx);
+    /* a voiceprint model is not a spoof model */
+    expect_fail(1, "not a spoof model", "spoof --spoof-model %s/../../../biometrics/models/callprint.model "
+                "%s/../spoof/tts_espeak-ng.wav", fx, fx);
+    char junk[512];
+    snprintf(junk, sizeof junk, "%s/junk.wav", tmp);
+    FILE *f = fopen(junk, "w");
+    fputs("RIFF not really a wave file", f);
+    fclose(f);
+    expect_fail(1, "junk.wav", "spoof %s", junk);
+    expect_fail(2, "LIST", "spoof-train");
+    expect_fail(1, "cannot read list", "spoof-train %s/none.tsv", tmp);
+}

@@ -1200,6 +1200,130 @@ Test(live, voiceprint_replaced_or_deleted_mid_call)
     stop_gateway();
 }
 
+/* ---- spoofing countermeasure: a spoofed enrolment is refused, verdicts carry spoof ---- */
+
+/* Synthetic and replayed speech (tests/fixtures/spoof), ~9.5 s of net speech. */
+static const char *const SPOOFED[] = {"fixtures/spoof/tts_espeak-ng.wav",
+                                      "fixtures/spoof/replay_laptop.wav",
+                                      "fixtures/spoof/replay_0120.wav", NULL};
+
+/* Speaker A's own test utterances replayed through a loudspeaker into a phone. */
+static const char *const REPLAY_A[] = {"fixtures/spoof/replay_0120.wav", NULL};
+
+static bool is_refused_spoof(const cJSON *b) { return jnum(b, "status") == 403; }
+
+/* Enrol real speech (zero-integration) under ext; waits for "created". */
+static void enrol_real(const char *ext, const int16_t *audio, size_t n)
+{
+    char uuid[37], hook[256];
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/s-enrol-%s", e2e_receiver_url(), ext);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "enroll", "webhook", hook, NULL});
+    e2e_call_send(c, audio, n);
+    cr_assert_gt(e2e_wait_hook(hook + strlen(e2e_receiver_url()), is_created, 20000), 0,
+                 "no 'created' webhook");
+    e2e_call_stop(c);
+}
+
+/* Verify audio against ext on a call whose webhooks go to path: every verdict carries spoof
+ * (as expected) and a spoof_score, with the expected result. */
+static void verify_expect(const char *ext, const char *path, const int16_t *audio, size_t n,
+                          const char *spoof, const char *result)
+{
+    char uuid[37], hook[256];
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "verify", "webhook", hook, NULL});
+    e2e_call_send(c, audio, n);
+    cr_assert_gt(e2e_wait_hook(path, is_verdict, 10000), 0, "no verdict on %s", path);
+    e2e_hook *h;
+    size_t k = e2e_hooks(path, &h);
+    for (size_t i = 0; i < k; i++) {
+        if (!is_verdict(h[i].json))
+            continue;
+        double sc = jnum(h[i].json, "spoof_score");
+        cr_expect(sc >= 0 && sc <= 100, "%s: spoof_score %f", path, sc);
+        cr_expect_str_eq(jstr(h[i].json, "spoof"), spoof);
+        cr_expect_str_eq(jstr(h[i].json, "result"), result);
+        /* the fraud risk counts a spoof verdict as evidence, and only then */
+        const cJSON *rr = cJSON_GetObjectItem(cJSON_GetObjectItem(h[i].json, "payload"), "risk_reasons");
+        bool has = false;
+        for (const cJSON *r = rr ? rr->child : NULL; r; r = r->next)
+            has |= cJSON_IsString(r) && !strcmp(r->valuestring, "VOICE_SPOOFING");
+        cr_expect(!rr || has == !strcmp(spoof, "spoof"), "%s: VOICE_SPOOFING %s in risk_reasons",
+                  path, has ? "present" : "absent");
+        cr_log_info("%s: speaker score %.1f, spoof %s %.1f", path, jnum(h[i].json, "score"),
+                    jstr(h[i].json, "spoof"), sc);
+    }
+    e2e_hooks_free(h, k);
+    e2e_call_stop(c);
+}
+
+Test(live, spoofed_enrolment_refused_and_verdicts_carry_spoof)
+{
+    start((const char *const[]){"CALLPRINT_MIN_ENROLL_SPEECH", "6", NULL});
+    char ext[64], uuid[37], hook[256];
+    size_t n_fake, n_enrol, n_test, n_replay;
+    int16_t *fake = e2e_audio(SPOOFED, &n_fake);
+    int16_t *replay = e2e_audio(REPLAY_A, &n_replay);
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    int16_t *ta = e2e_audio(TEST_A, &n_test);
+
+    /* 1. A spoofed zero-integration enrolment: refused (403), nothing written. */
+    e2e_id("mallory", ext, sizeof ext);
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s/ok/s-enrol", e2e_receiver_url());
+    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
+                                                        "enroll", "webhook", hook, NULL});
+    e2e_call_send(c, fake, n_fake);
+    cr_assert_gt(e2e_wait_hook("/ok/s-enrol", is_refused_spoof, 20000), 0, "no refusal webhook");
+    e2e_hook *h;
+    size_t n = e2e_hooks("/ok/s-enrol", &h);
+    for (size_t i = 0; i < n; i++) {
+        cr_expect(!is_created(h[i].json), "a spoofed enrolment is never created");
+        if (is_refused_spoof(h[i].json)) {
+            cr_expect_str_eq(jstr(h[i].json, "detail"),
+                             "enrollment refused: the audio was judged spoofed (synthetic or "
+                             "replayed speech)");
+            cr_expect_str_eq(jstr(h[i].json, "spoof"), "spoof");
+            cr_expect_geq(jnum(h[i].json, "speech_length"), 6.0);
+        }
+    }
+    e2e_hooks_free(h, n);
+    cr_expect(!e2e_voiceprint_exists(ext), "no voiceprint for spoofed audio");
+    e2e_call_stop(c);
+
+    /* 2. Real speech enrols; verifications carry spoof and spoof_score: bona fide for the
+     * caller's own voice (verified), spoof for a replay of it (never verified: policy reject,
+     * although the speaker model alone verifies that replay). */
+    e2e_id("alice", ext, sizeof ext);
+    enrol_real(ext, enrol, n_enrol);
+    verify_expect(ext, "/ok/s-ver-real", ta, n_test, "bonafide", "verified");
+    verify_expect(ext, "/ok/s-ver-fake", replay, n_replay, "spoof", "not verified");
+    free(fake);
+    free(replay);
+    free(enrol);
+    free(ta);
+    stop_gateway();
+}
+
+Test(live, spoof_policy_flag_keeps_the_verdict_and_reports_spoof)
+{
+    start((const char *const[]){"CALLPRINT_SPOOF_POLICY", "flag", NULL});
+    char ext[64];
+    size_t n_enrol, n_replay;
+    int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
+    int16_t *replay = e2e_audio(REPLAY_A, &n_replay);
+    e2e_id("alice-flag", ext, sizeof ext);
+    enrol_real(ext, enrol, n_enrol);
+    verify_expect(ext, "/ok/f-ver-fake", replay, n_replay, "spoof", "verified");
+    free(enrol);
+    free(replay);
+    stop_gateway();
+}
+
 /* ---- a job's own minimum of net speech: zero-integration min_speech, REST min_speech ---- */
 
 /* verify_call, and the call ends right after the audio; returns after its final answer. */

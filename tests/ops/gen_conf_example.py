@@ -36,6 +36,8 @@ for line in eff.splitlines():
         v = ""
     if n == "model":
         v = "/usr/share/callprint/models/callprint.model"
+    if n == "spoof_model":
+        v = "/usr/share/callprint/models/spoof.model"
     if n == "schemas_dir":
         v = "/usr/share/callprint/schemas"
     print("# %s%s" % (d, " (secret: prefer CALLPRINT_%s in the environment)" % n.upper() if sec else ""))

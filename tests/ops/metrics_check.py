@@ -62,8 +62,12 @@ def main():
         assert vals == sorted(vals), 'buckets not cumulative'
         assert buckets[-1][0].endswith('le="+Inf"}') and vals[-1] == s[fam + '_count']
     for fam in ('callprint_verdicts_total', 'callprint_worker_queue_depth',
-                'callprint_webhooks_delivered_total', 'callprint_redis_queued_writes'):
+                'callprint_webhooks_delivered_total', 'callprint_redis_queued_writes',
+                'callprint_spoof_results_total'):
         assert fam in types, 'family missing: ' + fam
+    for r in ('bonafide', 'spoof', 'insufficient_speech'):
+        assert 'callprint_spoof_results_total{result="%s"}' % r in s, 'spoof result missing: ' + r
+    assert 'callprint_enrolments_total{outcome="spoofed"}' in s
     print('metrics: %d families, %d samples checked' % (len(types), len(s)))
 
 

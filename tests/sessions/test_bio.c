@@ -309,6 +309,10 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
     cr_expect(has_verdict(v, "verified"), "verdicts: %s", v);
     cr_expect_str_eq(hget("callprint:session:sess-fwd", "forward_status", NULL), "200");
     cr_expect_str_eq(hget("callprint:session:sess-fwd", "dtmf", NULL), "42");
+    /* the spoofing countermeasure's latest result on the session: real speech */
+    cr_expect_str_eq(hget("callprint:session:sess-fwd", "spoof", NULL), "bonafide");
+    double spoof_score = atof(hget("callprint:session:sess-fwd", "spoof_score", NULL));
+    cr_expect(spoof_score >= 0 && spoof_score < 100, "spoof_score %f", spoof_score);
     cr_expect(audit_has("verify", "sess-fwd"));
     cr_expect(audit_has("forward", "sess-fwd"));
 

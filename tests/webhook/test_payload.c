@@ -42,6 +42,28 @@ Test(payload, verify_shape)
                 "\"speech_length\":7.5,\"score\":61.23}}");
 }
 
+Test(payload, spoof_fields_follow_the_manual_fields)
+{
+    whp_spoof sp = {.score = 97.456, .result = "spoof"};
+    expect_json(whp_verify_spoof("u-2", 200, "u-2", "c1",
+                                 whp_verify_result_text(WHP_VERIFY_NOT_VERIFIED), 7.5, 91.2, &sp),
+                "{\"channel_uuid\":\"u-2\",\"type\":\"verify\",\"status\":200,\"payload\":{"
+                "\"stream_uuid\":\"u-2\",\"external_id\":\"c1\",\"result\":\"not verified\","
+                "\"speech_length\":7.5,\"score\":91.2,\"spoof_score\":97.46,\"spoof\":\"spoof\"}}");
+    expect_json(whp_enroll_spoof("u-1", 403, "u-1", "c1",
+                                 whp_enroll_detail_text(WHP_ENROLL_SPOOFED), 21.456, &sp),
+                "{\"channel_uuid\":\"u-1\",\"type\":\"enroll\",\"payload\":{\"stream_uuid\":\"u-1\","
+                "\"external_id\":\"c1\",\"detail\":\"enrollment refused: the audio was judged "
+                "spoofed (synthetic or replayed speech)\",\"speech_length\":21.46,"
+                "\"spoof_score\":97.46,\"spoof\":\"spoof\"},\"status\":403}");
+    /* NULL: exactly the manual's payloads */
+    char *a = whp_verify_spoof("u", 200, "u", "e", "verified", 3, 90, NULL);
+    char *b = whp_verify("u", 200, "u", "e", "verified", 3, 90);
+    cr_expect_str_eq(a, b);
+    free(a);
+    free(b);
+}
+
 Test(payload, bad_arguments)
 {
     cr_expect_null(whp_stream(NULL, 200, "added", "u"));
