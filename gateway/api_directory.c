@@ -22,6 +22,7 @@
 #include "app.h"
 #include "phone.h"
 #include "store.h"
+#include "store_fraud.h"
 
 #define DIR_PAGE_DEFAULT 100
 #define DIR_PAGE_MAX 1000
@@ -29,6 +30,7 @@
 
 typedef struct {
     http_req *req;
+    store *st; /* set: the reverse index goes there too */
     char phone[PHONE_E164_MAX];
     char *external_id;
 } dir_job;
@@ -75,6 +77,8 @@ static cJSON *entry(const char *phone, const char *external_id)
 static void on_set(void *arg, store_status st, const char *err)
 {
     dir_job *j = arg;
+    if (st == STORE_OK) /* the reverse index, for fraud screening's region check */
+        store_directory_index(j->st, j->external_id, j->phone, NULL, NULL);
     if (st == STORE_OK)
         api_send(j->req, 200, entry(j->phone, j->external_id));
     else
@@ -95,6 +99,8 @@ static http_result h_set(http_req *req, void *ud)
     const char *ext =
         phone ? api_external_id(req, body, "external_id", true, &bad) : NULL;
     dir_job *j = phone && ext && api_phone_arg(a, req, phone, e164) ? job_new(req, e164) : NULL;
+    if (j)
+        j->st = a->store;
     if (j && !(j->external_id = strdup(ext))) {
         free(j);
         j = NULL;

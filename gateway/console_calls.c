@@ -6,7 +6,8 @@
  * connected this module follows up to CONSOLE_CALLS_MAX calls: a fixed table of records, each
  * with a ring of scores and a short timeline, fed by the live controller's observer (every
  * state a job publishes) and kept CONSOLE_ENDED_KEEP_MS after the call ends, so the final
- * verdict stays on screen. A console that connects mid-call sees the history from then on.
+ * verdict stays on screen (unless a new call needs the record: running calls come first). A
+ * console that connects mid-call sees the history from then on.
  * Without a console nothing is followed: the observer returns at once, the table is empty,
  * and the calls pay nothing.
  *
@@ -288,12 +289,28 @@ static void follow(ccalls *t, const stream *s, uint64_t now_ms)
     }
 }
 
+/* Records a new call may take: free ones, and ended ones (a running call matters more). */
 static size_t free_slots(const ccalls *t)
 {
     size_t n = 0;
     for (size_t i = 0; i < CONSOLE_CALLS_MAX; i++)
-        n += !t->calls[i].used;
+        n += !t->calls[i].used || t->calls[i].end_ms;
     return n;
+}
+
+/* Make sure a record is free: when none is, the call that ended first gives its up. */
+static void make_room(ccalls *t)
+{
+    ccall *oldest = NULL;
+    for (size_t i = 0; i < CONSOLE_CALLS_MAX; i++) {
+        ccall *c = &t->calls[i];
+        if (!c->used)
+            return;
+        if (c->end_ms && (!oldest || c->end_ms < oldest->end_ms))
+            oldest = c;
+    }
+    if (oldest)
+        call_free(oldest);
 }
 
 void ccalls_refresh(ccalls *t, uint64_t now_ms)
@@ -321,6 +338,7 @@ void ccalls_refresh(ccalls *t, uint64_t now_ms)
     size_t room = free_slots(t);
     for (stream *s = room ? registry_first(reg) : NULL; s && room; s = registry_next(s))
         if (!find(t, s->uuid)) {
+            make_room(t);
             follow(t, s, now_ms);
             room--;
         }

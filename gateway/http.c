@@ -580,11 +580,19 @@ int http_on_body(http_req **slot, const void *in, size_t len)
     return 0;
 }
 
+/* lws 4.1 reports the completion of a pipelined request's body (one that arrived behind
+ * another request in the same read) even when only part of it is in, and then reports it
+ * again and again without returning to the event loop: one 90-byte request hung the whole
+ * gateway. server.c refuses such requests; should one get here anyway, a completion before
+ * the announced Content-Length closes the connection. */
 int http_on_body_done(http_req **slot)
 {
     http_req *req = *slot;
-    if (req && !req->dispatched)
-        dispatch(req);
+    if (!req || req->dispatched)
+        return 0;
+    if (!req->too_large && req->body_len < req->body_cap)
+        return -1;
+    dispatch(req);
     return 0;
 }
 

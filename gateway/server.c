@@ -39,6 +39,10 @@ struct server {
     void *foreign_loops[1];
     uv_timer_t tick;
     bool tick_open, closing, draining, streams_stopped;
+    /* True between the loop's prepare and check phases, i.e. while I/O callbacks run. */
+    uv_prepare_t before_io;
+    uv_check_t after_io;
+    bool io_phase, phase_open;
     int port;
     registry *reg;
     http_router *router;
@@ -132,6 +136,21 @@ static int check_upgrade(server *srv, struct lws *wsi)
     return 0;
 }
 
+/* lws 4.1 serves a request that arrived behind another one in the same read (pipelining)
+ * from its own buffer, outside the loop's I/O phase, and its body handling there is broken:
+ * it hands out pointers into a buffer it has just freed, or reports an incomplete body as
+ * complete over and over without returning to the loop (one 90-byte request hung the
+ * gateway). Such a request with a body closes the connection; the client's earlier requests
+ * have been answered, and clients that wait for each answer never see this. */
+static bool pipelined_body(const server *srv, struct lws *wsi)
+{
+    return !srv->io_phase && (lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_CONTENT_LENGTH) > 0 ||
+                              lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_TRANSFER_ENCODING) > 0);
+}
+
+static void on_before_io(uv_prepare_t *p) { ((server *)p->data)->io_phase = true; }
+static void on_after_io(uv_check_t *c) { ((server *)c->data)->io_phase = false; }
+
 static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *user, void *in,
                     size_t len)
 {
@@ -156,6 +175,10 @@ static int callback(struct lws *wsi, enum lws_callback_reasons reason, void *use
         }
         return 0;
     case LWS_CALLBACK_HTTP:
+        if (pipelined_body(srv, wsi)) {
+            log_warn("pipelined HTTP request with a body: connection closed");
+            return -1;
+        }
         return http_on_request(srv->router, wsi, in, &ss->req);
     case LWS_CALLBACK_HTTP_BODY:
         return http_on_body(&ss->req, in, len);
@@ -292,6 +315,14 @@ server *server_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     uv_timer_init(loop, &srv->tick);
     srv->tick.data = srv;
     srv->tick_open = true;
+    uv_prepare_init(loop, &srv->before_io);
+    uv_check_init(loop, &srv->after_io);
+    srv->before_io.data = srv->after_io.data = srv;
+    uv_prepare_start(&srv->before_io, on_before_io);
+    uv_check_start(&srv->after_io, on_after_io);
+    uv_unref((uv_handle_t *)&srv->before_io); /* they must not keep the loop alive */
+    uv_unref((uv_handle_t *)&srv->after_io);
+    srv->phase_open = true;
     uint64_t iv = tick_interval(cfg);
     uv_timer_start(&srv->tick, on_tick, iv, iv);
     char port[16];
@@ -366,6 +397,11 @@ void server_close(server *s)
             uv_timer_stop(&s->tick);
             uv_close((uv_handle_t *)&s->tick, NULL);
             s->tick_open = false;
+        }
+        if (s->phase_open) {
+            uv_close((uv_handle_t *)&s->before_io, NULL);
+            uv_close((uv_handle_t *)&s->after_io, NULL);
+            s->phase_open = false;
         }
     }
     if (s->ctx)

@@ -354,8 +354,6 @@ int store_directory_set(store *s, const char *phone, const char *external_id, st
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
     c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory"), sb_arg(b, phone), sb_arg(b, external_id);
-    /* The reverse index (store_fraud.h), in the same MULTI. */
-    sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory:by-id"), sb_arg(b, external_id), sb_arg(b, phone);
     return sb_write(s, b, store_reply_done, c);
 }
 

@@ -71,6 +71,19 @@ static void on_reverse(void *arg, store_status st, const char *phone, const char
     store_directory_get(r->s, r->phone, on_confirmed, r);
 }
 
+int store_directory_index(store *s, const char *external_id, const char *phone, store_done_cb *cb,
+                          void *arg)
+{
+    sctx *c;
+    sb *b;
+    STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone) && store_id_ok(external_id), STORE_PHONE_WHY,
+                     cb, arg, c, b);
+    c->cb.done = cb;
+    sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory:by-id"), sb_arg(b, external_id);
+    sb_arg(b, phone);
+    return sb_write(s, b, store_reply_done, c);
+}
+
 int store_directory_phone_of(store *s, const char *external_id, store_id_cb *cb, void *arg)
 {
     if (!store_id_ok(external_id))

@@ -2,7 +2,8 @@
  *
  *   P denylist                 hash: E.164 number -> reason (free text, may be "")
  *   P directory:by-id          hash: external_id -> E.164 number, the reverse of the customer
- *                              directory, written by store_directory_set(). A directory entry
+ *                              directory, written by store_directory_index() after each
+ *                              directory write of the REST API. A directory entry
  *                              deleted or re-pointed later leaves a stale reverse entry, so
  *                              store_directory_phone_of() confirms the answer against the
  *                              directory itself before giving it.
@@ -46,6 +47,9 @@ store_status store_fraudster_open(store *s, const char *watchlist, const char *i
                                   const char *value, uint8_t **blob, size_t *len);
 bool store_watchlist_name_ok(const char *name);
 
+/* Record phone as external_id's registered number (the reverse index). */
+int store_directory_index(store *s, const char *external_id, const char *phone, store_done_cb *cb,
+                          void *arg);
 /* The registered number of a customer (the directory entry whose external_id it is);
  * STORE_NOT_FOUND when none. */
 int store_directory_phone_of(store *s, const char *external_id, store_id_cb *cb, void *arg);

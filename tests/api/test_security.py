@@ -119,6 +119,24 @@ def raw_request(head, body=b"", timeout=10.0, pace=None):
     return answer, time.time() - t0
 
 
+def read_response(s):
+    """One whole response (headers and Content-Length bytes of body) from socket s."""
+    data = b""
+    while b"\r\n\r\n" not in data:
+        c = s.recv(4096)
+        if not c:
+            return data
+        data += c
+    head, _, body = data.partition(b"\r\n\r\n")
+    m = T.re.search(rb"(?i)content-length: *(\d+)", head)
+    while m and len(body) < int(m.group(1)):
+        c = s.recv(4096)
+        if not c:
+            break
+        body += c
+    return head + b"\r\n\r\n" + body
+
+
 def post_head(path, length, token=None, xff=None):
     h = "POST %s HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n" % path
     if token:
@@ -238,6 +256,29 @@ class S01Bodies(unittest.TestCase):
             self.assertIsNotNone(closed, "slow headers were not dropped in 40 s")
             self.assertLess(closed, 6)
             self.assertEqual(T.call("GET", "/healthz")[0], 200)
+
+
+class S07Pipelining(unittest.TestCase):
+    def test_pipelined_partial_body_does_not_hang_the_gateway(self):
+        """A GET and, in the same packet, a POST with only part of its body: libwebsockets 4.1
+        spun on it forever. The GET is answered, the connection closed, the gateway serves on."""
+        with gateway(self) as g:
+            a, took = raw_request("GET /healthz HTTP/1.1\r\nHost: h\r\n\r\n"
+                                  "POST /api/v2/auth/login HTTP/1.1\r\nHost: h\r\n"
+                                  "Content-Length: 50\r\n\r\n0123456789", timeout=5)
+            self.assertEqual(status_of(a), 200, a[:300])
+            self.assertLess(took, 4.5, "the connection was not closed")
+            t0 = time.time()
+            self.assertEqual(T.call("GET", "/healthz", timeout=5)[0], 200)
+            self.assertLess(time.time() - t0, 2)
+            self.assertIn("pipelined HTTP request with a body", g.logtext())
+            # Requests one after the other on a kept-alive connection still work.
+            s = socket.create_connection(("127.0.0.1", g.port), 5)
+            s.settimeout(10)
+            for _ in range(3):
+                s.sendall(post_head("/api/v2/auth/login", 2).encode() + b"{}")
+                self.assertEqual(status_of(read_response(s)), 400)
+            s.close()
 
 
 class S02PathIds(unittest.TestCase):

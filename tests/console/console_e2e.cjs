@@ -201,6 +201,12 @@ async function main() {
       assert.equal(await fake.locator(".timeline li").filter({ hasText: "verify: verified" }).count(), 0);
       await fake.locator(".verdict.not_verified").waitFor();
     });
+
+    await step("the fraud risk the gateway puts on verify jobs is shown: an alarm for the impostor", async () => {
+      await fake.locator(".flag:not(.info)").filter({ hasText: /^verify risk \d+\/100 – .*voice mismatch/ }).waitFor();
+      await card.locator(".flag.info").filter({ hasText: /^verify risk \d+\/100/ }).waitFor();
+      assert.equal(await card.locator(".flag:not(.info)").count(), 0, "no alarm for the genuine caller");
+    });
     enrol.kill("SIGINT");
     await enrol.done;
 

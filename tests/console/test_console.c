@@ -9,7 +9,9 @@
  *   - the cap: with console_clients_max = 2 a third client gets 503 + Retry-After;
  *   - the per-client bound: a client that stops reading (small receive buffer) is skipped
  *     while the other keeps getting a snapshot a second, then dropped after the stall limit
- *     (its connection closed), and its slot is free again; the calls are not disturbed.
+ *     (its connection closed), and its slot is free again; the calls are not disturbed;
+ *   - at most CONSOLE_CALLS_MAX calls listed; when listed calls end, running calls not listed
+ *     yet take their places at once (not after the ended ones' minute on screen).
  *
  * Clients are raw loopback sockets, so the test controls exactly what is read and when.
  */
@@ -27,10 +29,11 @@
 #include <unistd.h>
 
 #include "console.h"
+#include "console_int.h"
 #include "e2e.h"
 
 #define PASSWORD "console-test-password-1"
-#define HELD_CALLS 40
+#define HELD_CALLS 55 /* more than the console lists (CONSOLE_CALLS_MAX) */
 
 static e2e_proc G;
 static char TOKEN[128];
@@ -235,13 +238,57 @@ Test(console, authentication_comes_first_then_snapshots_every_second)
     e2e_call_stop(call);
 }
 
+static bool listed(const cJSON *snap, const char *uuid, bool *ended)
+{
+    const cJSON *c;
+    cJSON_ArrayForEach(c, cJSON_GetObjectItem(snap, "calls")) {
+        if (strcmp(cJSON_GetStringValue(cJSON_GetObjectItem(c, "uuid")), uuid) == 0) {
+            *ended = cJSON_IsTrue(cJSON_GetObjectItem(c, "ended"));
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Hang up 5 of the listed calls. */
+static void end_listed_calls(const cJSON *snap, e2e_call **calls, char (*uuids)[37])
+{
+    int n = 0;
+    for (int i = 0; i < HELD_CALLS && n < 5; i++) {
+        bool ended;
+        if (calls[i] && listed(snap, uuids[i], &ended)) {
+            e2e_call_stop(calls[i]);
+            calls[i] = NULL;
+            n++;
+        }
+    }
+    cr_assert_eq(n, 5);
+}
+
+/* Within a few snapshots every running call is listed (the ended ones made room). */
+static void every_running_call_listed(client *c, e2e_call **calls, char (*uuids)[37])
+{
+    int missing = -1;
+    for (int tries = 0; tries < 6 && missing != 0; tries++) {
+        cJSON *s = cli_snapshot(c, 3000);
+        cr_assert(s);
+        missing = 0;
+        for (int i = 0; i < HELD_CALLS; i++) {
+            bool ended = false;
+            missing += calls[i] && (!listed(s, uuids[i], &ended) || ended);
+        }
+        cJSON_Delete(s);
+    }
+    cr_assert_eq(missing, 0, "running calls not listed: %d", missing);
+}
+
 Test(console, cap_and_a_stalled_client_is_skipped_then_dropped)
 {
     e2e_call *calls[HELD_CALLS];
+    static char uuids[HELD_CALLS][37];
     for (int i = 0; i < HELD_CALLS; i++) {
-        char uuid[37];
-        e2e_uuid(uuid);
-        calls[i] = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "caller",
+        e2e_uuid(uuids[i]);
+        calls[i] = e2e_call_open(&G, (const char *const[]){"uuid", uuids[i], "caller",
                                                            "+33612345678", NULL});
     }
     char auth[160], head[2048];
@@ -278,7 +325,10 @@ Test(console, cap_and_a_stalled_client_is_skipped_then_dropped)
     cr_assert_geq(took, CONSOLE_STALL_MS / 1000.0, "not before the stall limit");
     cr_assert_lt(worst_gap, 2.5, "the reading client was not held up (worst gap %.2f s)", worst_gap);
     cr_assert_eq(num(s, "calls_total", NULL), HELD_CALLS, "every call still running");
+    cr_assert_eq(cJSON_GetArraySize(cJSON_GetObjectItem(s, "calls")), CONSOLE_CALLS_MAX);
+    end_listed_calls(s, calls, uuids);
     cJSON_Delete(s);
+    every_running_call_listed(&good, calls, uuids);
     cr_log_info("snapshot %zu bytes; stalled client dropped after %.1f s; worst gap %.2f s",
                 snap_bytes, took, worst_gap);
 
@@ -301,5 +351,6 @@ Test(console, cap_and_a_stalled_client_is_skipped_then_dropped)
     cli_close(&again);
     cli_close(&good);
     for (int i = 0; i < HELD_CALLS; i++)
-        e2e_call_stop(calls[i]);
+        if (calls[i])
+            e2e_call_stop(calls[i]);
 }

@@ -18,7 +18,8 @@ trap '[ -n "$pid" ] && kill "$pid" 2>/dev/null; ops_redis_stop; rm -rf "$tmp"' E
 redis=$(ops_redis)
 CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_REDIS_URL="$redis" CALLPRINT_REDIS_PREFIX="vgc$$:" \
   CALLPRINT_MODEL=/nonexistent CALLPRINT_ADMIN_PASSWORD=valgrind-console-pw \
-  valgrind -q --leak-check=full --show-leak-kinds=definite,indirect,possible \
+  valgrind -q --leak-check=full \
+  --suppressions="$src/tests/common/valgrind.supp" --show-leak-kinds=definite,indirect,possible \
   --errors-for-leak-kinds=definite,indirect,possible --error-exitcode=99 \
   "$bin/callprint" >"$tmp/log" 2>&1 &
 pid=$!

@@ -12,6 +12,14 @@
 
 #define BUDGET (8000 * 30)
 
+/* libsndfile's Ogg Vorbis reader leaks its vorbis_info when a stream turns out corrupt after
+ * the first header (a library bug outside this project): not what this target looks for. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+    return "leak:vorbis_info_init\n";
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     int16_t *pcm = NULL;

@@ -13,6 +13,7 @@ trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
 fail() { echo "valgrind_server: $*" >&2; cat "$tmp/log" >&2; exit 1; }
 
 CALLPRINT_LISTEN=127.0.0.1:0 valgrind -q --leak-check=full \
+  --suppressions="$src/tests/common/valgrind.supp" \
   --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
   --error-exitcode=99 "$bin/callprint" >"$tmp/log" 2>&1 &
 pid=$!
