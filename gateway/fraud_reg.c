@@ -29,6 +29,7 @@
 #include "store_fraud.h"
 #include "subs.h"
 #include "webhook.h"
+#include "webhook_payload.h"
 #include "workers.h"
 
 static const char *reg_detail(int status)
@@ -65,16 +66,9 @@ static void reg_publish(fcall *c, int status)
     c->reg_status = status;
     if (!c->reg_url[0])
         return;
-    cJSON *root = cJSON_CreateObject();
-    cJSON_AddStringToObject(root, "channel_uuid", c->uuid);
-    cJSON_AddStringToObject(root, "type", "register_fraudster");
-    cJSON_AddNumberToObject(root, "status", status);
-    cJSON *p = fraud_reg_json(c);
-    cJSON_DeleteItemFromObjectCaseSensitive(p, "status");
-    cJSON_AddStringToObject(p, "stream_uuid", c->uuid);
-    cJSON_AddItemToObject(root, "payload", p);
-    char *body = cJSON_PrintUnformatted(root);
-    cJSON_Delete(root);
+    char *body = whp_register_fraudster(c->uuid, status, c->uuid, c->reg_wl, c->reg_id,
+                                        reg_detail(status), c->reg_speech,
+                                        status == 409 ? c->reg_match : NULL, c->reg_score);
     if (!body || webhook_send_keyed(c->f->a->webhooks, c->reg_url, c->f->a->cfg->webhook_secret,
                                     c->uuid, body, strlen(body)) != 0)
         log_write(LOG_WARN, c->uuid, NULL, NULL, 0, "register_fraudster webhook not sent");

@@ -135,6 +135,28 @@ char *whp_enroll(const char *channel_uuid, int status, const char *stream_uuid,
                             NULL);
 }
 
+char *whp_register_fraudster(const char *channel_uuid, int status, const char *stream_uuid,
+                             const char *watchlist, const char *fraudster_id, const char *detail,
+                             double speech_length, const char *matched_fraudster_id,
+                             double score)
+{
+    if (!channel_uuid || !stream_uuid || !watchlist || !fraudster_id || !detail)
+        return NULL;
+    body b = begin(channel_uuid, "register_fraudster");
+    add_num(&b, false, "status", status);
+    add_str(&b, true, "stream_uuid", stream_uuid);
+    add_str(&b, true, "watchlist", watchlist);
+    add_str(&b, true, "fraudster_id", fraudster_id);
+    add_str(&b, true, "detail", detail);
+    add_num(&b, true, "speech_length", round2(speech_length));
+    if (matched_fraudster_id) {
+        add_str(&b, true, "matched_fraudster_id", matched_fraudster_id);
+        add_num(&b, true, "score", round2(score));
+    }
+    attach_payload(&b);
+    return finish(&b);
+}
+
 /* Copies of extra's members, after the manual's fields (whose names are not taken twice). */
 static void add_extra(body *b, const cJSON *extra)
 {

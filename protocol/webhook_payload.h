@@ -90,6 +90,14 @@ char *whp_verify_spoof_ext(const char *channel_uuid, int status, const char *str
                            const char *external_id, const char *result, double speech_length,
                            double score, const whp_spoof *spoof, const struct cJSON *extra);
 
+/* callprint's own register_fraudster webhook (no Voice Verify counterpart): the outcome of
+ * registering a live stream's caller on a watchlist. matched_fraudster_id (with score) only
+ * for 409, the voice already listed; NULL otherwise. */
+char *whp_register_fraudster(const char *channel_uuid, int status, const char *stream_uuid,
+                             const char *watchlist, const char *fraudster_id, const char *detail,
+                             double speech_length, const char *matched_fraudster_id,
+                             double score);
+
 /* "t=<t>,sha256=<hex>" for a delivery at unix time t, into out (capacity >=
  * WHP_SIGNATURE_MAX + 1). Returns 0, or -1 on error. */
 int whp_sign(const char *secret, long long t, const void *body, size_t len, char *out,

@@ -27,16 +27,17 @@ BAD = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:")
 
 
 @contextlib.contextmanager
-def gateway(tc, share=None, **env):
+def gateway(tc, share=None, own_redis=False, **env):
     """A gateway (with its own redis-server unless `share`, a running Server whose Redis and
-    key prefix it then shares) for the with-block; checks its exit and sanitizer reports."""
+    key prefix it then shares, or the suite's CALLPRINT_TEST_REDIS_URL when set and not
+    `own_redis`) for the with-block; checks its exit and sanitizer reports."""
     if share:
         g = T.Server.__new__(T.Server)
         g.tmp, g.redis = T.tempfile.mkdtemp(prefix="cp-sec-"), None
         g.redis_url, g.prefix = share.redis_url, share.prefix
         g.start(**env)
     else:
-        g = _server(env)
+        g = _server(env, own_redis)
     main = T.srv
     T.srv = g
     T._tok["t"] = None
@@ -53,11 +54,11 @@ def gateway(tc, share=None, **env):
             tc.assertNotIn(bad, text, text[-6000:])
 
 
-def _server(env):
+def _server(env, own_redis=False):
     g = T.Server.__new__(T.Server)
     g.tmp = T.tempfile.mkdtemp(prefix="cp-sec-")
     g.redis = None
-    url = os.environ.get("CALLPRINT_TEST_REDIS_URL")
+    url = None if own_redis else os.environ.get("CALLPRINT_TEST_REDIS_URL")
     if not url:
         port = T.free_port()
         g.redis = T.subprocess.Popen(
@@ -410,7 +411,7 @@ def metric(name):
 
 class S05FailureLogs(unittest.TestCase):
     def test_failed_authentications_are_aggregated_and_not_queued_while_redis_is_down(self):
-        with gateway(self) as g:
+        with gateway(self, own_redis=True) as g:  # this test kills its Redis
             for _ in range(200):
                 self.assertEqual(T.call("GET", "/api/v2/status", token="0" * 64)[0], 401)
             text = g.logtext()

@@ -60,7 +60,7 @@ Test(engine, verdicts_follow_thresholds)
     cr_expect_str_eq(bio_verdict_name(BIO_NOT_SURE), "not_sure");
     bio_config d = bio_model_default_config(m);
     cr_expect(d.thr_verified > d.thr_not_sure && d.thr_not_sure > 0 && d.thr_verified < 100);
-    cr_expect(d.min_enroll_speech == 20 && d.min_verify_speech == 3);
+    cr_expect(d.min_enroll_speech == 20 && d.min_verify_speech == 1.5);
     bio_stream_free(s);
     fx_free(&t);
 }

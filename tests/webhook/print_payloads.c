@@ -39,5 +39,12 @@ int main(void)
                                         whp_verify_result_text(WHP_VERIFY_NOT_VERIFIED), 3.5, 95,
                                         &sp));
     }
+    for (int st = 0; st < 5; st++) {
+        const int status[] = {202, 201, 409, 422, 503};
+        emit("register_fraudster",
+             whp_register_fraudster(uuid, status[st], uuid, "default", "fraudster-9",
+                                    "detail", 12.3456, status[st] == 409 ? "fraudster-3" : NULL,
+                                    97.123));
+    }
     return 0;
 }
