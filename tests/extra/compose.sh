@@ -115,9 +115,10 @@ token=$(curl -fsS "$base_url/api/v2/auth/login" -d "{\"username\":\"admin\",\"pa
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 spk=tests/fixtures/bio/speechocean762_0120
 id=compose-spk-$$
-call() { # call MODE FILE...: one signed live call through the published port
+call() { # call MODE FILE...: one signed live call through the published port, in real time
+  # as Twilio sends it (a --fast call outruns the workers' bounded audio queues, which drop)
   local mode=$1; shift
-  "$bin/callprint-call" --fast --url "ws://127.0.0.1:$port/stream" --sign "$twilio" \
+  "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --sign "$twilio" \
     --public-url wss://voice.example.com \
     -p external_id="$id" -p mode="$mode" "$@" >>"$work/calls.log"
 }
