@@ -34,7 +34,7 @@
  * ("known" / "anonymous" / "invalid" / "unknown"), external_id, dialled, contact_id, channel,
  * network_type, location, start_time, end_time, status, dtmf, forward_status, last_verdict,
  * last_score. store_session_save() is an upsert: given fields overwrite, and a field given
- * neither now nor before is stored as "NA" (seed 001: missing optional attributes default to
+ * neither now nor before is stored as "NA" (the MoCaaS paper: missing optional attributes default to
  * "NA"); dtmf defaults to "" and status to "created". So a Connect event and the stream start can
  * arrive in either order and both fill the same session.
  *

@@ -1,4 +1,4 @@
-/* test_connect.c -- connect_parse() on the seed 001 example event, a full contact-flow event and
+/* test_connect.c -- connect_parse() on the MoCaaS paper's example event, a full contact-flow event and
  * one malformed variant per defect; connect_build_response() within and over 32 KB. */
 #include <criterion/criterion.h>
 #include <stdio.h>

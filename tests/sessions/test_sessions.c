@@ -4,7 +4,7 @@
  *   - a streamed call's session: identity, caller normalised and looked up (known / anonymous /
  *     invalid), custom parameters, DTMF (coalesced, final value kept), end; audit entries; logs
  *     carry the session id and never the caller's number in clear;
- *   - the seed 001 contact event through POST /api/v2/connect/contact, and a stream joined to
+ *   - the MoCaaS paper's contact event through POST /api/v2/connect/contact, and a stream joined to
  *     it by ContactId; a stream joined by caller to a contact waiting for its stream; "NA"
  *     defaults; malformed events -> 400 naming the field; no token -> 401; Redis down -> 503;
  *   - the customer directory API;
@@ -254,7 +254,7 @@ Test(sessions, streamed_call_session_contents)
     cr_expect_str_eq(field("sess-anon", "caller_status"), "anonymous");
     cr_expect_str_eq(field("sess-anon", "external_id"), "NA");
     cr_expect_str_eq(field("sess-anon", "dtmf"), "");
-    cr_expect_str_eq(field("sess-anon", "location"), "NA"); /* seed 001: missing -> NA */
+    cr_expect_str_eq(field("sess-anon", "location"), "NA"); /* the MoCaaS paper: missing -> NA */
 
     const char *bad[] = {"-p", "session_id=sess-invalid", "-p", "caller=call me maybe", NULL};
     call(bad);

@@ -149,7 +149,7 @@ static session_result get_session(const char *id) {
 }
 
 Test(store, session_missing_optional_attributes_are_NA, .init = setup, .fini = teardown) {
-    /* The seed 001 event without network_type and location. */
+    /* The MoCaaS paper's event without network_type and location. */
     store_session ss = {.session_id = "uuid-def-456", .contact_id = "contact-1",
                         .caller = "+442079460958", .caller_status = "known",
                         .external_id = "cust-1", .channel = "VOICE"};

@@ -1,4 +1,4 @@
-/* test_store_contact.c -- Amazon Connect contact events become sessions: the seed 001 example
+/* test_store_contact.c -- Amazon Connect contact events become sessions: the MoCaaS paper's example
  * event, the same event without its optional attributes (NA, anonymous caller), a full event
  * from a caller in the customer directory (known, external_id), a retried Lambda call (same
  * session), and Redis down (fails fast). Real redis-server; responses checked as JSON. */
