@@ -55,6 +55,15 @@ static void pend_unlink(pend *p)
     l->n_pending--;
 }
 
+/* The peeked bytes may hold more than the request line (a login's password in its body):
+ * wiped, so no freed buffer keeps them. */
+static void pend_free(pend *p)
+{
+    explicit_bzero(p->buf, sizeof p->buf);
+    free(p->target);
+    free(p);
+}
+
 /* The poll handle is gone: the socket goes to lws, or is closed. */
 static void poll_closed(uv_handle_t *h)
 {
@@ -65,8 +74,7 @@ static void poll_closed(uv_handle_t *h)
         l->cb(l->ud, p->fd, p->target);
     else if (p->fd >= 0)
         close(p->fd);
-    free(p->target);
-    free(p);
+    pend_free(p);
 }
 
 /* Stop peeking: hand the socket to lws (with the target when the request line is in), or
@@ -117,7 +125,7 @@ static void tcp_closed(uv_handle_t *h)
         pend_unlink(p);
         if (p->fd >= 0)
             close(p->fd);
-        free(p);
+        pend_free(p);
         return;
     }
     p->h.poll.data = p;
