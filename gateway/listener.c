@@ -12,6 +12,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -102,7 +103,14 @@ static void peek(pend *p)
         finish(p, true, true);
         return;
     }
-    uv_poll_stop(&p->h.poll); /* a partial line: look again at the next tick */
+    /* A partial line. The client may have finished sending (half-closed): a peek cannot see
+     * the end behind unread bytes, so ask the socket; such a line never completes. */
+    struct pollfd q = {.fd = p->fd, .events = POLLRDHUP};
+    if (poll(&q, 1, 0) == 1 && (q.revents & (POLLRDHUP | POLLHUP | POLLERR))) {
+        finish(p, false, false);
+        return;
+    }
+    uv_poll_stop(&p->h.poll); /* look again at the next tick */
     p->idle = true;
 }
 
