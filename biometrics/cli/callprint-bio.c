@@ -19,7 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "bio.h"
 #include "cli.h"
 #include "eval.h"

@@ -22,7 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "cli.h"
 #include "spoof.h"
 #include "spoof_train.h"

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "metrics.h"
 
 #define D BIO_SPOOF_DIM

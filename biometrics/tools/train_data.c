@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "augment.h"
 #include "frontend.h"
 #include "train_int.h"

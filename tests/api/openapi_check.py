@@ -4,8 +4,8 @@
 1. Structure: openapi 3.x, info, paths; every operation has responses with valid status codes;
    every $ref resolves; every schema is a valid JSON Schema (2020-12 meta-schema, which is
    OpenAPI 3.1's dialect) -- python3-jsonschema. (Debian 12 packages no OpenAPI validator.)
-2. Coverage: every route registered in gateway/*.c under /api/v2 (api_route / http_route calls)
-   and every path of the Voice Verify alias table (gateway/api_vv.c, entries {"METHOD", "/path",
+2. Coverage: every route registered in gateway/**/*.c under /api/v2 (api_route / http_route calls)
+   and every path of the Voice Verify alias table (gateway/api/api_vv.c, entries {"METHOD", "/path",
    ...}) is documented with its method, and every documented operation is registered. A prefix
    route "/api/v2/x/" "*" covers documented paths "/api/v2/x/{...}..."; exact paths match with
    or without one trailing slash, as the router does.
@@ -27,7 +27,7 @@ ALIAS_RE = re.compile(r'^\s*\{"(GET|POST|PUT|PATCH|DELETE)", "(/[^"]*)",', re.M)
 
 def registered_routes(gateway_dir):
     routes = set()
-    for f in glob.glob(os.path.join(gateway_dir, "*.c")):
+    for f in glob.glob(os.path.join(gateway_dir, "**", "*.c"), recursive=True):
         with open(f, errors="replace") as fh:
             text = fh.read()
         macros = {"API_PREFIX": "/api/v2"}

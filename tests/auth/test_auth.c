@@ -5,7 +5,7 @@
 #include <string.h>
 #include <uv.h>
 
-#include "auth.h"
+#include "api/auth.h"
 
 static int64_t fake_ms;
 static int64_t fake_now(void *arg)

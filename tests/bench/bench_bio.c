@@ -23,7 +23,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "bio.h"
 #include "voiceprint.h"
 

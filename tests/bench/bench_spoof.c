@@ -13,7 +13,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "spoof.h"
 
 static double cpu_ms(void)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 
 const char *fx_path(const char *rel)
 {

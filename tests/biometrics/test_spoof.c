@@ -9,7 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "bio_fixture.h"
 #include "spoof.h"
 

@@ -18,11 +18,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "g711.h"
-#include "stream.h"
+#include "streams/stream.h"
 #include "twilio.h"
-#include "wsclient.h"
+#include "tools/wsclient.h"
 
 extern char **environ;
 

@@ -5,7 +5,7 @@
  * 127.0.0.1:0, its log parsed for the port); webhook and org-API receivers are
  * tests/webhook/receiver.py (plain HTTP, or TLS with a CA made by the openssl CLI, optionally
  * mutual TLS), which logs every request as a JSON line; calls are either callprint-call
- * processes or WebSocket clients held open in the test (gateway/wsclient.h, speaking Twilio's
+ * processes or WebSocket clients held open in the test (tools/wsclient.h, speaking Twilio's
  * messages) for as long as the test wants. Children get only the environment the test gives
  * them (the test's own CALLPRINT_* variables are not inherited) and die with the test
  * (PR_SET_PDEATHSIG). REST requests are blocking libcurl calls.

@@ -28,8 +28,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "console.h"
-#include "console_int.h"
+#include "console/console.h"
+#include "console/console_int.h"
 #include "e2e.h"
 
 #define PASSWORD "console-test-password-1"

@@ -1,10 +1,10 @@
-/* fuzz_audio.c -- libFuzzer target for uploaded recordings (biometrics/tools/audio.h).
+/* fuzz_audio.c -- libFuzzer target for uploaded recordings (audio/audio.h).
  *
  * The bytes are an uploaded file, decoded from memory as the gateway's import does, under a
  * small output budget. Checked: no crash, leak or sanitizer report whatever the header
  * claims; a success returns between 1 and budget samples; a failure says why.
  */
-#include "audio.h"
+#include "audio/audio.h"
 #include "fuzz_check.h"
 
 #include <stdlib.h>

@@ -22,11 +22,11 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "fuzz_check.h"
-#include "http.h"
-#include "log.h"
-#include "server.h"
+#include "http/http.h"
+#include "common/log.h"
+#include "ingest/server.h"
 
 #define SMALL_MAX 100
 #define PREAUTH_MAX 256

@@ -1,4 +1,4 @@
-/* fuzz_vv.c -- libFuzzer target for the Voice Verify request mapping (gateway/vv_map.c).
+/* fuzz_vv.c -- libFuzzer target for the Voice Verify request mapping (gateway/api/vv_map.c).
  *
  * The first byte picks the mapping, the rest is the request body (also tried as the query's
  * external_id and as a query time). Checked for every input:
@@ -10,7 +10,7 @@
  * ASan sees any read past the body (which is not NUL-terminated) or a leak.
  */
 #include "fuzz_check.h"
-#include "vv_map.h"
+#include "api/vv_map.h"
 
 #include <cjson/cJSON.h>
 #include <stdio.h>

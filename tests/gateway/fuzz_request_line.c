@@ -7,7 +7,7 @@
  * nothing is read past `size` (the input is copied to an exact-size buffer for ASan).
  */
 #include "fuzz_check.h"
-#include "listener.h"
+#include "ingest/listener.h"
 
 #include <string.h>
 

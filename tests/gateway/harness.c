@@ -10,9 +10,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "g711.h"
-#include "log.h"
+#include "common/log.h"
 #include "twilio.h"
 
 /* ---- capture sink ---- */

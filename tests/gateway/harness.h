@@ -15,13 +15,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "audio_sink.h"
-#include "callsim.h"
-#include "config.h"
-#include "registry.h"
-#include "server.h"
-#include "stream.h"
-#include "wsclient.h"
+#include "streams/audio_sink.h"
+#include "tools/callsim.h"
+#include "core/config.h"
+#include "streams/registry.h"
+#include "ingest/server.h"
+#include "streams/stream.h"
+#include "tools/wsclient.h"
 
 #define H_CAPS_MAX 64
 #define H_MSGS_MAX 1024

@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "http.h"
+#include "http/http.h"
 
 static http_result echo(http_req *req, void *ud)
 {

@@ -1,8 +1,8 @@
-/* test_proxy.c -- trusted proxies and X-Forwarded-For (gateway/proxy.h). */
+/* test_proxy.c -- trusted proxies and X-Forwarded-For (gateway/http/proxy.h). */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "proxy.h"
+#include "http/proxy.h"
 
 static proxy_list list_of(const char *text)
 {

@@ -14,7 +14,7 @@
 #include <sys/socket.h>
 
 #include "harness.h"
-#include "log.h"
+#include "common/log.h"
 #include "twilio_sig.h"
 
 #define TOKEN "s3cr3t-auth-token-0123456789abcd"

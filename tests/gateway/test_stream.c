@@ -12,7 +12,7 @@
 
 #include "g711.h"
 #include "harness.h"
-#include "media.h"
+#include "ingest/media.h"
 
 static const char *const FIXTURES[] = {"librispeech-1688-142285-0003.wav",
                                        "speechocean762-0001-000010035.wav",

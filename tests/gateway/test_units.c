@@ -9,13 +9,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audio.h"
-#include "config.h"
-#include "log.h"
-#include "outq.h"
-#include "registry.h"
-#include "stream.h"
-#include "stream_json.h"
+#include "audio/audio.h"
+#include "core/config.h"
+#include "common/log.h"
+#include "ingest/outq.h"
+#include "streams/registry.h"
+#include "streams/stream.h"
+#include "streams/stream_json.h"
 
 /* ---- config ---- */
 
@@ -247,7 +247,7 @@ Test(outq, bounded_fifo_with_headroom)
     cr_assert_eq(q.n, 0);
 }
 
-/* ---- audio file reading (biometrics/tools/audio.h) ---- */
+/* ---- audio file reading (audio/audio.h) ---- */
 
 static void write_wav(const char *path, int rate, int channels, size_t frames, double hz)
 {

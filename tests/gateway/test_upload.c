@@ -1,4 +1,4 @@
-/* test_upload.c -- uploaded recordings whose header lies (biometrics/tools/audio.h).
+/* test_upload.c -- uploaded recordings whose header lies (audio/audio.h).
  *
  * A recording's header (frame count, sample rate) comes from whoever uploaded it. These tests
  * build real FLAC and WAV files with libsndfile, then patch their headers to claim hundreds
@@ -18,7 +18,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 
 #define CAP_MB 192 /* address space the child may add to what it already has */
 

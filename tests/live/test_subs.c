@@ -1,9 +1,9 @@
-/* test_subs.c -- the subscription table (gateway/subs.h): bounds, duplicates, lookups by
+/* test_subs.c -- the subscription table (gateway/live/subs.h): bounds, duplicates, lookups by
  * channel and id, removal at stream end, URL validation, and secrets kept out of listings. */
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "subs.h"
+#include "live/subs.h"
 
 Test(subs, add_find_duplicate_and_bound)
 {

@@ -16,12 +16,12 @@
 #include <unistd.h>
 #include <uv.h>
 
-#include "http_client.h"
-#include "lathist.h"
-#include "loadgen.h"
-#include "loadgen_hook.h"
-#include "loadgen_proc.h"
-#include "loadgen_ws.h"
+#include "http/http_client.h"
+#include "common/lathist.h"
+#include "tools/loadgen.h"
+#include "tools/loadgen_hook.h"
+#include "tools/loadgen_proc.h"
+#include "tools/loadgen_ws.h"
 
 static lathist *hist_new(void)
 {

@@ -23,7 +23,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "audio.h"
+#include "audio/audio.h"
 #include "base64.h"
 #include "redis_proc.h"
 #include "e2e.h"

@@ -1,4 +1,4 @@
-/* test_forward.c -- the org-API forwarder (gateway/forward.h) on a libuv loop in the test,
+/* test_forward.c -- the org-API forwarder (gateway/sessions/forward.h) on a libuv loop in the test,
  * against real HTTPS receivers (tests/webhook/receiver.py) with a CA made by the openssl CLI:
  * final vs retried statuses, transport errors, certificate verification (an unknown CA fails),
  * mutual TLS, the bearer token, duplicate suppression, shutdown during a backoff. */
@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "forward.h"
+#include "sessions/forward.h"
 #include "redis_proc.h"
 #include "e2e.h"
 

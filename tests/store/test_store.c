@@ -13,7 +13,7 @@
 #include <unistd.h>
 
 #include "redis_proc.h"
-#include "store.h"
+#include "store/store.h"
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* the same 32 bytes */

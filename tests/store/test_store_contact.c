@@ -11,7 +11,7 @@
 
 #include "connect.h"
 #include "redis_proc.h"
-#include "store.h"
+#include "store/store.h"
 
 static uv_loop_t loop;
 static rproc own;

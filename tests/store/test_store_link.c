@@ -12,8 +12,8 @@
 #include <unistd.h>
 
 #include "redis_proc.h"
-#include "store.h"
-#include "store_redis.h"
+#include "store/store.h"
+#include "store/store_redis.h"
 
 static uv_loop_t loop;
 static rproc srv;

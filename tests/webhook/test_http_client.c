@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "harness.h"
-#include "http_client.h"
+#include "http/http_client.h"
 
 typedef struct {
     int done;

@@ -9,7 +9,7 @@
 #include <time.h>
 
 #include "harness.h"
-#include "webhook.h"
+#include "http/webhook.h"
 #include "webhook_payload.h"
 
 #define MAXR 64

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "workers.h"
+#include "live/workers.h"
 
 #define WK_TEST_BATCH_MAX 16 /* workers.c's WK_BATCH */
 

@@ -1,0 +1,332 @@
+/* media_msg.c -- what each /stream message does to the streams of its connection.
+ *
+ * One parsed message at a time (the parse scratch lives in media_ctx). Errors are attributed
+ * to the stream named by the message when there is one, so a bad message counts against its
+ * own stream and never ends another; Voice Verify clients get an error reply ({id, uuid,
+ * event, msg, status}), Twilio clients get nothing (Twilio must never receive an unknown
+ * message) and the error is logged with the stream id. Logging of repeated errors on one
+ * connection is rate-limited (the first 20, then every 1000th) so a broken client cannot
+ * flood the log.
+ */
+#include "ingest/media_int.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "twilio_sig.h"
+
+#define LOG_ERRORS_FIRST 20
+#define LOG_ERRORS_EVERY 1000
+
+const char *media_reply_event(const char *event)
+{
+    static const char *const known[] = {"connected", "start", "media", "dtmf", "mark", "stop"};
+    for (size_t i = 0; event && i < sizeof known / sizeof known[0]; i++)
+        if (strcmp(event, known[i]) == 0)
+            return known[i];
+    return "media";
+}
+
+static stream *conn_find(media_conn *c, const char *sid)
+{
+    for (stream *s = c->streams; s; s = s->conn_next)
+        if (strcmp(s->stream_sid, sid) == 0)
+            return s;
+    return NULL;
+}
+
+void media_vv_reply(media_conn *c, const stream *s, const char *sid, const char *uuid,
+                    const char *event, int status, const char *msg)
+{
+    if (!c || c->dialect != DIALECT_VOICEVERIFY)
+        return;
+    media_ctx *m = c->m;
+    int n = vv_build_reply(m->out, sizeof m->out, s ? s->stream_sid : sid, s ? s->uuid : uuid,
+                           event, status, msg);
+    media_conn_send(c, m->out, n);
+}
+
+/* Log (rate-limited) and count an error; reply in the Voice Verify dialect, with the uuid the
+ * refused start named ("uuid": "<uuid>" on every reply of the manual). */
+static void msg_error_uuid(media_conn *c, stream *s, const char *sid, const char *uuid,
+                           const char *event, int status, const char *what)
+{
+    c->errors++;
+    c->m->stats.bad_messages++;
+    if (s)
+        s->errors++;
+    media_vv_reply(c, s, sid ? sid : "", uuid ? uuid : "", media_reply_event(event), status,
+                   what);
+    if (c->errors > LOG_ERRORS_FIRST && c->errors % LOG_ERRORS_EVERY)
+        return;
+    char conn[24], st[8];
+    snprintf(conn, sizeof conn, "%llu", (unsigned long long)c->id);
+    snprintf(st, sizeof st, "%d", status);
+    const char *kv[] = {"conn", conn, "streamSid", sid && *sid ? sid : NULL, "event", event,
+                        "status", st};
+    log_write(LOG_WARN, s ? s->uuid : NULL, stream_session_id(s), kv, 4, "message refused: %s", what);
+}
+
+static void msg_error(media_conn *c, stream *s, const char *sid, const char *event, int status,
+                      const char *what)
+{
+    msg_error_uuid(c, s, sid, NULL, event, status, what);
+}
+
+static void on_connected(media_conn *c, const tw_msg *msg)
+{
+    c->connected_seen = true;
+    if (c->dialect != DIALECT_VOICEVERIFY)
+        return;
+    if (strcmp(msg->u.connected.version, "1.0.0") != 0) {
+        msg_error(c, NULL, "", "connected", 400, "Only protocol version 1.0.0 is supported.");
+        return;
+    }
+    int n = vv_build_connected(c->m->out, sizeof c->m->out);
+    media_conn_send(c, c->m->out, n);
+}
+
+/* A refused start on a Twilio connection that carries no other stream: Twilio would go on
+ * streaming into the void for the whole call, so the connection is closed with 4000 + the
+ * status (see media_int.h) and Twilio ends the <Stream>. */
+static void twilio_refused(media_conn *c, int status)
+{
+    if (c->dialect != DIALECT_TWILIO || c->n_streams > 0)
+        return;
+    media_conn_close(c, MEDIA_CLOSE_REFUSED_BASE + status, vv_status_msg(status));
+}
+
+/* Voice Verify's validation of a start: the sids are blank or 34 characters ("Leave them
+ * blank or ensure they are 34 characters long"), customParameters.uuid a UUID4. */
+static const char *vv_start_invalid(const tw_msg *msg, const char *sid)
+{
+    const char *uuid = tw_param_get(msg, "uuid");
+    if (*sid && !tw_sid_valid(sid))
+        return "streamSid must be blank or 34 characters [A-Za-z0-9].";
+    if (msg->u.start.account_sid[0] && !tw_sid_valid(msg->u.start.account_sid))
+        return "accountSid must be blank or 34 characters [A-Za-z0-9].";
+    if (msg->u.start.call_sid[0] && !tw_sid_valid(msg->u.start.call_sid))
+        return "callSid must be blank or 34 characters [A-Za-z0-9].";
+    if (!uuid)
+        return "customParameters.uuid is required.";
+    if (!tw_uuid4_valid(uuid))
+        return "customParameters.uuid must be a UUID4.";
+    if (msg->u.start.format.sample_rate != 8000 || msg->u.start.format.channels != 1)
+        return "mediaFormat must be 8000 Hz, 1 channel.";
+    return NULL;
+}
+
+static void log_stream(const stream *s, const char *what)
+{
+    const char *tracks = s->tracks == (TW_TRACK_INBOUND | TW_TRACK_OUTBOUND) ? "both"
+                         : s->tracks == TW_TRACK_OUTBOUND                   ? "outbound"
+                                                                            : "inbound";
+    const char *kv[] = {"streamSid", s->stream_sid, "callSid", s->call_sid[0] ? s->call_sid : NULL,
+                        "dialect", stream_dialect_name(s->dialect), "tracks", tracks,
+                        "encoding", s->law == G711_ALAW ? "alaw" : "ulaw"};
+    log_write(LOG_INFO, s->uuid, stream_session_id(s), kv, 5, "%s", what);
+}
+
+/* The per-call token (twilio_sig.h): -1 when it must refuse the start (missing while
+ * required, or present and wrong), else whether the stream is authenticated. Every upgrade
+ * that got here was signed when a Twilio auth token is configured. */
+static int start_authenticated(const media_ctx *m, const tw_msg *msg)
+{
+    const config *cfg = m->cfg;
+    bool ok = cfg->twilio_auth_token[0] != '\0';
+    if (!cfg->call_token_secret[0])
+        return ok;
+    const char *token = tw_param_get(msg, "call_token");
+    bool valid = token && twsig_call_token_check(cfg->call_token_secret, msg->u.start.call_sid,
+                                                 token);
+    if (!valid && (token || cfg->require_call_token))
+        return -1;
+    return ok || valid;
+}
+
+static void on_start(media_conn *c, const tw_msg *msg)
+{
+    media_ctx *m = c->m;
+    const char *sid = msg->stream_sid[0] ? msg->stream_sid : msg->u.start.stream_sid;
+    const char *uuid = tw_param_get(msg, "uuid");
+    const char *why = NULL;
+    if (c->dialect == DIALECT_VOICEVERIFY)
+        why = vv_start_invalid(msg, sid);
+    else if (!*sid)
+        why = "streamSid is empty.";
+    if (why) {
+        msg_error_uuid(c, NULL, sid, uuid, "start", 400, why);
+        twilio_refused(c, 400);
+        return;
+    }
+    if (uuid && !tw_uuid4_valid(uuid)) { /* Twilio dialect: a free-form parameter */
+        const char *kv[] = {"streamSid", sid};
+        log_write(LOG_WARN, NULL, NULL, kv, 1, "customParameters.uuid is not a UUID4: ignored");
+        uuid = NULL;
+    }
+    if (conn_find(c, sid)) {
+        msg_error_uuid(c, NULL, sid, uuid, "start", 409, vv_status_msg(409));
+        return;
+    }
+    if (c->n_streams >= m->cfg->max_streams_per_conn) { /* a stream slot, as the manual's 403 */
+        msg_error_uuid(c, NULL, sid, uuid, "start", 403, vv_status_msg(403));
+        return;
+    }
+    int authenticated = start_authenticated(m, msg);
+    if (authenticated < 0) {
+        msg_error(c, NULL, sid, "start", 403, "call_token missing or invalid.");
+        twilio_refused(c, 403);
+        return;
+    }
+    stream *s = stream_new(msg, uuid, c->dialect, media_now(m));
+    if (s)
+        s->authenticated = authenticated;
+    if (!s) {
+        msg_error_uuid(c, NULL, sid, uuid, "start", 500, vv_status_msg(500));
+        twilio_refused(c, 500);
+        return;
+    }
+    registry_status st = registry_admit(m->reg, s);
+    if (st != REG_OK) {
+        msg_error_uuid(c, NULL, sid, uuid, "start", (int)st, vv_status_msg((int)st));
+        stream_free(s);
+        twilio_refused(c, (int)st);
+        return;
+    }
+    s->conn = c;
+    s->end_fn = media_end_stream;
+    s->conn_next = c->streams;
+    c->streams = s;
+    c->n_streams++;
+    s->messages = 1;
+    media_vv_reply(c, s, NULL, NULL, "start", 201, vv_status_msg(201));
+    log_stream(s, "stream started");
+}
+
+/* The stream a message is about, or an error (404 for Voice Verify) and NULL. */
+static stream *msg_stream(media_conn *c, const tw_msg *msg)
+{
+    stream *s = conn_find(c, msg->stream_sid);
+    if (s) {
+        s->messages++;
+        s->last_msg_ms = media_now(c->m);
+        return s;
+    }
+    msg_error(c, NULL, msg->stream_sid, tw_event_name(msg->event), 404, vv_status_msg(404));
+    return NULL;
+}
+
+static void on_media(media_conn *c, const tw_msg *msg)
+{
+    stream *s = msg_stream(c, msg);
+    if (!s)
+        return;
+    media_ctx *m = c->m;
+    unsigned track = msg->u.media.track;
+    size_t n = msg->u.media.payload_len;
+    const stream_track *t = &s->track[track == TW_TRACK_OUTBOUND ? 1 : 0];
+    uint64_t gaps = t->gaps, gap_ms = t->gap_ms, ooo = t->out_of_order;
+    bool anomaly = stream_account_media(s, track, msg->u.media.chunk, msg->u.media.timestamp_ms, n);
+    m->stats.media++;
+    m->stats.media_bytes += n;
+    m->stats.gaps += t->gaps - gaps;
+    m->stats.gap_ms += t->gap_ms - gap_ms;
+    m->stats.out_of_order += t->out_of_order - ooo;
+    if (anomaly && log_enabled(LOG_DEBUG)) {
+        char ts[24];
+        snprintf(ts, sizeof ts, "%llu", (unsigned long long)msg->u.media.timestamp_ms);
+        const char *kv[] = {"timestamp", ts};
+        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), kv, 1, "media gap or out-of-order message");
+    }
+    if (track != TW_TRACK_INBOUND || n == 0)
+        return; /* outbound audio is counted, not analysed */
+    g711_decode(s->law, m->payload, n, m->pcm);
+    registry_audio(m->reg, s, m->pcm, n, msg->u.media.timestamp_ms);
+}
+
+static void on_dtmf(media_conn *c, const tw_msg *msg)
+{
+    stream *s = msg_stream(c, msg);
+    if (!s || !msg->u.dtmf.digit[0])
+        return;
+    stream_account_dtmf(s, msg->u.dtmf.digit[0]);
+    registry_dtmf(c->m->reg, s, msg->u.dtmf.digit[0]);
+}
+
+static void on_mark(media_conn *c, const tw_msg *msg)
+{
+    stream *s = msg_stream(c, msg);
+    if (!s)
+        return;
+    s->marks_received++;
+    if (!stream_mark_remove(s, msg->u.mark.name)) {
+        const char *kv[] = {"mark", msg->u.mark.name};
+        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), kv, 1, "mark that was not pending");
+    }
+    registry_mark(c->m->reg, s, msg->u.mark.name);
+}
+
+static void on_stop(media_conn *c, const tw_msg *msg)
+{
+    stream *s = msg_stream(c, msg);
+    if (!s)
+        return;
+    media_vv_reply(c, s, NULL, NULL, "stop", 204, vv_status_msg(204));
+    media_stream_end(c, s, STREAM_END_STOP);
+}
+
+void media_msg_handle(media_conn *c, const char *buf, size_t len)
+{
+    media_ctx *m = c->m;
+    tw_error err;
+    tw_msg *msg = &m->msg;
+    tw_status st = tw_parse(buf, len, msg, m->payload, sizeof m->payload, &err);
+    if (st != TW_OK) {
+        m->stats.decode_errors[st]++;
+        /* tw_parse keeps streamSid (and event, when readable) so the error is charged to
+         * its own stream. */
+        bool ev_known = st != TW_ERR_TOO_LARGE && st != TW_ERR_JSON && st != TW_ERR_EVENT &&
+                        strcmp(err.field, "event") != 0;
+        stream *s = conn_find(c, msg->stream_sid);
+        if (s)
+            s->last_msg_ms = media_now(m); /* it is alive, if confused */
+        msg_error(c, s, msg->stream_sid, ev_known ? tw_event_name(msg->event) : NULL, 400,
+                  err.message);
+        if (ev_known && msg->event == TW_EV_START)
+            twilio_refused(c, 400);
+        return;
+    }
+    switch (msg->event) {
+    case TW_EV_CONNECTED: on_connected(c, msg); break;
+    case TW_EV_START: on_start(c, msg); break;
+    case TW_EV_MEDIA: on_media(c, msg); break;
+    case TW_EV_DTMF: on_dtmf(c, msg); break;
+    case TW_EV_MARK: on_mark(c, msg); break;
+    case TW_EV_STOP: on_stop(c, msg); break;
+    }
+}
+
+void media_stream_end(media_conn *c, stream *s, stream_end_reason why)
+{
+    for (stream **p = &c->streams; *p; p = &(*p)->conn_next)
+        if (*p == s) {
+            *p = s->conn_next;
+            c->n_streams--;
+            break;
+        }
+    registry_remove(c->m->reg, s, why);
+    char msgs[24], secs[24], gaps[24], ooo[24], errs[24], dtmf[24];
+    snprintf(msgs, sizeof msgs, "%llu", (unsigned long long)s->messages);
+    snprintf(secs, sizeof secs, "%.2f", stream_seconds(s, TW_TRACK_INBOUND));
+    snprintf(gaps, sizeof gaps, "%llu", (unsigned long long)(s->track[0].gaps + s->track[1].gaps));
+    snprintf(ooo, sizeof ooo, "%llu",
+             (unsigned long long)(s->track[0].out_of_order + s->track[1].out_of_order));
+    snprintf(errs, sizeof errs, "%llu", (unsigned long long)s->errors);
+    snprintf(dtmf, sizeof dtmf, "%llu", (unsigned long long)s->dtmf_count);
+    const char *kv[] = {"streamSid", s->stream_sid, "reason", stream_end_reason_name(why),
+                        "messages", msgs, "inbound_seconds", secs, "gaps", gaps,
+                        "out_of_order", ooo, "errors", errs, "dtmf_digits", dtmf};
+    log_write(LOG_INFO, s->uuid, stream_session_id(s), kv, 8, "stream ended");
+    stream_free(s);
+}
