@@ -11,7 +11,7 @@ root=$(pwd)
 deploy/deps.sh test
 # playwright-core for the console's browser test (npm ci, pinned); if this fails, that test
 # fails and says why, the others still run.
-bash tests/console/setup.sh || echo "console: npm ci of playwright-core failed" >&2
+bash tests/e2e/console/setup.sh || echo "console: npm ci of playwright-core failed" >&2
 deploy/build.sh asan
 deploy/build.sh check     # valgrind tests (ASan and valgrind do not mix)
 deploy/build.sh release   # the benchmark smoke runs use optimised code, as the benchmarks do

@@ -19,7 +19,7 @@
  *   - event "media" and every field valid, payload included; for duplicate keys the first
  *     one counts, as with cJSON_GetObjectItemCaseSensitive.
  * tests/fuzz/fuzz_twilio.c checks the promise on every input it runs, and
- * tests/protocol/test_twilio_fast.c holds the cases that must be declined.
+ * tests/unit/protocol/test_twilio_fast.c holds the cases that must be declined.
  */
 #include "twilio_internal.h"
 

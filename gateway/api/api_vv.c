@@ -125,7 +125,7 @@ typedef struct {
     http_reply_filter filter; /* NULL: filter_error */
 } vv_alias;
 
-/* Parsed by tests/api/openapi_check.py: each entry starts a line with its method and path. */
+/* Parsed by tests/e2e/api/openapi_check.py: each entry starts a line with its method and path. */
 static const vv_alias vv_aliases[] = {
     {"POST", "/rest-auth/login/", "POST", API_PREFIX "/auth/login", false, NULL, filter_login},
     {"POST", "/rest-auth/password/change/", "POST", API_PREFIX "/auth/password",

@@ -43,7 +43,7 @@ typedef struct {
 } config_entry;
 
 /* The description is the last argument; it may be left out while a setting is being added
- * (tests/ops checks that every setting has one). */
+ * (tests/e2e/ops checks that every setting has one). */
 #define STR(f, sec, ...) \
     {#f, CT_STR, offsetof(config, f), sizeof(((config *)0)->f), 0, 0, sec, "" __VA_ARGS__}
 #define INT(f, lo, hi, ...) {#f, CT_INT, offsetof(config, f), 0, lo, hi, false, "" __VA_ARGS__}

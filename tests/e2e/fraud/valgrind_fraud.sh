@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# valgrind_fraud.sh -- fraud screening under valgrind (memcheck, full leak check): the C++
+# libphonenumber shim, the screening and registration paths of a call, and Redis being
+# unreachable (every deny-list, directory, session and watchlist request fails), then SIGTERM.
+# Any memory error or leak (definite, indirect, possible) fails. Registered for builds without
+# sanitizers (valgrind and ASan do not mix).
+set -euo pipefail
+bin=${CALLPRINT_BIN_DIR:?}
+src=${CALLPRINT_SOURCE_DIR:?}
+wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
+. "$src/tests/support/lib.sh"
+tmp=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+fail() { echo "valgrind_fraud: $*" >&2; cat "$tmp/log" >&2; exit 1; }
+
+# Port 9 (discard) is closed on loopback: Redis is down for the whole run.
+CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_REDIS_URL=redis://127.0.0.1:9/0 \
+  CALLPRINT_DEFAULT_COUNTRY_CODE=44 valgrind -q --leak-check=full \
+  --suppressions="$src/tests/support/valgrind.supp" \
+  --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+  --error-exitcode=99 "$bin/callprint" >"$tmp/log" 2>&1 &
+pid=$!
+port=$(wait_port "$tmp/log" 120) # the model loads slowly under valgrind
+[ -n "$port" ] || fail "no port"
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast -p caller="056 1234 5678" \
+  -p StirVerstat=TN-Validation-Passed-B -p screen=true "$wav" >/dev/null || fail "screened call"
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast -p From=not-a-number \
+  -p mode=register_fraudster -p fraudster_id=fr-1 -p watchlist=ring-7 \
+  -p external_id=cust-1 "$wav" >/dev/null || fail "registration call"
+# a verified-mode call still streaming (real time) when the server stops
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" -p caller=+442079460958 \
+  -p external_id=cust-1 -p mode=verify "$wav" >/dev/null 2>&1 &
+call=$!
+sleep 1.5
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+wait "$call" 2>/dev/null || true
+[ "$status" -eq 0 ] || fail "exit status $status (99 = valgrind found errors)"
+echo "valgrind_fraud: ok"

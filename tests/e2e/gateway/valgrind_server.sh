@@ -1,0 +1,36 @@
+#!/usr/bin/env bash
+# valgrind_server.sh -- callprint under valgrind (memcheck, full leak check): a Twilio call,
+# a Voice Verify call, an HTTP request, a connection left open at shutdown, then SIGTERM.
+# Any memory error or leak (definite, indirect, possible) fails. Registered for builds
+# without sanitizers (valgrind and ASan do not mix).
+set -euo pipefail
+bin=${CALLPRINT_BIN_DIR:?}
+src=${CALLPRINT_SOURCE_DIR:?}
+wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
+. "$src/tests/support/lib.sh"
+tmp=$(mktemp -d)
+trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
+fail() { echo "valgrind_server: $*" >&2; cat "$tmp/log" >&2; exit 1; }
+
+CALLPRINT_LISTEN=127.0.0.1:0 valgrind -q --leak-check=full \
+  --suppressions="$src/tests/support/valgrind.supp" \
+  --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
+  --error-exitcode=99 "$bin/callprint" >"$tmp/log" 2>&1 &
+pid=$!
+port=$(wait_port "$tmp/log" 120) # the model loads slowly under valgrind
+[ -n "$port" ] || fail "no port"
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --dtmf 1 "$wav" >/dev/null ||
+  fail "twilio call"
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --dialect voiceverify --fast \
+  -p uuid=0f8fad5b-d9cb-469f-a165-70867728950e "$wav" >/dev/null || fail "voiceverify call"
+curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "healthz"
+# a call still streaming (real time, 0.7 s) when the server stops
+"$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" "$wav" >/dev/null 2>&1 &
+call=$!
+sleep 0.3
+kill -TERM "$pid"
+status=0
+wait "$pid" || status=$?
+wait "$call" 2>/dev/null || true
+[ "$status" -eq 0 ] || fail "exit status $status (99 = valgrind found errors)"
+echo "valgrind_server: ok"
