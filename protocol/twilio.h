@@ -13,7 +13,7 @@
  *   - Twilio: only what Twilio documents for bidirectional streams (media, mark, clear);
  *     a Twilio client never receives anything else.
  *   - Voice Verify (its manual): acknowledgements and errors {id, uuid, event, msg, status},
- *     the connected ack and the keep-alive ping. See vv_* below.
+ *     the connected ack and the keep-alive ping: voiceverify.h.
  *
  * Pure code: no I/O, no globals of its own; every function may be called from any thread.
  * (One caveat from cJSON 1.7.15: every parse resets cJSON's own global error slot, a benign
@@ -144,21 +144,6 @@ int tw_build_media(char *buf, size_t cap, const char *stream_sid, const uint8_t 
 int tw_build_mark(char *buf, size_t cap, const char *stream_sid, const char *name);
 /* {"event":"clear","streamSid":..} */
 int tw_build_clear(char *buf, size_t cap, const char *stream_sid);
-
-/* Voice Verify dialect replies (the manual's "WebSockets"). */
-/* {"version":"1.0.0","event":"connected","msg":"Connection established.","status":200} */
-int vv_build_connected(char *buf, size_t cap);
-/* {"event":"ping","msg":"Ping.","status":100} */
-int vv_build_ping(char *buf, size_t cap);
-/* {"id":sid,"uuid":uuid,["retries":0,]"event":event,"msg":msg,"status":status}; retries is
- * included for the start acknowledgement (status 201) as the manual shows. A NULL msg means
- * vv_status_msg(status); a NULL stream_sid or uuid is written as "". */
-int vv_build_reply(char *buf, size_t cap, const char *stream_sid, const char *uuid,
-                   const char *event, int status, const char *msg);
-/* The manual's fixed message for a status code ("Stream started.", "Request timeout.", ...).
- * Beyond the manual's table: 400 "Bad request." (malformed message), 413 "Message too large.";
- * anything else "Unknown status.". */
-const char *vv_status_msg(int status);
 
 /* ---- Inbound messages, as a telephony platform sends them (callprint-call, tests). Same
  * return convention. Key order follows Twilio's documented examples. ---- */

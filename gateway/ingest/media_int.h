@@ -10,6 +10,7 @@
 #include "ingest/media.h"
 #include "ingest/outq.h"
 #include "twilio.h"
+#include "voiceverify.h"
 
 /* Close codes for a refused Twilio stream: 4000 + the Voice Verify status (4403 no slot,
  * 4409 duplicate, 4423 maintenance, 4503 no capacity, 4400 invalid start). RFC 6455 leaves

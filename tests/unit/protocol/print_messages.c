@@ -3,6 +3,7 @@
  * schemas/. Covers every builder with ordinary and awkward arguments (escaping, empty and
  * odd-length payloads, both tracks, A-law, every Voice Verify status). */
 #include "twilio.h"
+#include "voiceverify.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -2,6 +2,7 @@
  * escaping, buffer limits, and build -> tw_parse round trips of the inbound messages. */
 #include "base64.h"
 #include "twilio.h"
+#include "voiceverify.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
