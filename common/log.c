@@ -6,6 +6,7 @@
  * swaps the fd under a mutex that only log_reopen/log_open take.
  */
 #include "common/log.h"
+#include "common/time.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -169,14 +170,11 @@ void log_write(log_level lvl, const char *stream, const char *session, const cha
     vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
 
-    struct timeval tv;
-    gettimeofday(&tv, NULL);
-    struct tm tm;
-    gmtime_r(&tv.tv_sec, &tm);
+    char ts[TIME_RFC3339_MAX];
+    time_rfc3339(time_now_ms(), ts);
     char line[LOG_LINE_MAX];
-    size_t len = strftime(line, sizeof line, "{\"ts\":\"%Y-%m-%dT%H:%M:%S", &tm);
-    len += (size_t)snprintf(line + len, sizeof line - len, ".%03dZ\",\"level\":\"%s\"",
-                            (int)(tv.tv_usec / 1000), level_names[lvl & 3]);
+    size_t len = (size_t)snprintf(line, sizeof line, "{\"ts\":\"%s\",\"level\":\"%s\"", ts,
+                                  level_names[lvl & 3]);
     /* Leave room for the closing "}\n" whatever the fields hold. */
     size_t cap = sizeof line - 3;
     if (stream)

@@ -32,6 +32,18 @@ int log_level_parse(const char *name);
 void log_write(log_level lvl, const char *stream, const char *session, const char *const *kv,
                size_t n_kv, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
+/* The kv and n_kv arguments of log_write from a list of key/value strings, counted by the
+ * compiler (an odd count does not compile):
+ *     log_write(LOG_WARN, NULL, NULL, LOG_KV("client", peer, "path", path), "refused");   */
+#define LOG_KV(...)                                                                                \
+    (const char *const[]){__VA_ARGS__},                                                            \
+        (sizeof(struct {                                                                           \
+             _Static_assert(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) % 2 == 0,  \
+                            "LOG_KV takes key/value pairs");                                       \
+             int x;                                                                                \
+         }) * 0 +                                                                                  \
+         sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) / 2)
+
 /* Shorthands for lines without extra fields. */
 #define log_debug(...) log_write(LOG_DEBUG, NULL, NULL, NULL, 0, __VA_ARGS__)
 #define log_info(...) log_write(LOG_INFO, NULL, NULL, NULL, 0, __VA_ARGS__)

@@ -7,6 +7,8 @@
  */
 #include "tools/loadgen.h"
 
+#include "common/hash.h"
+
 #include <cjson/cJSON.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,9 +180,7 @@ static lg_stream *stream_by_uuid(lg *g, const cJSON *j)
         u = cJSON_GetObjectItemCaseSensitive(j, "channel_uuid");
     if (!cJSON_IsString(u) || !u->valuestring[0])
         return NULL;
-    uint32_t h = 2166136261u;
-    for (const char *c = u->valuestring; *c; c++)
-        h = (h ^ (uint8_t)*c) * 16777619u;
+    uint64_t h = hash_fnv_str(HASH_FNV_SEED, u->valuestring);
     for (size_t n = 0; n < g->n_slots; n++) {
         size_t i = (h + n) & (g->n_slots - 1);
         if (!g->uuids[i][0]) {

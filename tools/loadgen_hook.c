@@ -6,6 +6,8 @@
  */
 #include "tools/loadgen_hook.h"
 
+#include "common/list.h"
+
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,12 +140,7 @@ static void conn_closed(uv_handle_t *hd)
 {
     hook_conn *c = hd->data;
     lg_hook *h = c->hook;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        h->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_UNLINK(h->conns, c);
     free(c->buf);
     free(c);
     release(h);
@@ -250,10 +247,7 @@ static void on_connection(uv_stream_t *server, int status)
     uv_tcp_init(h->loop, &c->tcp);
     c->tcp.data = c;
     h->refs++;
-    c->next = h->conns;
-    if (h->conns)
-        h->conns->prev = c;
-    h->conns = c;
+    LIST_PUSH(h->conns, c);
     if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
         uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0)
         conn_close(c);

@@ -1,6 +1,9 @@
 /* loadgen_ws.c -- lean Twilio stream sender on raw libuv TCP. See loadgen_ws.h. */
 #include "tools/loadgen_ws.h"
 
+#include "common/list.h"
+#include "common/slots.h"
+
 #include "tools/callsim.h"
 
 #include <stdio.h>
@@ -50,7 +53,8 @@ struct lgws {
     uv_timer_t tick;
     lgws_stream *bucket[BUCKETS];
     lgws_stream *all;
-    uint64_t next_slot;
+    uint64_t slot;     /* the last bucket visited, in absolute ms */
+    uint64_t tick_now; /* uv_hrtime() of the tick being run */
     int active, open;
     bool tick_closed; /* lgws_close: freed when the timer and every stream are closed */
     char msg[4096];
@@ -145,23 +149,14 @@ long lgws_parse(const uint8_t *buf, size_t len, int *opcode, const uint8_t **pay
 static void bucket_add(lgws *x, lgws_stream *s, int b)
 {
     s->bucket = b;
-    s->prev = NULL;
-    s->next = x->bucket[b];
-    if (s->next)
-        s->next->prev = s;
-    x->bucket[b] = s;
+    LIST_PUSH(x->bucket[b], s);
 }
 
 static void bucket_remove(lgws *x, lgws_stream *s)
 {
     if (s->bucket < 0)
         return;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        x->bucket[s->bucket] = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    LIST_UNLINK(x->bucket[s->bucket], s);
     s->bucket = -1;
 }
 
@@ -357,19 +352,22 @@ static void visit(lgws_stream *s, uint64_t now)
         stream_close(s);
 }
 
+static void visit_bucket(unsigned b, void *arg)
+{
+    lgws *x = arg;
+    lgws_stream *next;
+    for (lgws_stream *s = x->bucket[b]; s; s = next) {
+        next = s->next;
+        visit(s, x->tick_now);
+    }
+}
+
+/* Far behind: one visit of every bucket (common/slots.h). */
 static void on_tick(uv_timer_t *t)
 {
     lgws *x = t->data;
-    uint64_t now = uv_hrtime(), now_ms = now / MS;
-    if (x->next_slot + BUCKETS <= now_ms) /* far behind: one visit of every bucket */
-        x->next_slot = now_ms - BUCKETS + 1;
-    for (; x->next_slot <= now_ms; x->next_slot++) {
-        lgws_stream *s = x->bucket[x->next_slot % BUCKETS], *next;
-        for (; s; s = next) {
-            next = s->next;
-            visit(s, now);
-        }
-    }
+    x->tick_now = uv_hrtime();
+    slots_run(&x->slot, x->tick_now / MS, BUCKETS, visit_bucket, x);
 }
 
 static void upgraded(lgws_stream *s)
@@ -589,7 +587,7 @@ lgws *lgws_new(uv_loop_t *loop, const lgws_options *o)
         x->o.linger_ms = 300;
     uv_timer_init(loop, &x->tick);
     x->tick.data = x;
-    x->next_slot = uv_hrtime() / MS;
+    x->slot = uv_hrtime() / MS - 1;
     uv_timer_start(&x->tick, on_tick, 1, 1);
     return x;
 }

@@ -62,22 +62,6 @@ void api_free(api *p)
     free(p);
 }
 
-int64_t api_now_ms(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void api_time(int64_t ms, char out[32])
-{
-    time_t t = (time_t)(ms / 1000);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ms % 1000));
-}
-
 void api_route(struct app *a, const char *method, const char *path, http_handler h)
 {
     if (http_route(a->router, method, path, h, a) != 0)
@@ -102,8 +86,7 @@ void api_failures_flush(struct app *a)
     snprintf(n, sizeof n, "%u", p->fail_suppressed);
     snprintf(detail, sizeof detail, "%u more failed authentications in that minute",
              p->fail_suppressed);
-    const char *kv[] = {"count", n};
-    log_write(LOG_WARN, NULL, NULL, kv, 1,
+    log_write(LOG_WARN, NULL, NULL, LOG_KV("count", n),
               "failed authentications not logged one by one (more than %d in a minute)",
               API_FAIL_LOG_MAX);
     api_failure_audit(a, "auth_failures", detail);
@@ -164,9 +147,10 @@ bool api_auth(struct app *a, http_req *req)
                                   : auth_status_text(st);
     if (api_failure_admit(a)) {
         char path[256];
-        const char *kv[] = {"client", http_req_peer(req), "path",
-                            log_mask_path(http_req_path(req), path, sizeof path)};
-        log_write(LOG_WARN, NULL, NULL, kv, 2, "API authentication failed: %s", why);
+        log_write(LOG_WARN, NULL, NULL,
+                  LOG_KV("client", http_req_peer(req), "path",
+                         log_mask_path(http_req_path(req), path, sizeof path)),
+                  "API authentication failed: %s", why);
         api_failure_audit(a, "auth_failure", http_req_peer(req));
     }
     http_add_header(req, "WWW-Authenticate", "Token");

@@ -118,10 +118,6 @@ void api_send(http_req *req, int status, cJSON *body);
  * 500; the sentence is the store's. */
 void api_store_error(http_req *req, store_status st, const char *err);
 
-/* Wall-clock milliseconds, and ms as RFC 3339 UTC ("2026-11-21T06:48:17.123Z"). */
-int64_t api_now_ms(void);
-void api_time(int64_t ms, char out[32]);
-
 /* GET /api/v2/status's object (api_admin.c); the console's health figures start from it. */
 cJSON *api_status_json(struct app *a);
 

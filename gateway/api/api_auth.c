@@ -87,8 +87,7 @@ static int status_code(auth_status st, auth_op op)
 static void reply_failure(auth_job *j, auth_status st)
 {
     if ((st == AUTH_BAD_CREDENTIALS || st == AUTH_RATE_LIMITED) && api_failure_admit(j->a)) {
-        const char *kv[] = {"client", j->peer};
-        log_write(LOG_WARN, NULL, NULL, kv, 1, "%s refused: %s",
+        log_write(LOG_WARN, NULL, NULL, LOG_KV("client", j->peer), "%s refused: %s",
                   j->op == OP_LOGIN ? "login" : "password change", auth_status_text(st));
         api_failure_audit(j->a, "auth_failure", j->op == OP_LOGIN ? "login" : "password change");
     }

@@ -34,8 +34,7 @@ static void on_registered(void *arg, store_status st, const char *response, cons
         api_store_error(req, st, err);
         return;
     }
-    const char *kv[] = {"event", "connect_contact"};
-    log_write(LOG_INFO, NULL, session_id, kv, 1, "contact registered");
+    log_write(LOG_INFO, NULL, session_id, LOG_KV("event", "connect_contact"), "contact registered");
     http_reply_json(req, 200, response);
 }
 

@@ -40,6 +40,7 @@
 #include "base64.h"
 #include "live/live.h"
 #include "common/log.h"
+#include "common/time.h"
 
 #define API_IMPORTS_MAX 2
 #define IMPORT_ITEMS_MAX 64
@@ -122,7 +123,7 @@ static void on_meta(void *arg, store_status st, const store_voiceprint *vp, cons
     vp_job *j = arg;
     if (st == STORE_OK) {
         char when[32];
-        api_time(vp->created_ms, when);
+        time_rfc3339(vp->created_ms, when);
         cJSON *o = cJSON_CreateObject();
         cJSON_AddStringToObject(o, "external_id", j->id);
         cJSON_AddStringToObject(o, "created", when);
@@ -491,7 +492,7 @@ static void add_voiceprint(snap_job *j, const store_voiceprint *vp)
         return;
     }
     b64_encode(vp->blob, vp->len, b64, B64_ENCODED_LEN(vp->len) + 1);
-    api_time(vp->created_ms, when);
+    time_rfc3339(vp->created_ms, when);
     cJSON_AddStringToObject(o, "external_id", vp->external_id);
     cJSON_AddStringToObject(o, "created", when);
     cJSON_AddNumberToObject(o, "created_ms", (double)vp->created_ms);
@@ -540,7 +541,7 @@ static http_result h_snapshot(http_req *req, void *ud)
         return HTTP_DONE;
     }
     char when[32];
-    api_time(api_now_ms(), when);
+    time_rfc3339(time_now_ms(), when);
     const char *file = strrchr(a->cfg->model, '/');
     cJSON *m = cJSON_AddObjectToObject(root, "model");
     cJSON_AddStringToObject(m, "engine", a->engine ? a->engine->name : "");

@@ -26,6 +26,7 @@
 #include "api/api.h"
 #include "core/app.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "api/vv_map.h"
 
 #define AUDIT_PAGE 1000
@@ -411,9 +412,9 @@ static void agg_entry(agg_job *j, const char *event, const char *detail)
 static void agg_reply(agg_job *j)
 {
     char from[32], to[32], now[32];
-    api_time(j->from_ms, from);
-    api_time(j->to_ms, to);
-    api_time(api_now_ms(), now);
+    time_rfc3339(j->from_ms, from);
+    time_rfc3339(j->to_ms, to);
+    time_rfc3339(time_now_ms(), now);
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "from", from);
     cJSON_AddStringToObject(o, "to", to);
@@ -458,7 +459,7 @@ static http_result h_logging_aggregate(http_req *req, void *ud)
     if (!api_auth(a, req))
         return HTTP_DONE;
     const char *names[] = {"from", "to"};
-    int64_t when[2] = {0, api_now_ms()};
+    int64_t when[2] = {0, time_now_ms()};
     for (int i = 0; i < 2; i++) {
         const char *v = http_req_query(req, names[i]);
         if (v && !vv_parse_when(v, &when[i])) {

@@ -214,8 +214,7 @@ static void record_failure(auth *a, const char *addr, bool user_ok)
         user_failure(a);
     auth_addr *s = addr_find(a, addr, true);
     if (s && ++s->failures == a->opt.max_failures) {
-        const char *kv[] = {"client", addr};
-        log_write(LOG_WARN, NULL, NULL, kv, 1, "login rate limit reached");
+        log_write(LOG_WARN, NULL, NULL, LOG_KV("client", addr), "login rate limit reached");
     }
 }
 

@@ -22,6 +22,7 @@
 #include "console/console_assets.h"
 #include "console/console_int.h"
 #include "common/log.h"
+#include "common/time.h"
 
 typedef struct {
     http_req *req; /* NULL: free slot */
@@ -119,7 +120,7 @@ static char *snapshot_event(console *c, uint64_t now_ms, size_t *len)
     cJSON *root = cJSON_CreateObject();
     if (!root)
         return NULL;
-    cJSON_AddNumberToObject(root, "time_ms", (double)api_now_ms());
+    cJSON_AddNumberToObject(root, "time_ms", (double)time_now_ms());
     ccalls_render(c->calls, root, now_ms);
     ccalls_health(c->calls, root, now_ms);
     cJSON *con = cJSON_AddObjectToObject(root, "console");
@@ -143,8 +144,7 @@ static char *snapshot_event(console *c, uint64_t now_ms, size_t *len)
 static void offer(console *c, cclient *cl, const char *ev, size_t len, uint64_t now_ms)
 {
     if (auth_check(c->a->auth, cl->token) != AUTH_OK) {
-        const char *kv[] = {"client", http_req_peer(cl->req)};
-        log_write(LOG_INFO, NULL, NULL, kv, 1,
+        log_write(LOG_INFO, NULL, NULL, LOG_KV("client", http_req_peer(cl->req)),
                   "console stream ended: its token was revoked or expired");
         c->st.revoked++;
         client_drop(c, cl);
@@ -158,9 +158,8 @@ static void offer(console *c, cclient *cl, const char *ev, size_t len, uint64_t 
     }
     c->st.skipped += r > 0;
     if (r < 0 || now_ms - cl->last_ok_ms >= CONSOLE_STALL_MS) {
-        const char *kv[] = {"client", http_req_peer(cl->req)};
-        log_write(LOG_WARN, NULL, NULL, kv, 1, "console client dropped: it took no update for %d s",
-                  CONSOLE_STALL_MS / 1000);
+        log_write(LOG_WARN, NULL, NULL, LOG_KV("client", http_req_peer(cl->req)),
+                  "console client dropped: it took no update for %d s", CONSOLE_STALL_MS / 1000);
         c->st.dropped++;
         client_drop(c, cl);
     }

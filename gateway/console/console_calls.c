@@ -28,6 +28,7 @@
 #include "core/app.h"
 #include "live/live.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "core/metrics.h"
 
 #define TEXT_MAX 24
@@ -265,7 +266,7 @@ static cJSON *stream_info(ccalls *t, const ccall *c, const stream *s)
     else
         cJSON_AddNullToObject(info, "caller");
     char when[32];
-    api_time(c->start_wall_ms, when);
+    time_rfc3339(c->start_wall_ms, when);
     cJSON_AddStringToObject(info, "started", when);
     cJSON_AddNumberToObject(info, "audio_s", stream_seconds(s, TW_TRACK_INBOUND));
     add_jobs(t, info, s);
@@ -282,7 +283,7 @@ static void follow(ccalls *t, const stream *s, uint64_t now_ms)
         c->used = true;
         snprintf(c->uuid, sizeof c->uuid, "%s", s->uuid);
         c->start_ms = s->started_ms;
-        c->start_wall_ms = api_now_ms() - (int64_t)(now_ms - s->started_ms);
+        c->start_wall_ms = time_now_ms() - (int64_t)(now_ms - s->started_ms);
         take_webhooks(t, c, s);
         c->info = stream_info(t, c, s);
         return;

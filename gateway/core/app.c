@@ -276,8 +276,8 @@ void app_drain(app *a, uint64_t grace_ms, void (*done)(void *arg), void *arg)
     char streams[24], grace[24];
     snprintf(streams, sizeof streams, "%zu", a->reg ? registry_count(a->reg) : 0);
     snprintf(grace, sizeof grace, "%llu", (unsigned long long)grace_ms);
-    const char *kv[] = {"streams", streams, "grace_ms", grace};
-    log_write(LOG_INFO, NULL, NULL, kv, 2, "graceful stop: waiting for running streams");
+    log_write(LOG_INFO, NULL, NULL, LOG_KV("streams", streams, "grace_ms", grace),
+              "graceful stop: waiting for running streams");
     /* The whole graceful stop ends by grace_end_ms: streams still running are ended a little
      * before it, so that their final answers and webhooks fit in the grace period too. */
     a->grace_end_ms = uv_now(a->loop) + grace_ms;
@@ -307,9 +307,10 @@ static void log_flushed(app *a)
     snprintf(v[2], sizeof v[2], "%llu", (unsigned long long)(ws.dropped + ws.failed));
     snprintf(v[3], sizeof v[3], "%llu", (unsigned long long)ss.writes_acked);
     snprintf(v[4], sizeof v[4], "%zu", ss.queued_ops);
-    const char *kv[] = {"webhooks_sent", v[0], "webhooks_delivered", v[1], "webhooks_lost", v[2],
-                        "redis_writes_acked", v[3], "redis_writes_queued", v[4]};
-    log_write(LOG_INFO, NULL, NULL, kv, 5, "outbound queues flushed");
+    log_write(LOG_INFO, NULL, NULL,
+              LOG_KV("webhooks_sent", v[0], "webhooks_delivered", v[1], "webhooks_lost", v[2],
+                     "redis_writes_acked", v[3], "redis_writes_queued", v[4]),
+              "outbound queues flushed");
 }
 
 /* Thread-pool jobs whose completion still runs on the loop and uses the store (an import's
@@ -389,8 +390,9 @@ static void on_flush_tick(uv_timer_t *t)
         snprintf(wq, sizeof wq, "%zu", ws.queued);
         snprintf(sq, sizeof sq, "%zu", ss.queued_ops);
         snprintf(cq, sizeof cq, "%zu", conns);
-        const char *kv[] = {"webhooks_queued", wq, "redis_writes_queued", sq, "connections", cq};
-        log_write(LOG_WARN, NULL, NULL, kv, 3, "flush timed out: closing with work queued");
+        log_write(LOG_WARN, NULL, NULL,
+                  LOG_KV("webhooks_queued", wq, "redis_writes_queued", sq, "connections", cq),
+                  "flush timed out: closing with work queued");
     }
     close_outputs(a);
 }
@@ -419,8 +421,8 @@ static void on_finals_tick(uv_timer_t *t)
     if (left) {
         char n[24];
         snprintf(n, sizeof n, "%zu", left);
-        const char *kv[] = {"streams", n};
-        log_write(LOG_WARN, NULL, NULL, kv, 1, "grace period over: final answers given up");
+        log_write(LOG_WARN, NULL, NULL, LOG_KV("streams", n),
+                  "grace period over: final answers given up");
     }
     close_workers(a);
     stop_timer_until(a, on_flush_tick, a->stop_deadline_ms);

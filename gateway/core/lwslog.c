@@ -16,8 +16,8 @@ static void emit(int level, const char *line)
     size_t n = strlen(msg);
     while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
         msg[--n] = '\0';
-    const char *kv[] = {"component", "lws"};
-    log_write(level == LLL_ERR ? LOG_ERROR : LOG_WARN, NULL, NULL, kv, 1, "%s", msg);
+    log_write(level == LLL_ERR ? LOG_ERROR : LOG_WARN, NULL, NULL, LOG_KV("component", "lws"), "%s",
+              msg);
 }
 
 void lwslog_init(void)

@@ -206,8 +206,8 @@ int main(int argc, char **argv)
         log_close();
         return 1;
     }
-    const char *kv[] = {"config", ar.config_file};
-    log_write(LOG_INFO, NULL, NULL, kv, 1, "callprint %s started", CALLPRINT_VERSION);
+    log_write(LOG_INFO, NULL, NULL, LOG_KV("config", ar.config_file), "callprint %s started",
+              CALLPRINT_VERSION);
     uv_signal_t *sigs[] = {&p.sig_int, &p.sig_term, &p.sig_hup};
     int nums[] = {SIGINT, SIGTERM, SIGHUP};
     for (int i = 0; i < 3; i++) {

@@ -16,6 +16,8 @@
  */
 #include "fraud/fraud_int.h"
 
+#include "common/list.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,12 +34,7 @@
 static void call_free(fcall *c)
 {
     fraud *f = c->f;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        f->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_UNLINK(f->calls, c);
     free(c->reg_blob);
     free(c);
 }
@@ -262,10 +259,7 @@ static int on_start(void *ud, stream *s, void **state)
     c->att = callerid_attestation_parse(param(s, "StirVerstat", NULL));
     const char *screen = param(s, "screen", NULL);
     c->screen = screen ? strcmp(screen, "true") == 0 : f->a->cfg->screen_calls;
-    c->next = f->calls;
-    if (f->calls)
-        f->calls->prev = c;
-    f->calls = c;
+    LIST_PUSH(f->calls, c);
     fraud_reg_zero(f, s);
     const char *raw = param(s, "caller", "From");
     if (raw)

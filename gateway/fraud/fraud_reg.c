@@ -80,9 +80,9 @@ static void reg_end(fcall *c, int status)
     c->reg_open = false;
     free(c->reg_blob);
     c->reg_blob = NULL;
-    const char *kv[] = {"watchlist", c->reg_wl, "fraudster_id", c->reg_id};
     log_write(status == 201 ? LOG_INFO : LOG_WARN, c->uuid, c->session_id[0] ? c->session_id : NULL,
-              kv, 2, "fraudster registration: %s", reg_detail(status));
+              LOG_KV("watchlist", c->reg_wl, "fraudster_id", c->reg_id),
+              "fraudster registration: %s", reg_detail(status));
     reg_publish(c, status);
 }
 

@@ -290,8 +290,8 @@ static void screen_result(fraud *f, fcall *c, const workers_result *r)
         c->known_written = false;
         snprintf(c->known_watchlist, sizeof c->known_watchlist, "%s", r->external_id);
         snprintf(c->known_id, sizeof c->known_id, "%s", id);
-        const char *kv[] = {"watchlist", c->known_watchlist};
-        log_write(LOG_WARN, c->uuid, c->session_id[0] ? c->session_id : NULL, kv, 1,
+        log_write(LOG_WARN, c->uuid, c->session_id[0] ? c->session_id : NULL,
+                  LOG_KV("watchlist", c->known_watchlist),
                   "known fraudster on the call (score %.1f)", r->match.score);
         fraud_call_recompute(c);
     }

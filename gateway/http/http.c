@@ -563,8 +563,8 @@ int http_on_body(http_req **slot, const void *in, size_t len)
     if (!req || req->dispatched)
         return 0;
     if (req->body_deadline_ms && mono_ms() > req->body_deadline_ms) {
-        const char *kv[] = {"client", req->peer};
-        log_write(LOG_WARN, NULL, NULL, kv, 1, "HTTP body too slow: connection closed");
+        log_write(LOG_WARN, NULL, NULL, LOG_KV("client", req->peer),
+                  "HTTP body too slow: connection closed");
         return -1; /* a slow body holds a connection and its buffer: drop it */
     }
     if (req->too_large || req->body_len + len > req->body_cap) {

@@ -18,6 +18,8 @@
  */
 #include "http/http_client.h"
 
+#include "common/list.h"
+
 #include <curl/curl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -72,26 +74,13 @@ struct http_client {
 
 static void list_push(xfer_list *l, http_xfer *x)
 {
-    x->next = NULL;
-    x->prev = l->tail;
-    if (l->tail)
-        l->tail->next = x;
-    else
-        l->head = x;
-    l->tail = x;
+    LIST_APPEND(l->head, l->tail, x);
     l->n++;
 }
 
 static void list_remove(xfer_list *l, http_xfer *x)
 {
-    if (x->prev)
-        x->prev->next = x->next;
-    else
-        l->head = x->next;
-    if (x->next)
-        x->next->prev = x->prev;
-    else
-        l->tail = x->prev;
+    LIST_UNLINK_TAIL(l->head, l->tail, x);
     x->prev = x->next = NULL;
     l->n--;
 }
@@ -133,12 +122,7 @@ static void on_handle_closed(uv_handle_t *h);
 static void sock_close(http_sock *s)
 {
     http_client *c = s->client;
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        c->socks = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
+    LIST_UNLINK(c->socks, s);
     if (c->multi)
         curl_multi_assign(c->multi, s->fd, NULL);
     uv_close((uv_handle_t *)&s->poll, on_handle_closed);
@@ -191,10 +175,7 @@ static int curl_sock_cb(CURL *easy, curl_socket_t fd, int what, void *userp, voi
         s->fd = fd;
         s->client = c;
         s->poll.data = s;
-        s->next = c->socks;
-        if (c->socks)
-            c->socks->prev = s;
-        c->socks = s;
+        LIST_PUSH(c->socks, s);
         c->open_handles++;
         curl_multi_assign(c->multi, fd, s);
     }

@@ -19,6 +19,8 @@
  */
 #include "http/webhook.h"
 
+#include "common/hash.h"
+
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -73,17 +75,14 @@ struct webhook {
 
 /* ---------- targets ---------- */
 
-/* FNV-1a over the three strings, each followed by a 0xff separator (never in a C string). */
+/* The three strings, each followed by a 0xff separator (never in a C string). */
 static uint32_t key_hash(const char *url, const char *secret, const char *key)
 {
     const char *parts[] = {url, secret, key};
-    uint32_t h = 2166136261u;
-    for (int i = 0; i < 3; i++) {
-        for (const char *p = parts[i]; *p; p++)
-            h = (h ^ (uint8_t)*p) * 16777619u;
-        h = (h ^ 0xff) * 16777619u;
-    }
-    return h;
+    uint64_t h = HASH_FNV_SEED;
+    for (int i = 0; i < 3; i++)
+        h = hash_fnv_byte(hash_fnv_str(h, parts[i]), 0xff);
+    return (uint32_t)h;
 }
 
 static wh_target *target_find(const webhook *w, const char *url, const char *secret,
@@ -239,15 +238,17 @@ static void log_outcome(wh_target *t, const wh_msg *m, const http_response *res,
     snprintf(id, sizeof id, "%llu", (unsigned long long)m->id);
     snprintf(status, sizeof status, "%ld", res->status);
     snprintf(skipped, sizeof skipped, "%llu", (unsigned long long)w->unlogged_failures);
-    const char *kv[] = {"url", url, "delivery", id, "status", status,
-                        "error", res->error[0] ? res->error : NULL,
-                        "failures_not_logged", w->unlogged_failures ? skipped : NULL};
+    const char *error = res->error[0] ? res->error : NULL;
     if (ok) {
-        log_write(LOG_DEBUG, NULL, NULL, kv, 4, "webhook delivered");
+        log_write(LOG_DEBUG, NULL, NULL,
+                  LOG_KV("url", url, "delivery", id, "status", status, "error", error),
+                  "webhook delivered");
         return;
     }
-    log_write(LOG_WARN, NULL, NULL, kv, 5, "webhook delivery failed after %d attempt(s)",
-              m->attempts);
+    log_write(LOG_WARN, NULL, NULL,
+              LOG_KV("url", url, "delivery", id, "status", status, "error", error,
+                     "failures_not_logged", w->unlogged_failures ? skipped : NULL),
+              "webhook delivery failed after %d attempt(s)", m->attempts);
     w->last_warn_ms = now ? now : 1;
     w->unlogged_failures = 0;
 }

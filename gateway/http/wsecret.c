@@ -93,8 +93,7 @@ static void on_read(void *arg, store_status st, const char *value, const char *e
         return;
     if (st == STORE_OK && value && *value) {
         set_secret(w, value);
-        const char *kv[] = {"fingerprint", w->fp};
-        log_write(LOG_INFO, NULL, NULL, kv, 1,
+        log_write(LOG_INFO, NULL, NULL, LOG_KV("fingerprint", w->fp),
                   "webhook secret %s Redis (no webhook_secret configured): zero-integration "
                   "webhooks are signed with it; read it with `callprint --check-config` or GET "
                   "/api/v2/admin/webhook-secret",

@@ -70,9 +70,8 @@ static void hs_end(stream *s, stream_end_reason why)
     p->n_hstreams--;
     if (why == STREAM_END_TIMEOUT)
         p->hstreams_timed_out++;
-    const char *kv[] = {"reason", stream_end_reason_name(why)};
-    log_write(LOG_INFO, s->uuid, NULL, kv, 1, "HTTP stream ended after %.1f s of audio",
-              (double)h->samples / 8000.0);
+    log_write(LOG_INFO, s->uuid, NULL, LOG_KV("reason", stream_end_reason_name(why)),
+              "HTTP stream ended after %.1f s of audio", (double)h->samples / 8000.0);
     registry_remove(p->a->reg, s, why);
     stream_free(s);
     if (h->rs)

@@ -10,6 +10,8 @@
  */
 #include "ingest/listener.h"
 
+#include "common/list.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -47,12 +49,7 @@ struct listener {
 static void pend_unlink(pend *p)
 {
     listener *l = p->l;
-    if (p->prev)
-        p->prev->next = p->next;
-    else
-        l->pending = p->next;
-    if (p->next)
-        p->next->prev = p->prev;
+    LIST_UNLINK(l->pending, p);
     l->n_pending--;
 }
 
@@ -154,10 +151,7 @@ static void on_connection(uv_stream_t *server, int status)
     uv_tcp_init(l->loop, &p->h.tcp);
     p->h.tcp.data = p;
     l->open_handles++;
-    p->next = l->pending;
-    if (l->pending)
-        l->pending->prev = p;
-    l->pending = p;
+    LIST_PUSH(l->pending, p);
     l->n_pending++;
     p->since_ms = uv_now(l->loop);
     uv_os_fd_t fd;

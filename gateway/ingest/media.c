@@ -9,6 +9,8 @@
  */
 #include "ingest/media_int.h"
 
+#include "common/list.h"
+
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,16 +69,14 @@ media_conn *media_conn_open(media_ctx *m, struct lws *wsi, stream_dialect dialec
     outq_init(&c->q, (size_t)m->cfg->outq_max_frames, LWS_PRE);
     c->last_msg_ms = media_now(m);
     c->next_ping_ms = c->last_msg_ms + (uint64_t)m->cfg->ping_interval_ms;
-    c->next = m->conns;
-    if (m->conns)
-        m->conns->prev = c;
-    m->conns = c;
+    LIST_PUSH(m->conns, c);
     m->stats.connections++;
     char id[24], peer[64] = "";
     snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
     lws_get_peer_simple(wsi, peer, sizeof peer);
-    const char *kv[] = {"conn", id, "dialect", stream_dialect_name(dialect), "peer", peer};
-    log_write(LOG_INFO, NULL, NULL, kv, 3, "media connection opened");
+    log_write(LOG_INFO, NULL, NULL,
+              LOG_KV("conn", id, "dialect", stream_dialect_name(dialect), "peer", peer),
+              "media connection opened");
     return c;
 }
 
@@ -85,18 +85,12 @@ void media_conn_closed(media_conn *c)
     media_ctx *m = c->m;
     while (c->streams)
         media_stream_end(c, c->streams, STREAM_END_CLOSED);
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        m->conns = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_UNLINK(m->conns, c);
     outq_clear(&c->q);
     free(c->rx);
     char id[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
-    const char *kv[] = {"conn", id};
-    log_write(LOG_INFO, NULL, NULL, kv, 1, "media connection closed");
+    log_write(LOG_INFO, NULL, NULL, LOG_KV("conn", id), "media connection closed");
     free(c);
 }
 
@@ -146,8 +140,7 @@ static int rx_oversize(media_conn *c, size_t bytes)
     char id[24], sz[24];
     snprintf(id, sizeof id, "%llu", (unsigned long long)c->id);
     snprintf(sz, sizeof sz, "%zu", bytes);
-    const char *kv[] = {"conn", id, "bytes", sz};
-    log_write(LOG_WARN, c->streams ? c->streams->uuid : NULL, NULL, kv, 2,
+    log_write(LOG_WARN, c->streams ? c->streams->uuid : NULL, NULL, LOG_KV("conn", id, "bytes", sz),
               "message larger than %d bytes: closing the connection (1009)", TW_MAX_MESSAGE);
     c->rx_len = 0;
     if (c->dialect == DIALECT_VOICEVERIFY) {

@@ -63,9 +63,10 @@ static void msg_error_uuid(media_conn *c, stream *s, const char *sid, const char
     char conn[24], st[8];
     snprintf(conn, sizeof conn, "%llu", (unsigned long long)c->id);
     snprintf(st, sizeof st, "%d", status);
-    const char *kv[] = {"conn", conn, "streamSid", sid && *sid ? sid : NULL, "event", event,
-                        "status", st};
-    log_write(LOG_WARN, s ? s->uuid : NULL, stream_session_id(s), kv, 4, "message refused: %s", what);
+    log_write(
+        LOG_WARN, s ? s->uuid : NULL, stream_session_id(s),
+        LOG_KV("conn", conn, "streamSid", sid && *sid ? sid : NULL, "event", event, "status", st),
+        "message refused: %s", what);
 }
 
 static void msg_error(media_conn *c, stream *s, const char *sid, const char *event, int status,
@@ -122,10 +123,11 @@ static void log_stream(const stream *s, const char *what)
     const char *tracks = s->tracks == (TW_TRACK_INBOUND | TW_TRACK_OUTBOUND) ? "both"
                          : s->tracks == TW_TRACK_OUTBOUND                   ? "outbound"
                                                                             : "inbound";
-    const char *kv[] = {"streamSid", s->stream_sid, "callSid", s->call_sid[0] ? s->call_sid : NULL,
-                        "dialect", stream_dialect_name(s->dialect), "tracks", tracks,
-                        "encoding", s->law == G711_ALAW ? "alaw" : "ulaw"};
-    log_write(LOG_INFO, s->uuid, stream_session_id(s), kv, 5, "%s", what);
+    log_write(LOG_INFO, s->uuid, stream_session_id(s),
+              LOG_KV("streamSid", s->stream_sid, "callSid", s->call_sid[0] ? s->call_sid : NULL,
+                     "dialect", stream_dialect_name(s->dialect), "tracks", tracks, "encoding",
+                     s->law == G711_ALAW ? "alaw" : "ulaw"),
+              "%s", what);
 }
 
 /* The per-call token (twilio_sig.h): -1 when it must refuse the start (missing while
@@ -161,8 +163,8 @@ static void on_start(media_conn *c, const tw_msg *msg)
         return;
     }
     if (uuid && !tw_uuid4_valid(uuid)) { /* Twilio dialect: a free-form parameter */
-        const char *kv[] = {"streamSid", sid};
-        log_write(LOG_WARN, NULL, NULL, kv, 1, "customParameters.uuid is not a UUID4: ignored");
+        log_write(LOG_WARN, NULL, NULL, LOG_KV("streamSid", sid),
+                  "customParameters.uuid is not a UUID4: ignored");
         uuid = NULL;
     }
     if (conn_find(c, sid)) {
@@ -236,8 +238,8 @@ static void on_media(media_conn *c, const tw_msg *msg)
     if (anomaly && log_enabled(LOG_DEBUG)) {
         char ts[24];
         snprintf(ts, sizeof ts, "%llu", (unsigned long long)msg->u.media.timestamp_ms);
-        const char *kv[] = {"timestamp", ts};
-        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), kv, 1, "media gap or out-of-order message");
+        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), LOG_KV("timestamp", ts),
+                  "media gap or out-of-order message");
     }
     if (track != TW_TRACK_INBOUND || n == 0)
         return; /* outbound audio is counted, not analysed */
@@ -261,8 +263,8 @@ static void on_mark(media_conn *c, const tw_msg *msg)
         return;
     s->marks_received++;
     if (!stream_mark_remove(s, msg->u.mark.name)) {
-        const char *kv[] = {"mark", msg->u.mark.name};
-        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), kv, 1, "mark that was not pending");
+        log_write(LOG_DEBUG, s->uuid, stream_session_id(s), LOG_KV("mark", msg->u.mark.name),
+                  "mark that was not pending");
     }
     registry_mark(c->m->reg, s, msg->u.mark.name);
 }
@@ -324,9 +326,10 @@ void media_stream_end(media_conn *c, stream *s, stream_end_reason why)
              (unsigned long long)(s->track[0].out_of_order + s->track[1].out_of_order));
     snprintf(errs, sizeof errs, "%llu", (unsigned long long)s->errors);
     snprintf(dtmf, sizeof dtmf, "%llu", (unsigned long long)s->dtmf_count);
-    const char *kv[] = {"streamSid", s->stream_sid, "reason", stream_end_reason_name(why),
-                        "messages", msgs, "inbound_seconds", secs, "gaps", gaps,
-                        "out_of_order", ooo, "errors", errs, "dtmf_digits", dtmf};
-    log_write(LOG_INFO, s->uuid, stream_session_id(s), kv, 8, "stream ended");
+    log_write(LOG_INFO, s->uuid, stream_session_id(s),
+              LOG_KV("streamSid", s->stream_sid, "reason", stream_end_reason_name(why), "messages",
+                     msgs, "inbound_seconds", secs, "gaps", gaps, "out_of_order", ooo, "errors",
+                     errs, "dtmf_digits", dtmf),
+              "stream ended");
     stream_free(s);
 }

@@ -173,8 +173,8 @@ static int check_upgrade_target(server *srv, struct lws *wsi, const char *raw)
 
 static int refuse_upgrade(struct lws *wsi, int status, const char *why)
 {
-    const char *kv[] = {"reason", why};
-    log_write(LOG_WARN, NULL, NULL, kv, 1, "WebSocket upgrade refused (%d)", status);
+    log_write(LOG_WARN, NULL, NULL, LOG_KV("reason", why), "WebSocket upgrade refused (%d)",
+              status);
     lws_return_http_status(wsi, (unsigned)status, why);
     return -1;
 }
@@ -419,11 +419,10 @@ server *server_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     uv_timer_start(&srv->tick, on_tick, iv, iv);
     char port[16];
     snprintf(port, sizeof port, "%d", srv->port);
-    const char *kv[] = {"host", cfg->listen_host, "port", port};
     bool tls = cfg->tls_cert[0] != '\0';
-    log_write(LOG_INFO, NULL, NULL, kv, 2, "listening on %s://%s:%d (WebSocket %s://...%s)",
-              tls ? "https" : "http", cfg->listen_host, srv->port, tls ? "wss" : "ws",
-              STREAM_PATH);
+    log_write(LOG_INFO, NULL, NULL, LOG_KV("host", cfg->listen_host, "port", port),
+              "listening on %s://%s:%d (WebSocket %s://...%s)", tls ? "https" : "http",
+              cfg->listen_host, srv->port, tls ? "wss" : "ws", STREAM_PATH);
     if (!cfg->twilio_auth_token[0])
         log_warn("CALLPRINT_TWILIO_AUTH_TOKEN is not set: WebSocket upgrades are NOT "
                  "authenticated (X-Twilio-Signature not checked)");

@@ -15,17 +15,16 @@
  * with the next published state, or at the next tick, whichever is first.
  *
  * The tick is spread over the interval. One global timer posting every stream's job at the
- * same instant made a burst each second: 250 verified streams queued ~80 ms of scoring per
- * worker at once, in front of the audio arriving just after (media-to-worker p99 221 ms,
- * verdict p99 467 ms, with the cores half idle). So each stream has a phase: the interval is
- * cut into n_phases slots (config verify_slots, 50: 20 ms at 1 s), the streams are kept
- * in one list per slot, and a timer armed for each slot boundary visits only the list that
- * is due (the load generator's scheduler, tools/loadgen.c). A stream joins the slot visited last when
- * it starts, so its jobs tick one interval after its start and every interval after that:
- * exactly once per interval, as before, and calls starting at random times spread the work
- * evenly (calls that all start within one slot still share it). Slots are absolute (loop
- * time / slot_ms): a late wake-up visits the slots it missed, each once. Ended streams
- * waiting for answers are checked once per interval, at slot 0.
+ * same instant made a burst each second: the scoring of every verified stream queued at once
+ * in front of the audio arriving just after (docs/performance.md, finding 6). So each
+ * stream has a phase: the interval is cut into n_phases slots (config verify_slots, 50:
+ * 20 ms at 1 s), the streams are kept in one list per slot, and a timer armed for each slot
+ * boundary visits only the list that is due (common/slots.h, shared with the load
+ * generator). A stream joins the slot visited last when it starts, so its jobs tick one interval
+ * after its start and every interval after that: exactly once per interval, as before, and calls
+ * starting at random times spread the work evenly (calls that all start within one slot still share
+ * it). Slots are absolute (loop time / slot_ms): a late wake-up visits the slots it missed, each
+ * once. Ended streams waiting for answers are checked once per interval, at slot 0.
  *
  * Stream end: on_stop unlinks the ls from `streams` (and from the stream's sink slot: the
  * stream itself is freed by its owner right after), posts each job's final request, closes the
@@ -35,6 +34,9 @@
  * releases whatever is left since the workers close right after it.
  */
 #include "live/live.h"
+
+#include "common/list.h"
+#include "common/slots.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -200,22 +202,13 @@ static live_job *tag_find(live *l, uint64_t tag)
 
 static void list_del(live_stream **head, live_stream *ls)
 {
-    if (ls->prev)
-        ls->prev->next = ls->next;
-    else
-        *head = ls->next;
-    if (ls->next)
-        ls->next->prev = ls->prev;
+    LIST_UNLINK(*head, ls);
     ls->next = ls->prev = NULL;
 }
 
 static void list_push(live_stream **head, live_stream *ls)
 {
-    ls->prev = NULL;
-    ls->next = *head;
-    if (*head)
-        (*head)->prev = ls;
-    *head = ls;
+    LIST_PUSH(*head, ls);
 }
 
 /* ---------- state, observers, waiters, webhooks ---------- */
@@ -838,25 +831,26 @@ static void tick_arm(live *l)
     uv_timer_start(&l->tick, on_tick, l->slot_ms - now_ms(l) % l->slot_ms, 0);
 }
 
+/* One slot of the interval: its streams' jobs; slot 0 also checks the ended streams. */
+static void visit_slot(unsigned phase, void *arg)
+{
+    live *l = arg;
+    if (phase == 0) {
+        l->st.ticks++;
+        reap_ending(l);
+    }
+    for (live_stream *ls = l->streams[phase]; ls; ls = ls->next)
+        for (live_job *j = ls->jobs; j; j = j->next)
+            tick_job(l, j);
+}
+
 /* Visit the slots that came due since the last visit (normally one; at most a whole
  * interval's worth after a stalled loop, each slot once). */
 static void on_tick(uv_timer_t *t)
 {
     live *l = t->data;
     tick_arm(l);
-    uint64_t now_slot = now_ms(l) / l->slot_ms;
-    if (now_slot - l->slot > l->n_phases)
-        l->slot = now_slot - l->n_phases;
-    while (l->slot < now_slot) {
-        unsigned phase = (unsigned)(++l->slot % l->n_phases);
-        if (phase == 0) {
-            l->st.ticks++;
-            reap_ending(l);
-        }
-        for (live_stream *ls = l->streams[phase]; ls; ls = ls->next)
-            for (live_job *j = ls->jobs; j; j = j->next)
-                tick_job(l, j);
-    }
+    slots_run(&l->slot, now_ms(l) / l->slot_ms, l->n_phases, visit_slot, l);
 }
 
 /* The slots of an interval: at most `slots` (config verify_slots), as many as divide it

@@ -6,6 +6,10 @@
  */
 #include "live/subs.h"
 
+#include "common/list.h"
+
+#include "common/hash.h"
+
 #include <curl/curl.h>
 #include <openssl/rand.h>
 #include <stdio.h>
@@ -36,13 +40,10 @@ int subs_type_parse(const char *name)
     return -1;
 }
 
-/* FNV-1a: channels are short strings chosen by clients; the table is bounded anyway. */
+/* Channels are short strings chosen by clients; the table is bounded anyway. */
 static size_t bucket_of(const subs *t, const char *channel)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (const unsigned char *p = (const unsigned char *)channel; *p; p++)
-        h = (h ^ *p) * 1099511628211ULL;
-    return (size_t)(h % t->nbuckets);
+    return (size_t)(hash_fnv_str(HASH_FNV_SEED, channel) % t->nbuckets);
 }
 
 subs *subs_new(size_t max)
@@ -130,12 +131,7 @@ subs_status subs_add(subs *t, sub_type type, const char *channel, const char *ex
         sub_free(s);
         return SUBS_NOMEM;
     }
-    s->prev = t->tail;
-    if (t->tail)
-        t->tail->next = s;
-    else
-        t->head = s;
-    t->tail = s;
+    LIST_APPEND(t->head, t->tail, s);
     size_t b = bucket_of(t, channel);
     s->hnext = t->buckets[b];
     t->buckets[b] = s;
@@ -146,14 +142,7 @@ subs_status subs_add(subs *t, sub_type type, const char *channel, const char *ex
 
 void subs_remove(subs *t, sub *s)
 {
-    if (s->prev)
-        s->prev->next = s->next;
-    else
-        t->head = s->next;
-    if (s->next)
-        s->next->prev = s->prev;
-    else
-        t->tail = s->prev;
+    LIST_UNLINK_TAIL(t->head, t->tail, s);
     for (sub **p = &t->buckets[bucket_of(t, s->channel)]; *p; p = &(*p)->hnext)
         if (*p == s) {
             *p = s->hnext;

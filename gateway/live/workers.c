@@ -14,9 +14,8 @@
  * runs before any later audio, open or close of a stream it holds, and when full: per-stream
  * order and results are what they were one job at a time; only requests of other streams
  * move ahead of it. The batch also runs at the end of the taken list: letting it wait up to
- * 20 ms for the next lists' requests while the worker was behind was tried and not kept
- * (docs/performance.md, finding 10: gateway CPU within the noise, media-to-worker p99 at 750
- * streams 23.6 ms against 10.8 ms without, on a quiet machine).
+ * 20 ms for the next lists' requests while the worker was behind was tried and not kept: it
+ * added media-to-worker latency for no CPU saved (docs/performance.md, finding 10).
  *
  * Engine state: a worker keeps its streams in a small chained hash table (id -> engine
  * stream) that only it touches. Results go to one shared list (mutex) and an uv_async_t
@@ -27,8 +26,8 @@
  * each 20 ms block (at a few hundred streams that was a futex wake and two context switches
  * per block, for ~10 us of engine work), but by a loop timer WK_WAKE_MS after the first block
  * it missed, or at once when WK_WAKE_BATCH jobs wait; every other job (open, close, enrol,
- * verify: one per stream or per second) signals at once. A worker that is running picks up whatever was pushed when it
- * next looks at its queue, so no job waits longer than WK_WAKE_MS for a wake-up.
+ * verify: one per stream or per second) signals at once. A worker that is running picks up whatever
+ * was pushed when it next looks at its queue, so no job waits longer than WK_WAKE_MS for a wake-up.
  *
  * Latency: every job carries the uv_hrtime of its push. A worker records, for audio, the
  * time from the push to the moment it starts that block (media-to-worker: the queueing the
@@ -38,9 +37,8 @@
  * Threads: the pool IS the parallelism, so OpenBLAS is told to use one thread
  * (openblas_set_num_threads(1), process-wide). Left to itself it starts a thread per core and
  * lets each engine call fan out to them; with every worker doing so, those threads spin in
- * sched_yield waiting for work: measured with the load generator (docs/performance.md), 50
- * verified streams cost 16.6 ms of CPU per stream-second with it and 1.6 ms without, and
- * media-to-worker p99 fell from 590 ms to 0.2 ms.
+ * sched_yield waiting for work, costing ten times the CPU per verified stream
+ * (docs/performance.md, finding 1).
  *
  * Shutdown (workers_close, loop thread): set `stop`, wake and join every thread, then free
  * what is left -- jobs, streams, results -- and close the async handle; the memory goes in

@@ -12,6 +12,8 @@
  */
 #include "sessions/forward.h"
 
+#include "common/list.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -160,12 +162,10 @@ static void on_timer_closed(uv_handle_t *h)
 static void job_finish(fjob *j, bool ok, long status, const char *text)
 {
     forward *f = j->f;
-    const char *kv[] = {"attempts", NULL};
     char na[16];
     snprintf(na, sizeof na, "%d", j->attempt);
-    kv[1] = na;
-    log_write(ok ? LOG_INFO : LOG_WARN, NULL, j->session_id, kv, 1, "org-API forward %s: %s",
-              ok ? "delivered" : "failed", text);
+    log_write(ok ? LOG_INFO : LOG_WARN, NULL, j->session_id, LOG_KV("attempts", na),
+              "org-API forward %s: %s", ok ? "delivered" : "failed", text);
     if (ok)
         f->st.delivered++;
     else
@@ -173,12 +173,7 @@ static void job_finish(fjob *j, bool ok, long status, const char *text)
     f->st.in_progress--;
     if (j->cb)
         j->cb(j->arg, j->session_id, ok, status, j->attempt, text);
-    if (j->prev)
-        j->prev->next = j->next;
-    else
-        f->jobs = j->next;
-    if (j->next)
-        j->next->prev = j->prev;
+    LIST_UNLINK(f->jobs, j);
     if (j->timer_used)
         uv_close((uv_handle_t *)&j->timer, on_timer_closed);
     else
@@ -303,10 +298,7 @@ int forward_submit(forward *f, const char *session_id, const char *external_id, 
     j->body_len = strlen(json);
     j->cb = cb;
     j->arg = arg;
-    j->next = f->jobs;
-    if (f->jobs)
-        f->jobs->prev = j;
-    f->jobs = j;
+    LIST_PUSH(f->jobs, j);
     job_send(j);
     return 0;
 }

@@ -14,6 +14,8 @@
  */
 #include "sessions/sessions_int.h"
 
+#include "common/list.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,7 @@
 #include "core/app.h"
 #include "sessions/forward.h"
 #include "common/log.h"
+#include "common/time.h"
 #include "streams/registry.h"
 
 #define SS_TICK_MS 250
@@ -62,25 +65,10 @@ static bool id_ok(const char *id)
     return n > 0 && n < SS_ID_MAX;
 }
 
-static void now_rfc3339(char out[32])
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    struct tm tm;
-    gmtime_r(&ts.tv_sec, &tm);
-    size_t n = strftime(out, 32, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out + n, 32 - n, ".%03dZ", (int)(ts.tv_nsec / 1000000));
-}
-
 static void call_free(scall *c)
 {
     sessions *ss = c->ss;
-    if (c->prev)
-        c->prev->next = c->next;
-    else
-        ss->calls = c->next;
-    if (c->next)
-        c->next->prev = c->prev;
+    LIST_UNLINK(ss->calls, c);
     for (size_t i = 0; i < 2 * c->n_extra; i++)
         free(c->extra[i]);
     free(c->extra);
@@ -175,9 +163,8 @@ static void save_first(scall *c)
                 c->caller_status ? c->caller_status : "NA", NULL, NULL);
     c->dtmf_written_ms = uv_now(ss->loop);
     c->dtmf_dirty = false;
-    const char *kv[] = {"caller_status", c->caller_status};
-    log_write(LOG_INFO, c->stream_uuid, c->session_id, kv, 1, "session %s",
-              c->created ? "created" : "joined");
+    log_write(LOG_INFO, c->stream_uuid, c->session_id, LOG_KV("caller_status", c->caller_status),
+              "session %s", c->created ? "created" : "joined");
     for (int i = 0; i < c->n_held; i++)
         ss_verdict_record(c, &c->held[i]);
     c->n_held = 0;
@@ -369,12 +356,9 @@ static int on_start(void *ud, struct stream *s, void **state)
     copy(c->contact_id, sizeof c->contact_id, id_ok(contact) ? contact : NULL);
     copy(c->network_type, sizeof c->network_type, ss_param(s, "network_type", NULL));
     copy(c->location, sizeof c->location, ss_param(s, "location", NULL));
-    now_rfc3339(c->start_time);
+    time_rfc3339(time_now_ms(), c->start_time);
     take_caller(ss, c, ss_param(s, "caller", "From"));
-    c->next = ss->calls;
-    if (ss->calls)
-        ss->calls->prev = c;
-    ss->calls = c;
+    LIST_PUSH(ss->calls, c);
     *state = c;
     c->pending++; /* held by the join chain until the first save */
     join_step(c, JOIN_SESSION_ID);
@@ -409,7 +393,7 @@ static void on_stop(void *ud, struct stream *s, void *state, stream_end_reason w
     c->s = NULL;
     c->stopped = true;
     c->end_reason = stream_end_reason_name(why);
-    now_rfc3339(c->end_time);
+    time_rfc3339(time_now_ms(), c->end_time);
     if (c->resolved)
         save_stop(c); /* otherwise save_first writes the stop too */
     c->pending++;
@@ -487,8 +471,8 @@ sessions *sessions_new(struct app *a, char *err, size_t errcap)
     uv_unref((uv_handle_t *)&ss->tick);
     ss->tick_open = true;
     if (forward_enabled(ss->fwd)) {
-        const char *kv[] = {"forward_on", a->cfg->forward_on};
-        log_write(LOG_INFO, NULL, NULL, kv, 1, "org-API forwarding on");
+        log_write(LOG_INFO, NULL, NULL, LOG_KV("forward_on", a->cfg->forward_on),
+                  "org-API forwarding on");
     }
     return ss;
 }

@@ -238,21 +238,6 @@ int store_directory_list(store *s, uint64_t cursor, size_t count, store_page_cb 
 
 /* ---- time ---------------------------------------------------------------------------------- */
 
-int64_t store_now_ms(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-void store_rfc3339(int64_t ms, char out[32]) {
-    time_t sec = (time_t)(ms / 1000);
-    struct tm tm;
-    char date[24];
-    gmtime_r(&sec, &tm);
-    strftime(date, sizeof date, "%Y-%m-%dT%H:%M:%S", &tm);
-    snprintf(out, 32, "%.19s.%03dZ", date, (int)(ms % 1000));
-}
-
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
 store *store_open(uv_loop_t *loop, const store_options *opt, char *err, size_t errcap) {
@@ -280,9 +265,10 @@ store *store_open(uv_loop_t *loop, const store_options *opt, char *err, size_t e
         free(s);
         return NULL;
     }
-    const char *kv[] = {"redis", store_redis_target(s->redis), "prefix", s->prefix,
-                        "voiceprint_encryption", s->crypt.enabled ? s->crypt.kid : "off"};
-    log_write(LOG_INFO, NULL, NULL, kv, 3, "store opened");
+    log_write(LOG_INFO, NULL, NULL,
+              LOG_KV("redis", store_redis_target(s->redis), "prefix", s->prefix,
+                     "voiceprint_encryption", s->crypt.enabled ? s->crypt.kid : "off"),
+              "store opened");
     return s;
 }
 

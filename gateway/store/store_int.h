@@ -90,8 +90,6 @@ int store_list(store *s, const char *cmd, const char *key, uint64_t cursor, size
 /* Fail a call before anything was sent: cb (of type `kind`) gets st/err. Returns -1. */
 int store_fail_done(store_done_cb *cb, void *arg, store_status st, const char *err);
 
-int64_t store_now_ms(void);
-void store_rfc3339(int64_t ms, char out[32]);
 /* 1 when a caller-supplied id is usable in a key (non-empty, <= 256 bytes, no control chars). */
 int store_id_ok(const char *id);
 /* 1 when phone is E.164 ('+' and 1-15 digits); STORE_PHONE_WHY says so to the caller. */

@@ -34,6 +34,7 @@
 /* Defines a static on_close(): this file must not define one (TOOLCHAIN.md pitfall 6). */
 #include <hiredis/adapters/libuv.h>
 
+#include "common/list.h"
 #include "common/log.h"
 
 #define RD_TICK_MS 100   /* watchdog resolution */
@@ -93,19 +94,12 @@ struct store_redis {
 /* ---- operations ---------------------------------------------------------------------------- */
 
 static void rop_list_push(rop_list *l, rop *op) {
-    op->prev = l->tail;
-    op->next = NULL;
-    if (l->tail) l->tail->next = op;
-    else l->head = op;
-    l->tail = op;
+    LIST_APPEND(l->head, l->tail, op);
     l->n++;
 }
 
 static void rop_list_remove(rop_list *l, rop *op) {
-    if (op->prev) op->prev->next = op->next;
-    else l->head = op->next;
-    if (op->next) op->next->prev = op->prev;
-    else l->tail = op->prev;
+    LIST_UNLINK_TAIL(l->head, l->tail, op);
     op->prev = op->next = NULL;
     l->n--;
 }
@@ -159,8 +153,8 @@ fail:
 /* ---- logging ------------------------------------------------------------------------------ */
 
 static void rd_log(store_redis *r, log_level lvl, const char *msg, const char *why) {
-    const char *kv[] = {"redis", r->target, "reason", why};
-    log_write(lvl, NULL, NULL, kv, why ? 2 : 1, "%s", msg);
+    /* A NULL reason is left out of the line. */
+    log_write(lvl, NULL, NULL, LOG_KV("redis", r->target, "reason", why), "%s", msg);
 }
 
 /* ---- link state ---------------------------------------------------------------------------- */

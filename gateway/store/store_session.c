@@ -12,6 +12,8 @@
 
 #include "store/store_int.h"
 
+#include "common/time.h"
+
 #define SESSION_EXTRA_MAX 512 /* Connect attributes + parameters (256 each) */
 
 enum { F_SESSION_ID, F_STREAM_UUID, F_STREAM_SID, F_CALL_SID, F_CALLER, F_CALLER_STATUS,
@@ -80,7 +82,7 @@ int store_session_save(store *s, const store_session *ss, store_done_cb *cb, voi
     c->cb.done = cb;
     session_values(ss, v);
     char now[32];
-    store_rfc3339(store_now_ms(), now);
+    time_rfc3339(time_now_ms(), now);
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "session:%s", ss->session_id);
     for (int f = 0; f < F_COUNT; f++)
         if (v[f]) sb_arg(b, session_names[f]), sb_arg(b, v[f]);

@@ -21,6 +21,8 @@
 
 #include "store/store_int.h"
 
+#include "common/time.h"
+
 #define VP_BLOB_MAX (16u << 20) /* a voiceprint is KBs; refuse absurd blobs */
 #define VP_ID_WHY "external_id must be 1-1024 printable bytes"
 
@@ -35,12 +37,13 @@ static void vp_fields(sb *b, const store *s, const store_voiceprint *vp, const u
                       size_t len) {
     uint64_t stamp = 0;
     if (RAND_bytes((unsigned char *)&stamp, sizeof stamp) != 1)
-        stamp = (uint64_t)store_now_ms() ^ (uint64_t)(uintptr_t)blob; /* still differs per write */
+        stamp = (uint64_t)time_now_ms() ^ (uint64_t)(uintptr_t)blob; /* still differs per write */
     sb_arg(b, "stamp"), sb_argf(b, "%016llx", (unsigned long long)stamp);
     sb_arg(b, "blob"), sb_argn(b, blob, len);
     sb_arg(b, "enc"), sb_arg(b, s->crypt.enabled ? STORE_CRYPT_ENC : STORE_CRYPT_NONE);
     sb_arg(b, "kid"), sb_arg(b, s->crypt.enabled ? s->crypt.kid : "");
-    sb_arg(b, "created_ms"), sb_argf(b, "%lld", (long long)(vp->created_ms ? vp->created_ms : store_now_ms()));
+    int64_t created = vp->created_ms ? vp->created_ms : time_now_ms();
+    sb_arg(b, "created_ms"), sb_argf(b, "%lld", (long long)created);
     sb_arg(b, "stream_uuid"), sb_arg(b, vp->stream_uuid);
     sb_arg(b, "speech_s"), sb_argf(b, "%.2f", vp->speech_s);
 }

@@ -1,6 +1,8 @@
 /* registry.c -- stream indexes, admission and sink dispatch. See registry.h. */
 #include "streams/registry.h"
 
+#include "common/hash.h"
+
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,13 +26,10 @@ static const char *key_of(const stream *s, int ix)
     return ix == IX_UUID ? s->uuid : ix == IX_SSID ? s->stream_sid : s->call_sid;
 }
 
-/* FNV-1a: short keys, no adversarial concern beyond bounded chain length (max_streams). */
+/* Short keys, no adversarial concern beyond bounded chain length (max_streams). */
 static size_t hash(const char *k)
 {
-    uint64_t h = 1469598103934665603ULL;
-    for (; *k; k++)
-        h = (h ^ (unsigned char)*k) * 1099511628211ULL;
-    return (size_t)h;
+    return (size_t)hash_fnv_str(HASH_FNV_SEED, k);
 }
 
 registry *registry_new(int max_streams)

@@ -327,8 +327,9 @@ Test(log, every_line_is_valid_json_even_with_non_utf8_input)
     cr_assert_geq(fd, 0);
     close(fd);
     cr_assert_eq(log_open(path, LOG_INFO), 0);
-    const char *kv[] = {"path", "/a\xff\xfe/\xe2\x82\xac/\xed\xa0\x80/\"q\"\n"};
-    log_write(LOG_WARN, "uuid-1", NULL, kv, 1, "bad \xc0\xaf %s", "x");
+    log_write(LOG_WARN, "uuid-1", NULL,
+              LOG_KV("path", "/a\xff\xfe/\xe2\x82\xac/\xed\xa0\x80/\"q\"\n"), "bad \xc0\xaf %s",
+              "x");
     log_open("-", LOG_WARN);
     FILE *f = fopen(path, "r");
     char line[4096];
