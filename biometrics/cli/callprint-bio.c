@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "audio/audio.h"
+#include "common/paths.h"
 #include "bio.h"
 #include "cli.h"
 #include "eval.h"
@@ -66,9 +67,10 @@ static double round2(double x) { return (double)(long long)(x * 100 + (x >= 0 ? 
 
 static const char *model_path(const char *opt)
 {
-    if (opt) return opt;
-    const char *env = getenv("CALLPRINT_MODEL");
-    return env && *env ? env : CALLPRINT_DEFAULT_MODEL;
+    static char path[4096];
+    return opt ? opt
+               : paths_data_env("CALLPRINT_MODEL", "models/callprint.model",
+                                "biometrics/models/callprint.model", path, sizeof path);
 }
 
 static bio_model *open_model(const char *opt, int *code)

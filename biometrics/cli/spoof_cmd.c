@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "audio/audio.h"
+#include "common/paths.h"
 #include "cli.h"
 #include "spoof.h"
 #include "spoof_train.h"
@@ -70,9 +71,10 @@ static int parse(int argc, char **argv, spoof_cli *o)
 
 static const char *model_path(const char *opt)
 {
-    if (opt) return opt;
-    const char *env = getenv("CALLPRINT_SPOOF_MODEL");
-    return env && *env ? env : CALLPRINT_DEFAULT_SPOOF_MODEL;
+    static char path[4096];
+    return opt ? opt
+               : paths_data_env("CALLPRINT_SPOOF_MODEL", "models/spoof.model",
+                                "biometrics/models/spoof.model", path, sizeof path);
 }
 
 static double round2(double x) { return round(x * 100) / 100; }

@@ -8,8 +8,8 @@
  *   GET  /api/v2/openapi.json             schemas/openapi.json (no token needed)
  *   GET  /api/v2/admin/webhook-secret     the generated zero-integration webhook secret
  *
- * The OpenAPI document is read once at start from the schemas_dir setting (default: the
- * source tree's schemas/, /usr/share/callprint/schemas in the Docker image); a missing file
+ * The OpenAPI document is read once at start from the schemas_dir setting (default:
+ * share/callprint/schemas beside the program's bin/, common/paths.h); a missing file
  * is logged and the route answers 503. Force-off does not lock: the Voice Verify manual's
  * backup procedure is lock, force_off, import, unlock, and a force-off alone lets new calls
  * start at once.

@@ -18,17 +18,8 @@
 #include <strings.h>
 
 #include "common/log.h"
+#include "common/paths.h"
 #include "store/store_crypt.h"
-
-#ifndef CALLPRINT_DEFAULT_MODEL
-#define CALLPRINT_DEFAULT_MODEL "biometrics/models/callprint.model"
-#endif
-#ifndef CALLPRINT_DEFAULT_SPOOF_MODEL
-#define CALLPRINT_DEFAULT_SPOOF_MODEL "biometrics/models/spoof.model"
-#endif
-#ifndef CALLPRINT_DEFAULT_SCHEMAS
-#define CALLPRINT_DEFAULT_SCHEMAS "schemas"
-#endif
 
 typedef enum { CT_STR, CT_INT, CT_BOOL, CT_DBL } config_type;
 
@@ -160,14 +151,16 @@ void config_defaults(config *c)
     c->http_header_timeout_s = 10;
     c->http_body_timeout_s = 120;
     c->shutdown_grace_s = 30;
-    snprintf(c->model, sizeof c->model, "%s", CALLPRINT_DEFAULT_MODEL);
+    paths_data("models/callprint.model", "biometrics/models/callprint.model", c->model,
+               sizeof c->model);
     c->workers = 0;
     c->worker_queue_len = 512;
     c->min_enroll_speech = -1;
     c->min_verify_speech = -1;
     c->thr_verified = -1;
     c->thr_not_sure = -1;
-    snprintf(c->spoof_model, sizeof c->spoof_model, "%s", CALLPRINT_DEFAULT_SPOOF_MODEL);
+    paths_data("models/spoof.model", "biometrics/models/spoof.model", c->spoof_model,
+               sizeof c->spoof_model);
     snprintf(c->spoof_policy, sizeof c->spoof_policy, "reject");
     c->spoof_threshold = -1;
     c->verify_interval_ms = 1000;
@@ -178,7 +171,7 @@ void config_defaults(config *c)
     c->token_ttl_s = 12 * 3600;
     c->login_user_failures = 100;
     c->login_user_window_s = 900;
-    snprintf(c->schemas_dir, sizeof c->schemas_dir, "%s", CALLPRINT_DEFAULT_SCHEMAS);
+    paths_data("schemas", "schemas", c->schemas_dir, sizeof c->schemas_dir);
     c->http_stream_timeout_ms = 10000;
     c->console_clients_max = 8;
     c->webhook_timeout_ms = 5000;
