@@ -1,5 +1,5 @@
 /* loadgen.h -- the load generator: N concurrent real-time Twilio streams against a gateway,
- * and the figures issue 7 asks for (`callprint-call --load N`, the benchmarks in tests/bench).
+ * and the capacity figures (`callprint-call --load N`, the benchmarks in tests/bench).
  *
  * One process, one uv loop, one WebSocket context (wsclient.h), one callsim per stream, all
  * sharing one PCM buffer (the WAV fixtures looped to --duration). Streams start evenly over

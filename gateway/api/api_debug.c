@@ -1,6 +1,6 @@
 /* api_debug.c -- GET /debug/latency: the raw latency histograms the load generator reads.
  *
- * Issue 7's media-to-worker and verdict latencies are measured inside the gateway
+ * The benchmarks' media-to-worker and verdict latencies are measured inside the gateway
  * (workers.h, webhook.h); the load generator (loadgen.h) fetches them before and after a
  * run and subtracts. The body is JSON so it can carry the exact histogram (lathist.h's
  * buckets), which Prometheus buckets on /metrics would round:

@@ -20,7 +20,7 @@
  * the flush: the loop keeps running until every queued webhook is delivered and every Redis
  * write is acknowledged (at most APP_FLUSH_MS). Only then are the webhook sender and the
  * store closed. The caller runs the loop until it returns, calls app_close_finish() (lws needs a
- * second destroy round on a foreign loop, TOOLCHAIN.md pitfall 1), runs the loop again, then
+ * second destroy round on a foreign loop), runs the loop again, then
  * app_free().
  */
 #ifndef CALLPRINT_APP_H

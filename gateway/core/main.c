@@ -218,7 +218,7 @@ int main(int argc, char **argv)
     p.signals_open = true;
 
     uv_run(&p.loop, UV_RUN_DEFAULT);
-    if (app_close_finish(p.gw)) /* second lws destroy round (TOOLCHAIN.md pitfall 1) */
+    if (app_close_finish(p.gw)) /* lws on a foreign loop: a second destroy round */
         uv_run(&p.loop, UV_RUN_DEFAULT);
     app_free(p.gw);
     rc = uv_loop_close(&p.loop) == 0 ? 0 : 1;

@@ -1,7 +1,7 @@
 /* server.c -- lws context, the single protocol callback, the upgrade check, the tick.
  *
  * One protocol at protocols[0] handles both HTTP and WebSocket callbacks: Twilio opens its
- * WebSocket without a subprotocol, which lws binds to protocols[0] (TOOLCHAIN.md pitfall 5),
+ * WebSocket without a subprotocol, which lws binds to protocols[0],
  * and HTTP is served by protocols[0] too. Per-connection state is two pointers, one for the
  * media connection and one for the HTTP request in flight; the modules own what they point
  * to.
@@ -328,7 +328,7 @@ static int create_context(server *srv, char *err, size_t errcap)
                      ? NULL
                      : cfg->listen_host;
     /* lws 4.1 built with IPv6 binds an IPv4 address as the dual-stack wildcard, i.e. on every
-     * interface (lws issue 2290): IPv4 hosts get an IPv4-only socket. */
+     * interface (a libwebsockets limitation): IPv4 hosts get an IPv4-only socket. */
     if (!strchr(cfg->listen_host, ':'))
         info.options |= LWS_SERVER_OPTION_DISABLE_IPV6;
     info.protocols = srv->protocols;

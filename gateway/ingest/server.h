@@ -13,7 +13,7 @@
  * Shutdown: server_drain() (graceful: refuse new work), server_stop_streams() (end every
  * stream, ask connections to close; the loop keeps running while they do, see
  * server_connections()), then the destroy, two-phase because lws 4.1 on a foreign loop needs
- * two rounds (TOOLCHAIN.md pitfall 1):
+ * two rounds (its handles close asynchronously):
  *     server_close(s);            // ends what is left, closes sockets, round 1
  *     uv_run(loop, UV_RUN_DEFAULT);
  *     if (!server_is_closed(s)) { server_close(s); uv_run(loop, UV_RUN_DEFAULT); }
@@ -43,7 +43,7 @@ registry *server_registry(server *s);
 http_router *server_router(server *s);
 media_ctx *server_media(server *s);
 
-/* Start of a graceful stop (issue 6 drives the grace period): new WebSocket upgrades get
+/* Start of a graceful stop (shutdown_grace_s bounds it): new WebSocket upgrades get
  * HTTP 503, new streams are refused as in maintenance (423); running streams go on. */
 void server_drain(server *s);
 bool server_draining(const server *s);

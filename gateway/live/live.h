@@ -1,4 +1,4 @@
-/* live.h -- live enrolment and verification on streams (issue 4).
+/* live.h -- live enrolment and verification on streams.
  *
  * The controller joins the stream endpoint, the worker pool, the voiceprint store and the
  * webhook sender. It is an audio sink (audio_sink.h) registered on the registry: every

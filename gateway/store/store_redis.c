@@ -31,7 +31,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 
-/* Defines a static on_close(): this file must not define one (TOOLCHAIN.md pitfall 6). */
+/* Defines a static on_close(): this file must not define one. */
 #include <hiredis/adapters/libuv.h>
 
 #include "common/list.h"

@@ -1,7 +1,7 @@
 /* store_redis.h -- one resilient Redis connection on the libuv loop (internal to store.c).
  *
  * hiredis 0.14's async client does the protocol; this layer adds what the store needs and
- * hiredis lacks (TOOLCHAIN.md pitfall 6):
+ * hiredis lacks:
  *
  *   - URLs: redis://[[user]:password@]host[:port][/db] and unix:///path[?db=N&password=P].
  *     AUTH and SELECT run on every (re)connect, then PING; the link is "connected" only once the

@@ -2,7 +2,7 @@
  *
  * The stream endpoint decodes every inbound-track media message to 16-bit PCM and hands it
  * to the registered sinks, in arrival order, on the loop thread. A sink is a struct of
- * function pointers (the janus-gateway plugin pattern): the biometric worker pool (issue 4)
+ * function pointers (the janus-gateway plugin pattern): the biometric worker pool
  * is one sink, the tests' PCM capture another. The gateway keeps no copy of the audio: the
  * `pcm` pointer is valid only during on_audio, so a sink that works on another thread copies
  * it into its own bounded queue and must never block the loop.

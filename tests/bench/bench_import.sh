@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench_import.sh -- issue 7 benchmark 4: enrolment import throughput, recordings enrolled per
+# bench_import.sh -- benchmark 4 (docs/performance.md): enrolment import throughput, recordings enrolled per
 # second per core, through the REST API (POST /api/v2/import).
 #
 #   tests/bench/bench_import.sh [COUNT] [BATCH]      (default 96 recordings, 16 per request)

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench_load_ingest.sh -- issue 7 benchmark 1: the most concurrent real-time streams the
+# bench_load_ingest.sh -- benchmark 1 (docs/performance.md): the most concurrent real-time streams the
 # gateway ingests on ONE core. Target: >= 4000.
 #
 #   tests/bench/bench_load_ingest.sh [--biometrics | --floor] [--streams-per-conn K] [N ...]
@@ -12,7 +12,7 @@
 #
 # "Ingest only" (default): the gateway runs without the biometric model, so what is measured
 # is the media path itself -- WebSocket, JSON parsing, base64, G.711 decoding, the registry and
-# its sinks -- issue 2's 200,000 messages per second per core. A step holds when every stream
+# its sinks -- the target of 200,000 messages per second per core. A step holds when every stream
 # was accepted, held through the window and completed, the generator kept its schedule (send
 # lag p99 < 20 ms: otherwise the generator is what was measured), the gateway never made the
 # generator queue a byte (its socket always took every frame at once) and used < 90 % of its

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench_load_memory.sh -- issue 7 benchmark 3: gateway resident memory per active verified
+# bench_load_memory.sh -- benchmark 3 (docs/performance.md): gateway resident memory per active verified
 # stream. Target: <= 64 KB.
 #
 #   tests/bench/bench_load_memory.sh [N]      (default 1000)

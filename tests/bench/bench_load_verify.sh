@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench_load_verify.sh -- issue 7 benchmark 2: concurrent live-verified streams on this
+# bench_load_verify.sh -- benchmark 2 (docs/performance.md): concurrent live-verified streams on this
 # machine (both cores) with verdict latency p99 < 200 ms. Target: >= 1000 (500 per core).
 #
 #   tests/bench/bench_load_verify.sh [N ...]      (default 250 500 1000 1500 2000 3000)

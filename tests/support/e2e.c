@@ -589,7 +589,7 @@ void e2e_teardown(void)
         kill(W.recv.pid, SIGTERM);
         waitpid(W.recv.pid, NULL, 0);
     }
-    if (W.ws) { /* lws on a foreign loop: destroy in rounds (TOOLCHAIN.md pitfall 1) */
+    if (W.ws) { /* lws on a foreign loop: destroy in rounds */
         wsc_close_all(W.ws);
         uv_run(&W.loop, UV_RUN_DEFAULT);
         for (int round = 0; round < 3 && !wsc_is_closed(W.ws); round++) {

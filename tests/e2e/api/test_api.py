@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""REST API end to end (issue 4): a real callprint process, a real redis-server, real HTTP.
+"""REST API end to end: a real callprint process, a real redis-server, real HTTP.
 
 The server is started once with short timings (token TTL 3 s, HTTP-stream inactivity 1.5 s,
 minimum enrolment speech 6 s) so expiry and timeouts are tested without long waits. Redis is

@@ -579,7 +579,7 @@ static void push_end(stream *s, stream_end_reason why)
     push_ended++;
 }
 
-/* A stream that is not a WebSocket (an HTTP push stream, issue 4) is fed through the same
+/* A stream that is not a WebSocket (an HTTP push stream) is fed through the same
  * sinks and ended by its owner at shutdown. */
 Test(stream, non_websocket_streams_share_the_registry_and_end_at_shutdown)
 {

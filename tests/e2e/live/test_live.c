@@ -1,4 +1,4 @@
-/* test_live.c -- live enrolment and verification end to end (issue 4), with real processes:
+/* test_live.c -- live enrolment and verification end to end, with real processes:
  * the callprint server, redis-server, a Python webhook receiver, WebSocket calls carrying
  * real speech (tests/fixtures/bio: speaker A = speechocean762 0120, B = 1027; A's enrolment
  * utterances hold ~23 s of net speech, above the model's 20 s minimum).
