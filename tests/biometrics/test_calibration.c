@@ -1,8 +1,10 @@
 /* test_calibration.c -- duration-aware calibration: the formula and its clamping, the test's
  * net speech reaching it through a real verification, version 1 model files (no duration
- * block) still loading and scoring as before, and invalid duration blocks refused. */
+ * block) still loading and scoring as before, invalid duration blocks refused, and the
+ * training step (biometrics/train/calibrate.py) fitting the terms on scored trials. */
 #include <criterion/criterion.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -146,4 +148,77 @@ Test(calibration, invalid_duration_blocks_are_refused)
         bio_model_free(r);
     }
     free(img);
+}
+
+/* Deterministic normal deviates (xorshift + Box-Muller). */
+static double gauss(uint64_t *st)
+{
+    double u[2];
+    for (int i = 0; i < 2; i++) {
+        *st ^= *st << 13, *st ^= *st >> 7, *st ^= *st << 17;
+        u[i] = ((*st >> 11) + 0.5) / 9007199254740992.0;
+    }
+    return sqrt(-2 * log(u[0])) * cos(6.283185307179586 * u[1]);
+}
+
+/* calibrate.py on trials whose classes separate better the longer the test: normalised
+ * scores ~ N(+-log(t) / 2, 1) for targets / impostors, so the true log-likelihood ratio is
+ * exactly the model's form, s log t (a = b = c = 0, d = 1). Scores are written as the model's
+ * current calibration prints them. */
+Test(calibration, training_step_fits_the_terms)
+{
+    char dir[] = "/tmp/callprint-calib-XXXXXX";
+    cr_assert_not_null(mkdtemp(dir));
+    char path[4096], model[4096], cmd[16384];
+    snprintf(path, sizeof path, "%s/speakers.tsv", dir);
+    FILE *f = fopen(path, "w");
+    cr_assert_not_null(f);
+    fprintf(f, "source\tspeaker\trole\tset\ndev\ts1\tdev\tdev\ntst\ts2\ttest\ttst\n");
+    fclose(f);
+    const double secs[3] = {3, 6, 10};
+    uint64_t st = 88172645463325252ull;
+    for (int k = 0; k < 3; k++) {
+        snprintf(path, sizeof path, "%s/scores_%gs.tsv", dir, secs[k]);
+        f = fopen(path, "w");
+        cr_assert_not_null(f);
+        for (int i = 0; i < 2400; i++) {
+            int target = i < 400;
+            double s = (target ? 0.5 : -0.5) * log(secs[k]) + gauss(&st);
+            fprintf(f, "%s\t%.4f\tdev/s1/e.wav\tdev/s1/t%d.wav\tnot_sure\t%.2f\n",
+                    target ? "target" : "nontarget", bio_backend_calibrate(m, s, secs[k]), i,
+                    secs[k]);
+        }
+        /* A test set's trials take no part in the fit. */
+        fprintf(f, "target\t0.0001\ttst/s2/e.wav\ttst/s2/t.wav\tnot_verified\t30.00\n");
+        fclose(f);
+    }
+    snprintf(model, sizeof model, "%s/m.model", dir);
+    snprintf(cmd, sizeof cmd, "cp '%s' '%s'", fx_path("biometrics/models/callprint.model"), model);
+    cr_assert_eq(system(cmd), 0);
+    snprintf(cmd, sizeof cmd,
+             "python3 '%s' '%s' '%s/speakers.tsv' '%s/scores_3s.tsv' '%s/scores_6s.tsv' "
+             "'%s/scores_10s.tsv' > /dev/null",
+             fx_path("biometrics/train/calibrate.py"), model, dir, dir, dir, dir);
+    cr_assert_eq(system(cmd), 0);
+    char err[256] = "";
+    bio_model *c = bio_model_load(model, err, sizeof err);
+    cr_assert_not_null(c, "%s", err);
+    cr_expect_float_eq(c->calib_dmin, 3.0f, 1e-6);
+    cr_expect_float_eq(c->calib_dmax, 10.0f, 1e-6);
+    cr_expect(fabs(c->calib_dur_s - 1) < 0.3, "slope term %g", c->calib_dur_s);
+    cr_expect(fabs(c->calib_a) < 0.4, "slope %g", c->calib_a);
+    for (int k = 0; k < 3; k++) {
+        double lt = log(secs[k]), sc = bio_backend_calibrate(c, 0, secs[k]);
+        cr_expect(sc > 40 && sc < 60, "%g s: %g", secs[k], sc);
+        /* One unit of s is worth more the longer the test (true log-odds s log t). */
+        double up = logit(bio_backend_calibrate(c, 1, secs[k])) - logit(sc);
+        cr_expect(fabs(up - lt) < 0.35, "%g s: %g vs %g", secs[k], up, lt);
+    }
+    /* Only the calibration changed: the same audio still embeds and verifies. */
+    uint8_t blob[BIO_VOICEPRINT_MAX];
+    size_t blen = fx_enroll(c, SPK_A, blob);
+    cr_expect_gt(fx_verify(c, SPK_A, blob, blen).score, fx_verify(c, SPK_B, blob, blen).score);
+    bio_model_free(c);
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    cr_expect_eq(system(cmd), 0);
 }
