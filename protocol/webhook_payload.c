@@ -22,6 +22,7 @@ static const char *const enroll_details[] = {
     "enrollment created successfully",
     "enrollment with this external_id already exists",
     "enrollment refused: the audio was judged spoofed (synthetic or replayed speech)",
+    "enrollment refused: the speaker opted out",
 };
 static const char *const verify_results[] = {
     "there is not enough net speech to make the verification yet",

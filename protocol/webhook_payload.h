@@ -39,6 +39,7 @@ typedef enum {
     WHP_ENROLL_CREATED,
     WHP_ENROLL_EXISTS,
     WHP_ENROLL_SPOOFED, /* callprint's own: refused, the audio was judged spoofed */
+    WHP_ENROLL_OPTED_OUT, /* callprint's own: refused, the speaker opted out */
 } whp_enroll_detail;
 
 typedef enum {

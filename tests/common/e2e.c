@@ -727,6 +727,21 @@ int e2e_validate_hooks(int min)
     return system(cmd);
 }
 
+cJSON *e2e_redis_stream(const char *key)
+{
+    cJSON *out = cJSON_CreateArray();
+    redisReply *r = redisCommand(W.rc, "XRANGE %s%s - +", W.prefix, key);
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *e = r->element[i], *kv = e->elements == 2 ? e->element[1] : NULL;
+        cJSON *o = cJSON_CreateObject();
+        for (size_t k = 0; kv && k + 1 < kv->elements; k += 2)
+            cJSON_AddStringToObject(o, kv->element[k]->str, kv->element[k + 1]->str);
+        cJSON_AddItemToArray(out, o);
+    }
+    freeReplyObject(r);
+    return out;
+}
+
 bool e2e_voiceprint_exists(const char *external_id)
 {
     redisReply *r = redisCommand(W.rc, "EXISTS %svoiceprint:%s", W.prefix, external_id);
