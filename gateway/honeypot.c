@@ -23,6 +23,8 @@
 #include "store_fraud.h"
 #include "stream.h"
 #include "webhook.h"
+#include "webhook_payload.h"
+#include "wsecret.h"
 
 #define HP_FRAME 160 /* 20 ms at 8 kHz */
 #define HP_FRAME_MS 20
@@ -52,6 +54,7 @@ typedef struct hcall {
     char uuid[STREAM_UUID_LEN + 1];
     char call_sid[TW_SID_MAX];
     uv_timer_t timer;
+    bool timer_open;   /* the handle must be closed before the hcall is freed */
     bool ivr;          /* the IVR plays (bidirectional stream, menu configured) */
     int menu;          /* current menu */
     size_t pos;        /* next sample of its prompt */
@@ -172,45 +175,34 @@ static void record(hcall *c, const char *event, const char *detail)
     store_honeypot_log(c->h->a->store, kv, sizeof kv / sizeof kv[0] / 2);
 }
 
-static cJSON *summary(const hcall *c)
+static whp_honeypot_call summary(const hcall *c)
 {
-    cJSON *o = cJSON_CreateObject();
-    cJSON_AddStringToObject(o, "stream_uuid", c->uuid);
-    cJSON_AddStringToObject(o, "call_sid", c->call_sid);
-    cJSON_AddStringToObject(o, "reason", c->reason);
-    cJSON_AddNumberToObject(o, "risk", c->risk);
-    cJSON_AddBoolToObject(o, "ivr", c->ivr);
-    cJSON_AddStringToObject(o, "dtmf", c->digits);
-    cJSON_AddStringToObject(o, "menu_path", c->path);
-    cJSON_AddNumberToObject(o, "speech_seconds", round(c->speech_s * 100) / 100);
-    cJSON_AddNumberToObject(o, "barge_ins", c->barge_ins);
-    cJSON_AddNumberToObject(o, "prompts_sent", c->prompts_sent);
-    cJSON_AddNumberToObject(o, "prompts_heard", c->prompts_heard);
-    cJSON_AddNumberToObject(o, "duration_seconds", round(since(c) / 10.0) / 100);
-    return o;
+    return (whp_honeypot_call){
+        .stream_uuid = c->uuid, .call_sid = c->call_sid, .reason = c->reason, .risk = c->risk,
+        .ivr = c->ivr, .dtmf = c->digits, .menu_path = c->path, .speech_seconds = c->speech_s,
+        .duration_seconds = since(c) / 1000.0, .barge_ins = c->barge_ins,
+        .prompts_sent = c->prompts_sent, .prompts_heard = c->prompts_heard};
 }
 
+/* The record goes to the isolated Redis stream and, when configured, to honeypot_webhook,
+ * signed like every other webhook (with the deployment's secret: nothing goes out unsigned). */
 static void report(hcall *c)
 {
-    cJSON *o = summary(c);
-    char *flat = cJSON_PrintUnformatted(o);
-    record(c, "end", flat);
-    const config *cfg = c->h->a->cfg;
-    if (flat && cfg->honeypot_webhook[0]) {
-        cJSON *w = cJSON_CreateObject();
-        cJSON_AddStringToObject(w, "channel_uuid", c->uuid);
-        cJSON_AddStringToObject(w, "type", "honeypot");
-        cJSON_AddItemToObject(w, "payload", o);
-        o = NULL;
-        char *body = cJSON_PrintUnformatted(w);
-        cJSON_Delete(w);
-        if (!body || webhook_send(c->h->a->webhooks, cfg->honeypot_webhook, cfg->webhook_secret,
-                                  body, strlen(body)) != 0)
-            log_write(LOG_WARN, c->uuid, NULL, NULL, 0, "honeypot webhook not sent");
-        free(body);
-    }
+    whp_honeypot_call rec = summary(c);
+    cJSON *o = whp_honeypot_record(&rec);
+    char *flat = o ? cJSON_PrintUnformatted(o) : NULL;
     cJSON_Delete(o);
+    record(c, "end", flat);
     free(flat);
+    const app *a = c->h->a;
+    if (!a->cfg->honeypot_webhook[0])
+        return;
+    const char *secret = wsecret_get(a->wsecret);
+    char *body = secret ? whp_honeypot(c->uuid, &rec) : NULL;
+    if (!body || webhook_send(a->webhooks, a->cfg->honeypot_webhook, secret, body,
+                              strlen(body)) != 0)
+        log_write(LOG_WARN, c->uuid, NULL, NULL, 0, "honeypot webhook not sent");
+    free(body);
 }
 
 /* ---- the IVR ----------------------------------------------------------------------------------- */
@@ -230,6 +222,16 @@ static void play(hcall *c, int menu)
 static void on_frame(uv_timer_t *t)
 {
     hcall *c = t->data;
+    if (c->s && !c->s->conn) {
+        /* Entered from a sink's on_start, before the WebSocket owns the stream: the IVR starts
+         * at the next tick. A stream that never gets a connection (an HTTP push stream) has
+         * no way back to the caller: only flagged. */
+        if (since(c) >= 5 * HP_FRAME_MS) {
+            c->ivr = false;
+            uv_timer_stop(t);
+        }
+        return;
+    }
     if (!c->s || !c->playing)
         return;
     const hp_menu *m = &c->h->menus[c->menu];
@@ -326,7 +328,7 @@ static void on_stop(void *ud, stream *s, void *state, stream_end_reason why)
     s->sink_state[c->h->slot] = NULL;
     c->s = NULL;
     report(c);
-    if (c->ivr) {
+    if (c->timer_open) {
         uv_timer_stop(&c->timer);
         uv_close((uv_handle_t *)&c->timer, on_closed);
     } else {
@@ -358,10 +360,10 @@ void honeypot_enter(honeypot *h, stream *s, const char *reason, int risk)
     c->risk = risk;
     c->entered_ms = uv_now(h->a->loop);
     const char *bidir = stream_param(s, "bidirectional");
-    c->ivr = h->n_menus > 0 && s->conn && s->dialect == DIALECT_TWILIO && bidir &&
-             strcmp(bidir, "true") == 0;
+    c->ivr = h->n_menus > 0 && s->dialect == DIALECT_TWILIO && bidir && strcmp(bidir, "true") == 0;
     if (c->ivr && uv_timer_init(h->a->loop, &c->timer) == 0) {
         c->timer.data = c;
+        c->timer_open = true;
         uv_timer_start(&c->timer, on_frame, HP_FRAME_MS, HP_FRAME_MS);
     } else {
         c->ivr = false;

@@ -655,6 +655,11 @@ void e2e_gateway_start(e2e_proc *g, const char *const *env)
         all[i] = kv[i];
     all[k] = NULL;
     cr_assert_eq(e2e_gateway(g, W.dir, all), 0, "the gateway did not listen (see %s)", g->log);
+    /* Listening comes before ready (Redis connected, webhook secret loaded): a call made in
+     * between would get no zero-integration webhook, as it would in production without a
+     * readiness probe. Tests that start a gateway without Redis go on after 10 s. */
+    for (int i = 0; i < 200 && e2e_http(g->port, "GET", "/readyz", NULL, NULL, NULL) != 200; i++)
+        e2e_pump(50);
 }
 
 size_t e2e_hooks(const char *prefix, e2e_hook **out)
