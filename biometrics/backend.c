@@ -65,7 +65,11 @@ double bio_backend_snorm(double raw, bio_norm a, bio_norm b)
     return 0.5 * ((raw - a.mu) / a.sd + (raw - b.mu) / b.sd);
 }
 
-double bio_backend_calibrate(const bio_model *m, double s)
+double bio_backend_calibrate(const bio_model *m, double s, double speech_seconds)
 {
-    return 100.0 / (1.0 + exp(-(m->calib_a * s + m->calib_b)));
+    double t = speech_seconds < m->calib_dmin ? m->calib_dmin : speech_seconds;
+    if (t > m->calib_dmax) t = m->calib_dmax;
+    double lt = log(t);
+    double z = m->calib_a * s + m->calib_b + (m->calib_dur + m->calib_dur_s * s) * lt;
+    return 100.0 / (1.0 + exp(-z));
 }

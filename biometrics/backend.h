@@ -13,8 +13,12 @@
  *         scores normalise the raw score: s = ((r - mu_e)/sd_e + (r - mu_t)/sd_t) / 2.
  *         The enrolment side's (mu, sd) are stored in the voiceprint so scoring never needs
  *         the enrolment audio again.
- * calibrate: 100 / (1 + exp(-(a s + b))), a and b fitted by logistic regression on training
- *         trials, so scores read as a probability-like 0-100 scale.
+ * calibrate: 100 / (1 + exp(-z)), z = a s + b + (c + d s) log t, so scores read as a
+ *         probability-like 0-100 scale. a and b are fitted by logistic regression on training
+ *         trials; c and d (duration-aware calibration, zero in models without it) on trials
+ *         of several test lengths, t being the test's net speech clamped to the range they were
+ *         fitted on: a longer test's normalised score separates better, so its slope is
+ *         steeper, and one threshold then admits a like share of impostors at every length.
  */
 #ifndef CALLPRINT_BIO_BACKEND_H
 #define CALLPRINT_BIO_BACKEND_H
@@ -33,7 +37,8 @@ double bio_backend_raw(const bio_model *m, const float *e1, float c1, const floa
 /* Cohort statistics of (e, c); scratch needs m->K floats. */
 bio_norm bio_backend_norm(const bio_model *m, const float *e, float c, float *scratch);
 double bio_backend_snorm(double raw, bio_norm a, bio_norm b);
-double bio_backend_calibrate(const bio_model *m, double s);
+/* speech_seconds: the test's net speech (duration-aware terms). */
+double bio_backend_calibrate(const bio_model *m, double s, double speech_seconds);
 
 /* The embedding of everything a stream was fed (stream.c; used by gallery.c). */
 bio_status bio_stream_embedding(bio_stream *s, const float **emb, float *c, bio_norm *norm);

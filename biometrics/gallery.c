@@ -120,7 +120,8 @@ bio_status bio_stream_identify(bio_stream *s, const bio_config *cfg, const bio_g
     }
     free(raw);
     qsort(out, h, sizeof *out, cmp_match);
-    for (size_t i = 0; i < h; i++) out[i].score = bio_backend_calibrate(g->m, out[i].score);
+    double speech = bio_stream_speech_seconds(s);
+    for (size_t i = 0; i < h; i++) out[i].score = bio_backend_calibrate(g->m, out[i].score, speech);
     *nout = h;
     return BIO_OK;
 }

@@ -76,6 +76,7 @@ bio_model *bio_model_alloc(int C, int D, int R, int L, int K, char *err, size_t 
                              .thr_verified = 90.0, .thr_not_sure = 50.0};
     m->L = L;
     m->K = K;
+    m->calib_dmin = m->calib_dmax = 1.0f; /* log(1) = 0: no duration terms */
     if (bio_gmm_alloc(&m->ubm, C, D) != 0) goto nomem;
     if (bio_ivec_init(&m->iv, &m->ubm, R) != 0) goto nomem;
     m->ivec_mean = calloc((size_t)R, sizeof(float));
@@ -165,6 +166,7 @@ static int model_spans(bio_model *m, span *s)
 }
 
 #define PAYLOAD_HEAD 32 /* 6 x u32 + 2 x f32 */
+#define DURATION_BLOCK 16 /* version 2: 4 x f32 after the arrays */
 
 static void put_config(uint8_t *p, const bio_config *c)
 {
@@ -188,7 +190,7 @@ uint8_t *bio_model_serialize(bio_model *m, size_t *len)
     int ns = model_spans(m, s);
     size_t nf = 0;
     for (int i = 0; i < ns; i++) nf += s[i].n;
-    size_t plen = PAYLOAD_HEAD + 4 * nf;
+    size_t plen = PAYLOAD_HEAD + 4 * nf + DURATION_BLOCK;
     uint8_t *buf = malloc(HEADER_LEN + plen);
     if (!buf) return NULL;
     memcpy(buf, BIO_MODEL_MAGIC, 8);
@@ -206,6 +208,8 @@ uint8_t *bio_model_serialize(bio_model *m, size_t *len)
     uint8_t *q = pay + PAYLOAD_HEAD;
     for (int i = 0; i < ns; i++)
         for (size_t j = 0; j < s[i].n; j++, q += 4) bio_put_f32(q, s[i].p[j]);
+    float dur[4] = {m->calib_dur, m->calib_dur_s, m->calib_dmin, m->calib_dmax};
+    for (int i = 0; i < 4; i++) bio_put_f32(q + 4 * i, dur[i]);
     bio_sha256(pay, plen, hash);
     memcpy(m->id, hash, BIO_MODEL_ID_LEN);
     *len = HEADER_LEN + plen;
@@ -213,17 +217,19 @@ uint8_t *bio_model_serialize(bio_model *m, size_t *len)
 }
 
 static int parse_header(const uint8_t *buf, size_t len, bio_config *cfg, size_t *plen,
-                        char *err, size_t errlen)
+                        uint32_t *version, char *err, size_t errlen)
 {
     if (len < HEADER_LEN || memcmp(buf, BIO_MODEL_MAGIC, 8) != 0) {
         seterr(err, errlen, "not a callprint model file");
         return BIO_ERR_FORMAT;
     }
     uint32_t ver = bio_get_u32(buf + 8);
-    if (ver != BIO_MODEL_VERSION) {
-        seterr(err, errlen, "unsupported model version %u (expected %u)", ver, BIO_MODEL_VERSION);
+    if (ver < BIO_MODEL_VERSION_MIN || ver > BIO_MODEL_VERSION) {
+        seterr(err, errlen, "unsupported model version %u (expected %u to %u)", ver,
+               BIO_MODEL_VERSION_MIN, BIO_MODEL_VERSION);
         return BIO_ERR_VERSION;
     }
+    *version = ver;
     const uint8_t *c = buf + BIO_MODEL_CONFIG_OFFSET;
     uint8_t h[32];
     bio_sha256(c, 32, h);
@@ -247,11 +253,26 @@ static int parse_header(const uint8_t *buf, size_t len, bio_config *cfg, size_t 
     return BIO_OK;
 }
 
+/* The version 2 duration block: finite terms, 0 < dmin <= dmax. */
+static int parse_duration(bio_model *m, const uint8_t *q)
+{
+    float v[4];
+    for (int i = 0; i < 4; i++) v[i] = bio_get_f32(q + 4 * i);
+    if (!isfinite(v[0]) || !isfinite(v[1]) || !(v[2] > 0) || !(v[3] >= v[2]) || !isfinite(v[3]))
+        return -1;
+    m->calib_dur = v[0];
+    m->calib_dur_s = v[1];
+    m->calib_dmin = v[2];
+    m->calib_dmax = v[3];
+    return 0;
+}
+
 bio_model *bio_model_parse(const uint8_t *buf, size_t len, char *err, size_t errlen)
 {
     bio_config cfg;
     size_t plen;
-    if (parse_header(buf, len, &cfg, &plen, err, errlen) != BIO_OK) return NULL;
+    uint32_t ver;
+    if (parse_header(buf, len, &cfg, &plen, &ver, err, errlen) != BIO_OK) return NULL;
     const uint8_t *pay = buf + HEADER_LEN;
     uint32_t h[6];
     for (int i = 0; i < 6; i++) h[i] = bio_get_u32(pay + 4 * i);
@@ -271,7 +292,8 @@ bio_model *bio_model_parse(const uint8_t *buf, size_t len, char *err, size_t err
     int ns = model_spans(m, s);
     size_t nf = 0;
     for (int i = 0; i < ns; i++) nf += s[i].n;
-    if (plen != PAYLOAD_HEAD + 4 * nf) {
+    size_t extra = ver >= 2 ? DURATION_BLOCK : 0;
+    if (plen != PAYLOAD_HEAD + 4 * nf + extra) {
         seterr(err, errlen, "model payload size does not match its dimensions");
         bio_model_free(m);
         return NULL;
@@ -279,6 +301,11 @@ bio_model *bio_model_parse(const uint8_t *buf, size_t len, char *err, size_t err
     const uint8_t *q = pay + PAYLOAD_HEAD;
     for (int i = 0; i < ns; i++)
         for (size_t j = 0; j < s[i].n; j++, q += 4) s[i].p[j] = bio_get_f32(q);
+    if (extra && parse_duration(m, q) != 0) {
+        seterr(err, errlen, "model duration calibration is invalid");
+        bio_model_free(m);
+        return NULL;
+    }
     memcpy(m->id, buf + BIO_MODEL_CONFIG_OFFSET + BIO_MODEL_CONFIG_LEN + 8, BIO_MODEL_ID_LEN);
     if (bio_model_finish(m, err, errlen) != 0) {
         bio_model_free(m);

@@ -7,7 +7,9 @@
  * Payload: u32 C, D, R, L, K, asnorm_top | f32 calib_a, calib_b | f32 arrays: cmvn prior
  *   mean[NCEP], var[NCEP], ubm weight[C], mean[CD], var[CD], Tw[CD x R], ivec mean[R],
  *   projection[L x R], plda mean[L], plda transform[L x L], plda sqrt_p[L], plda q[L],
- *   cohort[K x L], cohort self-terms[K].
+ *   cohort[K x L], cohort self-terms[K]; from version 2 on, the duration block:
+ *   f32 calib_dur, calib_dur_s, calib_dmin, calib_dmax (backend.h). Version 1 files (no
+ *   block) still load, with the duration terms zero, so they score exactly as before.
  * The model id (stamped into every voiceprint) is the first 8 bytes of the payload hash, so
  * re-tuning the thresholds in the config block (callprint-bio eval --write-thresholds) does
  * not invalidate enrolled voiceprints, while any retraining does. Both hashes are checked on
@@ -25,7 +27,8 @@
 #include "ivector.h"
 
 #define BIO_MODEL_MAGIC "CPBIOMDL"
-#define BIO_MODEL_VERSION 1u
+#define BIO_MODEL_VERSION 2u
+#define BIO_MODEL_VERSION_MIN 1u /* oldest version still loaded */
 #define BIO_MODEL_ID_LEN 8
 #define BIO_MODEL_CONFIG_OFFSET 12 /* magic + version */
 #define BIO_MODEL_CONFIG_LEN 40    /* 4 x f64 + 8-byte hash */
@@ -47,6 +50,9 @@ struct bio_model {
     float *cohort;    /* K x L scaled PLDA coordinates */
     float *cohort_c;  /* K self-terms */
     float calib_a, calib_b;
+    /* Duration-aware calibration (0, 0: none): log-odds + (dur + dur_s * s) * log(t), t the
+     * test's net speech clamped to [dmin, dmax], the range the terms were fitted on. */
+    float calib_dur, calib_dur_s, calib_dmin, calib_dmax;
 };
 
 /* Allocate all arrays for the given sizes (training fills them). */

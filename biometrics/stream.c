@@ -254,7 +254,8 @@ bio_status bio_stream_verify(bio_stream *s, const bio_config *cfg, const uint8_t
     if (st == BIO_ERR_SPEECH) return BIO_OK;
     if (st != BIO_OK) return st;
     double raw = bio_backend_raw(s->m, vp.emb, vp.c, s->emb, s->c);
-    out->score = bio_backend_calibrate(s->m, bio_backend_snorm(raw, vp.norm, s->norm));
+    out->score = bio_backend_calibrate(s->m, bio_backend_snorm(raw, vp.norm, s->norm),
+                                       out->speech_seconds);
     out->verdict = bio_verdict_for(cfg, out->score, out->speech_seconds);
     return BIO_OK;
 }

@@ -59,8 +59,9 @@ int bio_train(const bio_train_opts *o, char *err, size_t errlen)
     float *N = NULL, *Fw = NULL, mean[BIO_FE_NCEP], var[BIO_FE_NCEP];
     int rc = -1;
     time_t t0 = time(NULL);
-    if ((o->components & (o->components - 1)) || o->components < 2 || o->lda_dim > o->ivector_dim ||
-        o->ivector_dim > 1024) {
+    /* With init the sizes are the earlier model's (checked below), not the defaults. */
+    if (!o->init && ((o->components & (o->components - 1)) || o->components < 2 ||
+                     o->lda_dim > o->ivector_dim || o->ivector_dim > 1024)) {
         snprintf(err, errlen, "components must be a power of two and lda_dim <= ivector_dim <= 1024");
         return -1;
     }

@@ -337,8 +337,9 @@ static int backend_calibrate(bio_model *m, const tr_data *d, const float *N, con
     }
     if (!nt || !nn) goto out;
     fit_logistic(tar, nt, non, nn, &m->calib_a, &m->calib_b);
-    for (size_t i = 0; i < nt; i++) tar[i] = bio_backend_calibrate(m, tar[i]);
-    for (size_t i = 0; i < nn; i++) non[i] = bio_backend_calibrate(m, non[i]);
+    /* No duration terms yet (calibrate.py fits them on the dev trials): any length will do. */
+    for (size_t i = 0; i < nt; i++) tar[i] = bio_backend_calibrate(m, tar[i], 0);
+    for (size_t i = 0; i < nn; i++) non[i] = bio_backend_calibrate(m, non[i], 0);
     bio_metrics mt;
     bio_metrics_compute(tar, nt, non, nn, 0.01, &mt);
     m->config.thr_verified = bio_metrics_threshold_at_far(non, nn, 0.01);

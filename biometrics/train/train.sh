@@ -6,10 +6,12 @@
 #      cached under WORK_DIR/lists/root/aug (skipped when train_aug.tsv exists)
 #   3. group_segments.py: short utterances of one call joined into >= 8 s training files
 #   4. callprint-bio train --cohort-channels (then TRAIN_OPTIONS; other settings: defaults)
-#   5. evaluate.sh (scores of every held-out trial) -> report.py --thresholds -> set_thresholds.py:
+#   5. evaluate.sh -> calibrate.py: duration-aware calibration fitted on the dev trials of all
+#      three test lengths (rewrites the model's calibration; the model id changes)
+#   6. evaluate.sh (scores of every held-out trial) -> report.py --thresholds -> set_thresholds.py:
 #      `verified` = the highest 1%-false-accept threshold over the dev sets and test lengths,
 #      `not_sure` = the dev equal-error threshold
-#   6. report.py: the full table at those thresholds (per held-out set and pooled, 3 / 6 / 10 s)
+#   7. report.py: the full table at those thresholds (per held-out set and pooled, 3 / 6 / 10 s)
 # MODEL defaults to WORK_DIR/callprint.model. Needs sox, ffmpeg (training only), python3.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -25,11 +27,12 @@ python3 "$here/make_lists.py" "$data" "$extra" "$lists"
 [ -s "$lists/train_grp.tsv" ] || python3 "$here/group_segments.py" "$lists/root" "$lists/train_aug.tsv" "$lists/train_grp.tsv" 8
 "$build/bin/callprint-bio" train --quiet -o "$model" --root "$lists/root" \
     --cohort-channels "$@" "$lists/train_grp.tsv"
-"$here/evaluate.sh" "$build" "$model" "$lists" > /dev/null
 name=$(basename "$model" .model)
-read -r ver ns < <(python3 "$here/report.py" --thresholds "$lists/speakers.tsv" \
-    "$lists/scores_${name}_3s.tsv" "$lists/scores_${name}_6s.tsv" "$lists/scores_${name}_10s.tsv")
+scores=("$lists/scores_${name}_3s.tsv" "$lists/scores_${name}_6s.tsv" "$lists/scores_${name}_10s.tsv")
+"$here/evaluate.sh" "$build" "$model" "$lists" > /dev/null
+python3 "$here/calibrate.py" "$model" "$lists/speakers.tsv" "${scores[@]}"
+"$here/evaluate.sh" "$build" "$model" "$lists" > /dev/null
+read -r ver ns < <(python3 "$here/report.py" --thresholds "$lists/speakers.tsv" "${scores[@]}")
 python3 "$here/set_thresholds.py" "$model" "$ver" "$ns"
 # The thresholds do not change the scores: report them again at the new thresholds.
-python3 "$here/report.py" "$lists/speakers.tsv" "$ver" "$ns" \
-    "$lists/scores_${name}_3s.tsv" "$lists/scores_${name}_6s.tsv" "$lists/scores_${name}_10s.tsv"
+python3 "$here/report.py" "$lists/speakers.tsv" "$ver" "$ns" "${scores[@]}"

@@ -182,6 +182,22 @@ Test(cli, usage_errors_exit_2)
     expect_fail(2, "-o", "train x.tsv");
 }
 
+/* A back end retrained on an earlier model's UBM and T-matrix takes that model's sizes: an
+ * LDA dimension above the default i-vector size is fine when the earlier model's is larger,
+ * and refused when it is not. */
+Test(cli, train_init_checks_the_earlier_models_sizes)
+{
+    const char *m = "%s/../../../biometrics/models/callprint.model";
+    char init[4200];
+    snprintf(init, sizeof init, m, fx);
+    expect_fail(1, "cannot open list", "train -o %s/x.model --init %s --ivector-dim 50 --lda-dim 95 "
+                "%s/none.tsv 2>/dev/null", tmp, init, tmp);
+    expect_fail(1, "exceeds the i-vector size", "train -o %s/x.model --init %s --lda-dim 500 "
+                "%s/none.tsv 2>/dev/null", tmp, init, tmp);
+    snprintf(init, sizeof init, "%s/x.model", tmp);
+    cr_expect_neq(access(init, F_OK), 0, "no model written");
+}
+
 Test(cli, missing_audio_file)
 {
     expect_fail(1, "nope.wav", "enroll -o %s/x.vp %s/nope.wav", tmp, tmp);
