@@ -117,7 +117,8 @@ Test(calibration, version_1_files_still_load)
     cr_assert_not_null(v1, "%s", err);
     cr_expect_float_eq(v1->calib_dur, 0.0f, 0);
     cr_expect_float_eq(v1->calib_dur_s, 0.0f, 0);
-    m->calib_dur = 0;
+    m->calib_dur = 0; /* the shipped model's own duration terms off: a version 1 scoring */
+    m->calib_dur_s = 0;
     for (double s = -3; s <= 3; s += 1.5)
         cr_expect_float_eq(bio_backend_calibrate(v1, s, 6), bio_backend_calibrate(m, s, 1), 1e-9);
     uint8_t blob[BIO_VOICEPRINT_MAX];
