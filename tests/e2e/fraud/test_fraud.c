@@ -48,7 +48,10 @@ static int16_t *speaker(const char *spk, const char *part, size_t *n)
 
 #define SPEAKER_A "0120"
 #define SPEAKER_B "1027"
-#define SPEAKER_F "0594" /* the fraudster */
+/* The fraudster: a speaker whose test recordings score well above `verified` against their
+ * enrolment (0594's score 96.8 against 96.9 with the shipped model: a genuine caller the
+ * model would leave not_sure, which tests nothing about the watchlists). */
+#define SPEAKER_F "1027"
 
 static e2e_proc G;
 static char TOKEN[128];
