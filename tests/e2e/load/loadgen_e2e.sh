@@ -16,7 +16,10 @@ trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; rm -rf "$tmp"
 fail() { echo "loadgen_e2e: $*" >&2; cat "$tmp"/*.txt >&2 2>/dev/null; exit 1; }
 wav=$src/tests/fixtures/audio/librispeech-1688-142285-0003.wav
 run=()
-if command -v valgrind >/dev/null && ! ldd "$bin/callprint-call" 2>/dev/null | grep -q libasan; then
+# (grep reads all of ldd's output: with -q it could quit first, and pipefail would then see
+# ldd's SIGPIPE as "no ASan" and put an ASan build under valgrind.)
+if command -v valgrind >/dev/null &&
+  ! ldd "$bin/callprint-call" 2>/dev/null | grep libasan >/dev/null; then
   run=(valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99)
 fi
 
