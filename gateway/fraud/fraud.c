@@ -49,7 +49,7 @@ void fraud_call_release(fcall *c)
 static fcall *call_of(const fraud *f, const stream *s, const char *uuid)
 {
     if (s && f->slot >= 0)
-        return s->sink_state[f->slot];
+        return stream_sink_state(s, f->slot);
     for (fcall *c = f->calls; uuid && c; c = c->next)
         if (strcmp(c->uuid, uuid) == 0)
             return c;
@@ -254,7 +254,6 @@ static const char *param(const stream *s, const char *k1, const char *k2)
 static int on_start(void *ud, stream *s, void **state)
 {
     fraud *f = ud;
-    f->slot = (int)(state - s->sink_state);
     fcall *c = calloc(1, sizeof *c);
     *state = c;
     if (!c) {
@@ -408,7 +407,7 @@ fraud *fraud_new(app *a)
     if (a->cfg->default_country_code[0])
         callerid_region_for_cc(atoi(a->cfg->default_country_code), f->default_region);
     f->sink = (audio_sink){.name = "fraud", .ud = f, .on_start = on_start, .on_stop = on_stop};
-    if (registry_add_sink(a->reg, &f->sink) != 0) {
+    if ((f->slot = registry_add_sink(a->reg, &f->sink)) < 0) {
         callerid_free(f->cid);
         free(f);
         return NULL;

@@ -89,7 +89,7 @@ static void reg_end(fcall *c, int status)
 int fraud_reg_start(fraud *f, struct stream *s, const char *watchlist, const char *id,
                     const char *url)
 {
-    fcall *c = f && s && f->slot >= 0 ? s->sink_state[f->slot] : NULL;
+    fcall *c = f ? stream_sink_state(s, f->slot) : NULL;
     if (!c || !f->a->workers || !store_watchlist_name_ok(watchlist) || !live_external_id_ok(id))
         return -1;
     if (c->reg_open || c->reg_status == 201)

@@ -264,13 +264,6 @@ static void barge_in(hcall *c, const char *how)
 
 /* ---- the sink ----------------------------------------------------------------------------------- */
 
-static int on_start(void *ud, stream *s, void **state)
-{
-    honeypot *h = ud;
-    h->slot = (int)(state - s->sink_state); /* the state stays NULL until honeypot_enter */
-    return 0;
-}
-
 static void on_audio(void *ud, stream *s, void *state, const int16_t *pcm, size_t n,
                      uint64_t ts)
 {
@@ -340,7 +333,7 @@ static void on_stop(void *ud, stream *s, void *state, stream_end_reason why)
 
 bool honeypot_active(const honeypot *h, const stream *s)
 {
-    return h && s && h->slot >= 0 && s->sink_state[h->slot] != NULL;
+    return h && stream_sink_state(s, h->slot) != NULL;
 }
 
 void honeypot_enter(honeypot *h, stream *s, const char *reason, int risk)
@@ -387,11 +380,11 @@ honeypot *honeypot_new(app *a, char *err, size_t errcap)
     }
     h->a = a;
     h->slot = -1;
-    h->sink = (audio_sink){.name = "honeypot", .ud = h, .on_start = on_start,
-                           .on_audio = on_audio, .on_dtmf = on_dtmf, .on_mark = on_mark,
-                           .on_stop = on_stop};
+    /* No on_start: the state stays NULL until honeypot_enter sets it. */
+    h->sink = (audio_sink){.name = "honeypot", .ud = h, .on_audio = on_audio,
+                           .on_dtmf = on_dtmf, .on_mark = on_mark, .on_stop = on_stop};
     if ((a->cfg->honeypot_menu[0] && load_menu(h, a->cfg->honeypot_menu, err, errcap) != 0) ||
-        registry_add_sink(a->reg, &h->sink) != 0) {
+        (h->slot = registry_add_sink(a->reg, &h->sink)) < 0) {
         if (!err[0])
             snprintf(err, errcap, "cannot register the honeypot");
         honeypot_free(h);

@@ -128,7 +128,7 @@ typedef struct {
 struct live {
     app *a;
     audio_sink sink;
-    int sink_index; /* our slot in stream.sink_state, known from the first on_start */
+    int sink_index;  /* our slot in stream.sink_state, given by registry_add_sink */
     uv_timer_t tick; /* every slot_ms */
     bool tick_started;
     uint64_t slot_ms;  /* verify_interval_ms / n_phases */
@@ -347,7 +347,7 @@ static void job_unref(live_job *j)
 
 static live_stream *ls_of(const live *l, const stream *s)
 {
-    return l->sink_index >= 0 ? s->sink_state[l->sink_index] : NULL;
+    return stream_sink_state(s, l->sink_index);
 }
 
 static live_job *job_find(live_stream *ls, live_kind k, const char *external_id)
@@ -938,7 +938,6 @@ static int sink_start(void *ud, stream *s, void **state)
     list_push(&l->streams[ls->phase], ls);
     l->n_streams++;
     *state = ls;
-    l->sink_index = (int)((void **)state - s->sink_state);
     stream_event(l, s, WHP_STREAM_ADDED, 201);
     live_zero_start(l, l->a, s);
     return 0;
@@ -1042,7 +1041,7 @@ live *live_new(struct app *a)
     l->sink = (audio_sink){.name = "live", .ud = l, .on_start = sink_start,
                            .on_audio = sink_audio, .on_stop = sink_stop,
                            .uuid_busy = sink_uuid_busy};
-    if (!l->subs || registry_add_sink(a->reg, &l->sink) != 0) {
+    if (!l->subs || (l->sink_index = registry_add_sink(a->reg, &l->sink)) < 0) {
         subs_free(l->subs);
         free(l);
         return NULL;

@@ -83,9 +83,7 @@ void ss_call_release(scall *c)
 
 static scall *call_of(const sessions *ss, const struct stream *s)
 {
-    if (!ss || !s || ss->slot < 0)
-        return NULL;
-    return s->sink_state[ss->slot];
+    return ss ? stream_sink_state(s, ss->slot) : NULL;
 }
 
 const char *sessions_stream_session_id(const sessions *ss, const struct stream *s)
@@ -332,7 +330,6 @@ static int take_params(scall *c, const struct stream *s)
 static int on_start(void *ud, struct stream *s, void **state)
 {
     sessions *ss = ud;
-    ss->slot = (int)(state - s->sink_state);
     scall *c = calloc(1, sizeof *c);
     if (!c || take_params(c, s) != 0) {
         if (c) {
@@ -457,7 +454,7 @@ sessions *sessions_new(struct app *a, char *err, size_t errcap)
         .on_dtmf = on_dtmf,
         .on_stop = on_stop,
     };
-    if (registry_add_sink(a->reg, &ss->sink) != 0) {
+    if ((ss->slot = registry_add_sink(a->reg, &ss->sink)) < 0) {
         snprintf(err, errcap, "too many audio sinks");
         forward_close(ss->fwd, 0, free_forward, ss->fwd);
         free(ss);

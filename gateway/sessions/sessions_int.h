@@ -72,7 +72,7 @@ struct sessions {
     uv_loop_t *loop;
     phone_options phone;
     audio_sink sink;
-    int slot; /* index of our sink in stream.sink_state, -1 until the first start */
+    int slot; /* our sink's slot in stream.sink_state (registry_add_sink) */
     uv_timer_t tick;
     bool tick_open;
     bool closing; /* no more writes from outside store callbacks (the store may be gone) */

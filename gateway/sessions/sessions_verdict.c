@@ -227,7 +227,7 @@ void sessions_on_verdict(sessions *ss, const char *stream_uuid, const sessions_v
     snprintf(v.verdict, sizeof v.verdict, "%s", in->verdict);
     snprintf(v.external_id, sizeof v.external_id, "%s", in->external_id ? in->external_id : "");
     stream *s = registry_by_uuid(ss->a->reg, stream_uuid);
-    scall *c = s && ss->slot >= 0 ? s->sink_state[ss->slot] : NULL;
+    scall *c = stream_sink_state(s, ss->slot);
     if (c && c->resolved) {
         record(ss, c, c->stream_uuid, c->session_id, &v);
     } else if (c) {

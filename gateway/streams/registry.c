@@ -66,8 +66,8 @@ int registry_add_sink(registry *r, const audio_sink *sink)
 {
     if (r->n_sinks == STREAM_SINKS_MAX)
         return -1;
-    r->sinks[r->n_sinks++] = sink;
-    return 0;
+    r->sinks[r->n_sinks] = sink;
+    return (int)r->n_sinks++;
 }
 
 static void index_add(registry *r, stream *s)

@@ -37,7 +37,9 @@ registry *registry_new(int max_streams);
 /* The caller ends every stream first (registry_remove); free asserts none is left. */
 void registry_free(registry *r);
 
-/* Up to STREAM_SINKS_MAX sinks, in call order. The sink struct must outlive the registry. */
+/* Up to STREAM_SINKS_MAX sinks, in call order. The sink struct must outlive the registry.
+ * Returns the sink's slot, -1 when all are taken: the sink keeps it and reaches its state on
+ * any stream with stream_sink_state(s, slot) (the same pointer its callbacks receive). */
 int registry_add_sink(registry *r, const audio_sink *sink);
 
 /* Admit a new stream: checks, indexes, sinks' on_start. On failure the stream is not kept

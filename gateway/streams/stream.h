@@ -72,7 +72,7 @@ typedef struct stream {
     /* The call session (sessions.c sets it once resolved; "" before): on every log line. */
     char session_id[STREAM_SESSION_ID_MAX + 1];
 
-    void *sink_state[STREAM_SINKS_MAX];
+    void *sink_state[STREAM_SINKS_MAX]; /* by the slot registry_add_sink gave each sink */
     /* The owner's way to end this stream (media.c for WebSocket streams; an HTTP stream's
      * owner sets its own): used by stream_end(), e.g. for a maintenance force-off. */
     void (*end_fn)(struct stream *s, stream_end_reason why);
@@ -99,6 +99,12 @@ const char *stream_param(const stream *s, const char *key);
 static inline const char *stream_session_id(const stream *s)
 {
     return s && s->session_id[0] ? s->session_id : NULL;
+}
+
+/* A sink's state on s (its slot from registry_add_sink): NULL without a stream or a slot. */
+static inline void *stream_sink_state(const stream *s, int slot)
+{
+    return s && slot >= 0 ? s->sink_state[slot] : NULL;
 }
 
 /* Account for one media message of n bytes on `track` (TW_TRACK_*). Returns true when the

@@ -225,6 +225,37 @@ Test(registry, a_refusing_sink_undoes_the_ones_that_accepted)
     stream_free(s);
 }
 
+/* The registry hands each sink its slot; the state a sink's on_start sets is what
+ * stream_sink_state(s, slot) gives back, and nothing beyond STREAM_SINKS_MAX is taken. */
+static int keep_start(void *ud, stream *s, void **state)
+{
+    (void)s;
+    *state = ud;
+    return 0;
+}
+
+Test(registry, each_sink_gets_its_slot)
+{
+    registry *r = registry_new(4);
+    static char tags[STREAM_SINKS_MAX];
+    audio_sink k[STREAM_SINKS_MAX + 1];
+    for (int i = 0; i < STREAM_SINKS_MAX; i++) {
+        k[i] = (audio_sink){.name = "k", .ud = &tags[i], .on_start = i == 1 ? NULL : keep_start};
+        cr_assert_eq(registry_add_sink(r, &k[i]), i);
+    }
+    k[STREAM_SINKS_MAX] = k[0];
+    cr_assert_eq(registry_add_sink(r, &k[STREAM_SINKS_MAX]), -1);
+    stream *s = mk("MZ1");
+    cr_assert_eq(registry_admit(r, s), REG_OK);
+    for (int i = 0; i < STREAM_SINKS_MAX; i++)
+        cr_assert_eq(stream_sink_state(s, i), i == 1 ? NULL : (void *)&tags[i]);
+    cr_assert_null(stream_sink_state(s, -1));
+    cr_assert_null(stream_sink_state(NULL, 0));
+    registry_remove(r, s, STREAM_END_STOP);
+    registry_free(r);
+    stream_free(s);
+}
+
 /* ---- outq ---- */
 
 Test(outq, bounded_fifo_with_headroom)
