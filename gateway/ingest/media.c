@@ -4,8 +4,9 @@
  * reassembles fragments into one growing buffer capped at TW_MAX_MESSAGE (a media message
  * is ~300 bytes, so the buffer starts small and is released after an unusually large
  * message), closes with 1009 above the cap, and drains its outbound queue one frame per
- * writable callback. media_tick() runs from the server's timer: inactivity (408) and the
- * Voice Verify keep-alive ping.
+ * writable callback. media_tick() runs from the server's timer: inactivity (408), then the
+ * dialect's own timer work (Voice Verify's keep-alive ping, Twilio's idle close). Complete
+ * messages go to media_msg.c; what differs between the dialects is media_dialect.c's.
  */
 #include "ingest/media_int.h"
 
@@ -66,6 +67,7 @@ media_conn *media_conn_open(media_ctx *m, struct lws *wsi, stream_dialect dialec
     c->wsi = wsi;
     c->id = ++m->next_conn_id;
     c->dialect = dialect;
+    c->d = media_dialect_of(dialect);
     outq_init(&c->q, (size_t)m->cfg->outq_max_frames, LWS_PRE);
     c->last_msg_ms = media_now(m);
     c->next_ping_ms = c->last_msg_ms + (uint64_t)m->cfg->ping_interval_ms;
@@ -143,14 +145,7 @@ static int rx_oversize(media_conn *c, size_t bytes)
     log_write(LOG_WARN, c->streams ? c->streams->uuid : NULL, NULL, LOG_KV("conn", id, "bytes", sz),
               "message larger than %d bytes: closing the connection (1009)", TW_MAX_MESSAGE);
     c->rx_len = 0;
-    if (c->dialect == DIALECT_VOICEVERIFY) {
-        media_vv_reply(c, NULL, "", "", "media", 413, vv_status_msg(413));
-        media_conn_close(c, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE, "message too large");
-        return 0;
-    }
-    lws_close_reason(c->wsi, LWS_CLOSE_STATUS_MESSAGE_TOO_LARGE,
-                     (unsigned char *)"message too large", 17);
-    return -1;
+    return c->d->oversize(c);
 }
 
 int media_conn_receive(media_conn *c, const void *in, size_t len)
@@ -173,7 +168,7 @@ int media_conn_receive(media_conn *c, const void *in, size_t len)
     if (c->rx_binary) {
         c->m->stats.bad_messages++;
         c->m->stats.decode_errors[MEDIA_DECODE_BINARY]++;
-        media_vv_reply(c, NULL, "", "", "media", 400, "Binary frames are not accepted.");
+        media_reply(c, NULL, "", "", "media", 400, "Binary frames are not accepted.");
         log_write(LOG_WARN, NULL, NULL, NULL, 0, "binary frame ignored on /stream");
     } else {
         media_msg_handle(c, whole ? in : c->rx, whole ? len : c->rx_len);
@@ -230,23 +225,12 @@ static void tick_conn(media_ctx *m, media_conn *c, uint64_t now)
         stream *next = s->conn_next;
         if (now - s->last_msg_ms >= timeout) {
             m->stats.timeouts++;
-            media_vv_reply(c, s, NULL, NULL, "media", 408, vv_status_msg(408));
+            media_reply(c, s, NULL, NULL, "media", 408, vv_status_msg(408));
             media_stream_end(c, s, STREAM_END_TIMEOUT);
         }
         s = next;
     }
-    if (c->dialect == DIALECT_VOICEVERIFY && now >= c->next_ping_ms) {
-        int n = vv_build_ping(m->out, sizeof m->out);
-        media_conn_send(c, m->out, n);
-        c->next_ping_ms = now + (uint64_t)m->cfg->ping_interval_ms;
-    }
-    /* A Twilio connection exists for its stream: idle without one, it is dead weight. Voice
-     * Verify clients may keep an idle connection open (the ping is its keep-alive). */
-    if (c->dialect == DIALECT_TWILIO && !c->streams && !c->closing &&
-        now - c->last_msg_ms >= timeout) {
-        log_write(LOG_INFO, NULL, NULL, NULL, 0, "idle media connection without stream closed");
-        media_conn_close(c, LWS_CLOSE_STATUS_NORMAL, "bye");
-    }
+    c->d->tick(c, now);
 }
 
 void media_tick(media_ctx *m)
@@ -260,7 +244,7 @@ void media_shutdown(media_ctx *m)
 {
     for (media_conn *c = m->conns; c; c = c->next) {
         while (c->streams) { /* Voice Verify: the stream is no longer served */
-            media_vv_reply(c, c->streams, NULL, NULL, "media", 503, vv_status_msg(503));
+            media_reply(c, c->streams, NULL, NULL, "media", 503, vv_status_msg(503));
             media_stream_end(c, c->streams, STREAM_END_SHUTDOWN);
         }
         media_conn_close(c, LWS_CLOSE_STATUS_GOINGAWAY, "server shutting down");
@@ -318,6 +302,6 @@ void media_end_stream(stream *s, stream_end_reason why)
     media_conn *c = s->conn;
     if (!c)
         return; /* not a WebSocket stream: its owner ends it */
-    media_vv_reply(c, s, NULL, NULL, "stop", 204, vv_status_msg(204));
+    media_reply(c, s, NULL, NULL, "stop", 204, vv_status_msg(204));
     media_stream_end(c, s, why);
 }

@@ -1,5 +1,7 @@
-/* media_int.h -- internals shared by media.c (connections) and media_msg.c (messages).
- * Not an interface: nothing outside the media module includes it. */
+/* media_int.h -- internals shared by media.c (connections), media_msg.c (messages) and
+ * media_dialect.c (what differs between the dialects). Not an interface: nothing outside the
+ * media module includes it. Calls go one way: the connection hands complete messages to the
+ * message code; both reach the client only through the connection's dialect table. */
 #ifndef CALLPRINT_MEDIA_INT_H
 #define CALLPRINT_MEDIA_INT_H
 
@@ -31,11 +33,33 @@ struct media_ctx {
     char out[TW_MAX_MESSAGE + 1024];
 };
 
+/* The dialect's part of handling a connection (media_dialect.c has one table per dialect). */
+typedef struct media_dialect {
+    /* An acknowledgement or error for a stream (sid, uuid) or the connection ("", ""):
+     * Voice Verify's {id, uuid, event, msg, status}; nothing for Twilio. */
+    void (*reply)(media_conn *c, const char *sid, const char *uuid, const char *event, int status,
+                  const char *msg);
+    /* The connected message: -1 when it must be refused (Voice Verify: not version 1.0.0),
+     * else 0, after any acknowledgement. */
+    int (*connected)(media_conn *c, const tw_msg *msg);
+    /* Why the dialect refuses this start (a sentence for the 400), or NULL. */
+    const char *(*start_invalid)(const tw_msg *msg, const char *sid);
+    /* A start was refused with status, after its error reply. */
+    void (*refused)(media_conn *c, int status);
+    /* The connection's timer work, after its streams' inactivity checks. */
+    void (*tick)(media_conn *c, uint64_t now);
+    /* A message over TW_MAX_MESSAGE: what the receive callback returns (-1 closes at once). */
+    int (*oversize)(media_conn *c);
+} media_dialect;
+
+const media_dialect *media_dialect_of(stream_dialect d);
+
 struct media_conn {
     media_ctx *m;
     struct lws *wsi;
     uint64_t id;
     stream_dialect dialect;
+    const media_dialect *d;
     char *rx; /* reassembly of a fragmented message */
     size_t rx_len, rx_cap;
     bool rx_binary;
@@ -62,8 +86,8 @@ const char *media_reply_event(const char *event);
 void media_msg_handle(media_conn *c, const char *buf, size_t len);
 /* Unlink from its connection, tell the sinks, log the summary, free. */
 void media_stream_end(media_conn *c, stream *s, stream_end_reason why);
-/* Voice Verify reply for a stream (or for sid/uuid when s is NULL). No-op for Twilio. */
-void media_vv_reply(media_conn *c, const stream *s, const char *sid, const char *uuid,
-                    const char *event, int status, const char *msg);
+/* The dialect's reply for a stream (or for sid/uuid when s is NULL); NULL c: nothing. */
+void media_reply(media_conn *c, const stream *s, const char *sid, const char *uuid,
+                 const char *event, int status, const char *msg);
 
 #endif

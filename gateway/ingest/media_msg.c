@@ -36,15 +36,11 @@ static stream *conn_find(media_conn *c, const char *sid)
     return NULL;
 }
 
-void media_vv_reply(media_conn *c, const stream *s, const char *sid, const char *uuid,
-                    const char *event, int status, const char *msg)
+void media_reply(media_conn *c, const stream *s, const char *sid, const char *uuid,
+                 const char *event, int status, const char *msg)
 {
-    if (!c || c->dialect != DIALECT_VOICEVERIFY)
-        return;
-    media_ctx *m = c->m;
-    int n = vv_build_reply(m->out, sizeof m->out, s ? s->stream_sid : sid, s ? s->uuid : uuid,
-                           event, status, msg);
-    media_conn_send(c, m->out, n);
+    if (c)
+        c->d->reply(c, s ? s->stream_sid : sid, s ? s->uuid : uuid, event, status, msg);
 }
 
 /* Log (rate-limited) and count an error; reply in the Voice Verify dialect, with the uuid the
@@ -56,8 +52,7 @@ static void msg_error_uuid(media_conn *c, stream *s, const char *sid, const char
     c->m->stats.bad_messages++;
     if (s)
         s->errors++;
-    media_vv_reply(c, s, sid ? sid : "", uuid ? uuid : "", media_reply_event(event), status,
-                   what);
+    media_reply(c, s, sid ? sid : "", uuid ? uuid : "", media_reply_event(event), status, what);
     if (c->errors > LOG_ERRORS_FIRST && c->errors % LOG_ERRORS_EVERY)
         return;
     char conn[24], st[8];
@@ -78,44 +73,8 @@ static void msg_error(media_conn *c, stream *s, const char *sid, const char *eve
 static void on_connected(media_conn *c, const tw_msg *msg)
 {
     c->connected_seen = true;
-    if (c->dialect != DIALECT_VOICEVERIFY)
-        return;
-    if (strcmp(msg->u.connected.version, "1.0.0") != 0) {
+    if (c->d->connected(c, msg) != 0)
         msg_error(c, NULL, "", "connected", 400, "Only protocol version 1.0.0 is supported.");
-        return;
-    }
-    int n = vv_build_connected(c->m->out, sizeof c->m->out);
-    media_conn_send(c, c->m->out, n);
-}
-
-/* A refused start on a Twilio connection that carries no other stream: Twilio would go on
- * streaming into the void for the whole call, so the connection is closed with 4000 + the
- * status (see media_int.h) and Twilio ends the <Stream>. */
-static void twilio_refused(media_conn *c, int status)
-{
-    if (c->dialect != DIALECT_TWILIO || c->n_streams > 0)
-        return;
-    media_conn_close(c, MEDIA_CLOSE_REFUSED_BASE + status, vv_status_msg(status));
-}
-
-/* Voice Verify's validation of a start: the sids are blank or 34 characters ("Leave them
- * blank or ensure they are 34 characters long"), customParameters.uuid a UUID4. */
-static const char *vv_start_invalid(const tw_msg *msg, const char *sid)
-{
-    const char *uuid = tw_param_get(msg, "uuid");
-    if (*sid && !tw_sid_valid(sid))
-        return "streamSid must be blank or 34 characters [A-Za-z0-9].";
-    if (msg->u.start.account_sid[0] && !tw_sid_valid(msg->u.start.account_sid))
-        return "accountSid must be blank or 34 characters [A-Za-z0-9].";
-    if (msg->u.start.call_sid[0] && !tw_sid_valid(msg->u.start.call_sid))
-        return "callSid must be blank or 34 characters [A-Za-z0-9].";
-    if (!uuid)
-        return "customParameters.uuid is required.";
-    if (!tw_uuid4_valid(uuid))
-        return "customParameters.uuid must be a UUID4.";
-    if (msg->u.start.format.sample_rate != 8000 || msg->u.start.format.channels != 1)
-        return "mediaFormat must be 8000 Hz, 1 channel.";
-    return NULL;
 }
 
 static void log_stream(const stream *s, const char *what)
@@ -152,14 +111,10 @@ static void on_start(media_conn *c, const tw_msg *msg)
     media_ctx *m = c->m;
     const char *sid = msg->stream_sid[0] ? msg->stream_sid : msg->u.start.stream_sid;
     const char *uuid = tw_param_get(msg, "uuid");
-    const char *why = NULL;
-    if (c->dialect == DIALECT_VOICEVERIFY)
-        why = vv_start_invalid(msg, sid);
-    else if (!*sid)
-        why = "streamSid is empty.";
+    const char *why = c->d->start_invalid(msg, sid);
     if (why) {
         msg_error_uuid(c, NULL, sid, uuid, "start", 400, why);
-        twilio_refused(c, 400);
+        c->d->refused(c, 400);
         return;
     }
     if (uuid && !tw_uuid4_valid(uuid)) { /* Twilio dialect: a free-form parameter */
@@ -178,7 +133,7 @@ static void on_start(media_conn *c, const tw_msg *msg)
     int authenticated = start_authenticated(m, msg);
     if (authenticated < 0) {
         msg_error(c, NULL, sid, "start", 403, "call_token missing or invalid.");
-        twilio_refused(c, 403);
+        c->d->refused(c, 403);
         return;
     }
     stream *s = stream_new(msg, uuid, c->dialect, media_now(m));
@@ -186,14 +141,14 @@ static void on_start(media_conn *c, const tw_msg *msg)
         s->authenticated = authenticated;
     if (!s) {
         msg_error_uuid(c, NULL, sid, uuid, "start", 500, vv_status_msg(500));
-        twilio_refused(c, 500);
+        c->d->refused(c, 500);
         return;
     }
     registry_status st = registry_admit(m->reg, s);
     if (st != REG_OK) {
         msg_error_uuid(c, NULL, sid, uuid, "start", (int)st, vv_status_msg((int)st));
         stream_free(s);
-        twilio_refused(c, (int)st);
+        c->d->refused(c, (int)st);
         return;
     }
     s->conn = c;
@@ -202,7 +157,7 @@ static void on_start(media_conn *c, const tw_msg *msg)
     c->streams = s;
     c->n_streams++;
     s->messages = 1;
-    media_vv_reply(c, s, NULL, NULL, "start", 201, vv_status_msg(201));
+    media_reply(c, s, NULL, NULL, "start", 201, vv_status_msg(201));
     log_stream(s, "stream started");
 }
 
@@ -274,7 +229,7 @@ static void on_stop(media_conn *c, const tw_msg *msg)
     stream *s = msg_stream(c, msg);
     if (!s)
         return;
-    media_vv_reply(c, s, NULL, NULL, "stop", 204, vv_status_msg(204));
+    media_reply(c, s, NULL, NULL, "stop", 204, vv_status_msg(204));
     media_stream_end(c, s, STREAM_END_STOP);
 }
 
@@ -296,7 +251,7 @@ void media_msg_handle(media_conn *c, const char *buf, size_t len)
         msg_error(c, s, msg->stream_sid, ev_known ? tw_event_name(msg->event) : NULL, 400,
                   err.message);
         if (ev_known && msg->event == TW_EV_START)
-            twilio_refused(c, 400);
+            c->d->refused(c, 400);
         return;
     }
     switch (msg->event) {
