@@ -228,6 +228,29 @@ const char *api_external_id(http_req *req, const cJSON *obj, const char *name, b
     return id;
 }
 
+api_id_job *api_id_job_new(app *a, http_req *req, const char *id)
+{
+    api_id_job *j = calloc(1, sizeof *j);
+    if (!j) {
+        http_reply_error(req, 500, "out of memory");
+        return NULL;
+    }
+    j->a = a;
+    j->req = req;
+    snprintf(j->id, sizeof j->id, "%s", id);
+    return j;
+}
+
+api_id_job *api_id_job_from_body(app *a, http_req *req)
+{
+    cJSON *body = api_auth_body(a, req);
+    bool bad = !body;
+    const char *id = bad ? NULL : api_external_id(req, body, "external_id", true, &bad);
+    api_id_job *j = bad ? NULL : api_id_job_new(a, req, id);
+    cJSON_Delete(body);
+    return j;
+}
+
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);

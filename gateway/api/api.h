@@ -98,6 +98,20 @@ const char *api_string(http_req *req, const cJSON *obj, const char *name, size_t
 /* api_string for an external_id: at most API_EXTERNAL_ID_MAX characters (code points). */
 const char *api_external_id(http_req *req, const cJSON *obj, const char *name, bool required,
                             bool *bad);
+
+/* A request waiting for the store about one id (an external_id): what its completion needs
+ * to answer. `variant` is the handler's own choice between two answers. */
+typedef struct api_id_job {
+    struct app *a;
+    http_req *req;
+    bool variant;
+    char id[API_EXTERNAL_ID_BYTES + 1];
+} api_id_job;
+/* A new job for id; NULL after answering 500. Freed with free(). */
+api_id_job *api_id_job_new(struct app *a, http_req *req, const char *id);
+/* Authenticates, then the JSON body's required "external_id" as a new job; NULL after the
+ * error reply. */
+api_id_job *api_id_job_from_body(struct app *a, http_req *req);
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
 

@@ -27,25 +27,8 @@
 #include "fraud/speaker.h"
 #include "store/store_speaker.h"
 
-typedef struct {
-    app *a;
-    http_req *req;
-    bool tombstone_only; /* GET /optout/{id} */
-    char id[API_EXTERNAL_ID_BYTES + 1];
-} spk_job;
-
-static spk_job *job_new(app *a, http_req *req, const char *id)
-{
-    spk_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        http_reply_error(req, 500, "out of memory");
-        return NULL;
-    }
-    j->a = a;
-    j->req = req;
-    snprintf(j->id, sizeof j->id, "%s", id);
-    return j;
-}
+/* variant: GET /optout/{id}, which reads only the opt-out. */
+typedef api_id_job spk_job;
 
 static void add_time(cJSON *o, const char *key, int64_t ms)
 {
@@ -59,7 +42,7 @@ static void add_time(cJSON *o, const char *key, int64_t ms)
 static void on_speaker(void *arg, store_status st, const store_speaker *sp, const char *err)
 {
     spk_job *j = arg;
-    if (st == STORE_OK && j->tombstone_only && !sp->opted_out)
+    if (st == STORE_OK && j->variant && !sp->opted_out)
         st = STORE_NOT_FOUND, err = "this speaker has not opted out";
     if (st != STORE_OK) {
         api_store_error(j->req, st, err);
@@ -69,7 +52,7 @@ static void on_speaker(void *arg, store_status st, const store_speaker *sp, cons
     const config *cfg = j->a->cfg;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "external_id", j->id);
-    if (!j->tombstone_only) {
+    if (!j->variant) {
         speaker_status s = sp->opted_out                                    ? SPEAKER_OPTED_OUT
                            : speaker_expired(cfg, sp->last_accessed_ms) ? SPEAKER_EXPIRED
                                                                             : SPEAKER_ENROLLED;
@@ -108,10 +91,10 @@ static http_result by_path(http_req *req, void *ud, bool optout)
     char id[API_EXTERNAL_ID_BYTES + 1];
     if (!api_path_id(req, "external_id", API_EXTERNAL_ID_MAX, id, sizeof id))
         return HTTP_DONE;
-    spk_job *j = job_new(a, req, id);
+    spk_job *j = api_id_job_new(a, req, id);
     if (!j)
         return HTTP_DONE;
-    j->tombstone_only = optout;
+    j->variant = optout;
     int rc = optout && strcmp(http_req_method(req), "DELETE") == 0
                  ? store_speaker_optout_remove(a->store, j->id, on_removed, j)
                  : store_speaker_get(a->store, j->id, on_speaker, j);
@@ -142,11 +125,7 @@ static void on_opted_out(void *arg, store_status st, const char *err)
 static http_result h_optout(http_req *req, void *ud)
 {
     app *a = ud;
-    cJSON *body = api_auth_body(a, req);
-    bool bad = !body;
-    const char *id = bad ? NULL : api_external_id(req, body, "external_id", true, &bad);
-    spk_job *j = bad ? NULL : job_new(a, req, id);
-    cJSON_Delete(body);
+    spk_job *j = api_id_job_from_body(a, req);
     if (!j)
         return HTTP_DONE;
     return store_speaker_optout(a->store, j->id, on_opted_out, j) == 0 ? HTTP_DEFERRED : HTTP_DONE;

@@ -53,24 +53,7 @@
 
 /* ---- exists, metadata, delete, count ---------------------------------------------------- */
 
-typedef struct {
-    http_req *req;
-    app *a;
-    char id[API_EXTERNAL_ID_BYTES + 1];
-} vp_job;
-
-static vp_job *vp_job_new(app *a, http_req *req, const char *id)
-{
-    vp_job *j = calloc(1, sizeof *j);
-    if (!j) {
-        http_reply_error(req, 500, "out of memory");
-        return NULL;
-    }
-    j->req = req;
-    j->a = a;
-    snprintf(j->id, sizeof j->id, "%s", id);
-    return j;
-}
+typedef api_id_job vp_job;
 
 static void on_exists(void *arg, store_status st, const char *err)
 {
@@ -89,11 +72,7 @@ static void on_exists(void *arg, store_status st, const char *err)
 static http_result h_exists(http_req *req, void *ud)
 {
     app *a = ud;
-    cJSON *body = api_auth_body(a, req);
-    bool bad = !body;
-    const char *id = bad ? NULL : api_external_id(req, body, "external_id", true, &bad);
-    vp_job *j = bad ? NULL : vp_job_new(a, req, id);
-    cJSON_Delete(body);
+    vp_job *j = api_id_job_from_body(a, req);
     if (!j)
         return HTTP_DONE;
     store_voiceprint_exists(a->store, j->id, on_exists, j);
@@ -147,7 +126,7 @@ static http_result h_by_id(http_req *req, void *ud)
     char id[API_EXTERNAL_ID_BYTES + 1];
     if (!api_path_id(req, "external_id", API_EXTERNAL_ID_MAX, id, sizeof id))
         return HTTP_DONE;
-    vp_job *j = vp_job_new(a, req, id);
+    vp_job *j = api_id_job_new(a, req, id);
     if (!j)
         return HTTP_DONE;
     if (strcmp(http_req_method(req), "DELETE") == 0)
