@@ -6,6 +6,7 @@
  */
 #include "api.h"
 #include "fraud.h"
+#include "speaker.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,6 +46,7 @@ void api_register(struct app *a)
     api_connect_register(a);
     api_directory_register(a);
     api_fraud_register(a);
+    api_speakers_register(a);
     api_watchlists_register(a);
     api_debug_register(a);
     api_console_register(a);
@@ -286,7 +288,7 @@ bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t 
 
 void api_store_error(http_req *req, store_status st, const char *err)
 {
-    int code = st == STORE_NOT_FOUND                                     ? 404
+    int code = st == STORE_NOT_FOUND || st == STORE_OPTED_OUT            ? 404
                : st == STORE_EXISTS                                      ? 409
                : st == STORE_INVALID                                     ? 400
                : st == STORE_UNAVAILABLE || st == STORE_OVERFLOW || st == STORE_CLOSED ? 503

@@ -44,6 +44,7 @@ static const char *rest_detail(whp_enroll_detail d)
     return d == WHP_ENROLL_CREATED   ? "created"
            : d == WHP_ENROLL_EXISTS  ? "already exists"
            : d == WHP_ENROLL_SPOOFED ? "refused: the audio was judged spoofed"
+           : d == WHP_ENROLL_OPTED_OUT ? "refused: the speaker opted out"
                                      : "not enough net speech yet";
 }
 

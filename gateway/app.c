@@ -21,10 +21,12 @@
 
 #include "api.h"
 #include "fraud.h"
+#include "honeypot.h"
 #include "console.h"
 #include "live.h"
 #include "log.h"
 #include "sessions.h"
+#include "speaker.h"
 #include "metrics.h"
 #include "wsecret.h"
 
@@ -192,6 +194,14 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     a->fraud = fraud_new(a); /* after sessions: reads the session id sessions settles */
     if (!a->fraud) {
         snprintf(err, errcap, "cannot start fraud screening");
+        goto fail;
+    }
+    a->honeypot = honeypot_new(a, err, errcap); /* fraud sends calls to it (NULL-safe) */
+    if (!a->honeypot)
+        goto fail;
+    a->speaker = speaker_new(a);
+    if (!a->speaker) {
+        snprintf(err, errcap, "cannot start the speaker lifecycle");
         goto fail;
     }
     api_register(a);
@@ -480,8 +490,10 @@ void app_free(app *a)
     console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
     fraud_free(a->fraud);
+    speaker_free(a->speaker);
     if (a->srv)
         server_free(a->srv);
+    honeypot_free(a->honeypot); /* after the server: its streams are over */
     api_free(a->api);
     if (a->auth)
         auth_free(a->auth);

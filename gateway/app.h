@@ -79,6 +79,8 @@ typedef struct app {
     struct fraud *fraud;       /* caller ID, deny list, risk score (fraud.h) */
     struct wsecret *wsecret;   /* the zero-integration webhook secret (wsecret.h) */
     struct console *console;   /* the operator console at /console/ (console.h) */
+    struct speaker *speaker;   /* speaker lifecycle: last access (speaker.h) */
+    struct honeypot *honeypot; /* the dummy IVR for risky calls (honeypot.h) */
 
     bool closing;
     int closes_pending;

@@ -134,6 +134,12 @@ static const config_entry entries[] = {
     INT(forward_attempts, 1, 20, "forward attempts (retries with backoff)"),
     INT(risk_threshold, 0, 100, "fraud risk 0-100 at which a call counts as risky"),
     BOOL(screen_calls, "screen every call against the fraudster watchlists"),
+    INT(honeypot_threshold, 0, 101,
+        "fraud risk sending a call to the honeypot (deny-listed numbers always; 101 = never)"),
+    STR(honeypot_menu, false, "the honeypot's dummy IVR (JSON menu file); empty = calls only flagged"),
+    STR(honeypot_webhook, false, "URL receiving each honeypot call's record (what the caller did)"),
+    DBL(speaker_expiry_days, 0, 36500,
+        "a voiceprint not enrolled or successfully verified for this long is EXPIRED (0 = never)"),
     STR(log_file, false, "log file, \"-\" = stderr (SIGHUP reopens it)"),
     STR(log_level, false, "debug, info, warn or error"),
     BOOL(mask_numbers, "mask caller numbers in logs"),
@@ -189,6 +195,8 @@ void config_defaults(config *c)
     c->forward_timeout_ms = 5000;
     c->forward_attempts = 3;
     c->risk_threshold = 50; /* FRAUD_RISK_THRESHOLD_DEFAULT: one strong signal alone crosses */
+    c->honeypot_threshold = 90; /* the deny list alone (95), or strong signals agreeing */
+    c->speaker_expiry_days = 1095; /* Voice ID's three years */
     snprintf(c->log_file, sizeof c->log_file, "-");
     snprintf(c->log_level, sizeof c->log_level, "info");
     c->mask_numbers = true;

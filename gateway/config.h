@@ -101,6 +101,11 @@ typedef struct config {
     /* Fraud screening (fraud.h). */
     int risk_threshold; /* 0-100: a call at or above it is risky */
     bool screen_calls;  /* screen every call against the watchlists (else screen=true / verify) */
+    int honeypot_threshold;                /* risk sending a call to the honeypot (honeypot.h) */
+    char honeypot_menu[CONFIG_STR_MAX];    /* the dummy IVR's menu file; "" = flag only */
+    char honeypot_webhook[CONFIG_STR_MAX]; /* receives each honeypot call's record; "" = none */
+    /* Speaker lifecycle (speaker.h). */
+    double speaker_expiry_days; /* no enrolment or successful verification this long: EXPIRED */
     /* Logging. */
     char log_file[CONFIG_STR_MAX]; /* "-" = stderr */
     char log_level[16];

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "app.h"
+#include "honeypot.h"
 #include "live.h"
 #include "log.h"
 #include "registry.h"
@@ -75,6 +76,10 @@ void fraud_call_recompute(fcall *c)
         .fraudster_risk = c->known ? c->known_score : 0,
     };
     c->risk = fraud_risk(&in, &c->reasons);
+    if (c->s && !c->honeypot && (c->denied || c->risk >= c->f->a->cfg->honeypot_threshold)) {
+        c->honeypot = true;
+        honeypot_enter(c->f->a->honeypot, c->s, c->denied ? "DENY_LISTED" : "RISK", c->risk);
+    }
 }
 
 /* ---- lookups --------------------------------------------------------------------------------- */
@@ -182,6 +187,11 @@ static void save(fcall *c)
     const char *tail[] = {"risk", risk, "risk_reasons", reasons, "risk_threshold", thr};
     memcpy(kv + 2 * n, tail, sizeof tail);
     n += 3;
+    if (c->honeypot) { /* org-API forwarding refuses the session from now on */
+        kv[2 * n] = "honeypot", kv[2 * n + 1] = "true";
+        n++;
+        c->honeypot_written = true;
+    }
     char score[16];
     if (c->known && !c->known_written) {
         snprintf(score, sizeof score, "%.2f", c->known_score);
@@ -212,7 +222,7 @@ static void visit(fraud *f, fcall *c, uint64_t now)
         store_session_get(f->a->store, c->session_id, on_session, c);
     }
     if (!c->cid_written || c->risk != c->written_risk || c->reasons != c->written_reasons ||
-        (c->known && !c->known_written))
+        (c->known && !c->known_written) || (c->honeypot && !c->honeypot_written))
         save(c);
     if (c->stopped && c->stopped_ms != UINT64_MAX && now - c->stopped_ms >= FRAUD_KEEP_MS) {
         c->stopped_ms = UINT64_MAX; /* released: freed now or by the last callback */
@@ -324,7 +334,10 @@ static const char *voice_id_decision(const live_state *st)
     switch (st->status) {
     case LIVE_ST_VERDICT: return st->result == WHP_VERIFY_VERIFIED ? "ACCEPT" : "REJECT";
     case LIVE_ST_PENDING: return "NOT_ENOUGH_SPEECH";
-    case LIVE_ST_NO_VOICEPRINT: return "SPEAKER_NOT_ENROLLED";
+    case LIVE_ST_NO_VOICEPRINT:
+        return st->speaker == SPEAKER_OPTED_OUT ? "SPEAKER_OPTED_OUT"
+               : st->speaker == SPEAKER_EXPIRED ? "SPEAKER_EXPIRED"
+                                                : "SPEAKER_NOT_ENROLLED";
     default: return NULL;
     }
 }
@@ -350,7 +363,11 @@ static void decorate(const live_state *st, cJSON *o, void *arg)
     const char *decision = voice_id_decision(st);
     if (decision)
         cJSON_AddStringToObject(o, "decision", decision);
+    if (st->status == LIVE_ST_NO_VOICEPRINT)
+        cJSON_AddStringToObject(o, "speaker_status", speaker_status_name(st->speaker));
     add_risk(o, c, risk, reasons, f->threshold);
+    if (c->honeypot)
+        cJSON_AddBoolToObject(o, "honeypot", true);
     cJSON_AddItemToObject(o, "caller_id",
                           fraud_callerid_json(&c->info, c->cst,
                                               c->att, signals(c)));

@@ -19,7 +19,8 @@
  *     directory), CALLER_ID_UNATTESTED 0.35 when attestation failed, 0.10 when it is
  *     missing, absent or only B/C; KNOWN_FRAUDSTER and VOICE_SPOOFING with their own 0-100.
  * Beside them, "decision": Amazon Connect Voice ID's name for the verdict (ACCEPT, REJECT,
- * NOT_ENOUGH_SPEECH, SPEAKER_NOT_ENROLLED), for integrations migrating from it.
+ * NOT_ENOUGH_SPEECH, SPEAKER_NOT_ENROLLED, SPEAKER_OPTED_OUT, SPEAKER_EXPIRED -- speaker.h),
+ * for integrations migrating from it; "honeypot": true once the call is in the honeypot.
  * risk_threshold (setting, default 50) is where a call counts as risky: any one strong signal
  * crosses it alone, weak caller-ID signals only when three agree (docs/fraud.md explains).
  *

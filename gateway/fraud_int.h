@@ -38,6 +38,7 @@ typedef struct fcall {
 
     int risk;
     unsigned reasons;
+    bool honeypot, honeypot_written; /* sent to the honeypot; the session says so */
     bool cid_written;
     int written_risk; /* -1: none yet */
     unsigned written_reasons;

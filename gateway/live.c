@@ -44,6 +44,7 @@
 #include "app.h"
 #include "log.h"
 #include "store.h"
+#include "store_speaker.h"
 #include "webhook.h"
 
 #define LIVE_TAG_BUCKETS 1024
@@ -78,6 +79,8 @@ typedef struct live_job {
     bool spoof_scored;
     bio_spoof_verdict spoof;
     double spoof_score;
+    speaker_status speaker; /* verify: the voiceprint's lifecycle status */
+    bool replace_expired;   /* enrol: the existing voiceprint expired: overwrite it */
     uint64_t state_ms; /* loop time of the last answer (0: none yet) */
     /* Work in flight. */
     bool worker_busy, store_busy, due;
@@ -237,6 +240,7 @@ static void state_of(const live_job *j, live_state *out)
         .spoof_scored = j->spoof_scored,
         .spoof = j->spoof,
         .spoof_score = j->spoof_score,
+        .speaker = j->speaker,
     };
 }
 
@@ -397,12 +401,27 @@ static bool post_worker(live_job *j)
     return true;
 }
 
+static const config *l_cfg(const live_job *j) { return j->l->a->cfg; }
+
+/* Enrol: the speaker opted out; final, nothing is written (published by the caller). */
+static void opted_out(live_job *j)
+{
+    j->done = true;
+    j->status = LIVE_ST_OPTED_OUT;
+    j->detail = WHP_ENROLL_OPTED_OUT;
+    log_write(LOG_INFO, j->ls ? j->ls->uuid : NULL, ls_session(j->ls), NULL, 0,
+              "enrolment refused: the speaker opted out");
+}
+
 /* Verify: the voiceprint read from Redis. */
 static void on_print(void *arg, store_status st, const store_voiceprint *vp, const char *err)
 {
     live_job *j = arg;
     j->store_busy = false;
     if (j->ls) {
+        j->speaker = speaker_of(l_cfg(j), st, vp);
+        if (j->speaker != SPEAKER_ENROLLED)
+            st = STORE_NOT_FOUND; /* opted out, or expired: nothing to score against */
         if (st == STORE_OK && vp->len) {
             free(j->print);
             j->print = malloc(vp->len);
@@ -431,15 +450,24 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
     job_unref(j);
 }
 
-/* Enrol: does a voiceprint exist already? */
-static void on_exists(void *arg, store_status st, const char *err)
+/* Enrol: does a voiceprint exist already (an expired one is replaced), has the speaker opted
+ * out? */
+static void on_exists(void *arg, store_status st, const store_speaker *sp, const char *err)
 {
     (void)err;
     live_job *j = arg;
     j->store_busy = false;
     if (j->ls) {
         j->checked = true; /* on errors, the skip-existing write decides later */
-        if (st == STORE_OK) {
+        if (st == STORE_OK && sp->opted_out) {
+            opted_out(j);
+            publish(j);
+        } else if (st == STORE_OK && sp->enrolled &&
+                   speaker_expired(l_cfg(j), sp->last_accessed_ms)) {
+            j->replace_expired = true;
+            if (!post_worker(j))
+                settle(j);
+        } else if (st == STORE_OK && sp->enrolled) {
             j->done = true;
             j->status = LIVE_ST_EXISTS;
             j->detail = WHP_ENROLL_EXISTS;
@@ -459,7 +487,9 @@ static void on_written(void *arg, store_status st, const char *err)
     live_job *j = arg;
     live *l = j->l;
     j->store_busy = false;
-    if (st == STORE_OK || st == STORE_EXISTS) {
+    if (st == STORE_OPTED_OUT) {
+        opted_out(j);
+    } else if (st == STORE_OK || st == STORE_EXISTS) {
         j->done = true;
         j->status = st == STORE_OK ? LIVE_ST_CREATED : LIVE_ST_EXISTS;
         j->detail = st == STORE_OK ? WHP_ENROLL_CREATED : WHP_ENROLL_EXISTS;
@@ -498,7 +528,7 @@ static void start_check(live_job *j)
 {
     j->store_busy = true;
     j->refs++;
-    store_voiceprint_exists(j->l->a->store, j->external_id, on_exists, j);
+    store_speaker_get(j->l->a->store, j->external_id, on_exists, j);
 }
 
 /* The cached voiceprint was deleted or replaced: forget it; the next request reads it again
@@ -771,7 +801,9 @@ static void enrol_answer(live_job *j, const workers_result *r)
         j->store_busy = true;
         j->refs++;
         /* "created" is published from on_written, after Redis acknowledged the write. */
-        store_voiceprint_put(j->l->a->store, &vp, STORE_PUT_SKIP_EXISTING, on_written, j);
+        store_voiceprint_put(j->l->a->store, &vp,
+                             j->replace_expired ? STORE_PUT_OVERWRITE : STORE_PUT_SKIP_EXISTING,
+                             on_written, j);
         return;
     }
     j->speech = r->speech_seconds;

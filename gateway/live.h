@@ -35,6 +35,11 @@
  *   200 a verdict (verified / not verified / not sure)      201 voiceprint created
  *   202 not enough net speech yet (enrol and verify)        404 voiceprint does not exist
  *   409 a voiceprint with this external_id already exists
+ *   410 enrolment refused: the speaker opted out (final; store_speaker.h)
+ *   Verify against an opted-out or expired speaker (speaker.h) answers 404 like a missing
+ *   voiceprint, with live_state.speaker saying which (Voice ID's SPEAKER_OPTED_OUT,
+ *   SPEAKER_EXPIRED); an expired speaker's voiceprint is kept but never scored, and an
+ *   enrolment replaces it.
  *   403 enrolment refused: the audio was judged spoofed (synthetic or replayed speech); final
  *       (no voiceprint is written for this stream and external_id)
  *   422 the stored voiceprint cannot be used (other model, corrupt, wrong encryption key):
@@ -77,6 +82,7 @@
 #include "stream.h"
 #include "subs.h"
 #include "webhook_payload.h"
+#include "speaker.h"
 #include "workers.h"
 
 struct app;
@@ -95,6 +101,7 @@ typedef struct live live;
 #define LIVE_ST_SPOOFED 403
 #define LIVE_ST_NO_VOICEPRINT 404
 #define LIVE_ST_EXISTS 409
+#define LIVE_ST_OPTED_OUT 410
 #define LIVE_ST_UNUSABLE 422
 #define LIVE_ST_ERROR 500
 #define LIVE_ST_UNAVAILABLE 503
@@ -119,6 +126,7 @@ typedef struct {
     bool spoof_scored;            /* the countermeasure ran (a model is configured) */
     bio_spoof_verdict spoof;      /* its result on the same audio */
     double spoof_score;           /* 0-100, higher = more likely spoofed */
+    speaker_status speaker;       /* verify 404: why there is no usable voiceprint */
 } live_state;
 
 typedef void (*live_state_cb)(const live_state *st, void *arg);

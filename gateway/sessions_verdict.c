@@ -9,7 +9,8 @@
  *    "session": {every session field}, "custom_parameters": {stream <Parameter>s},
  *    "contact_attributes": {Connect attributes}}
  *
- * If Redis cannot answer, the body is built from what the stream knows. The forward's outcome
+ * A session marked honeypot (honeypot.h) is never forwarded. If Redis cannot answer, the
+ * body is built from what the stream knows. The forward's outcome
  * is written to the session's forward_status and audited ("forward").
  */
 #include <cjson/cJSON.h>
@@ -107,9 +108,12 @@ static void on_session_read(void *arg, store_status st, const store_session_view
     sessions *ss = x->ss;
     (void)err;
     const char *done = st == STORE_OK ? store_view_field(v, "forward_status") : NULL;
-    if (done && strcmp(done, "NA") != 0) { /* another stream or node forwarded it already */
-        log_write(LOG_INFO, NULL, x->session_id, NULL, 0,
-                  "org-API forward skipped: the session was forwarded before (%s)", done);
+    const char *hp = st == STORE_OK ? store_view_field(v, "honeypot") : NULL;
+    bool honeypot = hp && strcmp(hp, "true") == 0; /* honeypot.h: nothing reaches the org */
+    if (honeypot || (done && strcmp(done, "NA") != 0)) { /* or forwarded already */
+        log_write(LOG_INFO, NULL, x->session_id, NULL, 0, "org-API forward skipped: %s%s",
+                  honeypot ? "the call is in the honeypot" : "the session was forwarded before: ",
+                  honeypot ? "" : done);
         if (x->c)
             ss_call_release(x->c);
         free(x);

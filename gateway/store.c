@@ -332,6 +332,7 @@ const char *store_strerror(store_status st) {
     case STORE_INVALID: return "invalid argument";
     case STORE_ERROR: return "Redis error";
     case STORE_CLOSED: return "store closed";
+    case STORE_OPTED_OUT: return "the speaker opted out";
     }
     return "unknown";
 }

@@ -24,7 +24,8 @@
  *   P session:by-caller:<E.164>       string -> the caller's most recently saved session_id
  *       Every session key expires session_ttl_s after the session was last written.
  *   P voiceprint:<external_id>        hash: blob, enc ("none" | "aes-256-gcm"), kid, created_ms,
- *                                     stream_uuid, speech_s, stamp (random, new at each write)
+ *                                     stream_uuid, speech_s, stamp (random, new at each write),
+ *                                     last_accessed_ms (store_speaker.h)
  *   P voiceprints                     set of every external_id with a voiceprint (count, scan)
  *   P directory                       hash: E.164 phone number -> external_id
  *   P audit                           stream, capped (MAXLEN ~ audit_max): {event, stream,
@@ -65,8 +66,12 @@ typedef enum {
     STORE_CRYPTO,      /* a voiceprint cannot be decrypted with the configured key */
     STORE_INVALID,     /* bad argument (empty id, ...) */
     STORE_ERROR,       /* Redis answered with an error, out of memory */
-    STORE_CLOSED       /* the store was closed before the operation completed */
+    STORE_CLOSED,      /* the store was closed before the operation completed */
+    STORE_OPTED_OUT    /* the speaker opted out: no voiceprint may be stored (store_speaker.h) */
 } store_status;
+#define STORE_OPTED_OUT_WHY \
+    "the speaker opted out: no voiceprint is kept or enrolled until an administrator removes the opt-out"
+
 
 typedef struct {
     const char *url;          /* CALLPRINT_REDIS_URL; NULL = "redis://127.0.0.1:6379/0" */
@@ -173,6 +178,7 @@ typedef struct {
     const char *stream_uuid; /* enrolment stream, NULL = "NA" */
     double speech_s;         /* net speech in the enrolment */
     const char *stamp;       /* read: changes with every write (store_voiceprint_stamp) */
+    int64_t last_accessed_ms; /* read: last enrolment or successful verification (0 = unknown) */
 } store_voiceprint;
 
 typedef enum { STORE_PUT_OVERWRITE = 0, STORE_PUT_SKIP_EXISTING } store_put_mode;
@@ -186,9 +192,11 @@ typedef void store_scan_cb(void *arg, store_status st, uint64_t next_cursor,
                            const store_voiceprint *vps, const store_status *item_status,
                            size_t n, const char *err);
 
-/* Save (enrolment: OVERWRITE; import: either). Skip mode answers STORE_EXISTS when present. */
+/* Save (enrolment: OVERWRITE; import: either). Skip mode answers STORE_EXISTS when present;
+ * an opted-out speaker (store_speaker.h) gets STORE_OPTED_OUT in both modes. */
 int store_voiceprint_put(store *s, const store_voiceprint *vp, store_put_mode mode,
                          store_done_cb *cb, void *arg);
+/* STORE_OPTED_OUT instead of STORE_NOT_FOUND when the speaker opted out. */
 int store_voiceprint_get(store *s, const char *external_id, store_voiceprint_cb *cb, void *arg);
 int store_voiceprint_exists(store *s, const char *external_id, store_done_cb *cb, void *arg);
 /* The current stamp of external_id's voiceprint (id = the stamp): a value that changes with

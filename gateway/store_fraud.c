@@ -40,6 +40,25 @@ int store_deny_list(store *s, uint64_t cursor, size_t count, store_page_cb *cb, 
     return store_list(s, "HSCAN", "denylist", cursor, count, cb, arg);
 }
 
+static void hp_logged(void *ctx, store_status st, redisReply *rep, const char *err)
+{
+    (void)st, (void)rep, (void)err; /* best effort, like the audit stream's entries */
+    sctx_free(ctx);
+}
+
+int store_honeypot_log(store *s, const char *const *kv, size_t n)
+{
+    sctx *c;
+    sb *b;
+    if (store_begin(s, NULL, NULL, &c, &b))
+        return -1;
+    sb_cmd(b), sb_arg(b, "XADD"), sb_key(b, s, "honeypot"), sb_arg(b, "MAXLEN"), sb_arg(b, "~");
+    sb_argf(b, "%zu", s->audit_max), sb_arg(b, "*");
+    for (size_t i = 0; i < 2 * n; i++)
+        sb_arg(b, kv[i]);
+    return sb_write(s, b, hp_logged, c);
+}
+
 /* ---- the directory's reverse index ----------------------------------------------------------- */
 
 typedef struct {

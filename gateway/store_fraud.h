@@ -8,6 +8,7 @@
  *                              store_directory_phone_of() confirms the answer against the
  *                              directory itself before giving it.
  *
+ *   P honeypot                 stream: what callers sent to the honeypot did (honeypot.h)
  *   P watchlists               set: watchlist names ("default" is implied)
  *   P watchlist:<name>         hash: fraudster_id -> voiceprint blob, base64 (sealed with the
  *                              voiceprint key when one is set; AAD "fraudster:<name>:<id>")
@@ -21,6 +22,10 @@
 #include <stdbool.h>
 
 #include "store.h"
+
+/* Append one event (n key/value pairs) to the honeypot's own stream (P honeypot, capped like
+ * the audit stream). Fire and forget: a lost entry is logged by the store. */
+int store_honeypot_log(store *s, const char *const *kv, size_t n);
 
 int store_deny_set(store *s, const char *phone, const char *reason, store_done_cb *cb, void *arg);
 /* The reason (possibly ""); STORE_NOT_FOUND when the number is not deny-listed. */

@@ -17,6 +17,7 @@
 #include "store.h"
 #include "store_crypt.h"
 #include "store_redis.h"
+#include "store_speaker.h"
 
 struct store {
     uv_loop_t *loop;
@@ -49,6 +50,7 @@ typedef struct {
         store_voiceprint_cb *voiceprint;
         store_scan_cb *scan;
         store_page_cb *page;
+        store_speaker_cb *speaker;
     } cb;
     void *arg;
     char *key;      /* the id the request is about (AAD, error messages) */
@@ -94,6 +96,7 @@ int64_t store_now_ms(void);
 void store_rfc3339(int64_t ms, char out[32]);
 /* 1 when a caller-supplied id is usable in a key (non-empty, <= 256 bytes, no control chars). */
 int store_id_ok(const char *id);
+#define STORE_ID_WHY "external_id must be 1-1024 printable bytes"
 /* 1 when phone is E.164 ('+' and 1-15 digits); STORE_PHONE_WHY says so to the caller. */
 int store_phone_ok(const char *phone);
 #define STORE_PHONE_WHY "phone must be E.164 (+ and digits)"

@@ -22,13 +22,24 @@
 #include "store_int.h"
 
 #define VP_BLOB_MAX (16u << 20) /* a voiceprint is KBs; refuse absurd blobs */
-#define VP_ID_WHY "external_id must be 1-1024 printable bytes"
+#define VP_ID_WHY STORE_ID_WHY
 
-static const char vp_put_if_absent[] =
-    "if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
-    "redis.call('HSET', KEYS[1], unpack(ARGV, 2))\n"
+/* Every write is one script: an opted-out speaker's tombstone (store_speaker.h) refuses it
+ * (-1), skip mode keeps an existing voiceprint (0), else DEL + HSET + SADD (1). ARGV: id,
+ * skip ("1"/"0"), then the hash fields. */
+static const char vp_put_script[] =
+    "if redis.call('HEXISTS', KEYS[3], ARGV[1]) == 1 then return -1 end\n"
+    "if ARGV[2] == '1' and redis.call('EXISTS', KEYS[1]) == 1 then return 0 end\n"
+    "redis.call('DEL', KEYS[1])\n"
+    "redis.call('HSET', KEYS[1], unpack(ARGV, 3))\n"
     "redis.call('SADD', KEYS[2], ARGV[1])\n"
     "return 1\n";
+
+/* HGETALL, but an absent voiceprint of an opted-out speaker answers -1. */
+static const char vp_get_script[] =
+    "local h = redis.call('HGETALL', KEYS[1])\n"
+    "if #h == 0 and redis.call('HEXISTS', KEYS[2], ARGV[1]) == 1 then return -1 end\n"
+    "return h\n";
 
 /* The hash fields of a voiceprint, after the key. */
 static void vp_fields(sb *b, const store *s, const store_voiceprint *vp, const uint8_t *blob,
@@ -43,11 +54,14 @@ static void vp_fields(sb *b, const store *s, const store_voiceprint *vp, const u
     sb_arg(b, "created_ms"), sb_argf(b, "%lld", (long long)(vp->created_ms ? vp->created_ms : store_now_ms()));
     sb_arg(b, "stream_uuid"), sb_arg(b, vp->stream_uuid);
     sb_arg(b, "speech_s"), sb_argf(b, "%.2f", vp->speech_s);
+    sb_arg(b, "last_accessed_ms"), sb_argf(b, "%lld", (long long)store_now_ms()); /* an enrolment */
 }
 
-static void vp_put_skip_reply(void *ctx, store_status st, redisReply *rep, const char *err) {
+static void vp_put_reply(void *ctx, store_status st, redisReply *rep, const char *err) {
     if (st == STORE_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)
         st = STORE_EXISTS, err = "a voiceprint already exists for this external_id (kept)";
+    else if (st == STORE_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
+        st = STORE_OPTED_OUT, err = STORE_OPTED_OUT_WHY;
     store_reply_done(ctx, st, rep, err);
 }
 
@@ -68,18 +82,12 @@ int store_voiceprint_put(store *s, const store_voiceprint *vp, store_put_mode mo
         return store_fail_done(cb, arg, STORE_ERROR, "out of memory");
     }
     c->cb.done = cb;
-    if (mode == STORE_PUT_SKIP_EXISTING) {
-        sb_cmd(b), sb_arg(b, "EVAL"), sb_arg(b, vp_put_if_absent), sb_arg(b, "2");
-        sb_key(b, s, "voiceprint:%s", vp->external_id), sb_key(b, s, "voiceprints");
-        sb_arg(b, vp->external_id);
-        vp_fields(b, s, vp, blob, len);
-    } else {
-        sb_cmd(b), sb_arg(b, "DEL"), sb_key(b, s, "voiceprint:%s", vp->external_id);
-        sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "voiceprint:%s", vp->external_id);
-        vp_fields(b, s, vp, blob, len);
-        sb_cmd(b), sb_arg(b, "SADD"), sb_key(b, s, "voiceprints"), sb_arg(b, vp->external_id);
-    }
-    int rc = sb_write(s, b, mode == STORE_PUT_SKIP_EXISTING ? vp_put_skip_reply : store_reply_done, c);
+    sb_cmd(b), sb_arg(b, "EVAL"), sb_arg(b, vp_put_script), sb_arg(b, "3");
+    sb_key(b, s, "voiceprint:%s", vp->external_id), sb_key(b, s, "voiceprints");
+    sb_key(b, s, "optouts");
+    sb_arg(b, vp->external_id), sb_arg(b, mode == STORE_PUT_SKIP_EXISTING ? "1" : "0");
+    vp_fields(b, s, vp, blob, len);
+    int rc = sb_write(s, b, vp_put_reply, c);
     free(sealed); /* the request was formatted (copied) at submission */
     return rc;
 }
@@ -105,6 +113,7 @@ static store_status vp_decode(const store *s, const char *id, const redisReply *
         else if (strcmp(k, "created_ms") == 0) created = v->str;
         else if (strcmp(k, "stream_uuid") == 0) vp->stream_uuid = v->str;
         else if (strcmp(k, "speech_s") == 0) vp->speech_s = strtod(v->str, NULL);
+        else if (strcmp(k, "last_accessed_ms") == 0) vp->last_accessed_ms = strtoll(v->str, NULL, 10);
     }
     vp->created_ms = created ? strtoll(created, NULL, 10) : 0;
     if (!vp->stamp) vp->stamp = created ? created : ""; /* written before stamps */
@@ -124,7 +133,9 @@ static void vp_got(void *ctx, store_status st, redisReply *rep, const char *err)
     char why[256];
     uint8_t *plain = NULL;
     store_voiceprint vp;
-    if (st == STORE_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0))
+    if (st == STORE_OK && rep->type == REDIS_REPLY_INTEGER && rep->integer < 0)
+        st = STORE_OPTED_OUT, err = STORE_OPTED_OUT_WHY;
+    else if (st == STORE_OK && (rep->type != REDIS_REPLY_ARRAY || rep->elements == 0))
         st = STORE_NOT_FOUND, err = "no voiceprint for this external_id";
     if (st == STORE_OK && (st = vp_decode(c->s, c->key, rep, &vp, &plain, why, sizeof why)))
         err = why;
@@ -147,8 +158,13 @@ static int vp_simple(store *s, const char *id, const char *cmd, store_done_cb *c
 
 /* Read voiceprint `id`'s hash: all of it, or only what tells its version (the stamp). */
 static int vp_read(store *s, sctx *c, sb *b, const char *id, int stamp_only, store_redis_cb *got) {
-    sb_cmd(b), sb_arg(b, stamp_only ? "HMGET" : "HGETALL"), sb_key(b, s, "voiceprint:%s", id);
-    if (stamp_only) sb_arg(b, "stamp"), sb_arg(b, "created_ms");
+    if (stamp_only) {
+        sb_cmd(b), sb_arg(b, "HMGET"), sb_key(b, s, "voiceprint:%s", id);
+        sb_arg(b, "stamp"), sb_arg(b, "created_ms");
+    } else {
+        sb_cmd(b), sb_arg(b, "EVAL"), sb_arg(b, vp_get_script), sb_arg(b, "2");
+        sb_key(b, s, "voiceprint:%s", id), sb_key(b, s, "optouts"), sb_arg(b, id);
+    }
     return sb_read(s, b, got, c);
 }
 

@@ -22,6 +22,7 @@ static const char *const enroll_details[] = {
     "enrollment created successfully",
     "enrollment with this external_id already exists",
     "enrollment refused: the audio was judged spoofed (synthetic or replayed speech)",
+    "enrollment refused: the speaker opted out",
 };
 static const char *const verify_results[] = {
     "there is not enough net speech to make the verification yet",
@@ -153,6 +154,41 @@ char *whp_register_fraudster(const char *channel_uuid, int status, const char *s
         add_str(&b, true, "matched_fraudster_id", matched_fraudster_id);
         add_num(&b, true, "score", round2(score));
     }
+    attach_payload(&b);
+    return finish(&b);
+}
+
+struct cJSON *whp_honeypot_record(const whp_honeypot_call *c)
+{
+    cJSON *o = cJSON_CreateObject();
+    bool ok = o != NULL;
+    ok = ok && cJSON_AddStringToObject(o, "stream_uuid", c->stream_uuid ? c->stream_uuid : "");
+    ok = ok && cJSON_AddStringToObject(o, "call_sid", c->call_sid ? c->call_sid : "");
+    ok = ok && cJSON_AddStringToObject(o, "reason", c->reason ? c->reason : "");
+    ok = ok && cJSON_AddNumberToObject(o, "risk", c->risk);
+    ok = ok && cJSON_AddBoolToObject(o, "ivr", c->ivr);
+    ok = ok && cJSON_AddStringToObject(o, "dtmf", c->dtmf ? c->dtmf : "");
+    ok = ok && cJSON_AddStringToObject(o, "menu_path", c->menu_path ? c->menu_path : "");
+    ok = ok && cJSON_AddNumberToObject(o, "speech_seconds", round2(c->speech_seconds));
+    ok = ok && cJSON_AddNumberToObject(o, "barge_ins", c->barge_ins);
+    ok = ok && cJSON_AddNumberToObject(o, "prompts_sent", c->prompts_sent);
+    ok = ok && cJSON_AddNumberToObject(o, "prompts_heard", c->prompts_heard);
+    ok = ok && cJSON_AddNumberToObject(o, "duration_seconds", round2(c->duration_seconds));
+    if (!ok) {
+        cJSON_Delete(o);
+        return NULL;
+    }
+    return o;
+}
+
+char *whp_honeypot(const char *channel_uuid, const whp_honeypot_call *c)
+{
+    if (!channel_uuid)
+        return NULL;
+    body b = begin(channel_uuid, "honeypot");
+    cJSON_Delete(b.payload);
+    b.payload = whp_honeypot_record(c);
+    b.ok = b.ok && b.payload;
     attach_payload(&b);
     return finish(&b);
 }

@@ -39,6 +39,7 @@ typedef enum {
     WHP_ENROLL_CREATED,
     WHP_ENROLL_EXISTS,
     WHP_ENROLL_SPOOFED, /* callprint's own: refused, the audio was judged spoofed */
+    WHP_ENROLL_OPTED_OUT, /* callprint's own: refused, the speaker opted out */
 } whp_enroll_detail;
 
 typedef enum {
@@ -97,6 +98,24 @@ char *whp_register_fraudster(const char *channel_uuid, int status, const char *s
                              const char *watchlist, const char *fraudster_id, const char *detail,
                              double speech_length, const char *matched_fraudster_id,
                              double score);
+
+/* What a caller did in the honeypot (callprint's own record, no Voice Verify counterpart). */
+typedef struct {
+    const char *stream_uuid, *call_sid;
+    const char *reason;    /* "DENY_LISTED" or "RISK" */
+    int risk;              /* 0-100 */
+    bool ivr;              /* the dummy IVR played (bidirectional stream) */
+    const char *dtmf;      /* digits pressed, in order */
+    const char *menu_path; /* menus played, joined by '>' */
+    double speech_seconds, duration_seconds;
+    int barge_ins, prompts_sent, prompts_heard;
+} whp_honeypot_call;
+
+/* The record as a JSON object (the payload; the honeypot's Redis stream keeps it too), or
+ * NULL on out of memory. */
+struct cJSON *whp_honeypot_record(const whp_honeypot_call *c);
+/* The honeypot webhook: {channel_uuid, type "honeypot", payload: the record}. */
+char *whp_honeypot(const char *channel_uuid, const whp_honeypot_call *c);
 
 /* "t=<t>,sha256=<hex>" for a delivery at unix time t, into out (capacity >=
  * WHP_SIGNATURE_MAX + 1). Returns 0, or -1 on error. */

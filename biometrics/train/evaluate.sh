@@ -3,8 +3,9 @@
 # Usage: biometrics/train/evaluate.sh BUILD_DIR MODEL LISTS_DIR
 # Scores the 3 s, 6 s and 10 s trials (every trial scored, `eval --scores`, written to
 # LISTS_DIR/scores_<model name>_<N>s.tsv) and prints per held-out set and pooled (dev sets,
-# test sets, all): EER %, minDCF (P_target 0.01), false-accept / false-reject % at the model's
-# `verified` threshold, share of tests answered insufficient_speech, trial counts.
+# test sets, leave-one-source-out sets, all): EER %, minDCF (P_target 0.01), false-accept /
+# false-reject % at the model's `verified` and `not_sure` thresholds, share of tests answered
+# insufficient_speech at the model's minimum net speech, trial counts (report.py).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=$1/bin/callprint-bio model=$2 lists=$3

@@ -6,9 +6,13 @@ Usage: report.py SPEAKERS_TSV VERIFIED NOT_SURE SCORES_3S SCORES_6S SCORES_10S
   VERIFIED, NOT_SURE  the model's default thresholds
   SCORES_*      scores files: LABEL SCORE ENROLL TEST [VERDICT TEST_SPEECH_SECONDS]
 
-Prints one row per held-out set and duration, then pooled rows (dev sets, test sets, all):
-EER %, minDCF (P_target 0.01), false-accept / false-reject % at `verified`, share of tests
-answered insufficient_speech (when the scores carry the verdict), trial counts.
+Prints one row per held-out set and duration, then pooled rows (dev sets, test sets, the
+leave-one-source-out sets, all): EER %, minDCF (P_target 0.01), false-accept / false-reject %
+at `verified` and at `not_sure` (a test below `not_sure` is answered not_verified, so FR@ns is
+the share of genuine callers told they are someone else), share of tests answered
+insufficient_speech (when the scores carry the verdict), trial counts. A test set is labelled
+`loso:` (leave-one-source-out) when no speaker of its source (or of a source named after it,
+e.g. librispeech_1utt for librispeech) took part in training or dev.
 Usage: report.py --thresholds SPEAKERS_TSV SCORES_3S SCORES_6S SCORES_10S
   prints "VERIFIED NOT_SURE": the lowest `verified` that keeps impostors at or above it
   <= 1% in every dev set (its 3, 6 and 10 s trials together), and the pooled dev
@@ -57,22 +61,28 @@ def load_scores(path, sets):
     return rows
 
 
-def row(name, rows, ver):
+def rates(tar, non, thr):
+    """False-accept and false-reject % at a threshold (accepted: score >= thr)."""
+    return (100.0 * sum(s >= thr for s in non) / len(non),
+            100.0 * sum(s < thr for s in tar) / len(tar))
+
+
+def row(name, rows, ver, ns):
     tar = [r[2] for r in rows if r[1]]
     non = [r[2] for r in rows if not r[1]]
     if not tar or not non:
         return f"{name:28s} (no trials)"
     eer, dcf, _ = eer_dcf(tar, non)
-    far = 100.0 * sum(s >= ver for s in non) / len(non)
-    frr = 100.0 * sum(s < ver for s in tar) / len(tar)
+    far, frr = rates(tar, non, ver)
+    far_ns, frr_ns = rates(tar, non, ns)
     tests = {}
     for r in rows:
         tests[r[3]] = r[4]
     ins = "-"
     if any(v is not None for v in tests.values()):
         ins = "%.1f" % (100.0 * sum(v == "insufficient_speech" for v in tests.values()) / len(tests))
-    return (f"{name:28s} {100 * eer:6.2f} {dcf:7.3f} {far:8.2f} {frr:8.2f} {ins:>7s} "
-            f"{len(tar):6d} {len(non):7d}")
+    return (f"{name:28s} {100 * eer:6.2f} {dcf:7.3f} {far:8.2f} {frr:8.2f} {far_ns:7.2f} "
+            f"{frr_ns:7.2f} {ins:>7s} {len(tar):6d} {len(non):7d}")
 
 
 def far_threshold(non, far=0.01):
@@ -90,15 +100,22 @@ def main():
         spk_path, files = args[0], args[1:]
         ver = 0.0
     else:
-        spk_path, ver, files = args[0], float(args[1]), args[3:]
-    sets, kinds = {}, {}
+        spk_path, ver, ns, files = args[0], float(args[1]), float(args[2]), args[3:]
+    sets, kinds, src_of, seen = {}, {}, {}, set()
     with open(spk_path) as f:
         next(f)
         for line in f:
             src, spk, kind, name = line.rstrip("\n").split("\t")
+            if kind != "test":
+                seen.add(src)
             if kind != "train":
                 sets[(src, spk)] = name
                 kinds[name] = kind
+                src_of[name] = src
+    for name, src in src_of.items():
+        # librispeech (test-other) shares its corpus with librispeech_1utt / _mini (training)
+        if kinds[name] == "test" and not any(x == src or x.startswith(src + "_") for x in seen):
+            kinds[name] = "loso"
     per = {}
     for path in files:
         dur = path.rsplit("_", 1)[-1].split(".")[0]
@@ -122,17 +139,19 @@ def main():
         print("%.2f %.2f" % (max(thr.values()), eer_thr))
         return
     print(f"{'set / test length':28s} {'EER%':>6s} {'minDCF':>7s} {'FA@ver%':>8s} {'FR@ver%':>8s} "
-          f"{'insuf%':>7s} {'tgt':>6s} {'non':>7s}")
+          f"{'FA@ns%':>7s} {'FR@ns%':>7s} {'insuf%':>7s} {'tgt':>6s} {'non':>7s}")
     durs = sorted({k[1] for k in per}, key=lambda d: int(d.rstrip("s")))
     for name in sorted(kinds, key=lambda n: (kinds[n], n)):
         for d in durs:
             if (name, d) in per:
-                print(row(f"{kinds[name]}:{name} {d}", per[(name, d)], ver))
-    for group in ("dev", "test", "all"):
+                print(row(f"{kinds[name]}:{name} {d}", per[(name, d)], ver, ns))
+    groups = {"dev": ("dev",), "test": ("test", "loso"), "loso": ("loso",), "all": None}
+    for group, members in groups.items():
         for d in durs:
-            rows = [r for k, v in per.items() if k[1] == d and (group == "all" or kinds[k[0]] == group)
-                    for r in v]
-            print(row(f"pooled {group} {d}", rows, ver))
+            rows = [r for k, v in per.items()
+                    if k[1] == d and (members is None or kinds[k[0]] in members) for r in v]
+            if rows:
+                print(row(f"pooled {group} {d}", rows, ver, ns))
 
 
 if __name__ == "__main__":

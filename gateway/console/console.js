@@ -469,7 +469,8 @@ async function showSpeaker(id, button) {
 function askDelete() {
   if (!state.selected) return;
   $("confirm-text").textContent = `The voiceprint of "${state.selected.id}" will be deleted: ` +
-    "the speaker is opted out, calls verifying against it stop at once. This cannot be undone.";
+    "the speaker is opted out (calls verifying against it stop at once, and no enrolment is " +
+    "accepted until an administrator removes the opt-out through the API).";
   $("confirm").showModal();
 }
 
@@ -478,11 +479,11 @@ async function confirmDelete() {
   const sel = state.selected;
   const status = $("search-status");
   try {
-    await api("DELETE", "/voiceprint/" + encodeURIComponent(sel.id));
+    await api("POST", "/optout", { external_id: sel.id });
     sel.button.parentElement.remove();
     $("speaker").hidden = true;
     state.selected = null;
-    status.textContent = `Deleted the voiceprint of "${sel.id}".`;
+    status.textContent = `Deleted the voiceprint of "${sel.id}" (opted out).`;
     $("search-q").focus();
   } catch (e) {
     status.textContent = "Delete failed: " + e.message;

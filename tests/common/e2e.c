@@ -655,6 +655,11 @@ void e2e_gateway_start(e2e_proc *g, const char *const *env)
         all[i] = kv[i];
     all[k] = NULL;
     cr_assert_eq(e2e_gateway(g, W.dir, all), 0, "the gateway did not listen (see %s)", g->log);
+    /* Listening comes before ready (Redis connected, webhook secret loaded): a call made in
+     * between would get no zero-integration webhook, as it would in production without a
+     * readiness probe. Tests that start a gateway without Redis go on after 10 s. */
+    for (int i = 0; i < 200 && e2e_http(g->port, "GET", "/readyz", NULL, NULL, NULL) != 200; i++)
+        e2e_pump(50);
 }
 
 size_t e2e_hooks(const char *prefix, e2e_hook **out)
@@ -725,6 +730,21 @@ int e2e_validate_hooks(int min)
     snprintf(cmd, sizeof cmd, "python3 '%s/tests/live/validate_hooks.py' '%s/schemas' '%s' %d",
              src, src, W.hooks, min);
     return system(cmd);
+}
+
+cJSON *e2e_redis_stream(const char *key)
+{
+    cJSON *out = cJSON_CreateArray();
+    redisReply *r = redisCommand(W.rc, "XRANGE %s%s - +", W.prefix, key);
+    for (size_t i = 0; r && r->type == REDIS_REPLY_ARRAY && i < r->elements; i++) {
+        const redisReply *e = r->element[i], *kv = e->elements == 2 ? e->element[1] : NULL;
+        cJSON *o = cJSON_CreateObject();
+        for (size_t k = 0; kv && k + 1 < kv->elements; k += 2)
+            cJSON_AddStringToObject(o, kv->element[k]->str, kv->element[k + 1]->str);
+        cJSON_AddItemToArray(out, o);
+    }
+    freeReplyObject(r);
+    return out;
 }
 
 bool e2e_voiceprint_exists(const char *external_id)

@@ -149,6 +149,9 @@ bool e2e_voiceprint_exists(const char *external_id);
 
 /* A field of the session of the stream with this uuid (malloc'd; NULL if none). */
 char *e2e_session_field(const char *stream_uuid, const char *field);
+/* Every entry of the Redis stream <prefix><key> as a JSON array of {field: value} objects
+ * (caller deletes). */
+cJSON *e2e_redis_stream(const char *key);
 
 /* A held Twilio call. params: key/value pairs, NULL-terminated; a "uuid" parameter (UUID4)
  * becomes the stream's uuid. */

@@ -46,5 +46,13 @@ int main(void)
                                     "detail", 12.3456, status[st] == 409 ? "fraudster-3" : NULL,
                                     97.123));
     }
+    for (int k = 0; k < 2; k++) {
+        whp_honeypot_call hc = {.stream_uuid = uuid, .call_sid = "CA0123", .reason =
+                                k ? "RISK" : "DENY_LISTED", .risk = 40 + 50 * k, .ivr = k,
+                                .dtmf = k ? "19" : "", .menu_path = k ? "main>balance" : "",
+                                .speech_seconds = 3.14159, .duration_seconds = 12.3456,
+                                .barge_ins = k, .prompts_sent = 2 * k, .prompts_heard = k};
+        emit("honeypot", whp_honeypot(uuid, &hc));
+    }
     return 0;
 }
