@@ -30,6 +30,17 @@
 #define CPP_BIN_W 0.1f
 #define HB_LO 64     /* high band for flatness: 2000 ... */
 #define HB_HI 109    /* ... 3400 Hz */
+#define LP_ORDER 12  /* all-pole envelope of the residual statistics */
+#define RES_BINS BIO_SPOOF_RES_BINS
+
+/* Residual statistics: log kurtosis, log crest factor and log prediction gain of the
+ * order-12 LP residual; histogram range of each (values outside go to the end bins). */
+static const float res_lo[3] = {0.9f, 1.0f, 0.5f}, res_hi[3] = {3.5f, 2.3f, 6.0f};
+
+/* Running sums of one residual quantity over voiced or unvoiced speech frames. */
+typedef struct {
+    double sum, sq, hist[RES_BINS];
+} res_stat;
 
 /* Excitation statistics of the speech frames (running sums). */
 typedef struct {
@@ -37,6 +48,8 @@ typedef struct {
     double flat, flat2;
     double voiced, jit, jit_small, jit_big, njit;
     int last_lag; /* of the previous speech frame if voiced, else 0 */
+    res_stat res[2][3]; /* [unvoiced, voiced][kurtosis, crest, prediction gain] */
+    double nres[2];
 } exc_stats;
 
 struct bio_spoof_model {
@@ -323,7 +336,7 @@ static void add_cepstra(bio_spoof_stream *s, const float *c)
 
 /* Cepstral peak prominence (peak of the real cepstrum in the pitch range above the straight
  * line fitted to that range), pitch lag, high-band flatness: into the running sums. */
-static void add_excitation(bio_spoof_stream *s, const float *pw)
+static int add_excitation(bio_spoof_stream *s, const float *pw)
 {
     const bio_spoof_model *m = s->m;
     fftwf_complex lp[NBINS];
@@ -357,6 +370,68 @@ static void add_excitation(bio_spoof_stream *s, const float *pw)
         e->jit += j, e->jit_small += j < 0.02, e->jit_big += j > 0.2, e->njit++;
     }
     e->last_lag = voiced ? lag : 0;
+    return voiced;
+}
+
+/* Levinson-Durbin on r[0..LP_ORDER] into a (a[0] = 1); returns the prediction error. */
+static double levinson(const double *r, double *a)
+{
+    double err = r[0] * 1.0001 + 1e-9, t[LP_ORDER + 1];
+    memset(a, 0, (LP_ORDER + 1) * sizeof *a);
+    a[0] = 1;
+    for (int i = 1; i <= LP_ORDER; i++) {
+        double k = r[i];
+        for (int j = 1; j < i; j++) k += a[j] * r[i - j];
+        k = -k / err;
+        memcpy(t, a, sizeof t);
+        for (int j = 1; j < i; j++) a[j] = t[j] + k * t[i - j];
+        a[i] = k;
+        err *= 1 - k * k;
+    }
+    return err;
+}
+
+static void res_add(res_stat *r, int which, double v)
+{
+    r->sum += v, r->sq += v * v;
+    int bin = (int)floor((v - res_lo[which]) / (res_hi[which] - res_lo[which]) * RES_BINS);
+    r->hist[bin < 0 ? 0 : bin >= RES_BINS ? RES_BINS - 1 : bin]++;
+}
+
+/* The waveform of the LP residual: a pulse-train vocoder leaves it too peaky (every harmonic
+ * in phase), magnitude-only resynthesis and loudspeaker-room chains too Gaussian (phases
+ * smeared), and real voices sit in between -- the spectrum alone, after a telephone codec,
+ * shows neither. Statistics kept apart for voiced and unvoiced frames. */
+static void add_residual(bio_spoof_stream *s, const float *pw, int voiced)
+{
+    /* autocorrelation = inverse FFT of the power spectrum; the 200-sample frame is
+     * zero-padded to 256, so lags up to 56 are free of wrap-around */
+    fftwf_complex ps[NBINS];
+    float ac[NFFT], e[FRAME - LP_ORDER] = {0};
+    for (int k = 0; k < NBINS; k++) ps[k][0] = pw[k], ps[k][1] = 0;
+    fftwf_execute_dft_c2r(s->m->iplan, ps, ac);
+    double r[LP_ORDER + 1], a[LP_ORDER + 1];
+    for (int l = 0; l <= LP_ORDER; l++) r[l] = ac[l];
+    if (!(r[0] > 0)) return;
+    double err = levinson(r, a), m2 = 0, m4 = 0, peak = 0;
+    for (int k = 0; k <= LP_ORDER; k++) { /* tap by tap: the inner loop vectorises */
+        float ak = (float)a[k];
+        const float *x = s->buf + LP_ORDER - k;
+        for (int n = 0; n < FRAME - LP_ORDER; n++) e[n] += ak * x[n];
+    }
+    for (int n = 0; n < FRAME - LP_ORDER; n++) {
+        double e2 = (double)e[n] * e[n];
+        m2 += e2, m4 += e2 * e2;
+        if (e2 > peak) peak = e2;
+    }
+    if (!(m2 > 0)) return;
+    double cnt = FRAME - LP_ORDER;
+    m2 /= cnt, m4 /= cnt;
+    exc_stats *x = &s->exc;
+    x->nres[voiced]++;
+    res_add(&x->res[voiced][0], 0, log(m4 / (m2 * m2)));
+    res_add(&x->res[voiced][1], 1, 0.5 * log(peak / m2));
+    res_add(&x->res[voiced][2], 2, log(r[0] / (err > 1e-9 * r[0] ? err : 1e-9 * r[0])));
 }
 
 static void exc_vector(const exc_stats *e, double nspeech, float *v)
@@ -372,6 +447,15 @@ static void exc_vector(const exc_stats *e, double nspeech, float *v)
     v[13] = (float)(e->jit / nj);
     v[14] = (float)(e->jit_small / nj);
     v[15] = (float)(e->jit_big / nj);
+    float *q = v + BIO_SPOOF_NEXC;
+    for (int g = 0; g < 2; g++)
+        for (int w = 0; w < 3; w++) {
+            const res_stat *r = &e->res[g][w];
+            double c = e->nres[g] > 0 ? e->nres[g] : 1, mr = r->sum / c;
+            *q++ = (float)mr;
+            *q++ = (float)sqrt(fmax(r->sq / c - mr * mr, 0));
+            for (int b = 0; b < RES_BINS; b++) *q++ = (float)(r->hist[b] / c);
+        }
 }
 
 static void process_frame(bio_spoof_stream *s)
@@ -400,7 +484,7 @@ static void process_frame(bio_spoof_stream *s)
         return;
     }
     s->nspeech++;
-    add_excitation(s, pw);
+    add_residual(s, pw, add_excitation(s, pw));
     float lf[NFILT], c[NC];
     for (int f = 0; f < NFILT; f++) {
         float e = 1.0f;

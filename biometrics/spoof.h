@@ -18,7 +18,11 @@
  * prominence of each speech frame (how cleanly periodic the voice source is: a vocoder's pulse
  * train is too clean, noise-excited or phase-smeared resynthesis too rough), its frame-to-frame
  * pitch changes (jitter: synthetic prosody is too smooth) and the high band's spectral
- * flatness (noise excitation). A small neural network (one hidden
+ * flatness (noise excitation), and the waveform of the order-12 linear-prediction residual
+ * (log kurtosis, crest factor, prediction gain; voiced and unvoiced frames apart): a
+ * pulse-excited vocoder leaves it too peaky, phase-smeared resynthesis and loudspeaker-room
+ * chains too Gaussian -- a phase property that survives telephone codecs better than the
+ * spectral envelope does. A small neural network (one hidden
  * layer, trained by `callprint-bio spoof-train`) maps it to a log-odds, calibrated to 0-100.
  */
 #ifndef CALLPRINT_BIO_SPOOF_H
@@ -30,9 +34,12 @@
 #define BIO_SPOOF_NCEP 20
 #define BIO_SPOOF_NBANDS 32
 #define BIO_SPOOF_NEXC 16 /* excitation statistics (see spoof.c, exc_vector) */
+#define BIO_SPOOF_RES_BINS 4
+/* LP-residual statistics: voiced/unvoiced x 3 quantities x (mean, sd, histogram) */
+#define BIO_SPOOF_NRES (2 * 3 * (2 + BIO_SPOOF_RES_BINS))
 /* utterance vector: mean+std of 60 cepstral values, speech and pause spectra, pause share,
- * log speech seconds, excitation statistics */
-#define BIO_SPOOF_DIM (2 * 3 * BIO_SPOOF_NCEP + 2 * BIO_SPOOF_NBANDS + 2 + BIO_SPOOF_NEXC)
+ * log speech seconds, excitation statistics, residual statistics */
+#define BIO_SPOOF_DIM (2 * 3 * BIO_SPOOF_NCEP + 2 * BIO_SPOOF_NBANDS + 2 + BIO_SPOOF_NEXC + BIO_SPOOF_NRES)
 #define BIO_SPOOF_MAX_HIDDEN 256
 #define BIO_SPOOF_FRAME_DIM (3 * BIO_SPOOF_NCEP)
 

@@ -459,26 +459,88 @@ size_t bio_spoof_evaluate(const bio_spoof_set *set, const bio_spoof_params *p, b
     return nf;
 }
 
+/* Held-out scores of every fold pooled: each fold's model has its own scale, so a fold's scores
+ * (calibrated log-odds) are standardised by its own bona fide test scores before pooling; one
+ * EER over all folds (or over the tts:* / replay:* folds) is then what an unseen attack of any
+ * kind meets. */
+typedef struct {
+    double *v;
+    int *grp; /* 0 bona fide, else 1 + fold index */
+    size_t n;
+} pool_scores;
+
+static double logodds(const bio_spoof_params *p, const float *vec)
+{
+    return p->cal_a * bio_spoof_logit(p, vec) + p->cal_b;
+}
+
+static void pool_fold(pool_scores *ps, const bio_spoof_set *set, const bio_spoof_params *p, int k)
+{
+    double s = 0, s2 = 0, nb = 0;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->items[i].test && !set->items[i].spoof) {
+            double z = logodds(p, set->items[i].vec);
+            s += z, s2 += z * z, nb++;
+        }
+    double mu = nb ? s / nb : 0, sd = nb ? sqrt(fmax(s2 / nb - mu * mu, 1e-12)) : 1;
+    for (size_t i = 0; i < set->n; i++) {
+        const bio_spoof_item *it = &set->items[i];
+        if (!it->test || (it->spoof && it->kind != k)) continue;
+        ps->v[ps->n] = (logodds(p, it->vec) - mu) / sd;
+        ps->grp[ps->n++] = it->spoof ? 1 + k : -(1 + k);
+    }
+}
+
+static void pool_figure(const pool_scores *ps, const bio_spoof_set *set, const char *name, const char *pfx,
+                        bio_spoof_figure *f)
+{
+    double *sp = malloc(ps->n * sizeof *sp), *bo = malloc(ps->n * sizeof *bo);
+    size_t ns = 0, nb = 0;
+    for (size_t i = 0; sp && bo && i < ps->n; i++) {
+        int k = abs(ps->grp[i]) - 1;
+        if (strncmp(set->kinds[k], pfx, strlen(pfx)) != 0) continue;
+        if (ps->grp[i] > 0) sp[ns++] = ps->v[i];
+        else bo[nb++] = ps->v[i];
+    }
+    bio_metrics m = {0};
+    if (ns && nb) bio_metrics_compute(sp, ns, bo, nb, 0.5, &m);
+    memset(f, 0, sizeof *f);
+    snprintf(f->name, sizeof f->name, "%s", name);
+    f->nspoof = ns, f->nbona = nb, f->eer = 100 * m.eer;
+    free(sp);
+    free(bo);
+}
+
 size_t bio_spoof_heldout(const bio_spoof_set *set, const bio_spoof_train_opts *o, bio_spoof_figure *fig,
                          size_t cap, int verbose)
 {
     unsigned char *use = malloc(set->n);
-    size_t nf = 0;
+    size_t nf = 0, room = set->n * (size_t)set->nkinds;
+    pool_scores ps = {malloc(room * sizeof *ps.v), malloc(room * sizeof *ps.grp), 0};
     bio_spoof_params p;
-    for (int k = 0; k < set->nkinds && nf < cap; k++) {
+    for (int k = 0; use && ps.v && ps.grp && k < set->nkinds && nf < cap; k++) {
         if (!strcmp(set->kinds[k], "bonafide")) continue;
         for (size_t i = 0; i < set->n; i++) use[i] = !set->items[i].test && set->items[i].kind != k;
         if (bio_spoof_fit(set, use, o, &p) != 0) break;
         figure(set, &p, set->kinds[k], of_kind, &k, &fig[nf]);
         if (verbose) fprintf(stderr, "held out %-24s EER %6.2f%%\n", fig[nf].name, fig[nf].eer);
         nf++;
+        pool_fold(&ps, set, &p, k);
         bio_spoof_params_free(&p);
     }
-    for (size_t i = 0; i < set->n; i++) use[i] = !set->items[i].test;
-    if (nf < cap && bio_spoof_fit(set, use, o, &p) == 0) {
+    const char *names[3] = {"heldout pooled", "heldout pooled tts", "heldout pooled replay"};
+    const char *pfx[3] = {"", "tts:", "replay:"};
+    for (int j = 0; j < 3 && ps.n && nf < cap; j++) {
+        pool_figure(&ps, set, names[j], pfx[j], &fig[nf++]);
+        if (verbose) fprintf(stderr, "%-33s EER %6.2f%%\n", fig[nf - 1].name, fig[nf - 1].eer);
+    }
+    for (size_t i = 0; use && i < set->n; i++) use[i] = !set->items[i].test;
+    if (use && nf < cap && bio_spoof_fit(set, use, o, &p) == 0) {
         nf += bio_spoof_evaluate(set, &p, fig + nf, cap - nf);
         bio_spoof_params_free(&p);
     }
+    free(ps.v);
+    free(ps.grp);
     free(use);
     return nf;
 }

@@ -15,8 +15,10 @@
  *
  * Evaluation (bio_spoof_heldout): for each attack kind, a model trained without it is tested on
  * that kind's test items against the bona fide test items (leave-one-engine-out for tts:*,
- * leave-one-chain-out for replay:*); plus pooled (every kind seen) and the bona fide flag rate
- * at the default threshold per bona fide source.
+ * leave-one-chain-out for replay:*); the held-out pooled EER (every fold's held-out scores,
+ * standardised by that fold's bona fide test scores, pooled: all kinds, tts:*, replay:*); plus
+ * pooled (every kind seen) and the bona fide flag rate at the default threshold per bona fide
+ * source.
  */
 #ifndef CALLPRINT_BIO_SPOOF_TRAIN_H
 #define CALLPRINT_BIO_SPOOF_TRAIN_H

@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 """report.py -- per-set and pooled accuracy from `callprint-bio eval --scores` files.
 
-Usage: report.py SPEAKERS_TSV VERIFIED NOT_SURE SCORES_3S SCORES_6S SCORES_10S
+Usage: report.py [--exclude SPEAKER,...] SPEAKERS_TSV VERIFIED NOT_SURE SCORES_3S SCORES_6S SCORES_10S
+  --exclude     drop every trial whose enrolment or test is one of these speakers (ids as in
+                speakers.tsv), e.g. held-out callers whose calls are probably not one person
   SPEAKERS_TSV  speakers.tsv of make_lists.py (source, speaker, role, set)
   VERIFIED, NOT_SURE  the model's default thresholds
   SCORES_*      scores files: LABEL SCORE ENROLL TEST [VERDICT TEST_SPEECH_SECONDS]
@@ -48,12 +50,17 @@ def set_of_spec(spec, sets):
     return sets.get((parts[0], parts[1]))
 
 
-def load_scores(path, sets):
+def speaker_of_spec(spec):
+    parts = spec.split(",")[0].split("/")
+    return parts[1] if len(parts) > 1 else None
+
+
+def load_scores(path, sets, exclude=frozenset()):
     rows = []
     with open(path) as f:
         for line in f:
             c = line.rstrip("\n").split("\t")
-            if len(c) < 4:
+            if len(c) < 4 or speaker_of_spec(c[2]) in exclude or speaker_of_spec(c[3]) in exclude:
                 continue
             verdict = c[4] if len(c) >= 6 else None
             rows.append((set_of_spec(c[3], sets), c[0] in ("target", "1"), float(c[1]), c[3],
@@ -94,6 +101,9 @@ def far_threshold(non, far=0.01):
 
 def main():
     args = sys.argv[1:]
+    exclude = frozenset()
+    if args[:1] == ["--exclude"] and len(args) > 1:
+        exclude, args = frozenset(args[1].split(",")), args[2:]
     choose = args and args[0] == "--thresholds"
     if choose:
         args = args[1:]
@@ -119,7 +129,7 @@ def main():
     per = {}
     for path in files:
         dur = path.rsplit("_", 1)[-1].split(".")[0]
-        for r in load_scores(path, sets):
+        for r in load_scores(path, sets, exclude):
             if r[0]:
                 per.setdefault((r[0], dur), []).append(r)
     if choose:

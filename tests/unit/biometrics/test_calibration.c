@@ -294,6 +294,19 @@ Test(calibration, report_marks_unseen_sources)
     cr_expect_float_eq(v[7], 6.0, 1e-9);
     cr_assert(report_row(out, "pooled all 3s", v), "%s", out);
     cr_expect_float_eq(v[7], 9.0, 1e-9);
+    /* --exclude drops every trial of the listed speakers. */
+    snprintf(cmd, sizeof cmd,
+             "python3 '%s' --exclude n1,nobody '%s/speakers.tsv' 90 40 '%s/scores_3s.tsv' "
+             "'%s/scores_6s.tsv' '%s/scores_10s.tsv'",
+             fx_path("biometrics/train/report.py"), dir, dir, dir, dir);
+    p = popen(cmd, "r");
+    cr_assert_not_null(p);
+    n = fread(out, 1, sizeof out - 1, p);
+    out[n] = 0;
+    cr_assert_eq(pclose(p), 0, "%s", out);
+    cr_expect(!report_row(out, "loso:new 3s", v) && !report_row(out, "pooled loso 3s", v), "%s", out);
+    cr_assert(report_row(out, "pooled all 3s", v), "%s", out);
+    cr_expect_float_eq(v[7], 6.0, 1e-9);
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
     cr_expect_eq(system(cmd), 0);
 }
