@@ -29,6 +29,7 @@
 #include <stdint.h>
 
 #include "http/http.h"
+#include "bio.h"
 #include "store/store.h"
 
 struct app;
@@ -131,6 +132,24 @@ void api_send(http_req *req, int status, cJSON *body);
 /* A store failure as HTTP: NOT_FOUND 404, EXISTS 409, UNAVAILABLE/OVERFLOW/CLOSED 503, else
  * 500; the sentence is the store's. */
 void api_store_error(http_req *req, store_status st, const char *err);
+
+/* Enrolment from PCM (api_enrol.c), used by every REST path that enrols a recording (the
+ * import, a fraudster's registration): a new engine stream fed the n samples, the spoofing
+ * countermeasure beside it when `spoof` and a spoofing model is loaded, then `peek` (if any)
+ * on the engine stream (a registration's gallery search), then the voiceprint into blob
+ * (BIO_VOICEPRINT_MAX bytes). When the server starts stopping during the feed, nothing
+ * more is done: `stopped`, no voiceprint. Thread pool; -1 only when out of memory. */
+typedef struct {
+    double speech;      /* net speech heard, seconds */
+    const char *spoof;  /* the countermeasure's verdict name; NULL when it did not run */
+    double spoof_score; /* rounded to 0.01 */
+    bool stopped;       /* the server began stopping: no voiceprint */
+    bio_status status;  /* of the enrolment (BIO_OK when stopped) */
+    size_t blob_len;
+} api_enrol;
+typedef void api_enrol_peek(void *engine_stream, void *arg);
+int api_enrol_pcm(const struct app *a, const int16_t *pcm, size_t n, bool spoof,
+                  api_enrol_peek *peek, void *arg, uint8_t *blob, api_enrol *out);
 
 /* GET /api/v2/status's object (api_admin.c); the console's health figures start from it. */
 cJSON *api_status_json(struct app *a);

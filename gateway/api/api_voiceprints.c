@@ -46,7 +46,6 @@
 #define IMPORT_ITEMS_MAX 64
 #define SNAPSHOT_ITEMS_MAX 10000
 #define SCAN_PAGE 200
-#define FEED_BLOCK 1600
 /* One uploaded recording decodes to at most this much audio (8 kHz): its header is not
  * trusted, so this, not the header, bounds the memory an import can take. */
 #define IMPORT_AUDIO_MAX_S 3600
@@ -302,30 +301,17 @@ static void enrol_item(const app *a, put_item *it)
     }
     free(it->data);
     it->data = NULL;
-    void *st = a->engine->stream_new(a->model);
-    bio_spoof_stream *sp = a->spoof ? bio_spoof_stream_new(a->spoof) : NULL;
     it->blob = malloc(BIO_VOICEPRINT_MAX);
-    if (!st || !it->blob || (a->spoof && !sp)) {
+    api_enrol e;
+    if (!it->blob || api_enrol_pcm(a, pcm, n, true, NULL, NULL, it->blob, &e) != 0) {
         item_fail(it, "%s", "out of memory");
     } else {
-        for (size_t off = 0; off < n && !atomic_load(&a->api->stopping); off += FEED_BLOCK) {
-            size_t k = n - off < FEED_BLOCK ? n - off : FEED_BLOCK;
-            a->engine->feed(st, pcm + off, k);
-            if (sp)
-                bio_spoof_stream_feed(sp, pcm + off, k);
-        }
-        it->speech = a->engine->speech_seconds(st);
-        if (sp) {
-            bio_spoof_result r;
-            bio_spoof_stream_score(sp, a->spoof_threshold, &r);
-            it->spoof = bio_spoof_verdict_name(r.result);
-            it->spoof_score = round(r.score * 100) / 100;
-        }
         /* Stopping: no voiceprint from a recording cut short (import_done says cancelled). */
-        bio_status bs = atomic_load(&a->api->stopping)
-                            ? BIO_OK
-                            : a->engine->enroll(st, &a->bio, it->blob, BIO_VOICEPRINT_MAX,
-                                                &it->blob_len);
+        it->speech = e.speech;
+        it->spoof = e.spoof;
+        it->spoof_score = e.spoof_score;
+        it->blob_len = e.blob_len;
+        bio_status bs = e.status;
         if (bs == BIO_ERR_SPEECH) {
             it->status = "failed";
             snprintf(it->detail, sizeof it->detail,
@@ -342,9 +328,6 @@ static void enrol_item(const app *a, put_item *it)
                      "score %.1f, threshold %.1f)", it->spoof_score, a->spoof_threshold);
         }
     }
-    bio_spoof_stream_free(sp);
-    if (st)
-        a->engine->stream_free(st);
     free(pcm);
 }
 

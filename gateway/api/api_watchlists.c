@@ -39,7 +39,6 @@
 
 #define WL_PATH API_PREFIX "/watchlists"
 #define REG_AUDIO_MAX_S 3600
-#define REG_FEED_BLOCK 1600
 #define REG_IMPORTS_MAX 2
 
 typedef struct {
@@ -235,6 +234,24 @@ static void reg_fail(reg_job *r, int status, const char *msg)
     snprintf(r->err, sizeof r->err, "%s", msg);
 }
 
+/* Before the voiceprint: the closest fraudster of the watchlist, if one matches. */
+static void reg_search(void *engine_stream, void *arg)
+{
+    reg_job *r = arg;
+    const app *a = r->a;
+    bio_match m;
+    size_t found = 0;
+    if (!r->gal)
+        return;
+    bio_status st =
+        a->engine->identify(engine_stream, &a->bio, fraud_gallery_engine(r->gal), 1, &m, &found);
+    if (st == BIO_OK && found == 1) {
+        r->matched = true;
+        r->row = m.index;
+        r->score = m.score;
+    }
+}
+
 /* Thread pool: decode, search the gallery, enrol. Touches the job, the read-only model and the
  * gallery snapshot (never changed while held). */
 static void reg_work(uv_work_t *w)
@@ -249,31 +266,22 @@ static void reg_work(uv_work_t *w)
         reg_fail(r, 400, err);
         return;
     }
-    void *st = a->engine->stream_new(a->model);
     r->blob = malloc(BIO_VOICEPRINT_MAX);
-    if (!st || !r->blob) {
+    api_enrol e;
+    if (!r->blob || api_enrol_pcm(a, pcm, n, false, reg_search, r, r->blob, &e) != 0) {
         reg_fail(r, 500, "out of memory");
+    } else if (e.stopped) {
+        reg_fail(r, 503, "the server is stopping");
     } else {
-        for (size_t off = 0; off < n && !atomic_load(&a->api->stopping); off += REG_FEED_BLOCK)
-            a->engine->feed(st, pcm + off, n - off < REG_FEED_BLOCK ? n - off : REG_FEED_BLOCK);
-        r->speech = a->engine->speech_seconds(st);
-        bio_match m;
-        size_t found = 0;
-        if (r->gal && a->engine->identify(st, &a->bio, fraud_gallery_engine(r->gal), 1, &m,
-                                          &found) == BIO_OK && found == 1) {
-            r->matched = true;
-            r->row = m.index;
-            r->score = m.score;
-        }
-        bio_status bs = a->engine->enroll(st, &a->bio, r->blob, BIO_VOICEPRINT_MAX, &r->blob_len);
+        r->speech = e.speech;
+        r->blob_len = e.blob_len;
+        bio_status bs = e.status;
         if (bs != BIO_OK) {
             snprintf(err, sizeof err, "no voiceprint: %s (%.1f s of net speech, %.1f s required)",
                      bio_strerror(bs), r->speech, a->bio.min_enroll_speech);
             reg_fail(r, bs == BIO_ERR_SPEECH ? 422 : 500, err);
         }
     }
-    if (st)
-        a->engine->stream_free(st);
     free(pcm);
 }
 
