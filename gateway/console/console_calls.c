@@ -122,8 +122,6 @@ static ccall *find(ccalls *t, const char *uuid)
 
 static const char *state_text(const live_state *st)
 {
-    static const char *const verify[] = {"not_enough_speech", "no_voiceprint", "verified",
-                                         "not_verified", "not_sure"};
     static const char *const enrol[] = {"collecting_speech", "created", "exists"};
     if (st->status == LIVE_ST_NO_VOICEPRINT)
         return "no_voiceprint";
@@ -132,7 +130,7 @@ static const char *state_text(const live_state *st)
     if (st->status >= 500)
         return "unavailable";
     if (st->kind == LIVE_VERIFY)
-        return st->result <= WHP_VERIFY_NOT_SURE ? verify[st->result] : "unknown";
+        return live_verdict_name(st->result);
     return st->detail <= WHP_ENROLL_EXISTS ? enrol[st->detail] : "unknown";
 }
 

@@ -233,10 +233,8 @@ static void render_live(mbuf *b, app *a)
     if (a->live)
         live_get_stats(a->live, &l);
     family(b, "verdicts_total", "counter", "Verification states published, by result.");
-    static const char *const results[] = {"not_enough_speech", "no_voiceprint", "verified",
-                                          "not_verified", "not_sure"};
     for (int r = WHP_VERIFY_NOT_ENOUGH_SPEECH; r <= WHP_VERIFY_NOT_SURE; r++)
-        put(b, "callprint_verdicts_total{result=\"%s\"} %llu\n", results[r],
+        put(b, "callprint_verdicts_total{result=\"%s\"} %llu\n", live_verdict_name(r),
             (unsigned long long)l.verdicts[r]);
     family(b, "enrolments_total", "counter", "Enrolments, by outcome.");
     put(b, "callprint_enrolments_total{outcome=\"created\"} %llu\n",

@@ -160,6 +160,13 @@ const char *live_origin_name(live_origin o)
     return (unsigned)o < 3 ? origin_names[o] : "unknown";
 }
 
+const char *live_verdict_name(whp_verify_result r)
+{
+    static const char *const names[] = {"not_enough_speech", "no_voiceprint", "verified",
+                                        "not_verified", "not_sure"};
+    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
+}
+
 bool live_external_id_ok(const char *id)
 {
     size_t n = 0, chars = 0;

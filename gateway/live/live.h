@@ -233,6 +233,11 @@ cJSON *live_stream_json(live *l, const struct stream *s);
 /* Text forms: "enroll"/"verify"; "api"/"subscription"/"zero-integration". */
 const char *live_kind_name(live_kind k);
 const char *live_origin_name(live_origin o);
+/* The verify result's name for the operator's contracts -- the /metrics label and the
+ * console -- one spelling, snake_case: "not_enough_speech", "no_voiceprint", "verified",
+ * "not_verified", "not_sure" ("unknown" beyond). The REST API (api_live.c) and the webhook
+ * payloads (webhook_payload.c) have their own documented spellings, each in one table. */
+const char *live_verdict_name(whp_verify_result r);
 
 /* ---- internal: zero-integration mode (live_zero.c), run by the sink at stream start ---- */
 
