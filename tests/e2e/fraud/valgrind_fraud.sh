@@ -6,14 +6,7 @@
 # bidirectional call (prompts, DTMF menus, barge-in) and on the call cut by SIGTERM.
 # Any memory error or leak (definite, indirect, possible) fails. Registered for builds without
 # sanitizers (valgrind and ASan do not mix).
-set -euo pipefail
-bin=${CALLPRINT_BIN_DIR:?}
-src=${CALLPRINT_SOURCE_DIR:?}
-wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
-. "$src/tests/support/lib.sh"
-tmp=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-fail() { echo "valgrind_fraud: $*" >&2; cat "$tmp/log" >&2; exit 1; }
+. "${CALLPRINT_SOURCE_DIR:?}/tests/support/script.sh"
 
 # Port 9 (discard) is closed on loopback: Redis is down for the whole run.
 CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_REDIS_URL=redis://127.0.0.1:9/0 \

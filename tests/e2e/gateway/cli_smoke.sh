@@ -4,15 +4,7 @@
 # rotated (a new file appears), then SIGTERM: the server must log the stream with its counters
 # and exit 0 (under ASan: without leaks). Then a server with the signature check: signed
 # concurrent calls pass, an unsigned one is refused with 403.
-set -euo pipefail
-bin=${CALLPRINT_BIN_DIR:?}
-src=${CALLPRINT_SOURCE_DIR:?}
-wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
-. "$src/tests/support/lib.sh"
-tmp=$(mktemp -d)
-pid=
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-fail() { echo "cli_smoke: $*" >&2; cat "$tmp"/log* "$tmp/stderr" >&2 2>/dev/null || true; exit 1; }
+. "${CALLPRINT_SOURCE_DIR:?}/tests/support/script.sh"
 
 "$bin/callprint" --help | grep -q CALLPRINT_LISTEN || fail "--help"
 "$bin/callprint" --version | grep -q '^callprint [0-9]' || fail "--version"

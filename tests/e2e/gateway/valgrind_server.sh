@@ -3,14 +3,7 @@
 # a Voice Verify call, an HTTP request, a connection left open at shutdown, then SIGTERM.
 # Any memory error or leak (definite, indirect, possible) fails. Registered for builds
 # without sanitizers (valgrind and ASan do not mix).
-set -euo pipefail
-bin=${CALLPRINT_BIN_DIR:?}
-src=${CALLPRINT_SOURCE_DIR:?}
-wav=$src/tests/fixtures/audio/fsdd-0_george_10.wav
-. "$src/tests/support/lib.sh"
-tmp=$(mktemp -d)
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-fail() { echo "valgrind_server: $*" >&2; cat "$tmp/log" >&2; exit 1; }
+. "${CALLPRINT_SOURCE_DIR:?}/tests/support/script.sh"
 
 CALLPRINT_LISTEN=127.0.0.1:0 valgrind -q --leak-check=full \
   --suppressions="$src/tests/support/valgrind.supp" \

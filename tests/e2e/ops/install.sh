@@ -5,13 +5,7 @@
 # the prefix's model, spoofing model and schemas, callprint-bio enrols a recording with the
 # installed model, and a running callprint serves the installed OpenAPI document. The programs
 # must not hold the source tree's models/ or schemas/ path at all.
-set -euo pipefail
-bin=${CALLPRINT_BIN_DIR:?}
-src=${CALLPRINT_SOURCE_DIR:?}
-tmp=$(mktemp -d)
-pid=
-trap 'kill "$pid" 2>/dev/null || true; rm -rf "$tmp"' EXIT
-fail() { echo "install: $*" >&2; cat "$tmp"/log* "$tmp/stderr" >&2 2>/dev/null || true; exit 1; }
+. "${CALLPRINT_SOURCE_DIR:?}/tests/support/script.sh"
 . "$src/tests/e2e/ops/lib.sh"
 
 prefix=$tmp/usr
