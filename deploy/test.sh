@@ -2,8 +2,9 @@
 # Set up and run every test: installs missing packages, builds with
 # -fsanitize=address,undefined -fno-sanitize-recover=all into build/asan, starts a private
 # redis-server on a free loopback port, runs the whole suite through ctest, then the valgrind
-# tests (build/check, no sanitizers), the bounded fuzz runs, the Docker file validation and
-# the benchmark smoke runs (tests/extra/*.sh). Exits non-zero on any failure or sanitizer report.
+# tests (build/check, no sanitizers), then tests/extra/*.sh: the bounded fuzz runs, the Docker
+# file validation, the Compose stack built and run, and the benchmark smoke runs. Exits
+# non-zero on any failure or sanitizer report.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
