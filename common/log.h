@@ -37,12 +37,10 @@ void log_write(log_level lvl, const char *stream, const char *session, const cha
  *     log_write(LOG_WARN, NULL, NULL, LOG_KV("client", peer, "path", path), "refused");   */
 #define LOG_KV(...)                                                                                \
     (const char *const[]){__VA_ARGS__},                                                            \
-        (sizeof(struct {                                                                           \
-             _Static_assert(sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) % 2 == 0,  \
-                            "LOG_KV takes key/value pairs");                                       \
-             int x;                                                                                \
-         }) * 0 +                                                                                  \
-         sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *) / 2)
+        (sizeof(char[LOG_KV_COUNT_(__VA_ARGS__) % 2 == 0 ? 1 : -1]) * 0 +                          \
+         LOG_KV_COUNT_(__VA_ARGS__) / 2)
+/* Internal: how many strings LOG_KV was given (a constant; the list is not evaluated). */
+#define LOG_KV_COUNT_(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(char *))
 
 /* Shorthands for lines without extra fields. */
 #define log_debug(...) log_write(LOG_DEBUG, NULL, NULL, NULL, 0, __VA_ARGS__)

@@ -29,7 +29,9 @@
  * Stream end: on_stop unlinks the ls from `streams` (and from the stream's sink slot: the
  * stream itself is freed by its owner right after), posts each job's final request, closes the
  * worker stream behind it (the pool runs a stream's jobs in order), and moves the ls to
- * `ending`. Every answer on an ending stream checks whether it was the last one in flight
+ * `ending`. A job whose final request must wait (for the voiceprint of a call that ended
+ * before Redis answered, or for the answer to a request posted before the end, which saw only
+ * part of the audio) keeps the worker stream open until it is posted (close_worker). Every answer on an ending stream checks whether it was the last one in flight
  * (maybe_finish); the tick gives up on stragglers after LIVE_WAIT_MAX_MS, and live_close
  * releases whatever is left since the workers close right after it.
  */
@@ -86,6 +88,7 @@ typedef struct live_job {
     uint64_t state_ms; /* loop time of the last answer (0: none yet) */
     /* Work in flight. */
     bool worker_busy, store_busy, due;
+    bool final_owed; /* the stream ended while a request was in flight: post again after it */
     bool stale; /* the published state came from a dropped voiceprint: not sent again */
     uint64_t posted_ms;
     /* verify: the cached voiceprint, its store stamp, and an epoch bumped whenever the cache is
@@ -107,7 +110,7 @@ struct live_stream {
     stream *s;                /* NULL once the stream ended */
     unsigned phase;           /* the slot of the interval its jobs tick in */
     char uuid[STREAM_UUID_LEN + 1];
-    uint64_t wid; /* worker stream id, 0 without workers */
+    uint64_t wid; /* worker stream id; 0 without workers, or once closed */
     live_job *jobs;
     size_t n_jobs;
     bool ending;        /* ended: waiting for the final answers */
@@ -368,6 +371,7 @@ static live_job *job_find(live_stream *ls, live_kind k, const char *external_id)
 static bool refresh(live_job *j);
 static void maybe_finish(live *l, live_stream *ls);
 static void finish(live *l, live_stream *ls);
+static void close_worker(live *l, live_stream *ls, bool force);
 
 /* After an answer: an ended stream is released once its last answer is in. The job may be
  * freed by this (callers hold their own reference or do not touch it afterwards). */
@@ -383,7 +387,7 @@ static bool post_worker(live_job *j)
     live *l = j->l;
     if (j->worker_busy)
         return true;
-    if (j->ls->ending)
+    if (!j->ls->wid)
         return false; /* the worker stream is closed */
     bio_config own = l->a->bio;
     own.min_verify_speech = j->min_speech;
@@ -399,6 +403,19 @@ static bool post_worker(live_job *j)
     j->posted_ms = now_ms(l);
     j->posted_epoch = j->print_epoch;
     return true;
+}
+
+/* The stream ended: the request that sees all of its audio. With one in flight (the
+ * single-flight rule), it is owed and posted when that answer comes. */
+static void post_final(live_job *j)
+{
+    /* verify: a stamp check may be in flight (store_busy) beside the final request */
+    bool ready = j->kind == LIVE_VERIFY ? j->print != NULL
+                                        : !j->store_busy && j->checked && !j->done;
+    if (ready && j->worker_busy)
+        j->final_owed = true;
+    else if (ready)
+        post_worker(j);
 }
 
 static const config *l_cfg(const live_job *j) { return j->l->a->cfg; }
@@ -445,6 +462,8 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
                           "verify: cannot read the voiceprint: %s", err ? err : "error");
             publish(j);
         }
+        if (j->ls->ending)
+            close_worker(j->l, j->ls, false);
         answered(j);
     }
     job_unref(j);
@@ -476,6 +495,8 @@ static void on_exists(void *arg, store_status st, const store_speaker *sp, const
         } else if (!post_worker(j)) {
             settle(j);
         }
+        if (j->ls->ending)
+            close_worker(j->l, j->ls, false);
         answered(j);
     }
     job_unref(j);
@@ -830,6 +851,11 @@ void live_worker_result(live *l, const workers_result *r)
         enrol_answer(j, r);
     else
         verify_answer(j, r);
+    if (j->ls->ending && j->final_owed) {
+        j->final_owed = false;
+        post_final(j);
+        close_worker(l, j->ls, false);
+    }
     answered(j); /* last: may free j */
 }
 
@@ -974,11 +1000,35 @@ static int removed_status(stream_end_reason why)
     }
 }
 
+/* A job whose final worker request is still to be posted: it waits for a Redis answer (the
+ * voiceprint being read, or the enrolment's existence check: a call shorter than that read),
+ * or for the answer to a request posted before the stream ended, which saw only part of the
+ * audio. */
+static bool final_pending(const live_job *j)
+{
+    return j->final_owed ||
+           (j->store_busy && (j->kind == LIVE_VERIFY ? !j->print : !j->checked));
+}
+
+/* Close an ended stream's worker stream once no job still needs it for its final request
+ * (the close is queued behind those requests, so they see all of the audio). */
+static void close_worker(live *l, live_stream *ls, bool force)
+{
+    if (!ls->wid)
+        return;
+    for (const live_job *j = ls->jobs; j && !force; j = j->next)
+        if (final_pending(j))
+            return;
+    workers_close_stream(l->a->workers, ls->wid);
+    ls->wid = 0;
+}
+
 /* Release an ended stream: its subscriptions, jobs (Redis callbacks may still hold them) and
  * memory. */
 static void finish(live *l, live_stream *ls)
 {
     subs_remove_channel_jobs(l->subs, ls->uuid);
+    close_worker(l, ls, true);
     while (ls->jobs) {
         live_job *j = ls->jobs;
         ls->jobs = j->next;
@@ -998,7 +1048,8 @@ static void maybe_finish(live *l, live_stream *ls)
 
 
 /* The stream ended: post each job's final request (unless one is in flight), close the worker
- * stream behind them, and wait for the answers on the `ending` list. */
+ * stream behind them (after the Redis reads that final requests wait for), and wait for the
+ * answers on the `ending` list. */
 static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
 {
     live *l = ud;
@@ -1009,15 +1060,12 @@ static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
     s->sink_state[l->sink_index] = NULL;
     ls->s = NULL;
     for (live_job *j = ls->jobs; j; j = j->next) {
-        /* verify: a stamp check may be in flight (store_busy) beside the final request */
-        if (!l->closing && (j->kind == LIVE_VERIFY ? j->print != NULL
-                                                   : !j->store_busy && j->checked && !j->done))
-            post_worker(j);
+        if (!l->closing)
+            post_final(j);
         j->due = j->worker_busy || j->store_busy; /* the final answer goes to subscribers */
     }
-    if (ls->wid)
-        workers_close_stream(l->a->workers, ls->wid);
     ls->ending = true;
+    close_worker(l, ls, l->closing);
     ls->ended_ms = now_ms(l);
     list_push(&l->ending, ls);
     maybe_finish(l, ls);
