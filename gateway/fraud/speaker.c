@@ -69,7 +69,7 @@ static void on_verdict(const live_state *st, void *arg)
 {
     speaker *sp = arg;
     if (st->kind != LIVE_VERIFY || st->status != LIVE_ST_VERDICT ||
-        st->result != WHP_VERIFY_VERIFIED || !st->external_id)
+        st->result != LIVE_VERDICT_VERIFIED || !st->external_id)
         return;
     uint64_t h = hash_fnv_str(HASH_FNV_SEED, st->external_id);
     touch_slot *t = &sp->slots[h % SPEAKER_TOUCH_SLOTS];

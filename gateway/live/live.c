@@ -80,7 +80,7 @@ typedef struct live_job {
     /* Published state. */
     int status;
     whp_enroll_detail detail;
-    whp_verify_result result;
+    live_verdict result;
     bio_verdict verdict;
     double score, speech;
     bool spoof_scored;
@@ -169,11 +169,28 @@ const char *live_origin_name(live_origin o)
     return (unsigned)o < 3 ? origin_names[o] : "unknown";
 }
 
-const char *live_verdict_name(whp_verify_result r)
+const char *live_verdict_name(live_verdict v)
 {
-    static const char *const names[] = {"not_enough_speech", "no_voiceprint", "verified",
-                                        "not_verified", "not_sure"};
-    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
+    static const char *const names[LIVE_VERDICTS] = {
+        [LIVE_VERDICT_NOT_ENOUGH_SPEECH] = "not_enough_speech",
+        [LIVE_VERDICT_NO_VOICEPRINT] = "no_voiceprint",
+        [LIVE_VERDICT_VERIFIED] = "verified",
+        [LIVE_VERDICT_NOT_VERIFIED] = "not_verified",
+        [LIVE_VERDICT_NOT_SURE] = "not_sure",
+    };
+    return (unsigned)v < LIVE_VERDICTS ? names[v] : "unknown";
+}
+
+whp_verify_result live_verdict_webhook(live_verdict v)
+{
+    static const whp_verify_result values[LIVE_VERDICTS] = {
+        [LIVE_VERDICT_NOT_ENOUGH_SPEECH] = WHP_VERIFY_NOT_ENOUGH_SPEECH,
+        [LIVE_VERDICT_NO_VOICEPRINT] = WHP_VERIFY_NO_VOICEPRINT,
+        [LIVE_VERDICT_VERIFIED] = WHP_VERIFY_VERIFIED,
+        [LIVE_VERDICT_NOT_VERIFIED] = WHP_VERIFY_NOT_VERIFIED,
+        [LIVE_VERDICT_NOT_SURE] = WHP_VERIFY_NOT_SURE,
+    };
+    return (unsigned)v < LIVE_VERDICTS ? values[v] : WHP_VERIFY_NOT_SURE;
 }
 
 bool live_external_id_ok(const char *id)
@@ -296,7 +313,7 @@ static void publish(live_job *j)
     live *l = j->l;
     j->state_ms = now_ms(l);
     j->stale = false;
-    if (j->kind == LIVE_VERIFY && (unsigned)j->result <= WHP_VERIFY_NOT_SURE) {
+    if (j->kind == LIVE_VERIFY && (unsigned)j->result < LIVE_VERDICTS) {
         l->st.verdicts[j->result]++;
         if (j->spoof_scored)
             l->st.spoof_results[j->spoof]++;
@@ -431,7 +448,7 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
             j->status = st == STORE_NOT_FOUND ? LIVE_ST_NO_VOICEPRINT
                         : st == STORE_CRYPTO  ? LIVE_ST_UNUSABLE
                                               : LIVE_ST_UNAVAILABLE;
-            j->result = st == STORE_NOT_FOUND ? WHP_VERIFY_NO_VOICEPRINT : WHP_VERIFY_NOT_SURE;
+            j->result = st == STORE_NOT_FOUND ? LIVE_VERDICT_NO_VOICEPRINT : LIVE_VERDICT_NOT_SURE;
             j->score = 0;
             if (st != STORE_NOT_FOUND)
                 log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0,
@@ -626,7 +643,7 @@ static live_job *job_new(live *l, live_stream *ls, live_kind k, const char *exte
     snprintf(j->external_id, sizeof j->external_id, "%s", external_id);
     j->status = LIVE_ST_PENDING;
     j->detail = WHP_ENROLL_NOT_ENOUGH_SPEECH;
-    j->result = WHP_VERIFY_NOT_ENOUGH_SPEECH;
+    j->result = LIVE_VERDICT_NOT_ENOUGH_SPEECH;
     j->verdict = BIO_INSUFFICIENT_SPEECH;
     j->min_speech = -1;
     j->next = ls->jobs;
@@ -743,20 +760,20 @@ static void verify_answer(live_job *j, const workers_result *r)
         j->verdict = v->verdict;
         j->score = v->verdict == BIO_INSUFFICIENT_SPEECH ? 0 : v->score;
         j->status = v->verdict == BIO_INSUFFICIENT_SPEECH ? LIVE_ST_PENDING : LIVE_ST_VERDICT;
-        j->result = v->verdict == BIO_VERIFIED       ? WHP_VERIFY_VERIFIED
-                    : v->verdict == BIO_NOT_SURE     ? WHP_VERIFY_NOT_SURE
-                    : v->verdict == BIO_NOT_VERIFIED ? WHP_VERIFY_NOT_VERIFIED
-                                                     : WHP_VERIFY_NOT_ENOUGH_SPEECH;
+        j->result = v->verdict == BIO_VERIFIED       ? LIVE_VERDICT_VERIFIED
+                    : v->verdict == BIO_NOT_SURE     ? LIVE_VERDICT_NOT_SURE
+                    : v->verdict == BIO_NOT_VERIFIED ? LIVE_VERDICT_NOT_VERIFIED
+                                                     : LIVE_VERDICT_NOT_ENOUGH_SPEECH;
         bool spoofed = j->spoof_scored && j->spoof == BIO_SPOOF_SPOOF;
         if (spoofed && j->l->deps.cfg.spoof_reject && v->verdict != BIO_INSUFFICIENT_SPEECH) {
             j->verdict = BIO_NOT_VERIFIED; /* a spoofed call is never verified */
-            j->result = WHP_VERIFY_NOT_VERIFIED;
+            j->result = LIVE_VERDICT_NOT_VERIFIED;
         }
     } else {
         bool unusable = r->status == BIO_ERR_FORMAT || r->status == BIO_ERR_MODEL ||
                         r->status == BIO_ERR_VERSION;
         j->status = unusable ? LIVE_ST_UNUSABLE : LIVE_ST_ERROR;
-        j->result = WHP_VERIFY_NOT_SURE;
+        j->result = LIVE_VERDICT_NOT_SURE;
         j->verdict = BIO_NOT_SURE;
         j->score = 0;
         log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0, "verify failed: %s",
@@ -1209,7 +1226,9 @@ cJSON *live_stream_json(live *l, const stream *s)
         if (j->kind == LIVE_ENROLL) {
             cJSON_AddStringToObject(x, "detail", whp_enroll_detail_text(j->detail));
         } else {
-            cJSON_AddStringToObject(x, "result", whp_verify_result_text(j->result));
+            /* the webhook wording, as this answer has always used */
+            const char *result = whp_verify_result_text(live_verdict_webhook(j->result));
+            cJSON_AddStringToObject(x, "result", result);
             cJSON_AddNumberToObject(x, "score", j->score);
         }
         cJSON_AddNumberToObject(x, "speech_length", j->speech);

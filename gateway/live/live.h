@@ -115,6 +115,20 @@ typedef struct live live;
 #define LIVE_ST_UNAVAILABLE 503
 
 typedef enum { LIVE_ENROLL = 0, LIVE_VERIFY } live_kind;
+
+/* A verify job's result: the engine's verdict (bio_verdict), or why there is none yet. Live's
+ * own type; each external contract spells it in one table of its own -- live_verdict_name
+ * (the /metrics label and the console), api_live.c (the REST answers' "result"), and the
+ * webhook payloads (live_verdict_webhook: protocol/'s wire names, which the REST answers'
+ * "detail" also uses). */
+typedef enum {
+    LIVE_VERDICT_NOT_ENOUGH_SPEECH = 0,
+    LIVE_VERDICT_NO_VOICEPRINT,
+    LIVE_VERDICT_VERIFIED,
+    LIVE_VERDICT_NOT_VERIFIED,
+    LIVE_VERDICT_NOT_SURE,
+} live_verdict;
+#define LIVE_VERDICTS (LIVE_VERDICT_NOT_SURE + 1)
 typedef enum { LIVE_BY_API = 0, LIVE_BY_SUBSCRIPTION, LIVE_BY_ZERO } live_origin;
 
 /* A job's state as published (valid during the callback). `stream` is NULL for the final
@@ -127,7 +141,7 @@ typedef struct {
     const char *external_id;
     int status;                   /* LIVE_ST_* */
     whp_enroll_detail detail;     /* enrol */
-    whp_verify_result result;     /* verify */
+    live_verdict result;          /* verify */
     bio_verdict verdict;          /* verify: the engine's verdict (status 200) */
     double score;                 /* verify: 0-100 (0 unless status 200) */
     double speech_seconds;        /* net speech (enrol: in the voiceprint once created) */
@@ -280,7 +294,7 @@ void live_decorate(live *l, const live_state *st, cJSON *o);
 uint64_t live_stream_worker(const live *l, const struct stream *s);
 
 typedef struct {
-    uint64_t verdicts[WHP_VERIFY_NOT_SURE + 1]; /* verify states published, by result */
+    uint64_t verdicts[LIVE_VERDICTS]; /* verify states published, by result */
     uint64_t enrol_created, enrol_exists;
     uint64_t enrol_spoofed;       /* enrolments refused: audio judged spoofed */
     uint64_t spoof_results[BIO_SPOOF_SPOOF + 1]; /* verify states published, by spoof result */
@@ -307,8 +321,12 @@ const char *live_origin_name(live_origin o);
 /* The verify result's name for the operator's contracts -- the /metrics label and the
  * console -- one spelling, snake_case: "not_enough_speech", "no_voiceprint", "verified",
  * "not_verified", "not_sure" ("unknown" beyond). The REST API (api_live.c) and the webhook
- * payloads (webhook_payload.c) have their own documented spellings, each in one table. */
-const char *live_verdict_name(whp_verify_result r);
+ * payloads have their own documented spellings, each in one table. */
+const char *live_verdict_name(live_verdict v);
+/* The result in the webhook contract: its value there (whp_verify_result_text spells it,
+ * protocol/webhook_payload.c); also the REST answers' "detail" and the stream details'
+ * "result". WHP_VERIFY_NOT_SURE beyond the range. */
+whp_verify_result live_verdict_webhook(live_verdict v);
 
 /* ---- internal: zero-integration mode (live_zero.c), run by the sink at stream start ---- */
 

@@ -26,9 +26,9 @@ static char *job_body(live *l, const live_state *st)
                                 whp_enroll_detail_text(st->detail), st->speech_seconds, spp);
     cJSON *extra = cJSON_CreateObject(); /* the decorators' members (none: an empty object) */
     live_decorate(l, st, extra);
-    char *b = whp_verify_spoof_ext(uuid, st->status, uuid, st->external_id,
-                                   whp_verify_result_text(st->result), st->speech_seconds,
-                                   st->score, spp, extra);
+    const char *result = whp_verify_result_text(live_verdict_webhook(st->result));
+    char *b = whp_verify_spoof_ext(uuid, st->status, uuid, st->external_id, result,
+                                   st->speech_seconds, st->score, spp, extra);
     cJSON_Delete(extra);
     return b;
 }

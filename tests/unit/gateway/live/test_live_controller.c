@@ -365,7 +365,7 @@ Test(live_controller, verify_print_read_after_the_end_still_gets_its_final_reque
 
     answer_verify(0, BIO_VERIFIED, 91);
     cr_expect_eq(obs.last.status, LIVE_ST_VERDICT);
-    cr_expect_eq(obs.last.result, WHP_VERIFY_VERIFIED);
+    cr_expect_eq(obs.last.result, LIVE_VERDICT_VERIFIED);
     cr_expect_float_eq(obs.last.score, 91, 1e-9);
     cr_expect(!obs.last_has_stream, "a final answer after the end has no stream");
     cr_expect_str_eq(obs.last_uuid, "11111111-2222-4333-8444-555555555555");
@@ -389,11 +389,11 @@ Test(live_controller, answer_in_flight_at_the_end_leads_to_a_final_request_over_
     cr_expect_eq(pool.req[1].samples, 2400, "the final request sees all of the audio");
     cr_expect_eq(pool.n_close, 1);
     cr_expect_eq(pool.closed_at[pool.req[1].wid], 2, "closed behind the final request");
-    cr_expect_eq(obs.last.result, WHP_VERIFY_NOT_SURE, "the partial answer is published");
+    cr_expect_eq(obs.last.result, LIVE_VERDICT_NOT_SURE, "the partial answer is published");
     cr_expect_eq(live_pending(ctl), 1, "the final answer is still awaited");
 
     answer_verify(1, BIO_VERIFIED, 95);
-    cr_expect_eq(obs.last.result, WHP_VERIFY_VERIFIED);
+    cr_expect_eq(obs.last.result, LIVE_VERDICT_VERIFIED);
     cr_expect_float_eq(obs.last.speech_seconds, 2400 / 8000.0, 1e-9);
     cr_expect_eq(live_pending(ctl), 0);
     stop();
@@ -473,7 +473,7 @@ Test(live_controller, verify_against_an_expired_voiceprint_is_404_without_the_en
     job_on_call(30, LIVE_VERIFY, "dave");
     fs_answer_get(&fstore, STORE_OK); /* created_ms = 1: long expired */
     cr_expect_eq(obs.last.status, LIVE_ST_NO_VOICEPRINT);
-    cr_expect_eq(obs.last.result, WHP_VERIFY_NO_VOICEPRINT);
+    cr_expect_eq(obs.last.result, LIVE_VERDICT_NO_VOICEPRINT);
     cr_expect_eq(obs.last.speaker, SPEAKER_EXPIRED);
     cr_expect_eq(pool.n_req, 0);
     stop();
@@ -524,10 +524,10 @@ Test(live_controller, the_tick_posts_and_reports_once_per_interval, .timeout = 3
     cr_expect_leq(obs.reports, st.ticks, "one report per tick: %zu", obs.reports);
     cr_expect_eq(obs.states, pool.n_req, "every answer is published to observers");
     cr_expect_eq(obs.last.status, LIVE_ST_VERDICT);
-    cr_expect_eq(obs.last.result, WHP_VERIFY_VERIFIED);
+    cr_expect_eq(obs.last.result, LIVE_VERDICT_VERIFIED);
     cr_expect_float_eq(obs.last.score, 90, 1e-9);
     cr_expect(obs.last_has_stream);
-    cr_expect_eq(st.verdicts[WHP_VERIFY_VERIFIED], pool.n_req);
+    cr_expect_eq(st.verdicts[LIVE_VERDICT_VERIFIED], pool.n_req);
 
     uv_close((uv_handle_t *)&answerer, NULL);
     uv_close((uv_handle_t *)&end, NULL);
@@ -542,7 +542,7 @@ Test(live_controller, a_poll_waits_for_the_answer_in_flight)
     cr_expect_eq(seen.states, 0, "the poll waits for the verification in flight");
     answer_verify(0, BIO_NOT_VERIFIED, 12);
     cr_expect_eq(seen.states, 1, "and gets its answer");
-    cr_expect_eq(seen.last.result, WHP_VERIFY_NOT_VERIFIED);
+    cr_expect_eq(seen.last.result, LIVE_VERDICT_NOT_VERIFIED);
     cr_expect_eq(pool.n_req, 1, "the poll did not post a second request");
     stop();
 }
@@ -564,4 +564,24 @@ Test(live_controller, jobs_are_refused_without_workers)
                  LIVE_UNAVAILABLE);
     cr_expect_eq(fstore.n, 0);
     stop();
+}
+
+/* ---------- the verdict's spellings ---------- */
+
+Test(live_controller, each_contract_spells_every_verdict_once)
+{
+    for (int v = 0; v < LIVE_VERDICTS; v++) {
+        const char *name = live_verdict_name(v);
+        const char *wire = whp_verify_result_text(live_verdict_webhook(v));
+        cr_assert(name && strcmp(name, "unknown") != 0, "verdict %d has a metrics name", v);
+        cr_assert(wire, "verdict %d has a webhook wording", v);
+        for (int w = 0; w < v; w++) {
+            cr_expect_str_neq(name, live_verdict_name(w), "two verdicts named %s", name);
+            cr_expect_str_neq(wire, whp_verify_result_text(live_verdict_webhook(w)));
+        }
+    }
+    cr_expect_str_eq(live_verdict_name(LIVE_VERDICT_NOT_VERIFIED), "not_verified");
+    cr_expect_str_eq(whp_verify_result_text(live_verdict_webhook(LIVE_VERDICT_NOT_VERIFIED)),
+                     "not verified");
+    cr_expect_str_eq(live_verdict_name(LIVE_VERDICTS), "unknown");
 }
