@@ -287,9 +287,9 @@ static void stop(void)
     if (strm)
         end_call();
     live_close(ctl);
+    uv_run(&loop, UV_RUN_DEFAULT); /* the tick's close: its handle is inside the controller */
     live_free(ctl);
     registry_free(reg);
-    uv_run(&loop, UV_RUN_DEFAULT); /* the tick's close */
     cr_expect_eq(uv_loop_close(&loop), 0);
 }
 
