@@ -21,6 +21,7 @@
 #include "api/api.h"
 #include "core/app.h"
 #include "live/live.h"
+#include "live/live_webhooks.h"
 #include "common/log.h"
 #include "http/wsecret.h"
 
@@ -132,7 +133,9 @@ static cJSON *live_json(app *a)
     cJSON_AddNumberToObject(o, "jobs_started", (double)st.jobs_started);
     cJSON_AddNumberToObject(o, "enrol_created", (double)st.enrol_created);
     cJSON_AddNumberToObject(o, "subscriptions", (double)st.subscriptions);
-    cJSON_AddNumberToObject(o, "webhooks_sent", (double)st.webhooks_sent);
+    live_webhooks_stats ws;
+    live_webhooks_get_stats(a->live_webhooks, &ws);
+    cJSON_AddNumberToObject(o, "webhooks_sent", (double)ws.sent);
     cJSON_AddNumberToObject(o, "worker_refused", (double)st.worker_refused);
     cJSON_AddNumberToObject(o, "polls", (double)st.polls);
     return o;

@@ -48,20 +48,25 @@ static const char *rest_detail(whp_enroll_detail d)
                                      : "not enough net speech yet";
 }
 
+/* The verify result in the webhook wording: the REST answers' "detail" (and "error"). */
+static const char *rest_detail_of(const live_state *st)
+{
+    return whp_verify_result_text(live_verdict_webhook(st->result));
+}
+
+/* The verify result in the REST contract's "result" (its one spelling; "detail" is the
+ * webhook wording, rest_detail_of). A missing voiceprint is the webhook wording in both. */
 static const char *rest_result(const live_state *st)
 {
-    switch (st->result) {
-    case WHP_VERIFY_NO_VOICEPRINT:
-        return whp_verify_result_text(st->result);
-    case WHP_VERIFY_NOT_ENOUGH_SPEECH:
-        return "insufficient_speech";
-    case WHP_VERIFY_VERIFIED:
-        return "verified";
-    case WHP_VERIFY_NOT_VERIFIED:
-        return "not_verified";
-    default:
-        return "not_sure";
-    }
+    static const char *const names[LIVE_VERDICTS] = {
+        [LIVE_VERDICT_NOT_ENOUGH_SPEECH] = "insufficient_speech",
+        [LIVE_VERDICT_VERIFIED] = "verified",
+        [LIVE_VERDICT_NOT_VERIFIED] = "not_verified",
+        [LIVE_VERDICT_NOT_SURE] = "not_sure",
+    };
+    if (st->result == LIVE_VERDICT_NO_VOICEPRINT)
+        return rest_detail_of(st);
+    return (unsigned)st->result < LIVE_VERDICTS ? names[st->result] : "not_sure";
 }
 
 static void on_state(const live_state *st, void *arg)
@@ -74,9 +79,9 @@ static void on_state(const live_state *st, void *arg)
     if (st->kind == LIVE_ENROLL) {
         cJSON_AddStringToObject(o, "detail", rest_detail(st->detail));
     } else {
-        if (st->result == WHP_VERIFY_NO_VOICEPRINT) {
+        if (st->result == LIVE_VERDICT_NO_VOICEPRINT) {
             http = 404;
-            cJSON_AddStringToObject(o, "error", whp_verify_result_text(st->result));
+            cJSON_AddStringToObject(o, "error", rest_detail_of(st));
         }
         cJSON_AddStringToObject(o, "result", rest_result(st));
         cJSON_AddNumberToObject(o, "score", st->score);
@@ -88,7 +93,7 @@ static void on_state(const live_state *st, void *arg)
     }
     cJSON_AddNumberToObject(o, "status", st->status);
     if (st->kind == LIVE_VERIFY)
-        cJSON_AddStringToObject(o, "detail", whp_verify_result_text(st->result));
+        cJSON_AddStringToObject(o, "detail", rest_detail_of(st));
     live_decorate(c->live, st, o);
     api_send(c->req, http, o);
     if (c->replied)

@@ -49,17 +49,18 @@ static void on_speaker(void *arg, store_status st, const store_speaker *sp, cons
         free(j);
         return;
     }
-    const config *cfg = j->a->cfg;
+    double days = j->a->cfg->speaker_expiry_days;
     cJSON *o = cJSON_CreateObject();
     cJSON_AddStringToObject(o, "external_id", j->id);
     if (!j->variant) {
-        speaker_status s = sp->opted_out                                    ? SPEAKER_OPTED_OUT
-                           : speaker_expired(cfg, sp->last_accessed_ms) ? SPEAKER_EXPIRED
-                                                                            : SPEAKER_ENROLLED;
+        speaker_status s = sp->opted_out                                   ? SPEAKER_OPTED_OUT
+                           : speaker_expired(days, sp->last_accessed_ms) ? SPEAKER_EXPIRED
+                                                                           : SPEAKER_ENROLLED;
         cJSON_AddStringToObject(o, "status", speaker_status_name(s));
         add_time(o, "created", sp->created_ms);
         add_time(o, "last_accessed_at", sp->last_accessed_ms);
-        add_time(o, "expires_at", sp->enrolled ? speaker_expires_ms(cfg, sp->last_accessed_ms) : 0);
+        add_time(o, "expires_at",
+                 sp->enrolled ? speaker_expires_ms(days, sp->last_accessed_ms) : 0);
     }
     add_time(o, "opted_out_at", sp->opted_out_ms);
     api_send(j->req, 200, o);

@@ -23,6 +23,7 @@
 #include "fraud/fraud.h"
 #include "fraud/honeypot.h"
 #include "console/console.h"
+#include "core/app_live.h"
 #include "live/live.h"
 #include "common/log.h"
 #include "sessions/sessions.h"
@@ -183,8 +184,7 @@ app *app_new(uv_loop_t *loop, const config *cfg, char *err, size_t errcap)
     a->router = server_router(a->srv);
     a->media = server_media(a->srv);
 
-    a->live = live_new(a);
-    if (!a->live) {
+    if (app_live_open(a) != 0) {
         snprintf(err, errcap, "cannot start live biometrics");
         goto fail;
     }
@@ -488,7 +488,7 @@ void app_free(app *a)
         return;
     if (a->closes_pending)
         log_error("shutdown: %d component(s) did not close", a->closes_pending);
-    live_free(a->live);
+    app_live_free(a);
     console_free(a->console); /* after live: its observer feeds the console */
     sessions_free(a->sessions);
     fraud_free(a->fraud);

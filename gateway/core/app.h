@@ -74,6 +74,7 @@ typedef struct app {
     http_router *router;/* = server_router(srv) */
     media_ctx *media;   /* = server_media(srv) */
     struct live *live;  /* live enrol/verify controller (live.h) */
+    struct live_webhooks *live_webhooks; /* its webhooks to subscribers (live_webhooks.h) */
     struct api *api;    /* REST API state (api.h) */
     struct sessions *sessions; /* call sessions in Redis, org-API forwarding (sessions.h) */
     struct fraud *fraud;       /* caller ID, deny list, risk score (fraud.h) */

@@ -233,7 +233,7 @@ static void render_live(mbuf *b, app *a)
     if (a->live)
         live_get_stats(a->live, &l);
     family(b, "verdicts_total", "counter", "Verification states published, by result.");
-    for (int r = WHP_VERIFY_NOT_ENOUGH_SPEECH; r <= WHP_VERIFY_NOT_SURE; r++)
+    for (int r = 0; r < LIVE_VERDICTS; r++)
         put(b, "callprint_verdicts_total{result=\"%s\"} %llu\n", live_verdict_name(r),
             (unsigned long long)l.verdicts[r]);
     family(b, "enrolments_total", "counter", "Enrolments, by outcome.");

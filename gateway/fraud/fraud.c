@@ -302,7 +302,7 @@ static void on_verdict(const live_state *st, void *arg)
     claim(c, st->external_id);
     c->screen = true; /* every verification is screened */
     if (st->status == LIVE_ST_VERDICT)
-        c->voice_mismatch = st->result == WHP_VERIFY_NOT_VERIFIED;
+        c->voice_mismatch = st->result == LIVE_VERDICT_NOT_VERIFIED;
     fraud_call_recompute(c);
 }
 
@@ -325,7 +325,7 @@ static void add_risk(cJSON *o, const fcall *c, int risk, unsigned reasons, int t
 static const char *voice_id_decision(const live_state *st)
 {
     switch (st->status) {
-    case LIVE_ST_VERDICT: return st->result == WHP_VERIFY_VERIFIED ? "ACCEPT" : "REJECT";
+    case LIVE_ST_VERDICT: return st->result == LIVE_VERDICT_VERIFIED ? "ACCEPT" : "REJECT";
     case LIVE_ST_PENDING: return "NOT_ENOUGH_SPEECH";
     case LIVE_ST_NO_VOICEPRINT:
         return st->speaker == SPEAKER_OPTED_OUT ? "SPEAKER_OPTED_OUT"
@@ -346,7 +346,7 @@ static void decorate(const live_state *st, cJSON *o, void *arg)
         .callerid_signals = signals(c),
         .attestation = c->att,
         .denied = c->denied,
-        .voice_mismatch = st->status == LIVE_ST_VERDICT && st->result == WHP_VERIFY_NOT_VERIFIED,
+        .voice_mismatch = st->status == LIVE_ST_VERDICT && st->result == LIVE_VERDICT_NOT_VERIFIED,
         .fraudster_risk = c->known ? c->known_score : 0,
         /* the countermeasure's score counts as evidence only when it judged the audio spoofed */
         .spoof_risk = st->spoof_scored && st->spoof == BIO_SPOOF_SPOOF ? st->spoof_score : 0,

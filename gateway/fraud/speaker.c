@@ -41,27 +41,27 @@ const char *speaker_status_name(speaker_status st)
     }
 }
 
-int64_t speaker_expires_ms(const config *cfg, int64_t last_accessed_ms)
+int64_t speaker_expires_ms(double expiry_days, int64_t last_accessed_ms)
 {
-    if (cfg->speaker_expiry_days <= 0 || last_accessed_ms <= 0)
+    if (expiry_days <= 0 || last_accessed_ms <= 0)
         return 0;
-    return last_accessed_ms + (int64_t)(cfg->speaker_expiry_days * DAY_MS);
+    return last_accessed_ms + (int64_t)(expiry_days * DAY_MS);
 }
 
-bool speaker_expired(const config *cfg, int64_t last_accessed_ms)
+bool speaker_expired(double expiry_days, int64_t last_accessed_ms)
 {
-    int64_t end = speaker_expires_ms(cfg, last_accessed_ms);
+    int64_t end = speaker_expires_ms(expiry_days, last_accessed_ms);
     return end > 0 && time_now_ms() >= end;
 }
 
-speaker_status speaker_of(const config *cfg, store_status st, const store_voiceprint *vp)
+speaker_status speaker_of(double expiry_days, store_status st, const store_voiceprint *vp)
 {
     if (st == STORE_OPTED_OUT)
         return SPEAKER_OPTED_OUT;
     if (st != STORE_OK || !vp)
         return st == STORE_NOT_FOUND ? SPEAKER_NONE : SPEAKER_ENROLLED;
     int64_t last = vp->last_accessed_ms ? vp->last_accessed_ms : vp->created_ms;
-    return speaker_expired(cfg, last) ? SPEAKER_EXPIRED : SPEAKER_ENROLLED;
+    return speaker_expired(expiry_days, last) ? SPEAKER_EXPIRED : SPEAKER_ENROLLED;
 }
 
 /* A successful verification is an access (Voice ID's LastAccessedAt). */
@@ -69,7 +69,7 @@ static void on_verdict(const live_state *st, void *arg)
 {
     speaker *sp = arg;
     if (st->kind != LIVE_VERIFY || st->status != LIVE_ST_VERDICT ||
-        st->result != WHP_VERIFY_VERIFIED || !st->external_id)
+        st->result != LIVE_VERDICT_VERIFIED || !st->external_id)
         return;
     uint64_t h = hash_fnv_str(HASH_FNV_SEED, st->external_id);
     touch_slot *t = &sp->slots[h % SPEAKER_TOUCH_SLOTS];

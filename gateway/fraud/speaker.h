@@ -32,12 +32,14 @@ typedef enum {
 
 /* "ENROLLED", "OPTED_OUT", "EXPIRED", "NOT_ENROLLED". */
 const char *speaker_status_name(speaker_status st);
+/* The rules take config speaker_expiry_days (<= 0: never), not the whole config, so that live
+ * (which gets only the settings it reads) applies them too. */
 /* True when a voiceprint last accessed at last_accessed_ms (wall clock) has expired. */
-bool speaker_expired(const config *cfg, int64_t last_accessed_ms);
+bool speaker_expired(double expiry_days, int64_t last_accessed_ms);
 /* When it expires (0: never). */
-int64_t speaker_expires_ms(const config *cfg, int64_t last_accessed_ms);
+int64_t speaker_expires_ms(double expiry_days, int64_t last_accessed_ms);
 /* The status a voiceprint read (store_voiceprint_get) implies. */
-speaker_status speaker_of(const config *cfg, store_status st, const store_voiceprint *vp);
+speaker_status speaker_of(double expiry_days, store_status st, const store_voiceprint *vp);
 
 /* Start watching verify answers (after live_new). NULL on out of memory. */
 speaker *speaker_new(struct app *a);

@@ -1,5 +1,11 @@
 /* live.c -- the live biometrics controller: per-stream jobs, the tick, worker and Redis
- * answers, webhooks. See live.h for the behaviour; this comment is about the mechanics.
+ * answers, observers. See live.h for the behaviour; this comment is about the mechanics.
+ *
+ * Dependencies. Everything outside the controller is reached through the live_deps copied at
+ * live_new: the worker pool and the store as tables of functions (so the unit tests drive
+ * the controller with fakes), the settings as values. Results leave only through observers:
+ * the webhooks to subscribers are the live_webhooks observer's, which gets each job's report
+ * of the tick (on_report) and the stream events (on_stream).
  *
  * Ownership. A live_stream (ls) is the sink state of one stream, created in on_start and
  * freed in on_stop. It owns its jobs through one reference each. A Redis operation in flight
@@ -31,9 +37,10 @@
  * worker stream behind it (the pool runs a stream's jobs in order), and moves the ls to
  * `ending`. A job whose final request must wait (for the voiceprint of a call that ended
  * before Redis answered, or for the answer to a request posted before the end, which saw only
- * part of the audio) keeps the worker stream open until it is posted (close_worker). Every answer on an ending stream checks whether it was the last one in flight
- * (maybe_finish); the tick gives up on stragglers after LIVE_WAIT_MAX_MS, and live_close
- * releases whatever is left since the workers close right after it.
+ * part of the audio) keeps the worker stream open until it is posted (close_worker). Every
+ * answer on an ending stream checks whether it was the last one in flight (maybe_finish); the
+ * tick gives up on stragglers after LIVE_WAIT_MAX_MS, and live_close releases whatever is
+ * left since the workers close right after it.
  */
 #include "live/live.h"
 
@@ -45,11 +52,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/app.h"
 #include "common/log.h"
-#include "store/store.h"
-#include "store/store_speaker.h"
-#include "http/webhook.h"
 
 #define LIVE_TAG_BUCKETS 1024
 #define LIVE_SLOTS_MAX 1000 /* config verify_slots at most */
@@ -77,7 +80,7 @@ typedef struct live_job {
     /* Published state. */
     int status;
     whp_enroll_detail detail;
-    whp_verify_result result;
+    live_verdict result;
     bio_verdict verdict;
     double score, speech;
     bool spoof_scored;
@@ -124,12 +127,15 @@ static const char *ls_session(const live_stream *ls)
 }
 
 typedef struct {
-    live_state_cb cb;
+    live_observer_ops ops;
     void *arg;
 } live_observer;
 
 struct live {
-    app *a;
+    uv_loop_t *loop;
+    live_deps deps;           /* its tables point into wk and store below */
+    live_workers_ops wk;      /* valid when deps.workers */
+    live_store_ops store;
     audio_sink sink;
     int sink_index;  /* our slot in stream.sink_state, given by registry_add_sink */
     uv_timer_t tick; /* every slot_ms */
@@ -163,11 +169,28 @@ const char *live_origin_name(live_origin o)
     return (unsigned)o < 3 ? origin_names[o] : "unknown";
 }
 
-const char *live_verdict_name(whp_verify_result r)
+const char *live_verdict_name(live_verdict v)
 {
-    static const char *const names[] = {"not_enough_speech", "no_voiceprint", "verified",
-                                        "not_verified", "not_sure"};
-    return (unsigned)r < sizeof names / sizeof names[0] ? names[r] : "unknown";
+    static const char *const names[LIVE_VERDICTS] = {
+        [LIVE_VERDICT_NOT_ENOUGH_SPEECH] = "not_enough_speech",
+        [LIVE_VERDICT_NO_VOICEPRINT] = "no_voiceprint",
+        [LIVE_VERDICT_VERIFIED] = "verified",
+        [LIVE_VERDICT_NOT_VERIFIED] = "not_verified",
+        [LIVE_VERDICT_NOT_SURE] = "not_sure",
+    };
+    return (unsigned)v < LIVE_VERDICTS ? names[v] : "unknown";
+}
+
+whp_verify_result live_verdict_webhook(live_verdict v)
+{
+    static const whp_verify_result values[LIVE_VERDICTS] = {
+        [LIVE_VERDICT_NOT_ENOUGH_SPEECH] = WHP_VERIFY_NOT_ENOUGH_SPEECH,
+        [LIVE_VERDICT_NO_VOICEPRINT] = WHP_VERIFY_NO_VOICEPRINT,
+        [LIVE_VERDICT_VERIFIED] = WHP_VERIFY_VERIFIED,
+        [LIVE_VERDICT_NOT_VERIFIED] = WHP_VERIFY_NOT_VERIFIED,
+        [LIVE_VERDICT_NOT_SURE] = WHP_VERIFY_NOT_SURE,
+    };
+    return (unsigned)v < LIVE_VERDICTS ? values[v] : WHP_VERIFY_NOT_SURE;
 }
 
 bool live_external_id_ok(const char *id)
@@ -183,7 +206,7 @@ bool live_external_id_ok(const char *id)
     return n > 0 && chars <= LIVE_EXTERNAL_ID_CHARS;
 }
 
-static uint64_t now_ms(const live *l) { return uv_now(l->a->loop); }
+static uint64_t now_ms(const live *l) { return uv_now(l->loop); }
 
 /* ---------- tags ---------- */
 
@@ -224,7 +247,7 @@ static void list_push(live_stream **head, live_stream *ls)
     LIST_PUSH(*head, ls);
 }
 
-/* ---------- state, observers, waiters, webhooks ---------- */
+/* ---------- state, observers, waiters ---------- */
 
 static void state_of(const live_job *j, live_state *out)
 {
@@ -262,55 +285,26 @@ static void answer_waiters(live_job *j)
     }
 }
 
-/* The job's webhook body for a channel (NULL on out of memory). */
-static char *job_body(const live_job *j, const char *channel)
+/* Every observer's on_state. */
+static void notify_state(live *l, const live_state *st)
 {
-    const char *uuid = j->ls->uuid;
-    whp_spoof sp = {.score = j->spoof_score, .result = bio_spoof_verdict_name(j->spoof)};
-    const whp_spoof *spp = j->spoof_scored ? &sp : NULL;
-    if (j->kind == LIVE_ENROLL)
-        return whp_enroll_spoof(channel, j->status, uuid, j->external_id,
-                                whp_enroll_detail_text(j->detail), j->speech, spp);
-    live_state st;
-    state_of(j, &st);
-    cJSON *extra = j->l->n_deco ? cJSON_CreateObject() : NULL;
-    live_decorate(j->l, &st, extra);
-    char *b = whp_verify_spoof_ext(channel, j->status, uuid, j->external_id,
-                                   whp_verify_result_text(j->result), j->speech, j->score, spp,
-                                   extra);
-    cJSON_Delete(extra);
-    return b;
+    for (size_t i = 0; i < l->n_obs; i++)
+        if (l->obs[i].ops.on_state)
+            l->obs[i].ops.on_state(st, l->obs[i].arg);
 }
 
-static void send_to(live *l, sub *s, const char *body)
-{
-    /* Keyed by subscription: its webhooks stay in order, other calls' go out beside them. */
-    if (webhook_send_keyed(l->a->webhooks, s->url, s->secret, s->id, body, strlen(body)) == 0) {
-        s->sent++;
-        l->st.webhooks_sent++;
-    } else {
-        s->refused++;
-        l->st.webhooks_refused++;
-    }
-}
-
-/* One webhook per enroll/verify subscription of this job. */
+/* The job's report of the tick: every observer's on_report (the webhooks to its
+ * subscribers). */
 static void send_job(live_job *j)
 {
     live *l = j->l;
     if (j->stale) /* a verdict against a deleted or replaced voiceprint: wait for the next */
         return;
-    sub_type type = j->kind == LIVE_ENROLL ? SUB_ENROLL : SUB_VERIFY;
-    const char *channel = j->ls->uuid;
-    char *body = NULL;
-    for (sub *s = subs_channel_first(l->subs, channel); s; s = subs_channel_next(s)) {
-        if (s->type != type || strcmp(s->external_id, j->external_id) != 0)
-            continue;
-        if (!body && !(body = job_body(j, channel)))
-            return;
-        send_to(l, s, body);
-    }
-    free(body);
+    live_state st;
+    state_of(j, &st);
+    for (size_t i = 0; i < l->n_obs; i++)
+        if (l->obs[i].ops.on_report)
+            l->obs[i].ops.on_report(&st, l->obs[i].arg);
 }
 
 /* A new state: observers, waiting polls, and the webhooks owed for this tick. */
@@ -319,15 +313,14 @@ static void publish(live_job *j)
     live *l = j->l;
     j->state_ms = now_ms(l);
     j->stale = false;
-    if (j->kind == LIVE_VERIFY && (unsigned)j->result <= WHP_VERIFY_NOT_SURE) {
+    if (j->kind == LIVE_VERIFY && (unsigned)j->result < LIVE_VERDICTS) {
         l->st.verdicts[j->result]++;
         if (j->spoof_scored)
             l->st.spoof_results[j->spoof]++;
     }
     live_state st;
     state_of(j, &st);
-    for (size_t i = 0; i < l->n_obs; i++)
-        l->obs[i].cb(&st, l->obs[i].arg);
+    notify_state(l, &st);
     answer_waiters(j);
     if (j->due && j->ls) {
         j->due = false;
@@ -389,12 +382,12 @@ static bool post_worker(live_job *j)
         return true;
     if (!j->ls->wid)
         return false; /* the worker stream is closed */
-    bio_config own = l->a->bio;
+    bio_config own = l->deps.cfg.bio;
     own.min_verify_speech = j->min_speech;
     int rc = j->kind == LIVE_ENROLL
-                 ? workers_enroll(l->a->workers, j->ls->wid, j->tag, j->external_id, NULL)
-                 : workers_verify(l->a->workers, j->ls->wid, j->tag, j->external_id, j->print,
-                                  j->print_len, j->min_speech >= 0 ? &own : NULL);
+                 ? l->wk.enroll(l->wk.ctx, j->ls->wid, j->tag, j->external_id)
+                 : l->wk.verify(l->wk.ctx, j->ls->wid, j->tag, j->external_id, j->print,
+                                j->print_len, j->min_speech >= 0 ? &own : NULL);
     if (rc != 0) {
         l->st.worker_refused++;
         return false;
@@ -418,7 +411,7 @@ static void post_final(live_job *j)
         post_worker(j);
 }
 
-static const config *l_cfg(const live_job *j) { return j->l->a->cfg; }
+static double expiry_days(const live_job *j) { return j->l->deps.cfg.speaker_expiry_days; }
 
 /* Enrol: the speaker opted out; final, nothing is written (published by the caller). */
 static void opted_out(live_job *j)
@@ -436,7 +429,7 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
     live_job *j = arg;
     j->store_busy = false;
     if (j->ls) {
-        j->speaker = speaker_of(l_cfg(j), st, vp);
+        j->speaker = speaker_of(expiry_days(j), st, vp);
         if (j->speaker != SPEAKER_ENROLLED)
             st = STORE_NOT_FOUND; /* opted out, or expired: nothing to score against */
         if (st == STORE_OK && vp->len) {
@@ -455,7 +448,7 @@ static void on_print(void *arg, store_status st, const store_voiceprint *vp, con
             j->status = st == STORE_NOT_FOUND ? LIVE_ST_NO_VOICEPRINT
                         : st == STORE_CRYPTO  ? LIVE_ST_UNUSABLE
                                               : LIVE_ST_UNAVAILABLE;
-            j->result = st == STORE_NOT_FOUND ? WHP_VERIFY_NO_VOICEPRINT : WHP_VERIFY_NOT_SURE;
+            j->result = st == STORE_NOT_FOUND ? LIVE_VERDICT_NO_VOICEPRINT : LIVE_VERDICT_NOT_SURE;
             j->score = 0;
             if (st != STORE_NOT_FOUND)
                 log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0,
@@ -482,7 +475,7 @@ static void on_exists(void *arg, store_status st, const store_speaker *sp, const
             opted_out(j);
             publish(j);
         } else if (st == STORE_OK && sp->enrolled &&
-                   speaker_expired(l_cfg(j), sp->last_accessed_ms)) {
+                   speaker_expired(expiry_days(j), sp->last_accessed_ms)) {
             j->replace_expired = true;
             if (!post_worker(j))
                 settle(j);
@@ -532,8 +525,7 @@ static void on_written(void *arg, store_status st, const char *err)
     } else if (j->done) { /* released before the ack (shutdown): observers still learn of it */
         live_state s;
         state_of(j, &s);
-        for (size_t i = 0; i < l->n_obs; i++)
-            l->obs[i].cb(&s, l->obs[i].arg);
+        notify_state(l, &s);
     }
     job_unref(j);
 }
@@ -542,14 +534,14 @@ static void start_fetch(live_job *j)
 {
     j->store_busy = true;
     j->refs++;
-    store_voiceprint_get(j->l->a->store, j->external_id, on_print, j);
+    j->l->store.voiceprint_get(j->l->store.ctx, j->external_id, on_print, j);
 }
 
 static void start_check(live_job *j)
 {
     j->store_busy = true;
     j->refs++;
-    store_speaker_get(j->l->a->store, j->external_id, on_exists, j);
+    j->l->store.speaker_get(j->l->store.ctx, j->external_id, on_exists, j);
 }
 
 /* The cached voiceprint was deleted or replaced: forget it; the next request reads it again
@@ -608,7 +600,7 @@ static void start_stamp(live_job *j)
 {
     j->store_busy = true;
     j->refs++;
-    store_voiceprint_stamp(j->l->a->store, j->external_id, on_stamp, j);
+    j->l->store.voiceprint_stamp(j->l->store.ctx, j->external_id, on_stamp, j);
 }
 
 /* Start the job's next piece of work. True when an answer will publish or settle the job. */
@@ -651,7 +643,7 @@ static live_job *job_new(live *l, live_stream *ls, live_kind k, const char *exte
     snprintf(j->external_id, sizeof j->external_id, "%s", external_id);
     j->status = LIVE_ST_PENDING;
     j->detail = WHP_ENROLL_NOT_ENOUGH_SPEECH;
-    j->result = WHP_VERIFY_NOT_ENOUGH_SPEECH;
+    j->result = LIVE_VERDICT_NOT_ENOUGH_SPEECH;
     j->verdict = BIO_INSUFFICIENT_SPEECH;
     j->min_speech = -1;
     j->next = ls->jobs;
@@ -682,7 +674,7 @@ static live_err ensure(live *l, stream *s, live_kind k, const char *external_id,
                        live_job **out)
 {
     *out = NULL;
-    if (!l->a->workers)
+    if (!l->deps.workers)
         return LIVE_UNAVAILABLE;
     if (!live_external_id_ok(external_id))
         return LIVE_INVALID;
@@ -768,20 +760,20 @@ static void verify_answer(live_job *j, const workers_result *r)
         j->verdict = v->verdict;
         j->score = v->verdict == BIO_INSUFFICIENT_SPEECH ? 0 : v->score;
         j->status = v->verdict == BIO_INSUFFICIENT_SPEECH ? LIVE_ST_PENDING : LIVE_ST_VERDICT;
-        j->result = v->verdict == BIO_VERIFIED       ? WHP_VERIFY_VERIFIED
-                    : v->verdict == BIO_NOT_SURE     ? WHP_VERIFY_NOT_SURE
-                    : v->verdict == BIO_NOT_VERIFIED ? WHP_VERIFY_NOT_VERIFIED
-                                                     : WHP_VERIFY_NOT_ENOUGH_SPEECH;
+        j->result = v->verdict == BIO_VERIFIED       ? LIVE_VERDICT_VERIFIED
+                    : v->verdict == BIO_NOT_SURE     ? LIVE_VERDICT_NOT_SURE
+                    : v->verdict == BIO_NOT_VERIFIED ? LIVE_VERDICT_NOT_VERIFIED
+                                                     : LIVE_VERDICT_NOT_ENOUGH_SPEECH;
         bool spoofed = j->spoof_scored && j->spoof == BIO_SPOOF_SPOOF;
-        if (spoofed && j->l->a->spoof_reject && v->verdict != BIO_INSUFFICIENT_SPEECH) {
+        if (spoofed && j->l->deps.cfg.spoof_reject && v->verdict != BIO_INSUFFICIENT_SPEECH) {
             j->verdict = BIO_NOT_VERIFIED; /* a spoofed call is never verified */
-            j->result = WHP_VERIFY_NOT_VERIFIED;
+            j->result = LIVE_VERDICT_NOT_VERIFIED;
         }
     } else {
         bool unusable = r->status == BIO_ERR_FORMAT || r->status == BIO_ERR_MODEL ||
                         r->status == BIO_ERR_VERSION;
         j->status = unusable ? LIVE_ST_UNUSABLE : LIVE_ST_ERROR;
-        j->result = WHP_VERIFY_NOT_SURE;
+        j->result = LIVE_VERDICT_NOT_SURE;
         j->verdict = BIO_NOT_SURE;
         j->score = 0;
         log_write(LOG_WARN, j->ls->uuid, ls_session(j->ls), NULL, 0, "verify failed: %s",
@@ -822,9 +814,10 @@ static void enrol_answer(live_job *j, const workers_result *r)
         j->store_busy = true;
         j->refs++;
         /* "created" is published from on_written, after Redis acknowledged the write. */
-        store_voiceprint_put(j->l->a->store, &vp,
-                             j->replace_expired ? STORE_PUT_OVERWRITE : STORE_PUT_SKIP_EXISTING,
-                             on_written, j);
+        live_store_ops *so = &j->l->store;
+        so->voiceprint_put(so->ctx, &vp,
+                           j->replace_expired ? STORE_PUT_OVERWRITE : STORE_PUT_SKIP_EXISTING,
+                           on_written, j);
         return;
     }
     j->speech = r->speech_seconds;
@@ -931,7 +924,7 @@ static void tick_start(live *l, uint64_t interval_ms, unsigned slots)
     l->n_phases = n;
     l->slot_ms = interval_ms / n;
     l->slot = now_ms(l) / l->slot_ms;
-    uv_timer_init(l->a->loop, &l->tick);
+    uv_timer_init(l->loop, &l->tick);
     l->tick.data = l;
     tick_arm(l);
     l->tick_started = true;
@@ -939,20 +932,11 @@ static void tick_start(live *l, uint64_t interval_ms, unsigned slots)
 
 /* ---------- the audio sink ---------- */
 
-static void stream_event(live *l, const stream *s, whp_stream_action action, int status)
+static void stream_event(live *l, const stream *s, bool added, int status)
 {
-    const char *source = stream_param(s, "source_uuid");
-    if (!source || !*source)
-        return;
-    char *body = NULL;
-    for (sub *x = subs_channel_first(l->subs, source); x; x = subs_channel_next(x)) {
-        if (x->type != SUB_STREAMS)
-            continue;
-        if (!body && !(body = whp_stream(source, status, whp_stream_action_name(action), s->uuid)))
-            return;
-        send_to(l, x, body);
-    }
-    free(body);
+    for (size_t i = 0; i < l->n_obs; i++)
+        if (l->obs[i].ops.on_stream)
+            l->obs[i].ops.on_stream(s, added, status, l->obs[i].arg);
 }
 
 static int sink_start(void *ud, stream *s, void **state)
@@ -961,7 +945,7 @@ static int sink_start(void *ud, stream *s, void **state)
     live_stream *ls = calloc(1, sizeof *ls);
     if (!ls)
         return -1;
-    if (l->a->workers && !(ls->wid = workers_open(l->a->workers))) {
+    if (l->deps.workers && !(ls->wid = l->wk.open(l->wk.ctx))) {
         free(ls);
         return -1; /* the pool is closing */
     }
@@ -971,8 +955,8 @@ static int sink_start(void *ud, stream *s, void **state)
     list_push(&l->streams[ls->phase], ls);
     l->n_streams++;
     *state = ls;
-    stream_event(l, s, WHP_STREAM_ADDED, 201);
-    live_zero_start(l, l->a, s);
+    stream_event(l, s, true, 201);
+    live_zero_start(l, &l->deps, s);
     return 0;
 }
 
@@ -984,7 +968,7 @@ static void sink_audio(void *ud, stream *s, void *state, const int16_t *pcm, siz
     live *l = ud;
     live_stream *ls = state;
     if (ls->wid)
-        workers_audio(l->a->workers, ls->wid, pcm, n); /* a full queue drops and counts */
+        l->wk.audio(l->wk.ctx, ls->wid, pcm, n); /* a full queue drops and counts */
 }
 
 static int removed_status(stream_end_reason why)
@@ -1019,7 +1003,7 @@ static void close_worker(live *l, live_stream *ls, bool force)
     for (const live_job *j = ls->jobs; j && !force; j = j->next)
         if (final_pending(j))
             return;
-    workers_close_stream(l->a->workers, ls->wid);
+    l->wk.close(l->wk.ctx, ls->wid);
     ls->wid = 0;
 }
 
@@ -1054,7 +1038,7 @@ static void sink_stop(void *ud, stream *s, void *state, stream_end_reason why)
 {
     live *l = ud;
     live_stream *ls = state;
-    stream_event(l, s, WHP_STREAM_REMOVED, removed_status(why));
+    stream_event(l, s, false, removed_status(why));
     list_del(&l->streams[ls->phase], ls);
     l->n_streams--;
     s->sink_state[l->sink_index] = NULL;
@@ -1085,23 +1069,30 @@ static bool sink_uuid_busy(void *ud, const char *uuid)
 
 /* ---------- lifecycle, observers, stats ---------- */
 
-live *live_new(struct app *a)
+live *live_new(uv_loop_t *loop, const live_deps *deps)
 {
     live *l = calloc(1, sizeof *l);
     if (!l)
         return NULL;
-    l->a = a;
+    l->loop = loop;
+    l->deps = *deps;
+    if (deps->workers) {
+        l->wk = *deps->workers;
+        l->deps.workers = &l->wk;
+    }
+    l->store = *deps->store;
+    l->deps.store = &l->store;
     l->sink_index = -1;
-    l->subs = subs_new((size_t)a->cfg->max_subscriptions);
+    l->subs = subs_new(deps->cfg.max_subscriptions);
     l->sink = (audio_sink){.name = "live", .ud = l, .on_start = sink_start,
                            .on_audio = sink_audio, .on_stop = sink_stop,
                            .uuid_busy = sink_uuid_busy};
-    if (!l->subs || (l->sink_index = registry_add_sink(a->reg, &l->sink)) < 0) {
+    if (!l->subs || (l->sink_index = registry_add_sink(deps->reg, &l->sink)) < 0) {
         subs_free(l->subs);
         free(l);
         return NULL;
     }
-    tick_start(l, (uint64_t)a->cfg->verify_interval_ms, (unsigned)a->cfg->verify_slots);
+    tick_start(l, deps->cfg.verify_interval_ms, deps->cfg.verify_slots);
     return l;
 }
 
@@ -1164,15 +1155,20 @@ size_t live_pending(const live *l)
     return n;
 }
 
-bool live_available(const live *l) { return l && l->a->workers; }
+bool live_available(const live *l) { return l && l->deps.workers; }
 subs *live_subs(live *l) { return l->subs; }
+
+int live_observe(live *l, const live_observer_ops *ops, void *arg)
+{
+    if (!l || !ops || l->n_obs >= LIVE_OBSERVERS_MAX)
+        return -1;
+    l->obs[l->n_obs++] = (live_observer){*ops, arg};
+    return 0;
+}
 
 int live_on_verdict(live *l, live_state_cb cb, void *arg)
 {
-    if (!l || !cb || l->n_obs >= LIVE_OBSERVERS_MAX)
-        return -1;
-    l->obs[l->n_obs++] = (live_observer){cb, arg};
-    return 0;
+    return cb ? live_observe(l, &(live_observer_ops){.on_state = cb}, arg) : -1;
 }
 
 uint64_t live_stream_worker(const live *l, const stream *s)
@@ -1230,7 +1226,9 @@ cJSON *live_stream_json(live *l, const stream *s)
         if (j->kind == LIVE_ENROLL) {
             cJSON_AddStringToObject(x, "detail", whp_enroll_detail_text(j->detail));
         } else {
-            cJSON_AddStringToObject(x, "result", whp_verify_result_text(j->result));
+            /* the webhook wording, as this answer has always used */
+            const char *result = whp_verify_result_text(live_verdict_webhook(j->result));
+            cJSON_AddStringToObject(x, "result", result);
             cJSON_AddNumberToObject(x, "score", j->score);
         }
         cJSON_AddNumberToObject(x, "speech_length", j->speech);

@@ -1,8 +1,11 @@
 /* live.h -- live enrolment and verification on streams.
  *
- * The controller joins the stream endpoint, the worker pool, the voiceprint store and the
- * webhook sender. It is an audio sink (audio_sink.h) registered on the registry: every
- * accepted stream gets a worker stream (workers.h) fed with its PCM, and may carry jobs.
+ * The controller joins the stream endpoint, the worker pool and the voiceprint store. It is an
+ * audio sink (audio_sink.h) registered on the registry: every accepted stream gets a worker
+ * stream (workers.h) fed with its PCM, and may carry jobs. It receives what it uses as a
+ * live_deps (below): the registry, the worker pool and the store as small tables of functions
+ * with a context, and the settings it reads -- so it runs against fakes in its unit tests, and
+ * knows nothing of the app. What it produces goes to observers (below), webhooks included.
  *
  * Jobs. A job is (stream, kind, external_id): enrol the caller as external_id, or verify the
  * caller against external_id's voiceprint. Jobs are started by the REST API (api_live.c), by
@@ -49,9 +52,9 @@
  *   streams events: added 201; removed 204 (stop, hang-up), 408 (inactivity), 503 (shutdown
  *   or forced off).
  *
- * Spoofing countermeasure (app->spoof): every worker answer carries its result on the same
- * audio (spoof, spoof_score in the state and the webhook payloads). An enrolment judged
- * spoofed is refused (403) instead of written; a verification judged spoofed is "not
+ * Spoofing countermeasure (the pool's spoofing model): every worker answer carries its result
+ * on the same audio (spoof, spoof_score in the state and the webhook payloads). An enrolment
+ * judged spoofed is refused (403) instead of written; a verification judged spoofed is "not
  * verified" when spoof_policy is reject (the default), and keeps its verdict with spoof
  * reported when it is flag.
  *
@@ -64,12 +67,14 @@
  * graceful shutdown waits for them (live_pending(), bounded by the grace period); live_close
  * gives up whatever is still pending.
  *
- * Observers: other modules (sessions: verdict history, org-API forwarding; metrics) register
- * with live_on_verdict() and see every state a job publishes (each worker answer, each enrol
- * outcome, a missing voiceprint), on the loop thread, in order.
+ * Observers: other modules (sessions: verdict history, org-API forwarding; metrics; the
+ * webhook sender, live_webhooks.h) register with live_observe() (live_on_verdict() for the
+ * states alone) and see, on the loop thread, in order: every state a job publishes (each
+ * worker answer, each enrol outcome, a missing voiceprint), each job's report of the tick
+ * (what subscribers are sent), and the streams starting and ending.
  *
- * Loop thread only. Without a model (a->workers == NULL) streams are still accepted and
- * `streams` webhooks still work; jobs are refused with LIVE_UNAVAILABLE.
+ * Loop thread only. Without a model (no worker pool in live_deps) streams are still accepted
+ * and `streams` webhooks still work; jobs are refused with LIVE_UNAVAILABLE.
  */
 #ifndef CALLPRINT_LIVE_H
 #define CALLPRINT_LIVE_H
@@ -78,14 +83,17 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <uv.h>
 
+#include "streams/registry.h"
 #include "streams/stream.h"
 #include "live/subs.h"
 #include "webhook_payload.h"
 #include "fraud/speaker.h"
 #include "live/workers.h"
+#include "store/store.h"
+#include "store/store_speaker.h"
 
-struct app;
 typedef struct live live;
 
 #define LIVE_JOBS_PER_STREAM 32
@@ -107,6 +115,20 @@ typedef struct live live;
 #define LIVE_ST_UNAVAILABLE 503
 
 typedef enum { LIVE_ENROLL = 0, LIVE_VERIFY } live_kind;
+
+/* A verify job's result: the engine's verdict (bio_verdict), or why there is none yet. Live's
+ * own type; each external contract spells it in one table of its own -- live_verdict_name
+ * (the /metrics label and the console), api_live.c (the REST answers' "result"), and the
+ * webhook payloads (live_verdict_webhook: protocol/'s wire names, which the REST answers'
+ * "detail" also uses). */
+typedef enum {
+    LIVE_VERDICT_NOT_ENOUGH_SPEECH = 0,
+    LIVE_VERDICT_NO_VOICEPRINT,
+    LIVE_VERDICT_VERIFIED,
+    LIVE_VERDICT_NOT_VERIFIED,
+    LIVE_VERDICT_NOT_SURE,
+} live_verdict;
+#define LIVE_VERDICTS (LIVE_VERDICT_NOT_SURE + 1)
 typedef enum { LIVE_BY_API = 0, LIVE_BY_SUBSCRIPTION, LIVE_BY_ZERO } live_origin;
 
 /* A job's state as published (valid during the callback). `stream` is NULL for the final
@@ -119,7 +141,7 @@ typedef struct {
     const char *external_id;
     int status;                   /* LIVE_ST_* */
     whp_enroll_detail detail;     /* enrol */
-    whp_verify_result result;     /* verify */
+    live_verdict result;          /* verify */
     bio_verdict verdict;          /* verify: the engine's verdict (status 200) */
     double score;                 /* verify: 0-100 (0 unless status 200) */
     double speech_seconds;        /* net speech (enrol: in the voiceprint once created) */
@@ -139,10 +161,60 @@ typedef enum {
     LIVE_NOMEM,
 } live_err;
 
+/* ---- dependencies (built by app_live.c from the real pool and store; fakes in tests) ---- */
+
+/* The worker pool operations live uses; each has the meaning of its workers.h namesake, on
+ * the pool behind ctx. */
+typedef struct {
+    void *ctx;
+    uint64_t (*open)(void *ctx); /* a new worker stream id; 0 when the pool is closing */
+    int (*audio)(void *ctx, uint64_t wid, const int16_t *pcm, size_t n);
+    int (*enroll)(void *ctx, uint64_t wid, uint64_t tag, const char *external_id);
+    /* cfg NULL: the pool's own configuration */
+    int (*verify)(void *ctx, uint64_t wid, uint64_t tag, const char *external_id,
+                  const uint8_t *voiceprint, size_t len, const bio_config *cfg);
+    void (*close)(void *ctx, uint64_t wid);
+} live_workers_ops;
+
+/* The store operations live uses (store.h, store_speaker.h). Each callback comes exactly
+ * once, later or at once, also when the store fails or closes. */
+typedef struct {
+    void *ctx;
+    void (*voiceprint_get)(void *ctx, const char *external_id, store_voiceprint_cb *cb,
+                           void *arg);
+    void (*speaker_get)(void *ctx, const char *external_id, store_speaker_cb *cb, void *arg);
+    void (*voiceprint_put)(void *ctx, const store_voiceprint *vp, store_put_mode mode,
+                           store_done_cb *cb, void *arg);
+    void (*voiceprint_stamp)(void *ctx, const char *external_id, store_id_cb *cb, void *arg);
+} live_store_ops;
+
+/* The settings live reads (config.h has their meaning). */
+typedef struct {
+    uint64_t verify_interval_ms;
+    unsigned verify_slots;
+    size_t max_subscriptions;
+    bio_config bio;            /* effective thresholds: a job's min_speech overrides its own */
+    bool spoof_reject;         /* spoof_policy = reject */
+    double speaker_expiry_days;
+    bool allow_unsigned_enroll;
+} live_config;
+
+typedef struct {
+    uv_loop_t *loop;
+    registry *reg;                  /* live registers its audio sink on it */
+    const live_workers_ops *workers; /* NULL: no model, jobs are refused */
+    const live_store_ops *store;
+    live_config cfg;
+    /* zero-integration's webhook secret, NULL while unknown (wsecret.h) */
+    const char *(*webhook_secret)(void *ctx);
+    void *webhook_secret_ctx;
+} live_deps;
+
 /* ---- for app.c ---- */
 
-/* Create the controller and register its audio sink on a->reg. NULL on failure. */
-live *live_new(struct app *a);
+/* Create the controller on loop and register its audio sink on deps->reg. The tables deps
+ * points to are copied; their contexts must outlive the controller. NULL on failure. */
+live *live_new(uv_loop_t *loop, const live_deps *deps);
 /* A worker result, on the loop thread (app.c forwards workers' on_result here). */
 void live_worker_result(live *l, const workers_result *r);
 /* Ended streams whose final answers (worker verdicts, enrolment writes) are still on their
@@ -190,8 +262,23 @@ bool live_external_id_ok(const char *external_id);
 /* The subscription table (subs.h); the REST API adds and removes, the controller sends. */
 subs *live_subs(live *l);
 
-/* ---- observers (sessions, metrics) ---- */
+/* ---- observers (sessions, metrics, webhooks) ---- */
 
+/* What an observer is told; any member may be NULL. */
+typedef struct {
+    /* every state a job publishes */
+    live_state_cb on_state;
+    /* a job's report to its subscribers: once per interval (when the tick's answer comes, or
+     * at the next tick if it has not), and its final answer after the stream ended; never a
+     * verdict against a voiceprint since deleted or replaced */
+    live_state_cb on_report;
+    /* a stream started (added, status 201) or ended (204 stop or hang-up, 408 inactivity,
+     * 503 shutdown or forced off) */
+    void (*on_stream)(const struct stream *s, bool added, int status, void *arg);
+} live_observer_ops;
+
+/* Register an observer (ops is copied). 0, or -1 when full (LIVE_OBSERVERS_MAX). */
+int live_observe(live *l, const live_observer_ops *ops, void *arg);
 /* Call cb(state, arg) for every state a job publishes. 0, or -1 when full. */
 int live_on_verdict(live *l, live_state_cb cb, void *arg);
 
@@ -207,7 +294,7 @@ void live_decorate(live *l, const live_state *st, cJSON *o);
 uint64_t live_stream_worker(const live *l, const struct stream *s);
 
 typedef struct {
-    uint64_t verdicts[WHP_VERIFY_NOT_SURE + 1]; /* verify states published, by result */
+    uint64_t verdicts[LIVE_VERDICTS]; /* verify states published, by result */
     uint64_t enrol_created, enrol_exists;
     uint64_t enrol_spoofed;       /* enrolments refused: audio judged spoofed */
     uint64_t spoof_results[BIO_SPOOF_SPOOF + 1]; /* verify states published, by spoof result */
@@ -215,8 +302,6 @@ typedef struct {
     uint64_t jobs_started;
     size_t jobs_active, streams, subscriptions;
     uint64_t ticks;
-    uint64_t webhooks_sent;       /* bodies accepted by the webhook engine */
-    uint64_t webhooks_refused;    /* refused by it (target limit, closing) */
     uint64_t worker_refused;      /* enrol/verify requests a full worker queue refused */
     uint64_t polls, polls_coalesced; /* REST polls; answered from a shared answer */
     uint64_t results;             /* worker answers received */
@@ -236,14 +321,18 @@ const char *live_origin_name(live_origin o);
 /* The verify result's name for the operator's contracts -- the /metrics label and the
  * console -- one spelling, snake_case: "not_enough_speech", "no_voiceprint", "verified",
  * "not_verified", "not_sure" ("unknown" beyond). The REST API (api_live.c) and the webhook
- * payloads (webhook_payload.c) have their own documented spellings, each in one table. */
-const char *live_verdict_name(whp_verify_result r);
+ * payloads have their own documented spellings, each in one table. */
+const char *live_verdict_name(live_verdict v);
+/* The result in the webhook contract: its value there (whp_verify_result_text spells it,
+ * protocol/webhook_payload.c); also the REST answers' "detail" and the stream details'
+ * "result". WHP_VERIFY_NOT_SURE beyond the range. */
+whp_verify_result live_verdict_webhook(live_verdict v);
 
 /* ---- internal: zero-integration mode (live_zero.c), run by the sink at stream start ---- */
 
 /* Read the stream's external_id / mode / webhook parameters; start the job and its implicit
- * subscription (signed with config webhook_secret, unsigned without one). Invalid
+ * subscription (signed with the deployment's webhook secret, none until it is known). Invalid
  * parameters are logged and ignored: a Twilio client must never get an error. */
-void live_zero_start(live *l, struct app *a, struct stream *s);
+void live_zero_start(live *l, const live_deps *deps, struct stream *s);
 
 #endif

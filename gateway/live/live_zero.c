@@ -10,7 +10,8 @@
  * At the stream's start the controller starts the job (enrol or verify external_id) and,
  * when a webhook is given, an implicit subscription of the same type on the stream, so the
  * receiver gets the per-second payloads with no REST call at all. Its deliveries are signed
- * with the deployment's webhook secret (configured, or generated and kept in Redis: wsecret.h);
+ * with the deployment's webhook secret (configured, or generated and kept in Redis: wsecret.h,
+ * reached through live_deps);
  * until that is known no implicit subscription is made. The subscription and the job end
  * with the stream.
  *
@@ -26,10 +27,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "core/app.h"
 #include "live/live.h"
 #include "common/log.h"
-#include "http/wsecret.h"
 
 static void zero_warn(const stream *s, const char *why)
 {
@@ -51,7 +50,7 @@ static void zero_min_speech(live *l, stream *s, live_kind kind, const char *ext)
         zero_warn(s, "\"min_speech\" must be seconds of net speech from 0.5 to 3600");
 }
 
-void live_zero_start(live *l, struct app *a, stream *s)
+void live_zero_start(live *l, const live_deps *deps, stream *s)
 {
     const char *ext = stream_param(s, "external_id");
     const char *mode = stream_param(s, "mode");
@@ -78,7 +77,7 @@ void live_zero_start(live *l, struct app *a, stream *s)
                      "characters");
         return;
     }
-    if (kind == LIVE_ENROLL && !s->authenticated && !a->cfg->allow_unsigned_enroll) {
+    if (kind == LIVE_ENROLL && !s->authenticated && !deps->cfg.allow_unsigned_enroll) {
         zero_warn(s, "mode=enroll needs an authenticated stream (X-Twilio-Signature or "
                      "call_token; allow_unsigned_enroll = true allows it)");
         return;
@@ -98,7 +97,8 @@ void live_zero_start(live *l, struct app *a, stream *s)
     }
     if (!url)
         return;
-    const char *secret = wsecret_get(a->wsecret);
+    const char *secret =
+        deps->webhook_secret ? deps->webhook_secret(deps->webhook_secret_ctx) : NULL;
     if (!secret) { /* never unsigned: no webhook until the secret is known */
         zero_warn(s, "webhook not subscribed: the webhook secret is not loaded yet (Redis)");
         return;
