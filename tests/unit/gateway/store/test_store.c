@@ -12,17 +12,14 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "redis_proc.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* the same 32 bytes */
 #define KEY2_HEX "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
-static uv_loop_t loop;
-static rproc own;
-static redisContext *rc;
-static char url[400], prefix[64];
+static store_fixture F;
 static store *st;
 
 /* ---- plumbing ---------------------------------------------------------------------------- */
@@ -55,50 +52,26 @@ static void on_count(void *arg, store_status s, uint64_t n, const char *err) {
 }
 
 static store *open_store(const char *key) {
-    store_options o = {.url = url, .prefix = prefix, .voiceprint_key = key, .audit_max = 100,
-                       .verdict_history_max = 1000};
-    char err[256];
-    store *s = store_open(&loop, &o, err, sizeof err);
-    cr_assert_not_null(s, "store_open: %s", err);
-    int up = 0;
-    for (int i = 0; i < 100 && !up; i++) {
-        run_for(&loop, 20);
-        up = store_state(s) == STORE_LINK_CONNECTED;
-    }
-    cr_assert(up, "store did not connect to %s", url);
-    return s;
+    store_options o = {.voiceprint_key = key, .audit_max = 100, .verdict_history_max = 1000};
+    return store_fixture_open(&F, &o);
 }
 
-static void closed(void *arg) { *(int *)arg = 1; }
-
-static void close_store(store *s) {
-    int done = 0;
-    store_close(s, closed, &done);
-    cr_assert(run_until(&loop, &done, 5000));
-}
+static void close_store(store *s) { cr_assert(store_fixture_close(&F, s)); }
 
 static void setup(void) {
-    uv_loop_init(&loop);
-    rc = test_redis(&own, url, sizeof url);
-    cr_assert_not_null(rc, "no redis-server");
-    snprintf(prefix, sizeof prefix, "cptest:%d:", (int)getpid());
+    store_fixture_init(&F, "cptest");
     st = open_store(NULL);
 }
 
 static void teardown(void) {
     if (st) close_store(st);
-    if (rc) {
-        test_redis_flush_prefix(rc, prefix);
-        redisFree(rc);
-    }
-    rproc_cleanup(&own);
-    cr_expect_eq(uv_loop_close(&loop), 0, "handles left open");
+    store_fixture_fini(&F);
 }
 
-#define WAIT(r) cr_assert(run_until(&loop, &(r).done, 5000), "no answer within 5 s")
+#define WAIT(r) cr_assert(run_until(&F.loop, &(r).done, 5000), "no answer within 5 s")
 
 static redisReply *cmd(const char *fmt, const char *a, const char *b) {
-    redisReply *r = redisCommand(rc, fmt, prefix, a, b);
+    redisReply *r = redisCommand(F.rc, fmt, F.prefix, a, b);
     cr_assert_not_null(r);
     return r;
 }
@@ -144,7 +117,7 @@ static void save(const store_session *ss) {
 static session_result get_session(const char *id) {
     session_result sr = {0};
     store_session_get(st, id, on_session, &sr);
-    cr_assert(run_until(&loop, &sr.r.done, 5000));
+    cr_assert(run_until(&F.loop, &sr.r.done, 5000));
     return sr;
 }
 
@@ -243,9 +216,9 @@ Test(store, session_verdict_history_and_errors, .init = setup, .fini = teardown)
 
 Test(store, session_expiry, .init = setup, .fini = teardown) {
     close_store(st);
-    store_options o = {.url = url, .prefix = prefix, .session_ttl_s = 1};
+    store_options o = {.url = F.url, .prefix = F.prefix, .session_ttl_s = 1};
     char err[256];
-    st = store_open(&loop, &o, err, sizeof err);
+    st = store_open(&F.loop, &o, err, sizeof err);
     cr_assert_not_null(st);
     store_session ss = {.session_id = "short", .contact_id = "c-short"};
     result r = {0};
@@ -258,7 +231,7 @@ Test(store, session_expiry, .init = setup, .fini = teardown) {
     ttl = cmd("PTTL %ssession:by-contact:%s", "c-short", NULL);
     cr_expect(ttl->integer > 0 && ttl->integer <= 1000, "index PTTL %lld", ttl->integer);
     freeReplyObject(ttl);
-    run_for(&loop, 2100);
+    run_for(&F.loop, 2100);
     session_result sr = get_session("short");
     cr_expect_eq(sr.r.st, STORE_NOT_FOUND);
     r = (result){0};
@@ -304,7 +277,7 @@ static store_status put(store *s, const char *id, const uint8_t *blob, size_t le
 static vp_result get_vp(store *s, const char *id) {
     vp_result v = {0};
     store_voiceprint_get(s, id, on_vp, &v);
-    cr_assert(run_until(&loop, &v.r.done, 5000));
+    cr_assert(run_until(&F.loop, &v.r.done, 5000));
     return v;
 }
 
@@ -435,7 +408,7 @@ Test(store, voiceprint_export_scan_is_paged_and_complete, .init = setup, .fini =
         store_voiceprint_put(st, &vp, STORE_PUT_OVERWRITE, on_done, &rs[i]);
     }
     for (int i = 0; i < n; i++) {
-        cr_assert(run_until(&loop, &rs[i].done, 5000));
+        cr_assert(run_until(&F.loop, &rs[i].done, 5000));
         acked += rs[i].st == STORE_OK;
     }
     cr_assert_eq(acked, n);
@@ -443,7 +416,7 @@ Test(store, voiceprint_export_scan_is_paged_and_complete, .init = setup, .fini =
     do {
         sc.done = 0;
         store_voiceprint_scan(st, sc.cursor, 50, on_page, &sc);
-        cr_assert(run_until(&loop, &sc.done, 5000));
+        cr_assert(run_until(&F.loop, &sc.done, 5000));
         cr_assert_eq(sc.st, STORE_OK);
     } while (sc.cursor != 0 && sc.pages < 100);
     cr_expect_gt(sc.pages, 1, "one page only: not paged");
@@ -507,15 +480,16 @@ Test(store, encrypted_blobs_are_unreadable_without_the_key, .init = setup, .fini
 
     /* right key, but alice's blob copied over bob's: the AAD (external_id) catches it */
     st = open_store(KEY_HEX);
-    redisReply *r = redisCommand(rc, "HGET %svoiceprint:alice blob", prefix);
-    freeReplyObject(redisCommand(rc, "HSET %svoiceprint:bob blob %b", prefix, r->str, r->len));
+    redisReply *r = redisCommand(F.rc, "HGET %svoiceprint:alice blob", F.prefix);
+    freeReplyObject(redisCommand(F.rc, "HSET %svoiceprint:bob blob %b", F.prefix, r->str, r->len));
     v = get_vp(st, "bob");
     cr_expect_eq(v.r.st, STORE_CRYPTO);
     cr_expect(strstr(v.r.err, "failed authentication"), "%s", v.r.err);
 
     /* one flipped bit */
     r->str[r->len - 20] ^= 1;
-    freeReplyObject(redisCommand(rc, "HSET %svoiceprint:alice blob %b", prefix, r->str, r->len));
+    freeReplyObject(
+        redisCommand(F.rc, "HSET %svoiceprint:alice blob %b", F.prefix, r->str, r->len));
     freeReplyObject(r);
     v = get_vp(st, "alice");
     cr_expect_eq(v.r.st, STORE_CRYPTO);
@@ -531,9 +505,9 @@ Test(store, bad_keys_and_urls_are_refused, .init = setup, .fini = teardown) {
     const char *keys[] = {"abc", KEY_HEX "00", "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
                           "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8A", "not base64 at all!!!!!!!!!!!!!!!!!!!!!!!!!=="};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        store_options o = {.url = url, .voiceprint_key = keys[i]};
+        store_options o = {.url = F.url, .voiceprint_key = keys[i]};
         char err[256] = "";
-        cr_expect_null(store_open(&loop, &o, err, sizeof err), "key %s accepted", keys[i]);
+        cr_expect_null(store_open(&F.loop, &o, err, sizeof err), "key %s accepted", keys[i]);
         cr_expect(strstr(err, "CALLPRINT_VOICEPRINT_KEY"), "%s", err);
     }
     const char *urls[] = {"http://x", "redis://", "redis://h:0", "redis://h:70000", "redis://h/db",
@@ -542,7 +516,7 @@ Test(store, bad_keys_and_urls_are_refused, .init = setup, .fini = teardown) {
     for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
         store_options o = {.url = urls[i]};
         char err[256] = "";
-        cr_expect_null(store_open(&loop, &o, err, sizeof err), "url %s accepted", urls[i]);
+        cr_expect_null(store_open(&F.loop, &o, err, sizeof err), "F.url %s accepted", urls[i]);
         cr_expect(strstr(err, "CALLPRINT_REDIS_URL"), "%s: %s", urls[i], err);
     }
 }
@@ -600,7 +574,7 @@ static list_state list_all(int (*fn)(store *, uint64_t, size_t, store_page_cb *,
     do {
         l.done = 0;
         fn(st, l.cursor, 2, on_list, &l);
-        cr_assert(run_until(&loop, &l.done, 5000));
+        cr_assert(run_until(&F.loop, &l.done, 5000));
         cr_assert_eq(l.st, STORE_OK);
     } while (l.cursor != 0 && l.pages < 50);
     return l;
