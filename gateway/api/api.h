@@ -40,6 +40,7 @@ struct api_hstream;
  * them), so up to 4 bytes each. */
 #define API_EXTERNAL_ID_MAX 256
 #define API_EXTERNAL_ID_BYTES (4 * API_EXTERNAL_ID_MAX)
+#define API_PHONE_LISTS 2 /* api_phone.h */
 
 /* The API's own state, owned by the app (a->api). */
 typedef struct api {
@@ -59,6 +60,13 @@ typedef struct api {
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;
     struct api_vv_route *vv_routes; /* api_vv.c: the manual's aliases bound to this app */
+    /* api_phone.c: the lists keyed by phone number (the directory, the deny list), each bound
+     * to this app as its routes' user data. */
+    struct api_phone_route {
+        struct app *a;
+        const struct api_phone_list *list;
+    } phone_routes[API_PHONE_LISTS];
+    size_t n_phone_routes;
 } api;
 
 /* Register every REST route on a->router and set a->api. */
@@ -166,18 +174,6 @@ void api_voiceprints_register(struct app *a);
 void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, subscriptions */
 void api_connect_register(struct app *a);   /* api_connect.c: Amazon Connect contacts */
 void api_directory_register(struct app *a); /* api_directory.c: customer directory */
-/* api_directory.c, shared with api_fraud.c: a phone number from the request normalised to E.164
- * (out has PHONE_E164_MAX bytes), false with 400 sent when it is not one; a decimal query
- * argument, def when absent, false with 400 sent when malformed or above max. */
-bool api_phone_arg(struct app *a, http_req *req, const char *in, char *out);
-bool api_query_u64(http_req *req, const char *name, uint64_t def, uint64_t max, uint64_t *out);
-/* api_auth(), then the phone number of a "/.../{phone}" route in E.164; false when a reply
- * (401, 400) was sent. */
-bool api_phone_path(struct app *a, http_req *req, char *e164);
-/* Reply with a page of (phone, value) pairs from the store as
- * {"entries":[{"phone", value_name}], "next_cursor"}, or the store's error. */
-void api_phone_page(http_req *req, store_status st, uint64_t next, const char *const *items,
-                    size_t n, const char *err, const char *value_name);
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
 void api_console_register(struct app *a);   /* api_console.c: console events, voiceprint search */
 void api_vv_register(struct app *a); /* api_vv.c: the Voice Verify manual's paths (aliases) */
