@@ -251,6 +251,18 @@ api_id_job *api_id_job_from_body(app *a, http_req *req)
     return j;
 }
 
+bool api_auth_path_id(app *a, http_req *req, const char *what, char *id)
+{
+    return api_auth(a, req) &&
+           api_path_id(req, what, API_EXTERNAL_ID_MAX, id, API_EXTERNAL_ID_BYTES + 1);
+}
+
+api_id_job *api_id_job_from_path(app *a, http_req *req)
+{
+    char id[API_EXTERNAL_ID_BYTES + 1];
+    return api_auth_path_id(a, req, "external_id", id) ? api_id_job_new(a, req, id) : NULL;
+}
+
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad)
 {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);

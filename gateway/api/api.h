@@ -121,6 +121,8 @@ api_id_job *api_id_job_new(struct app *a, http_req *req, const char *id);
 /* Authenticates, then the JSON body's required "external_id" as a new job; NULL after the
  * error reply. */
 api_id_job *api_id_job_from_body(struct app *a, http_req *req);
+/* The same with the external_id after a prefix route ("/api/v2/voiceprint/<id>"). */
+api_id_job *api_id_job_from_path(struct app *a, http_req *req);
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
 
@@ -132,6 +134,9 @@ size_t api_utf8_len(const char *s);
  * Empty, longer than max characters (code points), containing '/' or control characters:
  * 400 sent, returns false. */
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap);
+/* api_auth(), then api_path_id() of an id of at most API_EXTERNAL_ID_MAX characters into id
+ * (API_EXTERNAL_ID_BYTES + 1 bytes); false when a reply (401, 400) was sent. */
+bool api_auth_path_id(struct app *a, http_req *req, const char *what, char *id);
 
 /* Add 1 to the number obj[key] (created at 1). For counts by name. */
 void api_json_bump(cJSON *obj, const char *key);
