@@ -126,6 +126,11 @@ api_id_job *api_id_job_from_path(struct app *a, http_req *req);
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
 
+/* A decimal query argument in [lo, hi], def when absent; false with 400 sent when it is
+ * malformed or out of range. */
+bool api_query_u64(http_req *req, const char *name, uint64_t def, uint64_t lo, uint64_t hi,
+                   uint64_t *out);
+
 /* Characters (UTF-8 code points) of a NUL-terminated string. */
 size_t api_utf8_len(const char *s);
 

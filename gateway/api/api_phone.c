@@ -168,26 +168,6 @@ static http_result h_one(http_req *req, void *ud)
 
 /* ---- listing --------------------------------------------------------------------------------- */
 
-/* A decimal query argument, def when absent; false with 400 sent when malformed or above max. */
-static bool query_u64(http_req *req, const char *name, uint64_t def, uint64_t max, uint64_t *out)
-{
-    const char *v = http_req_query(req, name);
-    *out = def;
-    if (!v || !*v)
-        return true;
-    char *end;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (*end || v[0] == '-' || x > max) {
-        char msg[128];
-        snprintf(msg, sizeof msg, "query argument \"%s\" must be an integer in [0, %" PRIu64 "]",
-                 name, max);
-        http_reply_error(req, 400, msg);
-        return false;
-    }
-    *out = x;
-    return true;
-}
-
 /* The page's (phone, value) pairs as {"entries":[{"phone", value_name}], "next_cursor"}. */
 static void on_page(void *arg, store_status st, uint64_t next, const char *const *items, size_t n,
                     const char *err)
@@ -217,8 +197,8 @@ static http_result h_page(http_req *req, void *ud)
     if (!api_auth(a, req))
         return HTTP_DONE;
     uint64_t cursor, count;
-    if (!query_u64(req, "cursor", 0, UINT64_MAX, &cursor) ||
-        !query_u64(req, "count", PHONE_PAGE_DEFAULT, PHONE_PAGE_MAX, &count))
+    if (!api_query_u64(req, "cursor", 0, 0, UINT64_MAX, &cursor) ||
+        !api_query_u64(req, "count", PHONE_PAGE_DEFAULT, 0, PHONE_PAGE_MAX, &count))
         return HTTP_DONE;
     phone_job *j = job_new(a, req, l, "", NULL);
     if (!j)
