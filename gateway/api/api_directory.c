@@ -11,7 +11,6 @@
  * (external_id -> phone) that fraud screening's region check reads.
  */
 #include "api/api_phone.h"
-#include "core/app.h"
 #include "store/store.h"
 #include "store/store_fraud.h"
 

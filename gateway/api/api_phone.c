@@ -1,7 +1,8 @@
 /* api_phone.c -- REST over a list keyed by phone number. See api_phone.h.
  *
- * A request that waits for Redis keeps a phone_job: the app, the request, which list, the number
- * in E.164 and (for a write) the value, copied since the body is freed before Redis answers.
+ * A request that waits for Redis keeps a phone_job: the request, the store, which list, the
+ * number in E.164 and (for a write) the value, copied since the body is freed before Redis
+ * answers.
  */
 #include "api/api_phone.h"
 
