@@ -5,6 +5,28 @@
 #include <stdio.h>
 #include <unistd.h>
 
+void store_answer_done(void *arg, store_status st, const char *err)
+{
+    store_answer *r = arg;
+    r->done = 1;
+    r->st = st;
+    snprintf(r->err, sizeof r->err, "%s", err ? err : "");
+}
+
+void store_answer_id(void *arg, store_status st, const char *id, const char *err)
+{
+    store_answer *r = arg;
+    store_answer_done(arg, st, err);
+    snprintf(r->id, sizeof r->id, "%s", id ? id : "");
+}
+
+void store_answer_count(void *arg, store_status st, uint64_t n, const char *err)
+{
+    store_answer *r = arg;
+    store_answer_done(arg, st, err);
+    r->count = n;
+}
+
 void store_fixture_init(store_fixture *f, const char *tag)
 {
     uv_loop_init(&f->loop);

@@ -10,6 +10,7 @@
 #define CALLPRINT_TEST_STORE_FIXTURE_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "redis_proc.h"
 #include "store/store.h"
@@ -21,6 +22,19 @@ typedef struct {
     char url[400];
     char prefix[64]; /* "<tag>:<pid>:" */
 } store_fixture;
+
+/* What a store call answered through its callback, for a test to wait on (done) and check. */
+typedef struct {
+    int done;
+    store_status st;
+    char err[256];
+    char id[256];   /* a store_id_cb's string ("" for none) */
+    uint64_t count; /* a store_count_cb's number */
+} store_answer;
+/* The store callbacks that fill the store_answer they are given as arg. */
+void store_answer_done(void *arg, store_status st, const char *err);
+void store_answer_id(void *arg, store_status st, const char *id, const char *err);
+void store_answer_count(void *arg, store_status st, uint64_t n, const char *err);
 
 /* The loop, the Redis and the prefix; fails the test without a Redis. */
 void store_fixture_init(store_fixture *f, const char *tag);

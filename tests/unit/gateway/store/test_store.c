@@ -24,32 +24,7 @@ static store *st;
 
 /* ---- plumbing ---------------------------------------------------------------------------- */
 
-typedef struct {
-    int done;
-    store_status st;
-    char err[256];
-    char id[256];
-    uint64_t count;
-} result;
-
-static void on_done(void *arg, store_status s, const char *err) {
-    result *r = arg;
-    r->done = 1;
-    r->st = s;
-    snprintf(r->err, sizeof r->err, "%s", err ? err : "");
-}
-
-static void on_id(void *arg, store_status s, const char *id, const char *err) {
-    result *r = arg;
-    on_done(arg, s, err);
-    snprintf(r->id, sizeof r->id, "%s", id ? id : "");
-}
-
-static void on_count(void *arg, store_status s, uint64_t n, const char *err) {
-    result *r = arg;
-    on_done(arg, s, err);
-    r->count = n;
-}
+typedef store_answer result; /* what a store callback answered (store_fixture.h) */
 
 static store *open_store(const char *key) {
     store_options o = {.voiceprint_key = key, .audit_max = 100, .verdict_history_max = 1000};
@@ -87,7 +62,7 @@ typedef struct {
 
 static void on_session(void *arg, store_status s, const store_session_view *v, const char *err) {
     session_result *sr = arg;
-    on_done(&sr->r, s, err);
+    store_answer_done(&sr->r, s, err);
     if (!v) return;
     sr->n_fields = v->n_fields;
     for (size_t i = 0; i < v->n_fields && i < 32; i++) {
@@ -109,7 +84,7 @@ static const char *field(const session_result *sr, const char *name) {
 
 static void save(const store_session *ss) {
     result r = {0};
-    store_session_save(st, ss, on_done, &r);
+    store_session_save(st, ss, store_answer_done, &r);
     WAIT(r);
     cr_assert_eq(r.st, STORE_OK, "save: %s", r.err);
 }
@@ -172,13 +147,13 @@ Test(store, session_upsert_in_either_order_keeps_what_was_set, .init = setup, .f
         {STORE_BY_STREAM_UUID, "5d6f3c5e-0000-4000-8000-000000000001"}};
     for (size_t i = 0; i < 3; i++) {
         result r = {0};
-        store_session_find(st, idx[i].by, idx[i].key, on_id, &r);
+        store_session_find(st, idx[i].by, idx[i].key, store_answer_id, &r);
         WAIT(r);
         cr_expect_eq(r.st, STORE_OK, "%s: %s", idx[i].key, r.err);
         cr_expect_str_eq(r.id, "s1");
     }
     result r = {0};
-    store_session_find(st, STORE_BY_CONTACT_ID, "unknown-contact", on_id, &r);
+    store_session_find(st, STORE_BY_CONTACT_ID, "unknown-contact", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
 }
@@ -189,7 +164,8 @@ Test(store, session_verdict_history_and_errors, .init = setup, .fini = teardown)
     const char *verdicts[] = {"not_sure", "verified", "verified"};
     for (int i = 0; i < 3; i++) {
         result r = {0};
-        store_session_add_verdict(st, "s2", verdicts[i], 40.0 + 20 * i, 1.5 * i, "verify", on_done, &r);
+        store_session_add_verdict(st, "s2", verdicts[i], 40.0 + 20 * i, 1.5 * i, "verify",
+                                  store_answer_done, &r);
         WAIT(r);
         cr_assert_eq(r.st, STORE_OK, "%s", r.err);
     }
@@ -205,12 +181,12 @@ Test(store, session_verdict_history_and_errors, .init = setup, .fini = teardown)
     cr_expect_eq(missing.r.st, STORE_NOT_FOUND);
     result r = {0};
     store_session bad = {.session_id = ""};
-    cr_expect_eq(store_session_save(st, &bad, on_done, &r), -1);
+    cr_expect_eq(store_session_save(st, &bad, store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
     const char *reserved[] = {"caller", "x"};
     store_session clash = {.session_id = "s3", .extra = reserved, .n_extra = 1};
     r = (result){0};
-    cr_expect_eq(store_session_save(st, &clash, on_done, &r), -1);
+    cr_expect_eq(store_session_save(st, &clash, store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
 }
 
@@ -222,7 +198,7 @@ Test(store, session_expiry, .init = setup, .fini = teardown) {
     cr_assert_not_null(st);
     store_session ss = {.session_id = "short", .contact_id = "c-short"};
     result r = {0};
-    store_session_save(st, &ss, on_done, &r);
+    store_session_save(st, &ss, store_answer_done, &r);
     WAIT(r);
     cr_assert_eq(r.st, STORE_OK);
     redisReply *ttl = cmd("PTTL %ssession:%s", "short", NULL);
@@ -235,7 +211,7 @@ Test(store, session_expiry, .init = setup, .fini = teardown) {
     session_result sr = get_session("short");
     cr_expect_eq(sr.r.st, STORE_NOT_FOUND);
     r = (result){0};
-    store_session_find(st, STORE_BY_CONTACT_ID, "c-short", on_id, &r);
+    store_session_find(st, STORE_BY_CONTACT_ID, "c-short", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
 }
@@ -254,7 +230,7 @@ typedef struct {
 
 static void on_vp(void *arg, store_status s, const store_voiceprint *vp, const char *err) {
     vp_result *v = arg;
-    on_done(&v->r, s, err);
+    store_answer_done(&v->r, s, err);
     if (!vp) return;
     v->len = vp->len < sizeof v->blob ? vp->len : sizeof v->blob;
     memcpy(v->blob, vp->blob, v->len);
@@ -269,7 +245,7 @@ static store_status put(store *s, const char *id, const uint8_t *blob, size_t le
     store_voiceprint vp = {.external_id = id, .blob = blob, .len = len, .stream_uuid = "u-1",
                            .speech_s = 12.5, .created_ms = 1763700000000};
     result r = {0};
-    store_voiceprint_put(s, &vp, mode, on_done, &r);
+    store_voiceprint_put(s, &vp, mode, store_answer_done, &r);
     WAIT(r);
     return r.st;
 }
@@ -295,11 +271,11 @@ Test(store, voiceprint_lifecycle, .init = setup, .fini = teardown) {
     cr_expect_eq(v.created_ms, 1763700000000);
 
     result r = {0};
-    store_voiceprint_exists(st, "cust-1", on_done, &r);
+    store_voiceprint_exists(st, "cust-1", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     r = (result){0};
-    store_voiceprint_exists(st, "cust-2", on_done, &r);
+    store_voiceprint_exists(st, "cust-2", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
 
@@ -313,33 +289,33 @@ Test(store, voiceprint_lifecycle, .init = setup, .fini = teardown) {
     cr_expect_arr_eq(v.blob, blob2, sizeof blob2);
 
     r = (result){0};
-    store_voiceprint_count(st, on_count, &r);
+    store_voiceprint_count(st, store_answer_count, &r);
     WAIT(r);
     cr_expect_eq(r.count, 2);
     r = (result){0};
-    store_voiceprint_delete(st, "cust-1", on_done, &r);
+    store_voiceprint_delete(st, "cust-1", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     r = (result){0};
-    store_voiceprint_delete(st, "cust-1", on_done, &r);
+    store_voiceprint_delete(st, "cust-1", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
     cr_expect_eq(get_vp(st, "cust-1").r.st, STORE_NOT_FOUND);
     r = (result){0};
-    store_voiceprint_count(st, on_count, &r);
+    store_voiceprint_count(st, store_answer_count, &r);
     WAIT(r);
     cr_expect_eq(r.count, 1);
 
     r = (result){0};
     store_voiceprint bad = {.external_id = "x", .blob = NULL, .len = 0};
-    cr_expect_eq(store_voiceprint_put(st, &bad, STORE_PUT_OVERWRITE, on_done, &r), -1);
+    cr_expect_eq(store_voiceprint_put(st, &bad, STORE_PUT_OVERWRITE, store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
 }
 
 /* The stamp of id's voiceprint (asserting the read answered), "" when not found. */
 static result stamp_of(const char *id) {
     result r = {0};
-    store_voiceprint_stamp(st, id, on_id, &r);
+    store_voiceprint_stamp(st, id, store_answer_id, &r);
     WAIT(r);
     return r;
 }
@@ -364,7 +340,7 @@ Test(store, voiceprint_stamp_changes_with_each_write_and_goes_with_a_delete, .in
     cr_expect_str_eq(stamp_of("cust-s").id, "1763700000000");
     cr_expect_str_eq(get_vp(st, "cust-s").stamp, "1763700000000");
     result r = {0};
-    store_voiceprint_delete(st, "cust-s", on_done, &r);
+    store_voiceprint_delete(st, "cust-s", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(stamp_of("cust-s").st, STORE_NOT_FOUND);
     cr_expect_eq(stamp_of("never-written").st, STORE_NOT_FOUND);
@@ -405,7 +381,7 @@ Test(store, voiceprint_export_scan_is_paged_and_complete, .init = setup, .fini =
         snprintf(id, sizeof id, "vp-%d", i);
         store_voiceprint vp = {.external_id = id, .blob = (const uint8_t *)&i, .len = 4};
         rs[i] = (result){0};
-        store_voiceprint_put(st, &vp, STORE_PUT_OVERWRITE, on_done, &rs[i]);
+        store_voiceprint_put(st, &vp, STORE_PUT_OVERWRITE, store_answer_done, &rs[i]);
     }
     for (int i = 0; i < n; i++) {
         cr_assert(run_until(&F.loop, &rs[i].done, 5000));
@@ -525,28 +501,28 @@ Test(store, bad_keys_and_urls_are_refused, .init = setup, .fini = teardown) {
 
 Test(store, customer_directory, .init = setup, .fini = teardown) {
     result r = {0};
-    store_directory_set(st, "+442079460958", "cust-42", on_done, &r);
+    store_directory_set(st, "+442079460958", "cust-42", store_answer_done, &r);
     WAIT(r);
     cr_assert_eq(r.st, STORE_OK);
     r = (result){0};
-    store_directory_get(st, "+442079460958", on_id, &r);
+    store_directory_get(st, "+442079460958", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     cr_expect_str_eq(r.id, "cust-42");
     r = (result){0};
-    store_directory_get(st, "+14155550100", on_id, &r);
+    store_directory_get(st, "+14155550100", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND, "unknown caller must be anonymous");
     r = (result){0};
-    store_directory_delete(st, "+442079460958", on_done, &r);
+    store_directory_delete(st, "+442079460958", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     r = (result){0};
-    store_directory_delete(st, "+442079460958", on_done, &r);
+    store_directory_delete(st, "+442079460958", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
     r = (result){0};
-    cr_expect_eq(store_directory_set(st, "020 7946 0958", "x", on_done, &r), -1);
+    cr_expect_eq(store_directory_set(st, "020 7946 0958", "x", store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
 }
 
@@ -592,7 +568,7 @@ Test(store, directory_and_voiceprint_listings, .init = setup, .fini = teardown) 
         result r = {0};
         char id[16];
         snprintf(id, sizeof id, "cust-%d", i);
-        store_directory_set(st, phones[i], id, on_done, &r);
+        store_directory_set(st, phones[i], id, store_answer_done, &r);
         WAIT(r);
         cr_assert_eq(put(st, id, blob2, sizeof blob2, STORE_PUT_OVERWRITE), STORE_OK);
     }
@@ -618,7 +594,7 @@ Test(store, audit_stream_is_capped, .init = setup, .fini = teardown) {
         char detail[32];
         snprintf(detail, sizeof detail, "n=%d", i);
         store_audit(st, i % 2 ? "verify" : "stream_start", "uuid-1", "sess-1", detail,
-                    i == 999 ? on_done : NULL, &last);
+                    i == 999 ? store_answer_done : NULL, &last);
     }
     WAIT(last);
     cr_assert_eq(last.st, STORE_OK);

@@ -131,21 +131,9 @@ Test(contact, missing_optional_attributes_and_anonymous_caller, .init = setup, .
     cJSON_Delete(r.response);
 }
 
-typedef struct {
-    int done;
-    store_status st;
-} dir_result;
-
-static void on_dir(void *arg, store_status s, const char *err) {
-    (void)err;
-    dir_result *d = arg;
-    d->done = 1;
-    d->st = s;
-}
-
 Test(contact, known_caller_retried_lambda_and_response_extras, .init = setup, .fini = teardown) {
-    dir_result d = {0};
-    store_directory_set(st, "+442079460958", "cust-0042", on_dir, &d);
+    store_answer d = {0};
+    store_directory_set(st, "+442079460958", "cust-0042", store_answer_done, &d);
     cr_assert(run_until(&F.loop, &d.done, 3000));
     cr_assert_eq(d.st, STORE_OK);
     const char *extra[] = {"stream_url", "wss://gw.example.com/stream", "mode", "verify"};
