@@ -124,24 +124,29 @@ int tw_build_media_in(char *buf, size_t cap, uint64_t seq, const char *stream_si
     return jw_end_inbound(&w, stream_sid);
 }
 
+/* An inbound event whose object ends with one string: `opening` is ,"<event>":{ and the members
+ * before it, up to that string's key (the DTMF digit, the mark's name). */
+static int build_inbound_string(char *buf, size_t cap, const char *event, uint64_t seq,
+                                const char *stream_sid, const char *opening, const char *value)
+{
+    jw w = jw_begin_inbound(buf, cap, event, seq);
+    jw_lit(&w, opening);
+    jw_str(&w, value);
+    jw_raw(&w, "}", 1);
+    return jw_end_inbound(&w, stream_sid);
+}
+
 int tw_build_dtmf(char *buf, size_t cap, uint64_t seq, const char *stream_sid, char digit)
 {
     char d[2] = {digit, '\0'};
-    jw w = jw_begin_inbound(buf, cap, "dtmf", seq);
-    jw_lit(&w, ",\"dtmf\":{\"track\":\"inbound_track\",\"digit\":");
-    jw_str(&w, d);
-    jw_raw(&w, "}", 1);
-    return jw_end_inbound(&w, stream_sid);
+    return build_inbound_string(buf, cap, "dtmf", seq, stream_sid,
+                                ",\"dtmf\":{\"track\":\"inbound_track\",\"digit\":", d);
 }
 
 int tw_build_mark_in(char *buf, size_t cap, uint64_t seq, const char *stream_sid,
                      const char *name)
 {
-    jw w = jw_begin_inbound(buf, cap, "mark", seq);
-    jw_lit(&w, ",\"mark\":{\"name\":");
-    jw_str(&w, name);
-    jw_raw(&w, "}", 1);
-    return jw_end_inbound(&w, stream_sid);
+    return build_inbound_string(buf, cap, "mark", seq, stream_sid, ",\"mark\":{\"name\":", name);
 }
 
 int tw_build_stop(char *buf, size_t cap, uint64_t seq, const char *stream_sid,

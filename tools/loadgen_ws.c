@@ -254,12 +254,7 @@ static void on_closed(uv_handle_t *h)
     lgws_stream *s = h->data;
     lgws *x = s->x;
     x->active--;
-    if (s->all_prev)
-        s->all_prev->all_next = s->all_next;
-    else
-        x->all = s->all_next;
-    if (s->all_next)
-        s->all_next->all_prev = s->all_prev;
+    LIST_UNLINK_AS(x->all, s, all_);
     s->sum.frames = (size_t)s->k * ((x->o.n + FRAME_BYTES - 1) / FRAME_BYTES);
     if (x->o.on_done)
         x->o.on_done(x->o.ud, s->index, s->k, &s->sum);
@@ -545,10 +540,7 @@ int lgws_start(lgws *x, int index, int k, const tw_param *const *params,
     s->tcp.data = s;
     s->creq.data = s;
     x->active++;
-    s->all_next = x->all;
-    if (x->all)
-        x->all->all_prev = s;
-    x->all = s;
+    LIST_PUSH_AS(x->all, s, all_);
     uv_tcp_nodelay(&s->tcp, 1);
     if (uv_tcp_connect(&s->creq, &s->tcp, (const struct sockaddr *)&x->o.addr, on_connect) != 0)
         stream_close(s); /* done() reports it as not opened */

@@ -8,6 +8,7 @@
 #include "fraud/fraud.h"
 #include "fraud/speaker.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,6 +250,39 @@ api_id_job *api_id_job_from_body(app *a, http_req *req)
     api_id_job *j = bad ? NULL : api_id_job_new(a, req, id);
     cJSON_Delete(body);
     return j;
+}
+
+bool api_auth_path_id(app *a, http_req *req, const char *what, char *id)
+{
+    return api_auth(a, req) &&
+           api_path_id(req, what, API_EXTERNAL_ID_MAX, id, API_EXTERNAL_ID_BYTES + 1);
+}
+
+api_id_job *api_id_job_from_path(app *a, http_req *req)
+{
+    char id[API_EXTERNAL_ID_BYTES + 1];
+    return api_auth_path_id(a, req, "external_id", id) ? api_id_job_new(a, req, id) : NULL;
+}
+
+bool api_query_u64(http_req *req, const char *name, uint64_t def, uint64_t lo, uint64_t hi,
+                   uint64_t *out)
+{
+    const char *v = http_req_query(req, name);
+    *out = def;
+    if (!v || !*v)
+        return true;
+    char *end;
+    unsigned long long x = strtoull(v, &end, 10);
+    if (!*end && v[0] != '-' && x >= lo && x <= hi) {
+        *out = x;
+        return true;
+    }
+    char msg[128];
+    snprintf(msg, sizeof msg,
+             "query argument \"%s\" must be an integer in [%" PRIu64 ", %" PRIu64 "]", name, lo,
+             hi);
+    http_reply_error(req, 400, msg);
+    return false;
 }
 
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad)

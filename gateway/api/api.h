@@ -40,6 +40,7 @@ struct api_hstream;
  * them), so up to 4 bytes each. */
 #define API_EXTERNAL_ID_MAX 256
 #define API_EXTERNAL_ID_BYTES (4 * API_EXTERNAL_ID_MAX)
+#define API_PHONE_LISTS 2 /* api_phone.h */
 
 /* The API's own state, owned by the app (a->api). */
 typedef struct api {
@@ -59,6 +60,13 @@ typedef struct api {
     size_t n_hstreams;
     uint64_t hstreams_opened, hstreams_timed_out;
     struct api_vv_route *vv_routes; /* api_vv.c: the manual's aliases bound to this app */
+    /* api_phone.c: the lists keyed by phone number (the directory, the deny list), each bound
+     * to this app as its routes' user data. */
+    struct api_phone_route {
+        struct app *a;
+        const struct api_phone_list *list;
+    } phone_routes[API_PHONE_LISTS];
+    size_t n_phone_routes;
 } api;
 
 /* Register every REST route on a->router and set a->api. */
@@ -113,8 +121,15 @@ api_id_job *api_id_job_new(struct app *a, http_req *req, const char *id);
 /* Authenticates, then the JSON body's required "external_id" as a new job; NULL after the
  * error reply. */
 api_id_job *api_id_job_from_body(struct app *a, http_req *req);
+/* The same with the external_id after a prefix route ("/api/v2/voiceprint/<id>"). */
+api_id_job *api_id_job_from_path(struct app *a, http_req *req);
 /* An optional boolean member (absent: def); wrong type: 400 sent, *bad set. */
 bool api_bool(http_req *req, const cJSON *obj, const char *name, bool def, bool *bad);
+
+/* A decimal query argument in [lo, hi], def when absent; false with 400 sent when it is
+ * malformed or out of range. */
+bool api_query_u64(http_req *req, const char *name, uint64_t def, uint64_t lo, uint64_t hi,
+                   uint64_t *out);
 
 /* Characters (UTF-8 code points) of a NUL-terminated string. */
 size_t api_utf8_len(const char *s);
@@ -124,6 +139,9 @@ size_t api_utf8_len(const char *s);
  * Empty, longer than max characters (code points), containing '/' or control characters:
  * 400 sent, returns false. */
 bool api_path_id(http_req *req, const char *what, size_t max, char *out, size_t cap);
+/* api_auth(), then api_path_id() of an id of at most API_EXTERNAL_ID_MAX characters into id
+ * (API_EXTERNAL_ID_BYTES + 1 bytes); false when a reply (401, 400) was sent. */
+bool api_auth_path_id(struct app *a, http_req *req, const char *what, char *id);
 
 /* Add 1 to the number obj[key] (created at 1). For counts by name. */
 void api_json_bump(cJSON *obj, const char *key);
@@ -166,18 +184,6 @@ void api_voiceprints_register(struct app *a);
 void api_live_register(struct app *a); /* api_live.c: enrol/verify on streams, subscriptions */
 void api_connect_register(struct app *a);   /* api_connect.c: Amazon Connect contacts */
 void api_directory_register(struct app *a); /* api_directory.c: customer directory */
-/* api_directory.c, shared with api_fraud.c: a phone number from the request normalised to E.164
- * (out has PHONE_E164_MAX bytes), false with 400 sent when it is not one; a decimal query
- * argument, def when absent, false with 400 sent when malformed or above max. */
-bool api_phone_arg(struct app *a, http_req *req, const char *in, char *out);
-bool api_query_u64(http_req *req, const char *name, uint64_t def, uint64_t max, uint64_t *out);
-/* api_auth(), then the phone number of a "/.../{phone}" route in E.164; false when a reply
- * (401, 400) was sent. */
-bool api_phone_path(struct app *a, http_req *req, char *e164);
-/* Reply with a page of (phone, value) pairs from the store as
- * {"entries":[{"phone", value_name}], "next_cursor"}, or the store's error. */
-void api_phone_page(http_req *req, store_status st, uint64_t next, const char *const *items,
-                    size_t n, const char *err, const char *value_name);
 void api_debug_register(struct app *a);     /* api_debug.c: GET /debug/latency (H10) */
 void api_console_register(struct app *a);   /* api_console.c: console events, voiceprint search */
 void api_vv_register(struct app *a); /* api_vv.c: the Voice Verify manual's paths (aliases) */

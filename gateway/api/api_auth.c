@@ -279,57 +279,50 @@ static void wipe_body(http_req *req)
         OPENSSL_cleanse((void *)body, len);
 }
 
-static http_result h_login(http_req *req, void *ud)
+/* Login and password change: their bodies carry two strings, the second a password (the first
+ * the user name or the old password), made into a job for op. Every copy of the secrets is
+ * wiped before returning, whatever happened: the parsed strings and the raw body. body: the
+ * request's JSON (NULL: refused, the reply sent). */
+static http_result secret_request(app *a, http_req *req, cJSON *body, auth_op op,
+                                  const char *first, size_t first_max, const char *second)
 {
-    app *a = ud;
-    cJSON *body = api_json_body(req);
     if (!body) {
         wipe_body(req);
         return HTTP_DONE;
     }
     bool bad;
-    const char *user = api_string(req, body, "username", 64, true, &bad);
-    const char *pw = bad ? NULL : api_string(req, body, "password", PASSWORD_MAX, true, &bad);
-    auth_job *j = bad ? NULL : job_new(a, req, OP_LOGIN);
-    if (j) {
-        j->user = strdup(user);
-        j->secret = strdup(pw);
+    const char *s1 = api_string(req, body, first, first_max, true, &bad);
+    const char *s2 = bad ? NULL : api_string(req, body, second, PASSWORD_MAX, true, &bad);
+    auth_job *j = bad ? NULL : job_new(a, req, op);
+    if (j && op == OP_LOGIN) {
+        j->user = strdup(s1);
+        j->secret = strdup(s2);
+    } else if (j) {
+        j->user = strdup(AUTH_USER);
+        j->secret = strdup(s1);
+        j->secret2 = strdup(s2);
     } else if (!bad) {
         http_reply_error(req, 500, "out of memory");
     }
-    if (pw)
-        OPENSSL_cleanse((void *)pw, strlen(pw));
+    if (s1 && op != OP_LOGIN) /* the old password; a user name is no secret */
+        OPENSSL_cleanse((void *)s1, strlen(s1));
+    if (s2)
+        OPENSSL_cleanse((void *)s2, strlen(s2));
     cJSON_Delete(body);
     wipe_body(req);
     return j ? job_start(j) : HTTP_DONE;
 }
 
+static http_result h_login(http_req *req, void *ud)
+{
+    return secret_request(ud, req, api_json_body(req), OP_LOGIN, "username", 64, "password");
+}
+
 static http_result h_password(http_req *req, void *ud)
 {
     app *a = ud;
-    cJSON *body = api_auth_body(a, req);
-    if (!body) {
-        wipe_body(req);
-        return HTTP_DONE;
-    }
-    bool bad;
-    const char *old = api_string(req, body, "old_password", PASSWORD_MAX, true, &bad);
-    const char *neu = bad ? NULL : api_string(req, body, "new_password", PASSWORD_MAX, true, &bad);
-    auth_job *j = bad ? NULL : job_new(a, req, OP_PASSWORD);
-    if (j) {
-        j->user = strdup(AUTH_USER);
-        j->secret = strdup(old);
-        j->secret2 = strdup(neu);
-    } else if (!bad) {
-        http_reply_error(req, 500, "out of memory");
-    }
-    if (old)
-        OPENSSL_cleanse((void *)old, strlen(old));
-    if (neu)
-        OPENSSL_cleanse((void *)neu, strlen(neu));
-    cJSON_Delete(body);
-    wipe_body(req);
-    return j ? job_start(j) : HTTP_DONE;
+    return secret_request(a, req, api_auth_body(a, req), OP_PASSWORD, "old_password", PASSWORD_MAX,
+                          "new_password");
 }
 
 static http_result h_logout(http_req *req, void *ud)

@@ -90,27 +90,6 @@ static void on_search_page(void *arg, store_status st, uint64_t next, const char
         store_voiceprint_list(j->a->store, next, SEARCH_PAGE, on_search_page, j);
 }
 
-/* A decimal query argument in [lo, hi], def when absent; false (400 sent) otherwise. */
-static bool query_num(http_req *req, const char *name, uint64_t def, uint64_t lo, uint64_t hi,
-                      uint64_t *out)
-{
-    const char *v = http_req_query(req, name);
-    *out = def;
-    if (!v || !*v)
-        return true;
-    char *end;
-    unsigned long long x = strtoull(v, &end, 10);
-    if (!*end && v[0] != '-' && x >= lo && x <= hi) {
-        *out = x;
-        return true;
-    }
-    char msg[128];
-    snprintf(msg, sizeof msg, "query argument \"%s\" must be an integer in [%" PRIu64 ", %" PRIu64 "]",
-             name, lo, hi);
-    http_reply_error(req, 400, msg);
-    return false;
-}
-
 static http_result h_search(http_req *req, void *ud)
 {
     app *a = ud;
@@ -122,8 +101,8 @@ static http_result h_search(http_req *req, void *ud)
         http_reply_error(req, 400, "query argument \"q\" is longer than 256 characters");
         return HTTP_DONE;
     }
-    if (!query_num(req, "limit", SEARCH_LIMIT_DEFAULT, 1, SEARCH_LIMIT_MAX, &limit) ||
-        !query_num(req, "cursor", 0, 0, UINT64_MAX, &cursor))
+    if (!api_query_u64(req, "limit", SEARCH_LIMIT_DEFAULT, 1, SEARCH_LIMIT_MAX, &limit) ||
+        !api_query_u64(req, "cursor", 0, 0, UINT64_MAX, &cursor))
         return HTTP_DONE;
     search_job *j = calloc(1, sizeof *j);
     if (!j || !(j->root = cJSON_CreateObject()) ||

@@ -87,12 +87,7 @@ static void on_removed(void *arg, store_status st, const char *err)
 static http_result by_path(http_req *req, void *ud, bool optout)
 {
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
-    char id[API_EXTERNAL_ID_BYTES + 1];
-    if (!api_path_id(req, "external_id", API_EXTERNAL_ID_MAX, id, sizeof id))
-        return HTTP_DONE;
-    spk_job *j = api_id_job_new(a, req, id);
+    spk_job *j = api_id_job_from_path(a, req);
     if (!j)
         return HTTP_DONE;
     j->variant = optout;

@@ -140,10 +140,8 @@ static http_result h_count(http_req *req, void *ud)
 static http_result h_one(http_req *req, void *ud)
 {
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
     char id[API_EXTERNAL_ID_BYTES + 1];
-    if (!api_path_id(req, "stream id", API_EXTERNAL_ID_MAX, id, sizeof id))
+    if (!api_auth_path_id(a, req, "stream id", id))
         return HTTP_DONE;
     reply_stream(a, req, lookup(a->reg, id), id);
     return HTTP_DONE;

@@ -120,12 +120,7 @@ static void on_meta(void *arg, store_status st, const store_voiceprint *vp, cons
 static http_result h_by_id(http_req *req, void *ud)
 {
     app *a = ud;
-    if (!api_auth(a, req))
-        return HTTP_DONE;
-    char id[API_EXTERNAL_ID_BYTES + 1];
-    if (!api_path_id(req, "external_id", API_EXTERNAL_ID_MAX, id, sizeof id))
-        return HTTP_DONE;
-    vp_job *j = api_id_job_new(a, req, id);
+    vp_job *j = api_id_job_from_path(a, req);
     if (!j)
         return HTTP_DONE;
     if (strcmp(http_req_method(req), "DELETE") == 0)

@@ -20,6 +20,7 @@
 #include "http/webhook.h"
 
 #include "common/hash.h"
+#include "common/list.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -132,9 +133,7 @@ static wh_target *target_new(webhook *w, const char *url, const char *secret, co
 static void msg_pop(wh_target *t)
 {
     wh_msg *m = t->head;
-    t->head = m->next;
-    if (!t->head)
-        t->tail = NULL;
+    QUEUE_POP(t->head, t->tail);
     t->n--;
     t->w->st.queued--;
     free(m);
@@ -470,7 +469,6 @@ int webhook_send_keyed(webhook *w, const char *url, const char *secret, const ch
         return -1;
     }
     make_room(t);
-    m->next = NULL;
     m->id = ++w->next_id;
     m->enq_ms = uv_now(w->loop);
     uv_timeval64_t tv;
@@ -481,11 +479,7 @@ int webhook_send_keyed(webhook *w, const char *url, const char *secret, const ch
     m->len = len;
     memcpy(m->body, body, len);
     m->body[len] = '\0';
-    if (t->tail)
-        t->tail->next = m;
-    else
-        t->head = m;
-    t->tail = m;
+    QUEUE_PUSH(t->head, t->tail, m);
     t->n++;
     w->st.queued++;
     w->st.sent++;

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/list.h"
+
 void outq_init(outq *q, size_t max_frames, size_t headroom)
 {
     memset(q, 0, sizeof *q);
@@ -22,15 +24,10 @@ int outq_push(outq *q, const void *data, size_t len)
         q->dropped++;
         return -1;
     }
-    f->next = NULL;
     f->len = len;
     memcpy(f->data + q->headroom, data, len);
     f->data[q->headroom + len] = '\0';
-    if (q->tail)
-        q->tail->next = f;
-    else
-        q->head = f;
-    q->tail = f;
+    QUEUE_PUSH(q->head, q->tail, f);
     q->n++;
     return 0;
 }
@@ -45,9 +42,7 @@ void outq_pop(outq *q)
     outq_frame *f = q->head;
     if (!f)
         return;
-    q->head = f->next;
-    if (!q->head)
-        q->tail = NULL;
+    QUEUE_POP(q->head, q->tail);
     q->n--;
     free(f);
 }

@@ -334,32 +334,23 @@ int store_phone_ok(const char *phone) {
 
 int store_directory_set(store *s, const char *phone, const char *external_id, store_done_cb *cb,
                         void *arg) {
-    sctx *c;
-    sb *b;
     if (!store_id_ok(external_id))
         return store_fail_done(cb, arg, STORE_INVALID, "external_id must be 1-1024 printable bytes");
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory"), sb_arg(b, phone), sb_arg(b, external_id);
     return sb_write(s, b, store_reply_done, c);
 }
 
 int store_phone_hash_get(store *s, const char *hash, const char *phone, store_id_cb *cb,
                          void *arg) {
-    sctx *c;
-    sb *b;
-    STORE_BEGIN_PTR(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
-    c->cb.id = cb;
+    STORE_BEGIN_PTR(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, id, c, b);
     sb_cmd(b), sb_arg(b, "HGET"), sb_key(b, s, "%s", hash), sb_arg(b, phone);
     return sb_read(s, b, store_reply_id, c);
 }
 
 int store_phone_hash_delete(store *s, const char *hash, const char *phone, store_done_cb *cb,
                             void *arg) {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HDEL"), sb_key(b, s, "%s", hash), sb_arg(b, phone);
     return sb_write(s, b, store_reply_found, c);
 }
@@ -376,10 +367,7 @@ int store_directory_delete(store *s, const char *phone, store_done_cb *cb, void 
 
 int store_audit(store *s, const char *event, const char *stream, const char *session,
                 const char *detail, store_done_cb *cb, void *arg) {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, event && *event, "audit event is empty", cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "XADD"), sb_key(b, s, "audit"), sb_arg(b, "MAXLEN"), sb_arg(b, "~");
     sb_argf(b, "%zu", s->audit_max), sb_arg(b, "*");
     sb_arg(b, "event"), sb_arg(b, event), sb_arg(b, "stream"), sb_arg(b, stream);

@@ -16,10 +16,7 @@
 
 int store_deny_set(store *s, const char *phone, const char *reason, store_done_cb *cb, void *arg)
 {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone), STORE_PHONE_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "denylist"), sb_arg(b, phone);
     sb_arg(b, reason ? reason : "");
     return sb_write(s, b, store_reply_done, c);
@@ -93,11 +90,8 @@ static void on_reverse(void *arg, store_status st, const char *phone, const char
 int store_directory_index(store *s, const char *external_id, const char *phone, store_done_cb *cb,
                           void *arg)
 {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_phone_ok(phone) && store_id_ok(external_id), STORE_PHONE_WHY,
                      cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "directory:by-id"), sb_arg(b, external_id);
     sb_arg(b, phone);
     return sb_write(s, b, store_reply_done, c);
@@ -142,20 +136,14 @@ bool store_watchlist_name_ok(const char *name)
 
 int store_watchlist_add(store *s, const char *name, store_done_cb *cb, void *arg)
 {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_watchlist_name_ok(name), WL_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "SADD"), sb_key(b, s, "watchlists"), sb_arg(b, name);
     return sb_write(s, b, store_reply_done, c);
 }
 
 int store_watchlist_delete(store *s, const char *name, store_done_cb *cb, void *arg)
 {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_watchlist_name_ok(name), WL_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "SREM"), sb_key(b, s, "watchlists"), sb_arg(b, name);
     sb_cmd(b), sb_arg(b, "DEL"), sb_key(b, s, "watchlist:%s", name);
     return sb_write(s, b, store_reply_found, c);
@@ -202,11 +190,8 @@ int store_fraudster_put(store *s, const char *watchlist, const char *id, const u
 int store_fraudster_delete(store *s, const char *watchlist, const char *id, store_done_cb *cb,
                            void *arg)
 {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_id_ok(id), "fraudster_id must be 1-256 printable bytes", cb,
                      arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HDEL"), sb_key(b, s, "watchlist:%s", watchlist), sb_arg(b, id);
     return sb_write(s, b, store_reply_found, c);
 }

@@ -63,21 +63,25 @@ void sctx_free(sctx *c);
 /* A call's context and batch together; -1 (nothing allocated) if out of memory. */
 int store_begin(store *s, const char *key, void *arg, sctx **c, sb **b);
 
-/* The prologue of every public call: refuse (STORE_INVALID, `why`) unless `ok`, then allocate
- * the context and batch (STORE_ERROR if out of memory); on failure call back and return -1.
- * BEGIN_PTR is for callbacks shaped (arg, status, pointer, err), BEGIN_DONE for store_done_cb. */
-#define STORE_BEGIN_PTR(s, key, ok, why, cb, arg, c, b)                                        \
-    do {                                                                                       \
-        if (!(ok)) return (cb)((arg), STORE_INVALID, NULL, (why)), -1;                         \
-        if (store_begin((s), (key), (arg), &(c), &(b)))                                        \
-            return (cb)((arg), STORE_ERROR, NULL, "out of memory"), -1;                        \
-    } while (0)
+/* The prologue of every public call: refuse (STORE_INVALID, `why`) unless `ok`, then declare and
+ * allocate the context c and batch b (STORE_ERROR if out of memory) and set the context's
+ * callback; on failure call back and return -1. One statement at block level, since it declares
+ * c and b for the rest of the call. BEGIN_PTR is for callbacks shaped (arg, status, pointer,
+ * err), stored in c->cb.<member>; BEGIN_DONE for store_done_cb (c->cb.done). */
+#define STORE_BEGIN_PTR(s, key, ok, why, cb, arg, member, c, b)                                \
+    sctx *c;                                                                                   \
+    sb *b;                                                                                     \
+    if (!(ok)) return (cb)((arg), STORE_INVALID, NULL, (why)), -1;                             \
+    if (store_begin((s), (key), (arg), &(c), &(b)))                                            \
+        return (cb)((arg), STORE_ERROR, NULL, "out of memory"), -1;                            \
+    (c)->cb.member = (cb)
 #define STORE_BEGIN_DONE(s, key, ok, why, cb, arg, c, b)                                       \
-    do {                                                                                       \
-        if (!(ok)) return store_fail_done((cb), (arg), STORE_INVALID, (why));                  \
-        if (store_begin((s), (key), (arg), &(c), &(b)))                                        \
-            return store_fail_done((cb), (arg), STORE_ERROR, "out of memory");                 \
-    } while (0)
+    sctx *c;                                                                                   \
+    sb *b;                                                                                     \
+    if (!(ok)) return store_fail_done((cb), (arg), STORE_INVALID, (why));                      \
+    if (store_begin((s), (key), (arg), &(c), &(b)))                                            \
+        return store_fail_done((cb), (arg), STORE_ERROR, "out of memory");                     \
+    (c)->cb.done = (cb)
 /* The generic adapters: st as given (OK also for integer 0 replies); with _found, an integer 0
  * or nil reply (or an EXEC whose first element is 0) becomes STORE_NOT_FOUND. */
 void store_reply_done(void *ctx, store_status st, redisReply *rep, const char *err);

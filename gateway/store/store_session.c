@@ -76,10 +76,7 @@ static void session_index(sb *b, const store *s, const char *kind, const char *i
 
 int store_session_save(store *s, const store_session *ss, store_done_cb *cb, void *arg) {
     const char *why = session_check(ss), *v[F_COUNT];
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, !why, why, cb, arg, c, b);
-    c->cb.done = cb;
     session_values(ss, v);
     char now[32];
     time_rfc3339(time_now_ms(), now);
@@ -105,11 +102,8 @@ int store_session_save(store *s, const store_session *ss, store_done_cb *cb, voi
 
 int store_session_add_verdict(store *s, const char *session_id, const char *verdict, double score,
                               double speech_s, const char *mode, store_done_cb *cb, void *arg) {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_id_ok(session_id) && store_id_ok(verdict),
                      "session_id and verdict must be 1-1024 printable bytes", cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "XADD"), sb_key(b, s, "session:%s:verdicts", session_id);
     sb_arg(b, "MAXLEN"), sb_arg(b, "~"), sb_argf(b, "%zu", s->verdict_max), sb_arg(b, "*");
     sb_arg(b, "verdict"), sb_arg(b, verdict), sb_arg(b, "score"), sb_argf(b, "%.4f", score);
@@ -171,22 +165,16 @@ static void session_got(void *ctx, store_status st, redisReply *rep, const char 
 
 int store_session_set_spoof(store *s, const char *session_id, const char *spoof, double score,
                             store_done_cb *cb, void *arg) {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, NULL, store_id_ok(session_id) && store_id_ok(spoof),
                      "session_id and spoof must be 1-256 printable bytes", cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HSET"), sb_key(b, s, "session:%s", session_id);
     sb_arg(b, "spoof"), sb_arg(b, spoof), sb_arg(b, "spoof_score"), sb_argf(b, "%.2f", score);
     return sb_write(s, b, store_reply_done, c);
 }
 
 int store_session_get(store *s, const char *session_id, store_session_cb *cb, void *arg) {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_PTR(s, NULL, store_id_ok(session_id), "session_id must be 1-1024 printable bytes",
-                    cb, arg, c, b);
-    c->cb.session = cb;
+                    cb, arg, session, c, b);
     sb_cmd(b), sb_arg(b, "HGETALL"), sb_key(b, s, "session:%s", session_id);
     sb_cmd(b), sb_arg(b, "XRANGE"), sb_key(b, s, "session:%s:verdicts", session_id);
     sb_arg(b, "-"), sb_arg(b, "+");
@@ -201,11 +189,8 @@ const char *store_view_field(const store_session_view *v, const char *name) {
 
 int store_session_find(store *s, store_index by, const char *key, store_id_cb *cb, void *arg) {
     static const char *const kinds[] = {"contact", "callsid", "stream", "caller"};
-    sctx *c;
-    sb *b;
     STORE_BEGIN_PTR(s, NULL, store_id_ok(key) && (unsigned)by <= STORE_BY_CALLER,
-                    "lookup key must be 1-1024 printable bytes", cb, arg, c, b);
-    c->cb.id = cb;
+                    "lookup key must be 1-1024 printable bytes", cb, arg, id, c, b);
     sb_cmd(b), sb_arg(b, "GET"), sb_key(b, s, "session:by-%s:%s", kinds[by], key);
     return sb_read(s, b, store_reply_id, c);
 }

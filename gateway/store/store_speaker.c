@@ -62,10 +62,7 @@ static void spk_got(void *ctx, store_status st, redisReply *rep, const char *err
 
 int store_speaker_get(store *s, const char *external_id, store_speaker_cb *cb, void *arg)
 {
-    sctx *c;
-    sb *b;
-    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), STORE_ID_WHY, cb, arg, c, b);
-    c->cb.speaker = cb;
+    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), STORE_ID_WHY, cb, arg, speaker, c, b);
     sb_cmd(b), sb_arg(b, "EVAL"), sb_arg(b, spk_get_script), sb_arg(b, "2");
     sb_key(b, s, "voiceprint:%s", external_id), sb_key(b, s, "optouts"), sb_arg(b, external_id);
     return sb_read(s, b, spk_got, c);
@@ -78,12 +75,9 @@ static void done_nop(void *arg, store_status st, const char *err)
 
 int store_speaker_touch(store *s, const char *external_id, store_done_cb *cb, void *arg)
 {
-    sctx *c;
-    sb *b;
     if (!cb)
         cb = done_nop;
     STORE_BEGIN_DONE(s, external_id, store_id_ok(external_id), STORE_ID_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "EVAL"), sb_arg(b, spk_touch_script), sb_arg(b, "1");
     sb_key(b, s, "voiceprint:%s", external_id), sb_argf(b, "%lld", (long long)time_now_ms());
     return sb_write(s, b, store_reply_found, c);
@@ -91,10 +85,7 @@ int store_speaker_touch(store *s, const char *external_id, store_done_cb *cb, vo
 
 int store_speaker_optout(store *s, const char *external_id, store_done_cb *cb, void *arg)
 {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, external_id, store_id_ok(external_id), STORE_ID_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "EVAL"), sb_arg(b, spk_optout_script), sb_arg(b, "3");
     sb_key(b, s, "voiceprint:%s", external_id), sb_key(b, s, "optouts");
     sb_key(b, s, "voiceprints");
@@ -104,10 +95,7 @@ int store_speaker_optout(store *s, const char *external_id, store_done_cb *cb, v
 
 int store_speaker_optout_remove(store *s, const char *external_id, store_done_cb *cb, void *arg)
 {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, external_id, store_id_ok(external_id), STORE_ID_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, "HDEL"), sb_key(b, s, "optouts"), sb_arg(b, external_id);
     return sb_write(s, b, store_reply_found, c);
 }

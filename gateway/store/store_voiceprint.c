@@ -150,10 +150,7 @@ static void vp_got(void *ctx, store_status st, redisReply *rep, const char *err)
 /* EXISTS (a read) or DEL + SREM (a write) of voiceprint `id`; STORE_NOT_FOUND when absent. */
 static int vp_simple(store *s, const char *id, const char *cmd, store_done_cb *cb, void *arg,
                      int write) {
-    sctx *c;
-    sb *b;
     STORE_BEGIN_DONE(s, id, store_id_ok(id), VP_ID_WHY, cb, arg, c, b);
-    c->cb.done = cb;
     sb_cmd(b), sb_arg(b, cmd), sb_key(b, s, "voiceprint:%s", id);
     if (write) sb_cmd(b), sb_arg(b, "SREM"), sb_key(b, s, "voiceprints"), sb_arg(b, id);
     return write ? sb_write(s, b, store_reply_found, c) : sb_read(s, b, store_reply_found, c);
@@ -172,10 +169,7 @@ static int vp_read(store *s, sctx *c, sb *b, const char *id, int stamp_only, sto
 }
 
 int store_voiceprint_get(store *s, const char *external_id, store_voiceprint_cb *cb, void *arg) {
-    sctx *c;
-    sb *b;
-    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), VP_ID_WHY, cb, arg, c, b);
-    c->cb.voiceprint = cb;
+    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), VP_ID_WHY, cb, arg, voiceprint, c, b);
     return vp_read(s, c, b, external_id, 0, vp_got);
 }
 
@@ -192,10 +186,7 @@ static void vp_stamp_got(void *ctx, store_status st, redisReply *rep, const char
 }
 
 int store_voiceprint_stamp(store *s, const char *external_id, store_id_cb *cb, void *arg) {
-    sctx *c;
-    sb *b;
-    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), VP_ID_WHY, cb, arg, c, b);
-    c->cb.id = cb;
+    STORE_BEGIN_PTR(s, external_id, store_id_ok(external_id), VP_ID_WHY, cb, arg, id, c, b);
     return vp_read(s, c, b, external_id, 1, vp_stamp_got);
 }
 

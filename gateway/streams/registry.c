@@ -2,6 +2,7 @@
 #include "streams/registry.h"
 
 #include "common/hash.h"
+#include "common/list.h"
 
 #include <assert.h>
 #include <stdlib.h>
@@ -80,11 +81,7 @@ static void index_add(registry *r, stream *s)
         s->hnext[ix] = *b;
         *b = s;
     }
-    s->reg_prev = NULL;
-    s->reg_next = r->head;
-    if (r->head)
-        r->head->reg_prev = s;
-    r->head = s;
+    LIST_PUSH_AS(r->head, s, reg_);
     r->count++;
 }
 
@@ -100,12 +97,7 @@ static void index_del(registry *r, stream *s)
                 break;
             }
     }
-    if (s->reg_prev)
-        s->reg_prev->reg_next = s->reg_next;
-    else
-        r->head = s->reg_next;
-    if (s->reg_next)
-        s->reg_next->reg_prev = s->reg_prev;
+    LIST_UNLINK_AS(r->head, s, reg_);
     r->count--;
 }
 

@@ -24,6 +24,16 @@ check() {
     "$1" "$2" 2>/dev/null || fail "$(basename "$1"): $3 [$2]"
 }
 
+# run NAME PATTERN BENCHMARK ARGS...: one benchmark run, its output in $out/NAME.txt; it must
+# exit 0 and print a line matching PATTERN (its result).
+run() {
+  local name=$1 pattern=$2 txt=$out/$1.txt status=0
+  shift 2
+  "$@" >"$txt" 2>&1 || status=$?
+  [ "$status" -eq 0 ] || fail "$name: $(basename "$1") exited $status"
+  grep -q "$pattern" "$txt" || fail "$name: no line '$pattern' from $(basename "$1")"
+}
+
 # The counts of one load report: everything sent accounted for, the gateway's /proc read.
 check_load() {
   local f=$1 n=$2
@@ -40,8 +50,7 @@ check_load() {
 
 t0=$SECONDS
 echo "bench_smoke: ingest (20 streams, ingest only)"
-tests/bench/bench_load_ingest.sh 20 >"$out/ingest.txt" 2>&1 || fail "bench_load_ingest.sh exited $?"
-grep -q '^result:' "$out/ingest.txt" || fail "no result line from bench_load_ingest.sh"
+run ingest '^result:' tests/bench/bench_load_ingest.sh 20
 if [ -s "$out/ingest-20.json" ]; then
   check_load "$out/ingest-20.json" 20
 else
@@ -49,8 +58,7 @@ else
 fi
 
 echo "bench_smoke: the loopback floor (20 streams, bench_floor in the gateway's place)"
-tests/bench/bench_load_ingest.sh --floor 20 >"$out/floor.txt" 2>&1 || fail "bench_load_ingest.sh --floor exited $?"
-grep -q "^projection: the floor server's" "$out/floor.txt" || fail "no projection line from the floor run"
+run floor "^projection: the floor server's" tests/bench/bench_load_ingest.sh --floor 20
 if [ -s "$out/ingest-20.json" ]; then
   f=$out/ingest-20.json
   check "$f" "d['streams']['completed']==20 and d['media_sent']==d['media_expected']>0" "the floor took every stream and frame"
@@ -60,8 +68,7 @@ else
 fi
 
 echo "bench_smoke: live verification (20 streams)"
-tests/bench/bench_load_verify.sh 20 >"$out/verify.txt" 2>&1 || fail "bench_load_verify.sh exited $?"
-grep -q '^result:' "$out/verify.txt" || fail "no result line from bench_load_verify.sh"
+run verify '^result:' tests/bench/bench_load_verify.sh 20
 if [ -s "$out/verify-20.json" ]; then
   f=$out/verify-20.json
   check_load "$f" 20
@@ -76,13 +83,11 @@ else
 fi
 
 echo "bench_smoke: memory (20 streams)"
-tests/bench/bench_load_memory.sh 20 >"$out/memory.txt" 2>&1 || fail "bench_load_memory.sh exited $?"
-grep -q '^result: [0-9.]* KB' "$out/memory.txt" || fail "no result line from bench_load_memory.sh"
+run memory '^result: [0-9.]* KB' tests/bench/bench_load_memory.sh 20
 [ -s "$out/memory.json" ] && check "$out/memory.json" "d['gateway']['rss_kb']>=d['gateway']['rss_idle_kb']>0" "RSS idle and loaded"
 
 echo "bench_smoke: import (4 recordings)"
-tests/bench/bench_import.sh 4 2 >"$out/import.txt" 2>&1 || fail "bench_import.sh exited $?"
-grep -q '^result:' "$out/import.txt" || fail "no result line from bench_import.sh"
+run import '^result:' tests/bench/bench_import.sh 4 2
 if [ -s "$out/import.json" ]; then
   check "$out/import.json" "d['enrolled']==4 and d['gateway_cpu_s']>0 and d['per_cpu_second']>0" "4 recordings enrolled, CPU from /proc"
 else

@@ -295,6 +295,15 @@ cJSON *e2e_received(const e2e_proc *r)
     return arr;
 }
 
+const char *e2e_header(const cJSON *req, const char *name)
+{
+    const cJSON *h;
+    cJSON_ArrayForEach(h, cJSON_GetObjectItem(req, "headers"))
+        if (strcasecmp(h->string, name) == 0)
+            return cJSON_GetStringValue(h);
+    return NULL;
+}
+
 static int run(char *const argv[])
 {
     e2e_proc p;
@@ -687,10 +696,9 @@ size_t e2e_hooks(const char *prefix, e2e_hook **out)
         k->t = cJSON_GetObjectItem(o, "t")->valuedouble;
         k->body = strdup(cJSON_GetObjectItem(o, "body")->valuestring);
         k->json = cJSON_Parse(k->body);
-        const cJSON *hd = cJSON_GetObjectItem(o, "headers");
-        for (const cJSON *x = hd ? hd->child : NULL; x; x = x->next)
-            if (strcasecmp(x->string, "X-Callprint-Signature") == 0 && cJSON_IsString(x))
-                snprintf(k->sig, sizeof k->sig, "%s", x->valuestring);
+        const char *sig = e2e_header(o, "X-Callprint-Signature");
+        if (sig)
+            snprintf(k->sig, sizeof k->sig, "%s", sig);
         cJSON_Delete(o);
     }
     free(t);

@@ -67,6 +67,8 @@ int e2e_receiver(e2e_proc *p, const char *dir, const char *cert, const char *key
                  const char *client_ca);
 /* Requests the receiver logged, as a JSON array (caller deletes). */
 cJSON *e2e_received(const e2e_proc *r);
+/* A header of one request the receiver logged (names compared without case), NULL if absent. */
+const char *e2e_header(const cJSON *req, const char *name);
 /* CA + server certificate for 127.0.0.1 + a client certificate, in dir (ca.pem, srv.pem,
  * srv.key, cli.pem, cli.key). 0 or -1. */
 int e2e_make_certs(const char *dir);

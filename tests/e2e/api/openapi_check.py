@@ -4,9 +4,10 @@
 1. Structure: openapi 3.x, info, paths; every operation has responses with valid status codes;
    every $ref resolves; every schema is a valid JSON Schema (2020-12 meta-schema, which is
    OpenAPI 3.1's dialect) -- python3-jsonschema. (Debian 12 packages no OpenAPI validator.)
-2. Coverage: every route registered in gateway/**/*.c under /api/v2 (api_route / http_route calls)
-   and every path of the Voice Verify alias table (gateway/api/api_vv.c, entries {"METHOD", "/path",
-   ...}) is documented with its method, and every documented operation is registered. A prefix
+2. Coverage: every route registered in gateway/**/*.c under /api/v2 (api_route / http_route calls,
+   and the five routes of each api_phone_register call) and every path of the Voice Verify alias
+   table (gateway/api/api_vv.c, entries {"METHOD", "/path", ...}) is documented with its method,
+   and every documented operation is registered. A prefix
    route "/api/v2/x/" "*" covers documented paths "/api/v2/x/{...}..."; exact paths match with
    or without one trailing slash, as the router does.
 """
@@ -23,6 +24,9 @@ ROUTE_RE = re.compile(r'(?:api_route|http_route)\s*\([^;]*?"(GET|POST|PUT|PATCH|
                       r'(\w+)?\s*(?:"([^"]*)")?\s*,', re.S)
 DEFINE_RE = re.compile(r'#define\s+(\w+)\s+API_PREFIX\s*"([^"]*)"')
 ALIAS_RE = re.compile(r'^\s*\{"(GET|POST|PUT|PATCH|DELETE)", "(/[^"]*)",', re.M)
+# A list keyed by phone number (gateway/api/api_phone.c) serves five routes on its path.
+PHONE_RE = re.compile(r'api_phone_register\s*\(\s*\w+\s*,\s*API_PREFIX\s*"([^"]*)"')
+PHONE_ROUTES = (("put", ""), ("post", ""), ("get", ""), ("get", "/*"), ("delete", "/*"))
 
 
 def registered_routes(gateway_dir):
@@ -38,6 +42,8 @@ def registered_routes(gateway_dir):
             path = macros.get(m.group(2) or "", "") + (m.group(3) or "")
             if path.startswith("/api/v2"):
                 routes.add((m.group(1).lower(), path))
+        for p in PHONE_RE.findall(text):
+            routes.update((m, "/api/v2" + p + tail) for m, tail in PHONE_ROUTES)
         if os.path.basename(f).startswith("api_vv"):
             routes.update((m.lower(), p) for m, p in ALIAS_RE.findall(text))
     return routes

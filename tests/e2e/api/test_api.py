@@ -302,17 +302,25 @@ class T01Auth(unittest.TestCase):
 
 
 class T02Voiceprints(unittest.TestCase):
+    def import_recordings(self, recordings):
+        """POST /import: the reply (200 asserted) and its results by external_id."""
+        st, js, _ = api("POST", "/api/v2/import", {"recordings": recordings})
+        self.assertEqual(st, 200, js)
+        return js, {x["external_id"]: x for x in js["results"]}
+
+    def assert_created_and_failed(self, r, created, failed, why):
+        """`created` was enrolled from 6 s of speech or more; `failed` was refused for `why`."""
+        self.assertEqual(r[created]["status"], "created", r[created])
+        self.assertGreaterEqual(r[created]["speech_length"], 6)
+        self.assertEqual(r[failed]["status"], "failed")
+        self.assertIn(why, r[failed]["detail"])
+
     def test_import_exists_delete_count(self):
-        st, js, _ = api("POST", "/api/v2/import", {"recordings": [
+        js, r = self.import_recordings([
             {"external_id": "alice", "audio": b64file("1688-142285-0000.wav"), "overwrite": True},
             {"external_id": "short", "audio": b64file("2033-164914-0004.wav")},
-            {"external_id": "garbage", "audio": base64.b64encode(b"RIFF not audio").decode()}]})
-        self.assertEqual(st, 200, js)
-        r = {x["external_id"]: x for x in js["results"]}
-        self.assertEqual(r["alice"]["status"], "created", r["alice"])
-        self.assertGreaterEqual(r["alice"]["speech_length"], 6)
-        self.assertEqual(r["short"]["status"], "failed")
-        self.assertIn("not enough net speech", r["short"]["detail"])
+            {"external_id": "garbage", "audio": base64.b64encode(b"RIFF not audio").decode()}])
+        self.assert_created_and_failed(r, "alice", "short", "not enough net speech")
         self.assertEqual(r["garbage"]["status"], "failed")
         self.assertIn("not a readable audio file", r["garbage"]["detail"])
         self.assertEqual((js["created"], js["failed"]), (1, 2))
@@ -340,11 +348,9 @@ class T02Voiceprints(unittest.TestCase):
         spoof = os.path.join(SRC, "tests", "fixtures", "spoof")
         fake = b"".join(ulaw_pcm(os.path.join(spoof, f)) for f in
                         ("tts_espeak-ng.wav", "replay_laptop.wav", "replay_0120.wav"))
-        st, js, _ = api("POST", "/api/v2/import", {"recordings": [
+        _, r = self.import_recordings([
             {"external_id": "mallory", "audio": wav(fake, 8000), "overwrite": True},
-            {"external_id": "bob", "audio": b64file("1688-142285-0000.wav"), "overwrite": True}]})
-        self.assertEqual(st, 200, js)
-        r = {x["external_id"]: x for x in js["results"]}
+            {"external_id": "bob", "audio": b64file("1688-142285-0000.wav"), "overwrite": True}])
         self.assertEqual(r["mallory"]["status"], "failed", r["mallory"])
         self.assertIn("judged spoofed", r["mallory"]["detail"])
         self.assertEqual(r["mallory"]["spoof"], "spoof")
@@ -359,15 +365,10 @@ class T02Voiceprints(unittest.TestCase):
     def test_import_formats(self):
         """A 16 kHz PCM WAV is resampled and enrolled; a stereo recording is refused."""
         pcm = ulaw_pcm("1688-142285-0000.wav")
-        st, js, _ = api("POST", "/api/v2/import", {"recordings": [
+        _, r = self.import_recordings([
             {"external_id": "wide", "audio": wav(upsample2(pcm), 16000), "overwrite": True},
-            {"external_id": "stereo", "audio": wav(pcm[: len(pcm) // 2 * 2], 8000, channels=2)}]})
-        self.assertEqual(st, 200, js)
-        r = {x["external_id"]: x for x in js["results"]}
-        self.assertEqual(r["wide"]["status"], "created", r["wide"])
-        self.assertGreaterEqual(r["wide"]["speech_length"], 6)
-        self.assertEqual(r["stereo"]["status"], "failed")
-        self.assertIn("only mono", r["stereo"]["detail"])
+            {"external_id": "stereo", "audio": wav(pcm[: len(pcm) // 2 * 2], 8000, channels=2)}])
+        self.assert_created_and_failed(r, "wide", "stereo", "only mono")
         api("DELETE", "/api/v2/voiceprint/wide")
 
     def test_bad_bodies(self):

@@ -7,17 +7,12 @@
 # Any memory error or leak (definite, indirect, possible) fails. Registered for builds without
 # sanitizers (valgrind and ASan do not mix).
 . "${CALLPRINT_SOURCE_DIR:?}/tests/support/script.sh"
+. "$src/tests/support/valgrind.sh"
 
 # Port 9 (discard) is closed on loopback: Redis is down for the whole run.
 CALLPRINT_LISTEN=127.0.0.1:0 CALLPRINT_REDIS_URL=redis://127.0.0.1:9/0 \
   CALLPRINT_DEFAULT_COUNTRY_CODE=44 CALLPRINT_HONEYPOT_THRESHOLD=0 \
-  CALLPRINT_HONEYPOT_MENU="$src/tests/fixtures/honeypot/menu.json" valgrind -q --leak-check=full \
-  --suppressions="$src/tests/support/valgrind.supp" \
-  --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
-  --error-exitcode=99 "$bin/callprint" >"$tmp/log" 2>&1 &
-pid=$!
-port=$(wait_port "$tmp/log" 120) # the model loads slowly under valgrind
-[ -n "$port" ] || fail "no port"
+  CALLPRINT_HONEYPOT_MENU="$src/tests/fixtures/honeypot/menu.json" valgrind_start
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast -p caller="056 1234 5678" \
   -p StirVerstat=TN-Validation-Passed-B -p screen=true "$wav" >/dev/null || fail "screened call"
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast -p From=not-a-number \
@@ -29,10 +24,4 @@ port=$(wait_port "$tmp/log" 120) # the model loads slowly under valgrind
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" -p caller=+442079460958 \
   -p bidirectional=true -p external_id=cust-1 -p mode=verify "$wav" >/dev/null 2>&1 &
 call=$!
-sleep 1.5
-kill -TERM "$pid"
-status=0
-wait "$pid" || status=$?
-wait "$call" 2>/dev/null || true
-[ "$status" -eq 0 ] || fail "exit status $status (99 = valgrind found errors)"
-echo "valgrind_fraud: ok"
+valgrind_stop 1.5

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fixture.h"
 #include "g711.h"
 #include "harness.h"
 #include "ingest/media.h"
@@ -602,16 +603,9 @@ Test(stream, non_websocket_streams_share_the_registry_and_end_at_shutdown)
 
 static char *read_fixture(const char *name)
 {
-    char path[1024];
-    const char *root = getenv("CALLPRINT_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/tests/fixtures/twilio/%s", root ? root : ".", name);
-    FILE *f = fopen(path, "r");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[8192];
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    return buf;
+    char rel[256];
+    snprintf(rel, sizeof rel, "twilio/%s", name);
+    return test_fixture(rel, 8191, NULL);
 }
 
 /* Twilio's documented example messages, verbatim, are accepted as a stream. */
@@ -625,8 +619,11 @@ Test(stream, twilio_documented_examples_are_accepted)
     const char *seq[] = {"twilio-connected.docs.json", "twilio-start.docs.json",
                          "twilio-media.docs.json", "twilio-dtmf.docs.json",
                          "twilio-stop.docs.json"};
-    for (size_t i = 0; i < 5; i++)
-        tc_send(t, read_fixture(seq[i]));
+    for (size_t i = 0; i < 5; i++) {
+        char *m = read_fixture(seq[i]);
+        tc_send(t, m);
+        free(m);
+    }
     const char *sid = "MZXXXXXXXXXXXXXXXXXXXXXXXXXXXXXX";
     cr_assert(h_wait_stopped(&h, sid, 2000));
     h_cap *c = h_cap_by_sid(&h, sid);

@@ -295,12 +295,18 @@ static void write_wav(const char *path, int rate, int channels, size_t frames, d
     free(buf);
 }
 
-Test(audiofile, resamples_to_8k_and_refuses_stereo_and_garbage)
+/* A new empty file named after the template (its XXXXXX replaced), for the test to fill. */
+static void temp_file(char *path)
 {
-    char path[] = "/tmp/callprint-gw-wavXXXXXX";
     int fd = mkstemp(path);
     cr_assert_geq(fd, 0);
     close(fd);
+}
+
+Test(audiofile, resamples_to_8k_and_refuses_stereo_and_garbage)
+{
+    char path[] = "/tmp/callprint-gw-wavXXXXXX";
+    temp_file(path);
     char err[512];
     int16_t *pcm;
     size_t n;
@@ -354,9 +360,7 @@ Test(stream_state, json_description)
 Test(log, every_line_is_valid_json_even_with_non_utf8_input)
 {
     char path[] = "/tmp/callprint-gw-logXXXXXX";
-    int fd = mkstemp(path);
-    cr_assert_geq(fd, 0);
-    close(fd);
+    temp_file(path);
     cr_assert_eq(log_open(path, LOG_INFO), 0);
     log_write(LOG_WARN, "uuid-1", NULL,
               LOG_KV("path", "/a\xff\xfe/\xe2\x82\xac/\xed\xa0\x80/\"q\"\n"), "bad \xc0\xaf %s",

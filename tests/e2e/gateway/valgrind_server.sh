@@ -4,14 +4,9 @@
 # Any memory error or leak (definite, indirect, possible) fails. Registered for builds
 # without sanitizers (valgrind and ASan do not mix).
 . "${CALLPRINT_SOURCE_DIR:?}/tests/support/script.sh"
+. "$src/tests/support/valgrind.sh"
 
-CALLPRINT_LISTEN=127.0.0.1:0 valgrind -q --leak-check=full \
-  --suppressions="$src/tests/support/valgrind.supp" \
-  --show-leak-kinds=definite,indirect,possible --errors-for-leak-kinds=definite,indirect,possible \
-  --error-exitcode=99 "$bin/callprint" >"$tmp/log" 2>&1 &
-pid=$!
-port=$(wait_port "$tmp/log" 120) # the model loads slowly under valgrind
-[ -n "$port" ] || fail "no port"
+CALLPRINT_LISTEN=127.0.0.1:0 valgrind_start
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --fast --dtmf 1 "$wav" >/dev/null ||
   fail "twilio call"
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" --dialect voiceverify --fast \
@@ -20,10 +15,4 @@ curl -sf "http://127.0.0.1:$port/healthz" >/dev/null || fail "healthz"
 # a call still streaming (real time, 0.7 s) when the server stops
 "$bin/callprint-call" --url "ws://127.0.0.1:$port/stream" "$wav" >/dev/null 2>&1 &
 call=$!
-sleep 0.3
-kill -TERM "$pid"
-status=0
-wait "$pid" || status=$?
-wait "$call" 2>/dev/null || true
-[ "$status" -eq 0 ] || fail "exit status $status (99 = valgrind found errors)"
-echo "valgrind_server: ok"
+valgrind_stop 0.3

@@ -180,10 +180,21 @@ static double first_hook_t(const char *prefix, bool (*pred)(const cJSON *))
 
 /* ---- zero-integration mode: enrol, verify A and B, cadence, dead receivers ---- */
 
+/* A zero-integration call (TwiML parameters only): a new uuid into uuid (37 bytes), ext in mode
+ * ("enroll", "verify"), its webhooks to the receiver's path. */
+static e2e_call *zero_call(char *uuid, const char *ext, const char *mode, const char *path)
+{
+    char hook[256];
+    e2e_uuid(uuid);
+    snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
+    return e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode", mode,
+                                                  "webhook", hook, NULL});
+}
+
 Test(live, zero_integration_enrol_then_verify_a_and_b)
 {
     start(NULL);
-    char ext[64], uuid[37], hook[256];
+    char ext[64], uuid[37];
     e2e_id("cust-a", ext, sizeof ext);
     size_t n_enrol, n_a, n_b;
     int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
@@ -191,10 +202,7 @@ Test(live, zero_integration_enrol_then_verify_a_and_b)
     int16_t *tb = e2e_audio(TEST_B, &n_b);
 
     /* 1. Enrol A with TwiML parameters only: no REST call. */
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/z-enrol", e2e_receiver_url());
-    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "enroll", "webhook", hook, NULL});
+    e2e_call *c = zero_call(uuid, ext, "enroll", "/ok/z-enrol");
     double t_sent = wall_now();
     e2e_call_send(c, enrol, n_enrol);
     cr_assert_gt(e2e_wait_hook("/ok/z-enrol", is_created, 20000), 0, "no 'created' webhook");
@@ -615,17 +623,14 @@ Test(live, final_answers_at_stream_end_and_polling_storm)
 {
     /* No tick during the test: every webhook below is a stream's final answer. */
     start((const char *const[]){"CALLPRINT_VERIFY_INTERVAL_MS", "60000", NULL});
-    char ext[64], uuid[37], hook[256], path[256], body[256];
+    char ext[64], uuid[37], path[256], body[256];
     e2e_id("cust-final", ext, sizeof ext);
     size_t n_enrol, n_a;
     int16_t *enrol = e2e_audio(ENROL_A, &n_enrol);
     int16_t *ta = e2e_audio(TEST_A, &n_a);
 
     /* The caller hangs up right after the audio: the enrolment still completes. */
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/final-enrol", e2e_receiver_url());
-    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "enroll", "webhook", hook, NULL});
+    e2e_call *c = zero_call(uuid, ext, "enroll", "/ok/final-enrol");
     e2e_call_send(c, enrol, n_enrol);
     cr_expect_eq(count_hooks("/ok/final-enrol", NULL), 0, "no tick, no webhook yet");
     e2e_call_stop(c);
@@ -636,10 +641,7 @@ Test(live, final_answers_at_stream_end_and_polling_storm)
     cr_expect_eq(count_hooks("/ok/final-enrol", NULL), 1, "one final webhook");
 
     /* Verification: polls while the call runs, and a final verdict after it. */
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/final-verify", e2e_receiver_url());
-    c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                               "verify", "webhook", hook, NULL});
+    c = zero_call(uuid, ext, "verify", "/ok/final-verify");
     e2e_call_send(c, ta, n_a);
     cJSON *o = NULL;
     cr_assert_eq(job(uuid, "verify", ext, &o), 200);
@@ -831,12 +833,9 @@ Test(live, without_a_configured_secret_webhooks_are_signed_with_a_generated_one)
     cr_expect(!e2e_log_has(&G, secret), "the secret itself is never logged");
 
     /* A zero-integration verification: every webhook is signed with it. */
-    char ext[64], uuid[37], hook[256];
+    char ext[64], uuid[37];
     e2e_id("cust-gen", ext, sizeof ext);
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/generated", e2e_receiver_url());
-    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "verify", "webhook", hook, NULL});
+    e2e_call *c = zero_call(uuid, ext, "verify", "/ok/generated");
     cr_assert_gt(e2e_wait_hook("/ok/generated", is_any, 10000), 0);
     e2e_call_stop(c);
     cr_expect_gt(expect_signed("/ok/generated", secret), 0);
@@ -1215,14 +1214,11 @@ static bool is_refused_spoof(const cJSON *b) { return jnum(b, "status") == 403; 
 /* Enrol real speech (zero-integration) under ext; waits for "created". */
 static void enrol_real(const char *ext, const int16_t *audio, size_t n)
 {
-    char uuid[37], hook[256];
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/s-enrol-%s", e2e_receiver_url(), ext);
-    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "enroll", "webhook", hook, NULL});
+    char uuid[37], path[128];
+    snprintf(path, sizeof path, "/ok/s-enrol-%s", ext);
+    e2e_call *c = zero_call(uuid, ext, "enroll", path);
     e2e_call_send(c, audio, n);
-    cr_assert_gt(e2e_wait_hook(hook + strlen(e2e_receiver_url()), is_created, 20000), 0,
-                 "no 'created' webhook");
+    cr_assert_gt(e2e_wait_hook(path, is_created, 20000), 0, "no 'created' webhook");
     e2e_call_stop(c);
 }
 
@@ -1231,11 +1227,8 @@ static void enrol_real(const char *ext, const int16_t *audio, size_t n)
 static void verify_expect(const char *ext, const char *path, const int16_t *audio, size_t n,
                           const char *spoof, const char *result)
 {
-    char uuid[37], hook[256];
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s%s", e2e_receiver_url(), path);
-    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "verify", "webhook", hook, NULL});
+    char uuid[37];
+    e2e_call *c = zero_call(uuid, ext, "verify", path);
     e2e_call_send(c, audio, n);
     cr_assert_gt(e2e_wait_hook(path, is_verdict, 10000), 0, "no verdict on %s", path);
     e2e_hook *h;
@@ -1264,7 +1257,7 @@ static void verify_expect(const char *ext, const char *path, const int16_t *audi
 Test(live, spoofed_enrolment_refused_and_verdicts_carry_spoof)
 {
     start((const char *const[]){"CALLPRINT_MIN_ENROLL_SPEECH", "6", NULL});
-    char ext[64], uuid[37], hook[256];
+    char ext[64], uuid[37];
     size_t n_fake, n_enrol, n_test, n_replay;
     int16_t *fake = e2e_audio(SPOOFED, &n_fake);
     int16_t *replay = e2e_audio(REPLAY_A, &n_replay);
@@ -1273,10 +1266,7 @@ Test(live, spoofed_enrolment_refused_and_verdicts_carry_spoof)
 
     /* 1. A spoofed zero-integration enrolment: refused (403), nothing written. */
     e2e_id("mallory", ext, sizeof ext);
-    e2e_uuid(uuid);
-    snprintf(hook, sizeof hook, "%s/ok/s-enrol", e2e_receiver_url());
-    e2e_call *c = e2e_call_open(&G, (const char *const[]){"uuid", uuid, "external_id", ext, "mode",
-                                                        "enroll", "webhook", hook, NULL});
+    e2e_call *c = zero_call(uuid, ext, "enroll", "/ok/s-enrol");
     e2e_call_send(c, fake, n_fake);
     cr_assert_gt(e2e_wait_hook("/ok/s-enrol", is_refused_spoof, 20000), 0, "no refusal webhook");
     e2e_hook *h;

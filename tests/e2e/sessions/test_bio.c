@@ -262,15 +262,6 @@ static void fast_call_verified(const char *call_sid, const char *session_id)
     cr_expect(audit_has("verify", session_id));
 }
 
-static const char *header(const cJSON *req, const char *name)
-{
-    const cJSON *h;
-    cJSON_ArrayForEach(
-        h, cJSON_GetObjectItem(
-               req, "headers")) if (!strcasecmp(h->string, name)) return cJSON_GetStringValue(h);
-    return NULL;
-}
-
 /* ---- the test -------------------------------------------------------------------------------- */
 
 Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
@@ -348,7 +339,7 @@ Test(sessions_bio, encrypted_voiceprint_restart_verify_and_forward_once)
     cJSON_ArrayForEach(r, reqs)
     {
         cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(r, "path")), "/flaky/org");
-        const char *idem = header(r, "Idempotency-Key"), *k = header(r, "X-API-Key");
+        const char *idem = e2e_header(r, "Idempotency-Key"), *k = e2e_header(r, "X-API-Key");
         cr_expect_str_eq(idem ? idem : "(none)", "sess-fwd:cust-A");
         cr_expect_str_eq(k ? k : "(none)", API_KEY);
         cJSON *b = cJSON_Parse(cJSON_GetStringValue(cJSON_GetObjectItem(r, "body")));

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -115,14 +114,6 @@ static cJSON *request(int i)
     return r;
 }
 
-static const char *header(const cJSON *req, const char *name)
-{
-    const cJSON *h;
-    cJSON_ArrayForEach(
-        h, cJSON_GetObjectItem(
-               req, "headers")) if (!strcasecmp(h->string, name)) return cJSON_GetStringValue(h);
-    return NULL;
-}
 
 static int received(void)
 {
@@ -146,10 +137,10 @@ Test(forward, retried_until_delivered_with_one_idempotency_key_and_bearer)
     cr_assert_eq(received(), 2);
     for (int i = 0; i < 2; i++) {
         cJSON *q = request(i);
-        cr_expect_str_eq(header(q, "Idempotency-Key") ?: "", "s-1:ext-1");
-        cr_expect_str_eq(header(q, "Authorization") ?: "", "Bearer tok-123");
-        cr_expect_null(header(q, "X-API-Key"));
-        cr_expect_str_eq(header(q, "Content-Type") ?: "", "application/json");
+        cr_expect_str_eq(e2e_header(q, "Idempotency-Key") ?: "", "s-1:ext-1");
+        cr_expect_str_eq(e2e_header(q, "Authorization") ?: "", "Bearer tok-123");
+        cr_expect_null(e2e_header(q, "X-API-Key"));
+        cr_expect_str_eq(e2e_header(q, "Content-Type") ?: "", "application/json");
         cr_expect_str_eq(cJSON_GetStringValue(cJSON_GetObjectItem(q, "body")), "{\"x\":1}");
         cJSON_Delete(q);
     }
@@ -167,8 +158,8 @@ Test(forward, final_status_is_not_retried_and_transport_errors_are)
     cr_expect_eq(r.attempts, 1);
     cr_expect_str_eq(r.text, "failed: HTTP 404 after 1 attempt");
     cJSON *q = request(0);
-    cr_expect_str_eq(header(q, "X-API-Key") ?: "", "k-9");
-    cr_expect_str_eq(header(q, "Idempotency-Key") ?: "", "s-2:NA");
+    cr_expect_str_eq(e2e_header(q, "X-API-Key") ?: "", "k-9");
+    cr_expect_str_eq(e2e_header(q, "Idempotency-Key") ?: "", "s-2:NA");
     cJSON_Delete(q);
     close_forward(f);
 

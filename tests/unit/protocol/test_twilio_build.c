@@ -3,6 +3,7 @@
 #include "base64.h"
 #include "twilio.h"
 #include "voiceverify.h"
+#include "twilio_expect.h"
 
 #include <criterion/criterion.h>
 #include <string.h>
@@ -117,11 +118,7 @@ Test(twilio_build, inbound_round_trip)
                                    sizeof(audio)),
                  0);
     cr_assert_eq(tw_parse(buf, strlen(buf), &m, back, sizeof(back), &e), TW_OK, "%s", e.message);
-    cr_assert_eq(m.sequence_number, 7);
-    cr_assert_eq(m.u.media.track, TW_TRACK_OUTBOUND);
-    cr_assert_eq(m.u.media.chunk, 6);
-    cr_assert_eq(m.u.media.timestamp_ms, 120);
-    cr_assert_eq(m.u.media.payload_len, sizeof(audio));
+    tw_expect_media(&m, 7, TW_TRACK_OUTBOUND, 6, 120, sizeof(audio));
     cr_assert_arr_eq(back, audio, sizeof(audio));
 
     tw_build_dtmf(buf, sizeof(buf), 8, SID, '*');

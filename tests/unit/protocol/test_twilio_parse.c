@@ -3,6 +3,7 @@
  * custom parameters, and the fixture files (Twilio's documented examples, the Voice Verify
  * manual's examples, the invalid cases shared with the schema test). */
 #include "twilio.h"
+#include "twilio_expect.h"
 
 #include <criterion/criterion.h>
 #include <dirent.h>
@@ -101,12 +102,7 @@ Test(twilio_parse, media_decodes_payload)
                     "\"no+JhoaJjpzS\"},\"streamSid\":\"" SID "\"}";
     static const uint8_t want[] = {0x9e, 0x8f, 0x89, 0x86, 0x86, 0x89, 0x8e, 0x9c, 0xd2};
     cr_assert_eq(parse(j), TW_OK, "%s", err.message);
-    cr_assert_eq(msg.event, TW_EV_MEDIA);
-    cr_assert_eq(msg.sequence_number, 424);
-    cr_assert_eq(msg.u.media.track, TW_TRACK_INBOUND);
-    cr_assert_eq(msg.u.media.chunk, 423);
-    cr_assert_eq(msg.u.media.timestamp_ms, 8585);
-    cr_assert_eq(msg.u.media.payload_len, sizeof(want));
+    tw_expect_media(&msg, 424, TW_TRACK_INBOUND, 423, 8585, sizeof(want));
     cr_assert_arr_eq(payload, want, sizeof(want));
 }
 
@@ -116,10 +112,7 @@ Test(twilio_parse, media_outbound_empty_payload_and_max_counters)
                     "\"media\":{\"track\":\"outbound\",\"chunk\":\"007\",\"timestamp\":\"0\","
                     "\"payload\":\"\"},\"streamSid\":\"" SID "\"}";
     cr_assert_eq(parse(j), TW_OK, "%s", err.message);
-    cr_assert_eq(msg.sequence_number, UINT64_MAX);
-    cr_assert_eq(msg.u.media.chunk, 7);
-    cr_assert_eq(msg.u.media.track, TW_TRACK_OUTBOUND);
-    cr_assert_eq(msg.u.media.payload_len, 0);
+    tw_expect_media(&msg, UINT64_MAX, TW_TRACK_OUTBOUND, 7, 0, 0);
 }
 
 Test(twilio_parse, dtmf_mark_stop)

@@ -12,93 +12,41 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "redis_proc.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
 #define KEY_HEX "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 #define KEY_B64 "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=" /* the same 32 bytes */
 #define KEY2_HEX "ff0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
 
-static uv_loop_t loop;
-static rproc own;
-static redisContext *rc;
-static char url[400], prefix[64];
+static store_fixture F;
 static store *st;
 
 /* ---- plumbing ---------------------------------------------------------------------------- */
 
-typedef struct {
-    int done;
-    store_status st;
-    char err[256];
-    char id[256];
-    uint64_t count;
-} result;
-
-static void on_done(void *arg, store_status s, const char *err) {
-    result *r = arg;
-    r->done = 1;
-    r->st = s;
-    snprintf(r->err, sizeof r->err, "%s", err ? err : "");
-}
-
-static void on_id(void *arg, store_status s, const char *id, const char *err) {
-    result *r = arg;
-    on_done(arg, s, err);
-    snprintf(r->id, sizeof r->id, "%s", id ? id : "");
-}
-
-static void on_count(void *arg, store_status s, uint64_t n, const char *err) {
-    result *r = arg;
-    on_done(arg, s, err);
-    r->count = n;
-}
+typedef store_answer result; /* what a store callback answered (store_fixture.h) */
 
 static store *open_store(const char *key) {
-    store_options o = {.url = url, .prefix = prefix, .voiceprint_key = key, .audit_max = 100,
-                       .verdict_history_max = 1000};
-    char err[256];
-    store *s = store_open(&loop, &o, err, sizeof err);
-    cr_assert_not_null(s, "store_open: %s", err);
-    int up = 0;
-    for (int i = 0; i < 100 && !up; i++) {
-        run_for(&loop, 20);
-        up = store_state(s) == STORE_LINK_CONNECTED;
-    }
-    cr_assert(up, "store did not connect to %s", url);
-    return s;
+    store_options o = {.voiceprint_key = key, .audit_max = 100, .verdict_history_max = 1000};
+    return store_fixture_open(&F, &o);
 }
 
-static void closed(void *arg) { *(int *)arg = 1; }
-
-static void close_store(store *s) {
-    int done = 0;
-    store_close(s, closed, &done);
-    cr_assert(run_until(&loop, &done, 5000));
-}
+static void close_store(store *s) { cr_assert(store_fixture_close(&F, s)); }
 
 static void setup(void) {
-    uv_loop_init(&loop);
-    rc = test_redis(&own, url, sizeof url);
-    cr_assert_not_null(rc, "no redis-server");
-    snprintf(prefix, sizeof prefix, "cptest:%d:", (int)getpid());
+    store_fixture_init(&F, "cptest");
     st = open_store(NULL);
 }
 
 static void teardown(void) {
     if (st) close_store(st);
-    if (rc) {
-        test_redis_flush_prefix(rc, prefix);
-        redisFree(rc);
-    }
-    rproc_cleanup(&own);
-    cr_expect_eq(uv_loop_close(&loop), 0, "handles left open");
+    store_fixture_fini(&F);
 }
 
-#define WAIT(r) cr_assert(run_until(&loop, &(r).done, 5000), "no answer within 5 s")
+#define WAIT(r) cr_assert(run_until(&F.loop, &(r).done, 5000), "no answer within 5 s")
 
 static redisReply *cmd(const char *fmt, const char *a, const char *b) {
-    redisReply *r = redisCommand(rc, fmt, prefix, a, b);
+    redisReply *r = redisCommand(F.rc, fmt, F.prefix, a, b);
     cr_assert_not_null(r);
     return r;
 }
@@ -114,7 +62,7 @@ typedef struct {
 
 static void on_session(void *arg, store_status s, const store_session_view *v, const char *err) {
     session_result *sr = arg;
-    on_done(&sr->r, s, err);
+    store_answer_done(&sr->r, s, err);
     if (!v) return;
     sr->n_fields = v->n_fields;
     for (size_t i = 0; i < v->n_fields && i < 32; i++) {
@@ -136,7 +84,7 @@ static const char *field(const session_result *sr, const char *name) {
 
 static void save(const store_session *ss) {
     result r = {0};
-    store_session_save(st, ss, on_done, &r);
+    store_session_save(st, ss, store_answer_done, &r);
     WAIT(r);
     cr_assert_eq(r.st, STORE_OK, "save: %s", r.err);
 }
@@ -144,7 +92,7 @@ static void save(const store_session *ss) {
 static session_result get_session(const char *id) {
     session_result sr = {0};
     store_session_get(st, id, on_session, &sr);
-    cr_assert(run_until(&loop, &sr.r.done, 5000));
+    cr_assert(run_until(&F.loop, &sr.r.done, 5000));
     return sr;
 }
 
@@ -199,13 +147,13 @@ Test(store, session_upsert_in_either_order_keeps_what_was_set, .init = setup, .f
         {STORE_BY_STREAM_UUID, "5d6f3c5e-0000-4000-8000-000000000001"}};
     for (size_t i = 0; i < 3; i++) {
         result r = {0};
-        store_session_find(st, idx[i].by, idx[i].key, on_id, &r);
+        store_session_find(st, idx[i].by, idx[i].key, store_answer_id, &r);
         WAIT(r);
         cr_expect_eq(r.st, STORE_OK, "%s: %s", idx[i].key, r.err);
         cr_expect_str_eq(r.id, "s1");
     }
     result r = {0};
-    store_session_find(st, STORE_BY_CONTACT_ID, "unknown-contact", on_id, &r);
+    store_session_find(st, STORE_BY_CONTACT_ID, "unknown-contact", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
 }
@@ -216,7 +164,8 @@ Test(store, session_verdict_history_and_errors, .init = setup, .fini = teardown)
     const char *verdicts[] = {"not_sure", "verified", "verified"};
     for (int i = 0; i < 3; i++) {
         result r = {0};
-        store_session_add_verdict(st, "s2", verdicts[i], 40.0 + 20 * i, 1.5 * i, "verify", on_done, &r);
+        store_session_add_verdict(st, "s2", verdicts[i], 40.0 + 20 * i, 1.5 * i, "verify",
+                                  store_answer_done, &r);
         WAIT(r);
         cr_assert_eq(r.st, STORE_OK, "%s", r.err);
     }
@@ -232,24 +181,24 @@ Test(store, session_verdict_history_and_errors, .init = setup, .fini = teardown)
     cr_expect_eq(missing.r.st, STORE_NOT_FOUND);
     result r = {0};
     store_session bad = {.session_id = ""};
-    cr_expect_eq(store_session_save(st, &bad, on_done, &r), -1);
+    cr_expect_eq(store_session_save(st, &bad, store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
     const char *reserved[] = {"caller", "x"};
     store_session clash = {.session_id = "s3", .extra = reserved, .n_extra = 1};
     r = (result){0};
-    cr_expect_eq(store_session_save(st, &clash, on_done, &r), -1);
+    cr_expect_eq(store_session_save(st, &clash, store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
 }
 
 Test(store, session_expiry, .init = setup, .fini = teardown) {
     close_store(st);
-    store_options o = {.url = url, .prefix = prefix, .session_ttl_s = 1};
+    store_options o = {.url = F.url, .prefix = F.prefix, .session_ttl_s = 1};
     char err[256];
-    st = store_open(&loop, &o, err, sizeof err);
+    st = store_open(&F.loop, &o, err, sizeof err);
     cr_assert_not_null(st);
     store_session ss = {.session_id = "short", .contact_id = "c-short"};
     result r = {0};
-    store_session_save(st, &ss, on_done, &r);
+    store_session_save(st, &ss, store_answer_done, &r);
     WAIT(r);
     cr_assert_eq(r.st, STORE_OK);
     redisReply *ttl = cmd("PTTL %ssession:%s", "short", NULL);
@@ -258,11 +207,11 @@ Test(store, session_expiry, .init = setup, .fini = teardown) {
     ttl = cmd("PTTL %ssession:by-contact:%s", "c-short", NULL);
     cr_expect(ttl->integer > 0 && ttl->integer <= 1000, "index PTTL %lld", ttl->integer);
     freeReplyObject(ttl);
-    run_for(&loop, 2100);
+    run_for(&F.loop, 2100);
     session_result sr = get_session("short");
     cr_expect_eq(sr.r.st, STORE_NOT_FOUND);
     r = (result){0};
-    store_session_find(st, STORE_BY_CONTACT_ID, "c-short", on_id, &r);
+    store_session_find(st, STORE_BY_CONTACT_ID, "c-short", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
 }
@@ -281,7 +230,7 @@ typedef struct {
 
 static void on_vp(void *arg, store_status s, const store_voiceprint *vp, const char *err) {
     vp_result *v = arg;
-    on_done(&v->r, s, err);
+    store_answer_done(&v->r, s, err);
     if (!vp) return;
     v->len = vp->len < sizeof v->blob ? vp->len : sizeof v->blob;
     memcpy(v->blob, vp->blob, v->len);
@@ -296,7 +245,7 @@ static store_status put(store *s, const char *id, const uint8_t *blob, size_t le
     store_voiceprint vp = {.external_id = id, .blob = blob, .len = len, .stream_uuid = "u-1",
                            .speech_s = 12.5, .created_ms = 1763700000000};
     result r = {0};
-    store_voiceprint_put(s, &vp, mode, on_done, &r);
+    store_voiceprint_put(s, &vp, mode, store_answer_done, &r);
     WAIT(r);
     return r.st;
 }
@@ -304,7 +253,7 @@ static store_status put(store *s, const char *id, const uint8_t *blob, size_t le
 static vp_result get_vp(store *s, const char *id) {
     vp_result v = {0};
     store_voiceprint_get(s, id, on_vp, &v);
-    cr_assert(run_until(&loop, &v.r.done, 5000));
+    cr_assert(run_until(&F.loop, &v.r.done, 5000));
     return v;
 }
 
@@ -322,11 +271,11 @@ Test(store, voiceprint_lifecycle, .init = setup, .fini = teardown) {
     cr_expect_eq(v.created_ms, 1763700000000);
 
     result r = {0};
-    store_voiceprint_exists(st, "cust-1", on_done, &r);
+    store_voiceprint_exists(st, "cust-1", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     r = (result){0};
-    store_voiceprint_exists(st, "cust-2", on_done, &r);
+    store_voiceprint_exists(st, "cust-2", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
 
@@ -340,33 +289,33 @@ Test(store, voiceprint_lifecycle, .init = setup, .fini = teardown) {
     cr_expect_arr_eq(v.blob, blob2, sizeof blob2);
 
     r = (result){0};
-    store_voiceprint_count(st, on_count, &r);
+    store_voiceprint_count(st, store_answer_count, &r);
     WAIT(r);
     cr_expect_eq(r.count, 2);
     r = (result){0};
-    store_voiceprint_delete(st, "cust-1", on_done, &r);
+    store_voiceprint_delete(st, "cust-1", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     r = (result){0};
-    store_voiceprint_delete(st, "cust-1", on_done, &r);
+    store_voiceprint_delete(st, "cust-1", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
     cr_expect_eq(get_vp(st, "cust-1").r.st, STORE_NOT_FOUND);
     r = (result){0};
-    store_voiceprint_count(st, on_count, &r);
+    store_voiceprint_count(st, store_answer_count, &r);
     WAIT(r);
     cr_expect_eq(r.count, 1);
 
     r = (result){0};
     store_voiceprint bad = {.external_id = "x", .blob = NULL, .len = 0};
-    cr_expect_eq(store_voiceprint_put(st, &bad, STORE_PUT_OVERWRITE, on_done, &r), -1);
+    cr_expect_eq(store_voiceprint_put(st, &bad, STORE_PUT_OVERWRITE, store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
 }
 
 /* The stamp of id's voiceprint (asserting the read answered), "" when not found. */
 static result stamp_of(const char *id) {
     result r = {0};
-    store_voiceprint_stamp(st, id, on_id, &r);
+    store_voiceprint_stamp(st, id, store_answer_id, &r);
     WAIT(r);
     return r;
 }
@@ -391,7 +340,7 @@ Test(store, voiceprint_stamp_changes_with_each_write_and_goes_with_a_delete, .in
     cr_expect_str_eq(stamp_of("cust-s").id, "1763700000000");
     cr_expect_str_eq(get_vp(st, "cust-s").stamp, "1763700000000");
     result r = {0};
-    store_voiceprint_delete(st, "cust-s", on_done, &r);
+    store_voiceprint_delete(st, "cust-s", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(stamp_of("cust-s").st, STORE_NOT_FOUND);
     cr_expect_eq(stamp_of("never-written").st, STORE_NOT_FOUND);
@@ -432,10 +381,10 @@ Test(store, voiceprint_export_scan_is_paged_and_complete, .init = setup, .fini =
         snprintf(id, sizeof id, "vp-%d", i);
         store_voiceprint vp = {.external_id = id, .blob = (const uint8_t *)&i, .len = 4};
         rs[i] = (result){0};
-        store_voiceprint_put(st, &vp, STORE_PUT_OVERWRITE, on_done, &rs[i]);
+        store_voiceprint_put(st, &vp, STORE_PUT_OVERWRITE, store_answer_done, &rs[i]);
     }
     for (int i = 0; i < n; i++) {
-        cr_assert(run_until(&loop, &rs[i].done, 5000));
+        cr_assert(run_until(&F.loop, &rs[i].done, 5000));
         acked += rs[i].st == STORE_OK;
     }
     cr_assert_eq(acked, n);
@@ -443,7 +392,7 @@ Test(store, voiceprint_export_scan_is_paged_and_complete, .init = setup, .fini =
     do {
         sc.done = 0;
         store_voiceprint_scan(st, sc.cursor, 50, on_page, &sc);
-        cr_assert(run_until(&loop, &sc.done, 5000));
+        cr_assert(run_until(&F.loop, &sc.done, 5000));
         cr_assert_eq(sc.st, STORE_OK);
     } while (sc.cursor != 0 && sc.pages < 100);
     cr_expect_gt(sc.pages, 1, "one page only: not paged");
@@ -507,15 +456,16 @@ Test(store, encrypted_blobs_are_unreadable_without_the_key, .init = setup, .fini
 
     /* right key, but alice's blob copied over bob's: the AAD (external_id) catches it */
     st = open_store(KEY_HEX);
-    redisReply *r = redisCommand(rc, "HGET %svoiceprint:alice blob", prefix);
-    freeReplyObject(redisCommand(rc, "HSET %svoiceprint:bob blob %b", prefix, r->str, r->len));
+    redisReply *r = redisCommand(F.rc, "HGET %svoiceprint:alice blob", F.prefix);
+    freeReplyObject(redisCommand(F.rc, "HSET %svoiceprint:bob blob %b", F.prefix, r->str, r->len));
     v = get_vp(st, "bob");
     cr_expect_eq(v.r.st, STORE_CRYPTO);
     cr_expect(strstr(v.r.err, "failed authentication"), "%s", v.r.err);
 
     /* one flipped bit */
     r->str[r->len - 20] ^= 1;
-    freeReplyObject(redisCommand(rc, "HSET %svoiceprint:alice blob %b", prefix, r->str, r->len));
+    freeReplyObject(
+        redisCommand(F.rc, "HSET %svoiceprint:alice blob %b", F.prefix, r->str, r->len));
     freeReplyObject(r);
     v = get_vp(st, "alice");
     cr_expect_eq(v.r.st, STORE_CRYPTO);
@@ -531,9 +481,9 @@ Test(store, bad_keys_and_urls_are_refused, .init = setup, .fini = teardown) {
     const char *keys[] = {"abc", KEY_HEX "00", "zz0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
                           "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8A", "not base64 at all!!!!!!!!!!!!!!!!!!!!!!!!!=="};
     for (size_t i = 0; i < sizeof keys / sizeof *keys; i++) {
-        store_options o = {.url = url, .voiceprint_key = keys[i]};
+        store_options o = {.url = F.url, .voiceprint_key = keys[i]};
         char err[256] = "";
-        cr_expect_null(store_open(&loop, &o, err, sizeof err), "key %s accepted", keys[i]);
+        cr_expect_null(store_open(&F.loop, &o, err, sizeof err), "key %s accepted", keys[i]);
         cr_expect(strstr(err, "CALLPRINT_VOICEPRINT_KEY"), "%s", err);
     }
     const char *urls[] = {"http://x", "redis://", "redis://h:0", "redis://h:70000", "redis://h/db",
@@ -542,7 +492,7 @@ Test(store, bad_keys_and_urls_are_refused, .init = setup, .fini = teardown) {
     for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
         store_options o = {.url = urls[i]};
         char err[256] = "";
-        cr_expect_null(store_open(&loop, &o, err, sizeof err), "url %s accepted", urls[i]);
+        cr_expect_null(store_open(&F.loop, &o, err, sizeof err), "F.url %s accepted", urls[i]);
         cr_expect(strstr(err, "CALLPRINT_REDIS_URL"), "%s: %s", urls[i], err);
     }
 }
@@ -551,28 +501,28 @@ Test(store, bad_keys_and_urls_are_refused, .init = setup, .fini = teardown) {
 
 Test(store, customer_directory, .init = setup, .fini = teardown) {
     result r = {0};
-    store_directory_set(st, "+442079460958", "cust-42", on_done, &r);
+    store_directory_set(st, "+442079460958", "cust-42", store_answer_done, &r);
     WAIT(r);
     cr_assert_eq(r.st, STORE_OK);
     r = (result){0};
-    store_directory_get(st, "+442079460958", on_id, &r);
+    store_directory_get(st, "+442079460958", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     cr_expect_str_eq(r.id, "cust-42");
     r = (result){0};
-    store_directory_get(st, "+14155550100", on_id, &r);
+    store_directory_get(st, "+14155550100", store_answer_id, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND, "unknown caller must be anonymous");
     r = (result){0};
-    store_directory_delete(st, "+442079460958", on_done, &r);
+    store_directory_delete(st, "+442079460958", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_OK);
     r = (result){0};
-    store_directory_delete(st, "+442079460958", on_done, &r);
+    store_directory_delete(st, "+442079460958", store_answer_done, &r);
     WAIT(r);
     cr_expect_eq(r.st, STORE_NOT_FOUND);
     r = (result){0};
-    cr_expect_eq(store_directory_set(st, "020 7946 0958", "x", on_done, &r), -1);
+    cr_expect_eq(store_directory_set(st, "020 7946 0958", "x", store_answer_done, &r), -1);
     cr_expect_eq(r.st, STORE_INVALID);
 }
 
@@ -600,7 +550,7 @@ static list_state list_all(int (*fn)(store *, uint64_t, size_t, store_page_cb *,
     do {
         l.done = 0;
         fn(st, l.cursor, 2, on_list, &l);
-        cr_assert(run_until(&loop, &l.done, 5000));
+        cr_assert(run_until(&F.loop, &l.done, 5000));
         cr_assert_eq(l.st, STORE_OK);
     } while (l.cursor != 0 && l.pages < 50);
     return l;
@@ -618,7 +568,7 @@ Test(store, directory_and_voiceprint_listings, .init = setup, .fini = teardown) 
         result r = {0};
         char id[16];
         snprintf(id, sizeof id, "cust-%d", i);
-        store_directory_set(st, phones[i], id, on_done, &r);
+        store_directory_set(st, phones[i], id, store_answer_done, &r);
         WAIT(r);
         cr_assert_eq(put(st, id, blob2, sizeof blob2, STORE_PUT_OVERWRITE), STORE_OK);
     }
@@ -644,7 +594,7 @@ Test(store, audit_stream_is_capped, .init = setup, .fini = teardown) {
         char detail[32];
         snprintf(detail, sizeof detail, "n=%d", i);
         store_audit(st, i % 2 ? "verify" : "stream_start", "uuid-1", "sess-1", detail,
-                    i == 999 ? on_done : NULL, &last);
+                    i == 999 ? store_answer_done : NULL, &last);
     }
     WAIT(last);
     cr_assert_eq(last.st, STORE_OK);

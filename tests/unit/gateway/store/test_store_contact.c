@@ -10,13 +10,11 @@
 #include <unistd.h>
 
 #include "connect.h"
-#include "redis_proc.h"
+#include "fixture.h"
 #include "store/store.h"
+#include "store_fixture.h"
 
-static uv_loop_t loop;
-static rproc own;
-static redisContext *rc;
-static char url[400], prefix[64];
+static store_fixture F;
 static store *st;
 
 typedef struct {
@@ -40,44 +38,24 @@ static void on_reg(void *arg, store_status s, const char *response, const char *
     }
 }
 
-static void closed(void *arg) { *(int *)arg = 1; }
-
 static void setup(void) {
-    uv_loop_init(&loop);
-    rc = test_redis(&own, url, sizeof url);
-    cr_assert_not_null(rc);
-    snprintf(prefix, sizeof prefix, "cpcontact:%d:", (int)getpid());
-    store_options o = {.url = url, .prefix = prefix};
-    char err[256];
-    st = store_open(&loop, &o, err, sizeof err);
-    cr_assert_not_null(st, "%s", err);
-    for (int i = 0; i < 150 && store_state(st) != STORE_LINK_CONNECTED; i++) run_for(&loop, 20);
-    cr_assert_eq(store_state(st), STORE_LINK_CONNECTED);
+    store_fixture_init(&F, "cpcontact");
+    st = store_fixture_open(&F, &(store_options){0});
 }
 
 static void teardown(void) {
-    int done = 0;
-    if (st) store_close(st, closed, &done);
-    run_until(&loop, &done, 5000);
-    if (rc) {
-        test_redis_flush_prefix(rc, prefix);
-        redisFree(rc);
-    }
-    rproc_cleanup(&own);
-    cr_expect_eq(uv_loop_close(&loop), 0);
+    if (st) store_fixture_close(&F, st);
+    store_fixture_fini(&F);
 }
 
 static void load_event(const char *name, connect_event *ev) {
-    char path[1024];
-    const char *src = getenv("CALLPRINT_SOURCE_DIR");
-    snprintf(path, sizeof path, "%s/tests/fixtures/connect/%s", src ? src : ".", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "%s", path);
-    static char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf, f);
-    fclose(f);
+    char rel[256];
+    snprintf(rel, sizeof rel, "connect/%s", name);
+    size_t n;
+    char *buf = test_fixture(rel, 65536, &n);
     connect_error err;
     cr_assert_eq(connect_parse(buf, n, ev, &err), CONNECT_OK, "%s", err.msg);
+    free(buf);
 }
 
 static reg_result reg(const char *fixture, const store_contact_options *opt) {
@@ -86,7 +64,7 @@ static reg_result reg(const char *fixture, const store_contact_options *opt) {
     reg_result r = {0};
     store_contact_register(st, &ev, opt, on_reg, &r);
     connect_event_free(&ev); /* the registration must not need the event any more */
-    cr_assert(run_until(&loop, &r.done, 5000));
+    cr_assert(run_until(&F.loop, &r.done, 5000));
     return r;
 }
 
@@ -99,11 +77,17 @@ static const char *rstr(const reg_result *r, const char *key) {
 static char *hget(const char *id, const char *field) {
     static char out[4][256];
     static int k;
-    redisReply *r = redisCommand(rc, "HGET %ssession:%s %s", prefix, id, field);
+    redisReply *r = redisCommand(F.rc, "HGET %ssession:%s %s", F.prefix, id, field);
     char *o = out[k++ % 4];
     snprintf(o, 256, "%s", r && r->type == REDIS_REPLY_STRING ? r->str : "(nil)");
     freeReplyObject(r);
     return o;
+}
+
+/* The session hash of id holds these (field, value) pairs; NULL ends the list. */
+static void expect_fields(const char *id, const char *const *kv) {
+    for (size_t i = 0; kv[i]; i += 2)
+        cr_expect_str_eq(hget(id, kv[i]), kv[i + 1], "session %s, field %s", id, kv[i]);
 }
 
 Test(contact, seed001_example_event, .init = setup, .fini = teardown) {
@@ -116,16 +100,18 @@ Test(contact, seed001_example_event, .init = setup, .fini = teardown) {
     cr_expect_str_eq(rstr(&r, "caller_status"), "invalid");
     cr_expect_str_eq(rstr(&r, "caller_known"), "false");
     cr_expect_str_eq(rstr(&r, "external_id"), "");
-    cr_expect_str_eq(hget("uuid-abc-123", "network_type"), "landline");
-    cr_expect_str_eq(hget("uuid-abc-123", "location"), "Oran, DZ");
-    cr_expect_str_eq(hget("uuid-abc-123", "contact_id"), "unique-call-id");
-    cr_expect_str_eq(hget("uuid-abc-123", "dialled"), "AmazonConnectNumber");
-    cr_expect_str_eq(hget("uuid-abc-123", "start_time"), "2025-05-21T16:14:22Z");
-    cr_expect_str_eq(hget("uuid-abc-123", "channel"), "VOICE");
-    cr_expect_str_eq(hget("uuid-abc-123", "caller"), "+213XXXXXXXXX");
-    cr_expect_str_eq(hget("uuid-abc-123", "attr.location"), "Oran, DZ");
+    expect_fields("uuid-abc-123", (const char *const[]){
+        "network_type", "landline",
+        "location", "Oran, DZ",
+        "contact_id", "unique-call-id",
+        "dialled", "AmazonConnectNumber",
+        "start_time", "2025-05-21T16:14:22Z",
+        "channel", "VOICE",
+        "caller", "+213XXXXXXXXX",
+        "attr.location", "Oran, DZ",
+        NULL});
     cJSON_Delete(r.response);
-    redisReply *a = redisCommand(rc, "XLEN %saudit", prefix);
+    redisReply *a = redisCommand(F.rc, "XLEN %saudit", F.prefix);
     cr_expect_eq(a->integer, 1, "one contact audit entry");
     freeReplyObject(a);
 }
@@ -136,29 +122,19 @@ Test(contact, missing_optional_attributes_and_anonymous_caller, .init = setup, .
     cr_expect_str_eq(rstr(&r, "caller_status"), "anonymous");
     cr_expect_str_eq(rstr(&r, "caller"), "anonymous");
     cr_expect_str_eq(rstr(&r, "caller_known"), "false");
-    cr_expect_str_eq(hget("uuid-def-456", "network_type"), "NA");
-    cr_expect_str_eq(hget("uuid-def-456", "location"), "NA");
-    cr_expect_str_eq(hget("uuid-def-456", "dialled"), "NA");
-    cr_expect_str_eq(hget("uuid-def-456", "caller_status"), "anonymous");
+    expect_fields("uuid-def-456", (const char *const[]){
+        "network_type", "NA",
+        "location", "NA",
+        "dialled", "NA",
+        "caller_status", "anonymous",
+        NULL});
     cJSON_Delete(r.response);
 }
 
-typedef struct {
-    int done;
-    store_status st;
-} dir_result;
-
-static void on_dir(void *arg, store_status s, const char *err) {
-    (void)err;
-    dir_result *d = arg;
-    d->done = 1;
-    d->st = s;
-}
-
 Test(contact, known_caller_retried_lambda_and_response_extras, .init = setup, .fini = teardown) {
-    dir_result d = {0};
-    store_directory_set(st, "+442079460958", "cust-0042", on_dir, &d);
-    cr_assert(run_until(&loop, &d.done, 3000));
+    store_answer d = {0};
+    store_directory_set(st, "+442079460958", "cust-0042", store_answer_done, &d);
+    cr_assert(run_until(&F.loop, &d.done, 3000));
     cr_assert_eq(d.st, STORE_OK);
     const char *extra[] = {"stream_url", "wss://gw.example.com/stream", "mode", "verify"};
     store_contact_options opt = {.default_cc = "44", .extra = extra, .n_extra = 2};
@@ -173,15 +149,18 @@ Test(contact, known_caller_retried_lambda_and_response_extras, .init = setup, .f
     cr_expect_str_eq(rstr(&r, "stream_url"), "wss://gw.example.com/stream");
     cr_expect_str_eq(rstr(&r, "mode"), "verify");
     cJSON_Delete(r.response);
-    cr_expect_str_eq(hget(sid, "external_id"), "cust-0042");
-    cr_expect_str_eq(hget(sid, "param.external_id"), "cust-0042");
-    cr_expect_str_eq(hget(sid, "attr.customer_tier"), "gold");
+    expect_fields(sid, (const char *const[]){
+        "external_id", "cust-0042",
+        "param.external_id", "cust-0042",
+        "attr.customer_tier", "gold",
+        NULL});
 
     /* the stream joins by ContactId or by caller */
-    redisReply *j = redisCommand(rc, "GET %ssession:by-contact:4a573372-1f28-4e26-b97b-1c6b3f0d2a11", prefix);
+    redisReply *j =
+        redisCommand(F.rc, "GET %ssession:by-contact:4a573372-1f28-4e26-b97b-1c6b3f0d2a11", F.prefix);
     cr_expect_str_eq(j->str, sid);
     freeReplyObject(j);
-    j = redisCommand(rc, "GET %ssession:by-caller:+442079460958", prefix);
+    j = redisCommand(F.rc, "GET %ssession:by-caller:+442079460958", F.prefix);
     cr_expect_str_eq(j->str, sid);
     freeReplyObject(j);
 
@@ -190,10 +169,10 @@ Test(contact, known_caller_retried_lambda_and_response_extras, .init = setup, .f
     cr_assert_eq(r.st, STORE_OK);
     cr_expect_str_eq(r.session_id, sid);
     cJSON_Delete(r.response);
-    redisReply *n = redisCommand(rc, "EVAL %s 0 %ssession:*",
+    redisReply *n = redisCommand(F.rc, "EVAL %s 0 %ssession:*",
                                  "local n = 0 for _, k in ipairs(redis.call('KEYS', ARGV[1])) do "
                                  "if redis.call('TYPE', k).ok == 'hash' then n = n + 1 end end "
-                                 "return n", prefix);
+                                 "return n", F.prefix);
     cr_expect_eq(n->integer, 1);
     freeReplyObject(n);
 }
@@ -208,14 +187,12 @@ Test(contact, response_over_32k_is_refused_and_redis_down_fails_fast, .init = se
     cr_expect_eq(r.st, STORE_INVALID);
     cr_expect(strstr(r.err, "32 KB"), "%s", r.err);
 
-    int done = 0;
-    store_close(st, closed, &done);
-    run_until(&loop, &done, 5000);
+    store_fixture_close(&F, st);
     char down[64];
     snprintf(down, sizeof down, "redis://127.0.0.1:%d/0", free_port());
     store_options o = {.url = down};
     char err[256];
-    st = store_open(&loop, &o, err, sizeof err);
+    st = store_open(&F.loop, &o, err, sizeof err);
     connect_event ev;
     load_event("seed001_event.json", &ev);
     r = (reg_result){0};

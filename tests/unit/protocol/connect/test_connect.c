@@ -6,18 +6,12 @@
 #include <string.h>
 
 #include "connect.h"
+#include "fixture.h"
 
 static char *fixture(const char *name, size_t *len) {
-    const char *src = getenv("CALLPRINT_SOURCE_DIR");
-    char path[1024];
-    snprintf(path, sizeof path, "%s/tests/fixtures/connect/%s", src ? src : ".", name);
-    FILE *f = fopen(path, "rb");
-    cr_assert_not_null(f, "cannot open %s", path);
-    char *buf = malloc(CONNECT_MAX_EVENT + 1);
-    *len = fread(buf, 1, CONNECT_MAX_EVENT, f);
-    buf[*len] = '\0';
-    fclose(f);
-    return buf;
+    char rel[256];
+    snprintf(rel, sizeof rel, "connect/%s", name);
+    return test_fixture(rel, CONNECT_MAX_EVENT, len);
 }
 
 static connect_status parse_fixture(const char *name, connect_event *ev, connect_error *err) {
