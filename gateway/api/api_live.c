@@ -54,21 +54,6 @@ static const char *rest_detail_of(const live_state *st)
     return whp_verify_result_text(live_verdict_webhook(st->result));
 }
 
-/* The verify result in the REST contract's "result" (its one spelling; "detail" is the
- * webhook wording, rest_detail_of). A missing voiceprint is the webhook wording in both. */
-static const char *rest_result(const live_state *st)
-{
-    static const char *const names[LIVE_VERDICTS] = {
-        [LIVE_VERDICT_NOT_ENOUGH_SPEECH] = "insufficient_speech",
-        [LIVE_VERDICT_VERIFIED] = "verified",
-        [LIVE_VERDICT_NOT_VERIFIED] = "not_verified",
-        [LIVE_VERDICT_NOT_SURE] = "not_sure",
-    };
-    if (st->result == LIVE_VERDICT_NO_VOICEPRINT)
-        return rest_detail_of(st);
-    return (unsigned)st->result < LIVE_VERDICTS ? names[st->result] : "not_sure";
-}
-
 static void on_state(const live_state *st, void *arg)
 {
     poll_ctx *c = arg;
@@ -83,7 +68,7 @@ static void on_state(const live_state *st, void *arg)
             http = 404;
             cJSON_AddStringToObject(o, "error", rest_detail_of(st));
         }
-        cJSON_AddStringToObject(o, "result", rest_result(st));
+        cJSON_AddStringToObject(o, "result", live_verdict_rest(st->result));
         cJSON_AddNumberToObject(o, "score", st->score);
     }
     cJSON_AddNumberToObject(o, "speech_length", st->speech_seconds);

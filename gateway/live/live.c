@@ -181,6 +181,19 @@ const char *live_verdict_name(live_verdict v)
     return (unsigned)v < LIVE_VERDICTS ? names[v] : "unknown";
 }
 
+const char *live_verdict_rest(live_verdict v)
+{
+    static const char *const names[LIVE_VERDICTS] = {
+        [LIVE_VERDICT_NOT_ENOUGH_SPEECH] = "insufficient_speech",
+        [LIVE_VERDICT_VERIFIED] = "verified",
+        [LIVE_VERDICT_NOT_VERIFIED] = "not_verified",
+        [LIVE_VERDICT_NOT_SURE] = "not_sure",
+    };
+    if (v == LIVE_VERDICT_NO_VOICEPRINT) /* answered 404, worded as the webhook words it */
+        return whp_verify_result_text(WHP_VERIFY_NO_VOICEPRINT);
+    return (unsigned)v < LIVE_VERDICTS ? names[v] : "not_sure";
+}
+
 whp_verify_result live_verdict_webhook(live_verdict v)
 {
     static const whp_verify_result values[LIVE_VERDICTS] = {
@@ -1226,9 +1239,7 @@ cJSON *live_stream_json(live *l, const stream *s)
         if (j->kind == LIVE_ENROLL) {
             cJSON_AddStringToObject(x, "detail", whp_enroll_detail_text(j->detail));
         } else {
-            /* the webhook wording, as this answer has always used */
-            const char *result = whp_verify_result_text(live_verdict_webhook(j->result));
-            cJSON_AddStringToObject(x, "result", result);
+            cJSON_AddStringToObject(x, "result", live_verdict_rest(j->result));
             cJSON_AddNumberToObject(x, "score", j->score);
         }
         cJSON_AddNumberToObject(x, "speech_length", j->speech);

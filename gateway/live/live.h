@@ -118,7 +118,7 @@ typedef enum { LIVE_ENROLL = 0, LIVE_VERIFY } live_kind;
 
 /* A verify job's result: the engine's verdict (bio_verdict), or why there is none yet. Live's
  * own type; each external contract spells it in one table of its own -- live_verdict_name
- * (the /metrics label and the console), api_live.c (the REST answers' "result"), and the
+ * (the /metrics label and the console), live_verdict_rest (the REST answers' "result"), and the
  * webhook payloads (live_verdict_webhook: protocol/'s wire names, which the REST answers'
  * "detail" also uses). */
 typedef enum {
@@ -320,12 +320,16 @@ const char *live_kind_name(live_kind k);
 const char *live_origin_name(live_origin o);
 /* The verify result's name for the operator's contracts -- the /metrics label and the
  * console -- one spelling, snake_case: "not_enough_speech", "no_voiceprint", "verified",
- * "not_verified", "not_sure" ("unknown" beyond). The REST API (api_live.c) and the webhook
- * payloads have their own documented spellings, each in one table. */
+ * "not_verified", "not_sure" ("unknown" beyond). The REST API (live_verdict_rest) and the
+ * webhook payloads (live_verdict_webhook) have their own documented spellings, one table each. */
 const char *live_verdict_name(live_verdict v);
+/* The result in the REST contract ("result" of the enrol/verify answers and of the stream
+ * details' jobs): "verified", "not_sure", "not_verified", "insufficient_speech"; a missing
+ * voiceprint (answered 404) in the webhook wording. "not_sure" beyond the range. */
+const char *live_verdict_rest(live_verdict v);
 /* The result in the webhook contract: its value there (whp_verify_result_text spells it,
- * protocol/webhook_payload.c); also the REST answers' "detail" and the stream details'
- * "result". WHP_VERIFY_NOT_SURE beyond the range. */
+ * protocol/webhook_payload.c); also the REST answers' human-readable "detail".
+ * WHP_VERIFY_NOT_SURE beyond the range. */
 whp_verify_result live_verdict_webhook(live_verdict v);
 
 /* ---- internal: zero-integration mode (live_zero.c), run by the sink at stream start ---- */

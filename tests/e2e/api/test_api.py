@@ -500,6 +500,14 @@ class T03Streams(unittest.TestCase):
         st, s, _ = api("GET", "/api/v2/streams/" + uuid)
         self.assertEqual(s["jobs"][0]["external_id"], "http-enrolled")
         self.assertTrue(api("POST", "/api/v2/voiceprint", {"external_id": "http-enrolled"})[1]["exists"])
+        # The REST contract spells a verdict one way: the verify answer's "result" and the
+        # stream details' verify job agree.
+        st, v, _ = api("POST", "/api/v2/stream/%s/verify" % uuid, {"external_id": "http-enrolled"})
+        self.assertEqual(st, 200, v)
+        self.assertIn(v["result"], ("verified", "not_sure", "not_verified", "insufficient_speech"))
+        st, s, _ = api("GET", "/api/v2/streams/" + uuid)
+        job = [j for j in s["jobs"] if j["type"] == "verify"][0]
+        self.assertEqual(job["result"], v["result"])
         self.assertEqual(api("DELETE", "/api/v2/stream/HTTP/" + uuid)[0], 200)
 
     def test_http_stream_inactivity_close(self):

@@ -573,13 +573,18 @@ Test(live_controller, each_contract_spells_every_verdict_once)
     for (int v = 0; v < LIVE_VERDICTS; v++) {
         const char *name = live_verdict_name(v);
         const char *wire = whp_verify_result_text(live_verdict_webhook(v));
+        const char *rest = live_verdict_rest(v);
         cr_assert(name && strcmp(name, "unknown") != 0, "verdict %d has a metrics name", v);
         cr_assert(wire, "verdict %d has a webhook wording", v);
+        cr_assert(rest, "verdict %d has a REST spelling", v);
         for (int w = 0; w < v; w++) {
             cr_expect_str_neq(name, live_verdict_name(w), "two verdicts named %s", name);
             cr_expect_str_neq(wire, whp_verify_result_text(live_verdict_webhook(w)));
+            cr_expect_str_neq(rest, live_verdict_rest(w), "two verdicts spelt %s", rest);
         }
     }
+    cr_expect_str_eq(live_verdict_rest(LIVE_VERDICT_NOT_VERIFIED), "not_verified");
+    cr_expect_str_eq(live_verdict_rest(LIVE_VERDICT_NOT_ENOUGH_SPEECH), "insufficient_speech");
     cr_expect_str_eq(live_verdict_name(LIVE_VERDICT_NOT_VERIFIED), "not_verified");
     cr_expect_str_eq(whp_verify_result_text(live_verdict_webhook(LIVE_VERDICT_NOT_VERIFIED)),
                      "not verified");
