@@ -8,7 +8,9 @@
  * Every command accepts --model PATH (else $CALLPRINT_MODEL, else the model committed in the
  * source tree). Results are one JSON object on stdout; failures print {"error": "..."} and
  * exit 1 (2 for usage errors). Several FILEs are one utterance, fed in order in 20 ms blocks
- * exactly as the gateway feeds a call. The engine library stays JSON-free; cJSON lives here.
+ * exactly as the gateway feeds a call (enroll reads them whole and enrols through
+ * bio_enrol_pcm, as the REST import does; feeding is block-size independent). The engine
+ * library stays JSON-free; cJSON lives here.
  */
 #include <cJSON.h>
 #include <cblas.h>
@@ -23,6 +25,7 @@
 #include "common/paths.h"
 #include "bio.h"
 #include "cli.h"
+#include "enrol.h"
 #include "eval.h"
 #include "train.h"
 
@@ -91,6 +94,26 @@ static int feed_files(bio_stream *s, char **files, int n)
         if (bio_audio_read(files[i], &pcm, &len, err, sizeof err) != 0) return fail(1, "%s", err);
         for (size_t k = 0; k < len; k += 160) bio_stream_feed(s, pcm + k, len - k < 160 ? len - k : 160);
         free(pcm);
+    }
+    return 0;
+}
+
+/* Read every file, in order, into one buffer (*pcm, freed by the caller, also on failure). */
+static int read_files(char **files, int n, int16_t **pcm, size_t *len)
+{
+    for (int i = 0; i < n; i++) {
+        int16_t *p, *all;
+        size_t k;
+        char err[1024];
+        if (bio_audio_read(files[i], &p, &k, err, sizeof err) != 0) return fail(1, "%s", err);
+        if (!(all = realloc(*pcm, sizeof *all * (*len + k + 1)))) { /* +1: never realloc(, 0) */
+            free(p);
+            return fail(1, "out of memory");
+        }
+        memcpy(all + *len, p, sizeof *p * k);
+        *pcm = all;
+        *len += k;
+        free(p);
     }
     return 0;
 }
@@ -193,35 +216,44 @@ static int cmd_enroll(cli_opts *o, char **files, int n)
     int code = 0;
     bio_model *m = open_model(o->model, &code);
     if (!m) return code;
-    bio_stream *s = bio_stream_new(m);
     bio_config cfg = bio_model_default_config(m);
     if (o->min_speech >= 0) cfg.min_enroll_speech = o->min_speech;
+    int16_t *pcm = NULL;
+    size_t npcm = 0;
+    code = read_files(files, n, &pcm, &npcm);
+    /* A spoofing model that does not load matters only once there is enough speech to enrol
+     * (before that, "not enough speech" is the answer), so its error waits for the result. */
+    char spoof_err[1024] = "";
+    bio_spoof_model *sm = code == 0 ? cli_spoof_model(spoof_err, sizeof spoof_err) : NULL;
     uint8_t blob[BIO_VOICEPRINT_MAX];
-    size_t len = 0;
-    code = s ? feed_files(s, files, n) : fail(1, "out of memory");
-    if (code == 0 && bio_stream_speech_seconds(s) >= cfg.min_enroll_speech)
-        code = cli_spoof_check(files, n); /* synthetic or replayed speech never enrols */
+    bio_enrol_opts opt = {.spoof = sm, .spoof_threshold = -1};
+    bio_enrol_result r;
+    if (code == 0 && bio_enrol_pcm(&bio_engine_ivector, m, &cfg, pcm, npcm, &opt, blob, sizeof blob, &r) != 0)
+        code = fail(1, "out of memory");
+    if (code == 0 && r.speech >= cfg.min_enroll_speech) { /* synthetic or replayed speech never enrols */
+        if (!sm) code = fail(1, "%s", spoof_err);
+        else if (r.spoof.result == BIO_SPOOF_SPOOF) code = cli_spoof_refuse(sm, r.spoof.score);
+    }
     if (code == 0) {
-        double speech = bio_stream_speech_seconds(s);
-        bio_status st = bio_stream_enroll(s, &cfg, blob, sizeof blob, &len);
         FILE *f = NULL;
-        if (st == BIO_ERR_SPEECH)
+        if (r.status == BIO_ERR_SPEECH)
             code = fail(1, "not enough speech to enrol: %.2f s of net speech, %.2f s required",
-                        speech, cfg.min_enroll_speech);
-        else if (st != BIO_OK)
-            code = fail(1, "cannot enrol: %s", bio_strerror(st));
-        else if (!(f = fopen(o->out, "wb")) || fwrite(blob, 1, len, f) != len || fclose(f) != 0) {
+                        r.speech, cfg.min_enroll_speech);
+        else if (r.status != BIO_OK)
+            code = fail(1, "cannot enrol: %s", bio_strerror(r.status));
+        else if (!(f = fopen(o->out, "wb")) || fwrite(blob, 1, r.blob_len, f) != r.blob_len || fclose(f) != 0) {
             if (f) fclose(f);
             code = fail(1, "cannot write voiceprint %s", o->out);
         } else {
             cJSON *j = cJSON_CreateObject();
             cJSON_AddStringToObject(j, "voiceprint", o->out);
-            cJSON_AddNumberToObject(j, "speech_length", round2(speech));
-            cJSON_AddNumberToObject(j, "bytes", (double)len);
+            cJSON_AddNumberToObject(j, "speech_length", round2(r.speech));
+            cJSON_AddNumberToObject(j, "bytes", (double)r.blob_len);
             print_json(j);
         }
     }
-    bio_stream_free(s);
+    bio_spoof_model_free(sm);
+    free(pcm);
     bio_model_free(m);
     return code;
 }

@@ -3,6 +3,7 @@
 #define CALLPRINT_BIO_CLI_H
 
 #include <cJSON.h>
+#include <stddef.h>
 
 #define EXIT_USAGE 2
 
@@ -15,8 +16,12 @@ int parse_number(const char *s, double lo, double hi, double *out);
 /* The spoofing-countermeasure commands (spoof_cmd.c): `spoof` and `spoof-train`; argv[0] is
  * the command. */
 int cli_spoof_main(int argc, char **argv);
-/* Enrolment's check: 0 when the files (one utterance) are not judged spoofed by the default
- * spoofing model, else fail()'s code (the message says the audio was judged spoofed). */
-int cli_spoof_check(char **files, int n);
+/* Enrolment's spoofing check (spoof_cmd.c). The default spoofing model, or NULL with the
+ * reason in err and nothing printed: enrol reports it only when the check would have run
+ * (enough speech), as before the check moved into bio_enrol_pcm. */
+struct bio_spoof_model;
+struct bio_spoof_model *cli_spoof_model(char *err, size_t cap);
+/* The refusal of audio judged spoofed (score at the model's threshold): fail()'s code. */
+int cli_spoof_refuse(const struct bio_spoof_model *m, double score);
 
 #endif

@@ -104,15 +104,15 @@ static int score_files(const char *model, double thr, char **files, int n, bio_s
     return code;
 }
 
-int cli_spoof_check(char **files, int n)
+struct bio_spoof_model *cli_spoof_model(char *err, size_t cap)
 {
-    bio_spoof_result r;
-    double thr;
-    int code = score_files(NULL, -1, files, n, &r, &thr);
-    if (code == 0 && r.result == BIO_SPOOF_SPOOF)
-        return fail(1, "refused: the audio was judged spoofed (synthetic or replayed speech; spoof score %.1f, "
-                       "threshold %.1f)", r.score, thr);
-    return code;
+    return bio_spoof_model_load(model_path(NULL), err, cap);
+}
+
+int cli_spoof_refuse(const struct bio_spoof_model *m, double score)
+{
+    return fail(1, "refused: the audio was judged spoofed (synthetic or replayed speech; spoof score %.1f, "
+                   "threshold %.1f)", score, bio_spoof_model_threshold(m));
 }
 
 static int cmd_spoof(spoof_cli *o, char **files, int n)

@@ -151,8 +151,9 @@ void api_send(http_req *req, int status, cJSON *body);
  * 500; the sentence is the store's. */
 void api_store_error(http_req *req, store_status st, const char *err);
 
-/* Enrolment from PCM (api_enrol.c), used by every REST path that enrols a recording (the
- * import, a fraudster's registration): a new engine stream fed the n samples, the spoofing
+/* Enrolment from PCM (api_enrol.c, over bio_enrol_pcm in biometrics/enrol.h, which the CLI's
+ * enroll shares), used by every REST path that enrols a recording (the import, a fraudster's
+ * registration): a new engine stream fed the n samples, the spoofing
  * countermeasure beside it when `spoof` and a spoofing model is loaded, then `peek` (if any)
  * on the engine stream (a registration's gallery search), then the voiceprint into blob
  * (BIO_VOICEPRINT_MAX bytes). When the server starts stopping during the feed, nothing
