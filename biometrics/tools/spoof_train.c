@@ -511,6 +511,15 @@ static void pool_figure(const pool_scores *ps, const bio_spoof_set *set, const c
     free(bo);
 }
 
+/* Is kind in the comma-separated list (NULL: every kind is)? */
+static int listed(const char *list, const char *kind)
+{
+    size_t n = strlen(kind);
+    for (const char *p = list; p; p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL)
+        if (!strncmp(p, kind, n) && (p[n] == ',' || !p[n])) return 1;
+    return !list;
+}
+
 size_t bio_spoof_heldout(const bio_spoof_set *set, const bio_spoof_train_opts *o, bio_spoof_figure *fig,
                          size_t cap, int verbose)
 {
@@ -519,7 +528,7 @@ size_t bio_spoof_heldout(const bio_spoof_set *set, const bio_spoof_train_opts *o
     pool_scores ps = {malloc(room * sizeof *ps.v), malloc(room * sizeof *ps.grp), 0};
     bio_spoof_params p;
     for (int k = 0; use && ps.v && ps.grp && k < set->nkinds && nf < cap; k++) {
-        if (!strcmp(set->kinds[k], "bonafide")) continue;
+        if (!strcmp(set->kinds[k], "bonafide") || !listed(o->hold_out, set->kinds[k])) continue;
         for (size_t i = 0; i < set->n; i++) use[i] = !set->items[i].test && set->items[i].kind != k;
         if (bio_spoof_fit(set, use, o, &p) != 0) break;
         figure(set, &p, set->kinds[k], of_kind, &k, &fig[nf]);

@@ -47,6 +47,7 @@ typedef struct {
     double lr, l2;
     uint64_t seed;
     double max_bona_flagged; /* default threshold: share of training bona fide flagged */
+    const char *hold_out;    /* comma-separated kinds to hold out in turn (NULL: every kind) */
 } bio_spoof_train_opts;
 
 void bio_spoof_train_defaults(bio_spoof_train_opts *o);

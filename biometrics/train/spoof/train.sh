@@ -5,7 +5,8 @@
 #   CACHE_DIR   receives the generated audio (a few hundred MB) and the vector cache; outside
 #               the repository
 #   CORPUS_DIR  speech corpora with MANIFEST.tsv (the development corpus, the extra corpus)
-# Needs sox, ffmpeg, espeak-ng, espeak, node/npm, cc. Writes biometrics/models/spoof.model and
+# Needs sox, ffmpeg, espeak-ng, espeak, praat, rubberband, node/npm, cc (deploy/deps.sh train).
+# Writes biometrics/models/spoof.model and
 # prints the held-out figures (leave-one-engine-out, leave-one-chain-out, pooled, bona fide
 # flagged per source) of the network and of the two-GMM baseline, as JSON lines.
 set -euo pipefail
