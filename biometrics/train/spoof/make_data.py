@@ -36,9 +36,9 @@ N_BONA = int(1400 * SCALE)
 N_TTS = int(180 * SCALE)    # per engine
 N_REPLAY = int(180 * SCALE)  # per chain family
 TTS_ENGINES = ["espeak-ng", "espeak", "sam", "gnuspeech", "lpc", "vc", "pvoc",
-               "hnm", "melgl", "psola", "psola_flat", "rubberband"]
-FROM_REAL = ("lpc", "vc", "pvoc", "hnm", "melgl", "psola", "psola_flat", "rubberband")  # made from real speech
-CHAINS = ["phone_spk", "laptop", "bt_speaker", "hifi_close", "tv_room", "car_handsfree"]
+               "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice"]
+FROM_REAL = ("lpc", "vc", "pvoc", "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice")  # made from real speech
+CHAINS = ["phone_spk", "laptop", "bt_speaker", "hifi_close", "tv_room", "car_handsfree", "rec_replay"]
 
 WORDS = """my name is account number please the balance card bank transfer money pay bill
 today tomorrow yes no thank you hello good morning afternoon evening I would like to check
@@ -143,7 +143,7 @@ def vocoded_wav(kind, chunk, r, out, tmp):
         eff = ["speed", "%.3f" % r.choice([r.uniform(0.82, 0.94), r.uniform(1.06, 1.2)])]
     run(["sox"] + chunk[2] + ["-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1",
                               raw_in] + eff + ["rate", "8000"])
-    mode = kind if kind in ("pvoc", "hnm", "melgl") else "lpc"
+    mode = kind if kind in ("pvoc", "hnm", "melgl", "splice") else "lpc"
     ratio = "%.3f" % (r.uniform(0.75, 1.3) if kind == "vc" else 1.0)
     extra = []
     if kind == "hnm":  # pitch ratio (often 1), voicing cut-off, minimum or zero phase
@@ -219,7 +219,7 @@ def from_real_wav(kind, chunk, r, out, tmp):
 
 def replay_wav(chain, chunk, r, tmp):
     """Loudspeaker -> room -> microphone, drawn at random inside the chain's family."""
-    u = r.uniform
+    u, secs = r.uniform, chunk_seconds(chunk)
     if chain == "phone_spk":
         spk = ["highpass", "%d" % u(400, 900), "equalizer", "%d" % u(1000, 3000), "1q", "%.1f" % u(4, 12),
                "overdrive", "%.1f" % u(0, 8)]
@@ -239,6 +239,17 @@ def replay_wav(chain, chunk, r, tmp):
         spk = ["highpass", "%d" % u(120, 250), "equalizer", "%d" % u(200, 500), "1q", "%.1f" % u(2, 8),
                "echo", "0.8", "0.7", "%d" % u(3, 15), "%.2f" % u(0.2, 0.5)]
         room = ["reverb", "%d" % u(60, 100), "50", "%d" % u(60, 100)]
+    elif chain == "rec_replay":
+        # the victim recorded on a phone (automatic gain, MP3 at 24-64 kbit/s), then played from
+        # a phone held against the handset: small loudspeaker, almost no room
+        rec = os.path.join(tmp, "rec.mp3")
+        run(["sox"] + chunk[2] + ["-r", "16000", "-c", "1", "-C", str(r.choice([24, 32, 48, 64])), rec,
+                                  "highpass", "%d" % u(80, 200), "compand", "0.02,0.3", "-70,-70,-45,-25,0,-6",
+                                  "0", "-90", "0.05"])
+        chunk = (chunk[0], chunk[1], [rec])
+        spk = ["highpass", "%d" % u(300, 800), "lowpass", "%d" % u(5000, 7500), "equalizer", "%d" % u(1500, 3500),
+               "1q", "%.1f" % u(3, 10), "overdrive", "%.1f" % u(0, 4)]
+        room = ["reverb", "%d" % u(0, 10), "50", "%d" % u(0, 8)]
     else:  # car_handsfree
         spk = ["highpass", "%d" % u(250, 500), "compand", "0.005,0.1", "-70,-70,-40,-15,0,-5", "0", "-90",
                "0.02", "equalizer", "%d" % u(1500, 3000), "1q", "%.1f" % u(2, 8)]
@@ -250,7 +261,7 @@ def replay_wav(chain, chunk, r, tmp):
     # additive noise at the microphone, 12-40 dB SNR (car: 3-15 dB), mixed by the line's sox
     snr = u(3, 15) if chain == "car_handsfree" else u(12, 40)
     color = r.choice(["pinknoise", "brownnoise", "whitenoise"])
-    noise = "|sox -n -r 16000 -b 16 -c 1 -p synth %.2f %s gain -n -%.1f" % (chunk_seconds(chunk), color, snr + 3)
+    noise = "|sox -n -r 16000 -b 16 -c 1 -p synth %.2f %s gain -n -%.1f" % (secs, color, snr + 3)
     return ["-m", dry, "-v", "1", noise]
 
 
@@ -302,7 +313,7 @@ def make_item(item):
                 eng = attack[4:]
                 if eng in ("espeak-ng", "espeak"):
                     espeak_wav(eng, r, src)
-                elif eng in ("lpc", "vc", "pvoc", "hnm", "melgl"):
+                elif eng in ("lpc", "vc", "pvoc", "hnm", "melgl", "splice"):
                     vocoded_wav(eng, chunk, r, src, tmp)
                 elif eng in FROM_REAL:
                     from_real_wav(eng, chunk, r, src, tmp)

@@ -22,6 +22,10 @@
  *         to a linear magnitude by the transposed filter bank, then argv[5] Griffin-Lim
  *         iterations from random phase (fast Griffin-Lim, momentum 0.99): the front half of
  *         a neural text-to-speech pipeline with the classic phase reconstruction.
+ *   splice concatenation of units of the real speech (40-200 ms, cut at random), each unit
+ *         kept, repeated or dropped and neighbours sometimes swapped, joined by 3-8 ms
+ *         cross-fades: the discontinuities of unit-selection synthesis and of cut-and-paste
+ *         attacks.
  * argv[3] (optional) seeds the noise generator so runs are reproducible.
  * Build: cc -O2 -o vocoder vocoder.c -lm
  */
@@ -366,8 +370,30 @@ static void melgl_mode(const float *x, size_t n, int bands, int iters, float *y)
     free(re); free(im); free(mag); free(pr); free(pi); free(W); free(mel); free(tmp); free(qr); free(qi);
 }
 
+static size_t splice_mode(const float *x, size_t n, float *y, size_t cap) {
+    size_t at = 0, prev = 0, pos = 0;
+    while (pos + 320 < n) {
+        size_t len = 320 + (size_t)(urand() * 1280), start = pos;
+        if (pos + len > n) len = n - pos;
+        double u = urand();
+        if (u < 0.12 && prev + len < n) start = prev;                   /* repeat the last unit */
+        else if (u < 0.22 && pos + 2 * len < n) start = pos + len;      /* swap with the next */
+        else if (u < 0.3) { pos += len; continue; }                     /* drop */
+        size_t fade = 24 + (size_t)(urand() * 40);
+        if (fade > at) fade = at;
+        if (at + len - fade > cap) break;
+        at -= fade;
+        for (size_t i = 0; i < len; i++) {
+            double w = i < fade ? (double)i / fade : 1;
+            y[at + i] = (float)(i < fade ? y[at + i] * (1 - w) + x[start + i] * w : x[start + i]);
+        }
+        at += len; prev = start; pos += len;
+    }
+    return at;
+}
+
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: vocoder lpc|pvoc|hnm|melgl [pitch_ratio] [seed] [cutoff_hz|bands] [zero_phase|iterations] < in.raw > out.raw\n"); return 2; }
+    if (argc < 2) { fprintf(stderr, "usage: vocoder lpc|pvoc|hnm|melgl|splice [pitch_ratio] [seed] [cutoff_hz|bands] [zero_phase|iterations] < in.raw > out.raw\n"); return 2; }
     double ratio = argc > 2 ? atof(argv[2]) : 1.0;
     if (argc > 3) rng = strtoul(argv[3], NULL, 10) * 2654435761UL + 1;
     size_t n; float *x = read_all(&n); float *y = calloc(n + 4 * WIN, sizeof *y);
@@ -375,6 +401,7 @@ int main(int argc, char **argv) {
     else if (!strcmp(argv[1], "pvoc")) pvoc_mode(x, n, y);
     else if (!strcmp(argv[1], "hnm"))
         hnm_mode(x, n, ratio > 0.3 ? ratio : 1.0, argc > 4 ? atof(argv[4]) : 3000, argc > 5 && atoi(argv[5]) == 1, y);
+    else if (!strcmp(argv[1], "splice")) n = splice_mode(x, n, y, n + 4 * WIN);
     else if (!strcmp(argv[1], "melgl")) melgl_mode(x, n, argc > 4 ? atoi(argv[4]) : 48, argc > 5 ? atoi(argv[5]) : 32, y);
     else { fprintf(stderr, "vocoder: unknown mode %s\n", argv[1]); return 2; }
     write_all(y, n); free(x); free(y); return 0;
