@@ -7,11 +7,12 @@
  *       Exit 0 whenever it could score (insufficient_speech included), 1 on an unreadable
  *       file or model, 2 on usage errors.
  *   callprint-bio spoof-train [--root DIR] [--cache FILE] [--hidden N] [--epochs N] [--l2 X]
- *                             [--seed N] [--no-heldout] [--hold-out KIND,...] [--gmm-baseline]
+ *                             [--seed N] [--no-heldout] [--hold-out FOLD,...] [--gmm-baseline]
  *                             [-o MODEL] LIST
  *       held-out figures (leave-one-attack-out EERs, pooled, bona fide flagged per source; with
- *       --hold-out only those kinds are held out in turn and pooled, so figures stay comparable
- *       when kinds are added to the training data), the
+ *       --hold-out only those folds are held out in turn and pooled, so figures stay comparable
+ *       when kinds are added to the training data; a fold is a kind, or kinds joined by '+'
+ *       held out together: leave-one-family-out), the
  *       two-GMM baseline's with --gmm-baseline, and with -o the model trained on the list's
  *       train split.
  *   callprint-bio spoof-eval [--spoof-model PATH] [--threshold T] [--root DIR] [--cache FILE] LIST

@@ -476,8 +476,9 @@ Test(cli, spoof_errors)
     expect_fail(1, "cannot read list", "spoof-train %s/none.tsv", tmp);
 }
 
-/* The held-out protocol on a tiny list: every spoof kind held out in turn, or only the kinds
- * named by --hold-out (figures comparable when kinds are added to the training data). */
+/* The held-out protocol on a tiny list: every spoof kind held out in turn, only the kinds
+ * named by --hold-out (figures comparable when kinds are added to the training data), or kinds
+ * joined by '+' held out together (one family). */
 Test(cli, spoof_train_hold_out)
 {
     char list[512];
@@ -491,18 +492,18 @@ Test(cli, spoof_train_hold_out)
         fprintf(f, "bio/speechocean762_%s.wav\tbonafide\tbonafide\ts%d\tso\t%s\n", bona[i], i,
                 i % 2 ? "test" : "train");
     const char *spoof[] = {"tts_espeak-ng", "replay_laptop", "replay_0120"};
-    const char *kind[] = {"tts:espeak-ng", "replay:laptop", "replay:laptop"};
+    const char *kind[] = {"tts:espeak-ng", "replay:laptop", "replay:other"};
     for (int i = 0; i < 3; i++)
         for (int s = 0; s < 2; s++)
             fprintf(f, "spoof/%s.wav\tspoof\t%s\tx\tx\t%s\n", spoof[i], kind[i], s ? "test" : "train");
     fclose(f);
-    for (int only = 0; only < 2; only++) {
+    const char *folds[] = {"", "--hold-out tts:espeak-ng,tts:none", "--hold-out tts:espeak-ng+replay:laptop"};
+    for (int only = 0; only < 3; only++) {
         int st;
-        cJSON *j = run(&st, "spoof-train --epochs 2 --root %s/.. %s %s 2>/dev/null", fx,
-                       only ? "--hold-out tts:espeak-ng,tts:none" : "", list);
+        cJSON *j = run(&st, "spoof-train --epochs 2 --root %s/.. %s %s 2>/dev/null", fx, folds[only], list);
         cr_assert_eq(st, 0);
         const cJSON *h = cJSON_GetObjectItemCaseSensitive(j, "heldout"), *it;
-        int tts = 0, replay = 0, pooled = 0;
+        int tts = 0, replay = 0, other = 0, pooled = 0;
         cJSON_ArrayForEach(it, h)
         {
             const char *n = str(it, "name");
@@ -510,10 +511,12 @@ Test(cli, spoof_train_hold_out)
             if (!strcmp(n, "heldout pooled")) pooled = 1;
             if (pooled) continue;
             tts += !strcmp(n, "tts:espeak-ng"), replay += !strcmp(n, "replay:laptop");
+            other += !strcmp(n, "replay:other");
         }
         cr_expect(pooled, "a pooled held-out figure");
         cr_expect_eq(tts, 1);
-        cr_expect_eq(replay, only ? 0 : 1, "replay:laptop held out: %d (--hold-out %d)", replay, only);
+        cr_expect_eq(replay, only == 1 ? 0 : 1, "replay:laptop held out: %d (folds %s)", replay, folds[only]);
+        cr_expect_eq(other, only ? 0 : 1, "replay:other held out: %d (folds %s)", other, folds[only]);
         cJSON_Delete(j);
     }
 }
