@@ -36,8 +36,8 @@ N_BONA = int(1400 * SCALE)
 N_TTS = int(180 * SCALE)    # per engine
 N_REPLAY = int(180 * SCALE)  # per chain family
 TTS_ENGINES = ["espeak-ng", "espeak", "sam", "gnuspeech", "lpc", "vc", "pvoc",
-               "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice", "hnm_flat"]
-FROM_REAL = ("lpc", "vc", "pvoc", "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice", "hnm_flat")  # made from real speech
+               "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice"]
+FROM_REAL = ("lpc", "vc", "pvoc", "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice")  # made from real speech
 CHAINS = ["phone_spk", "laptop", "bt_speaker", "hifi_close", "tv_room", "car_handsfree", "rec_replay"]
 
 WORDS = """my name is account number please the balance card bank transfer money pay bill
@@ -143,15 +143,12 @@ def vocoded_wav(kind, chunk, r, out, tmp):
         eff = ["speed", "%.3f" % r.choice([r.uniform(0.82, 0.94), r.uniform(1.06, 1.2)])]
     run(["sox"] + chunk[2] + ["-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1",
                               raw_in] + eff + ["rate", "8000"])
-    mode = kind if kind in ("pvoc", "hnm", "melgl", "splice") else "hnm" if kind == "hnm_flat" else "lpc"
+    mode = kind if kind in ("pvoc", "hnm", "melgl", "splice") else "lpc"
     ratio = "%.3f" % (r.uniform(0.75, 1.3) if kind == "vc" else 1.0)
     extra = []
     if kind == "hnm":  # pitch ratio (often 1), voicing cut-off, minimum or zero phase
         ratio = "%.3f" % (1.0 if r.random() < 0.6 else r.uniform(0.8, 1.25))
         extra = ["%d" % r.uniform(1800, 3900), "1" if r.random() < 0.3 else "0"]
-    elif kind == "hnm_flat":  # all harmonic below 3.6-3.95 kHz, pitch range x0.2-0.6: very regular
-        ratio = "%.3f" % r.uniform(0.85, 1.2)
-        extra = ["%d" % r.uniform(3600, 3950), "1" if r.random() < 0.5 else "0", "%.2f" % r.uniform(0.2, 0.6)]
     elif kind == "melgl":  # mel bands, Griffin-Lim iterations
         extra = [str(r.randint(32, 80)), str(r.randint(8, 60))]
     with open(raw_in, "rb") as f:
@@ -316,7 +313,7 @@ def make_item(item):
                 eng = attack[4:]
                 if eng in ("espeak-ng", "espeak"):
                     espeak_wav(eng, r, src)
-                elif eng in ("lpc", "vc", "pvoc", "hnm", "melgl", "splice", "hnm_flat"):
+                elif eng in ("lpc", "vc", "pvoc", "hnm", "melgl", "splice"):
                     vocoded_wav(eng, chunk, r, src, tmp)
                 elif eng in FROM_REAL:
                     from_real_wav(eng, chunk, r, src, tmp)

@@ -15,9 +15,9 @@
  *         or shimmer), times argv[2]; spectral envelope by pitch-adaptive smoothing and
  *         cepstral liftering; harmonics up to a voicing cut-off (argv[4] Hz) with minimum
  *         phase (argv[5] = 0) or zero phase (argv[5] = 1) from the envelope, envelope-shaped
- *         noise above the cut-off and in unvoiced frames; energy matched per hop; argv[6]
- *         scales the pitch range around its mean (default 1). Too regular and too smooth: the
- *         other side of real speech from the replayed and phase-smeared kinds.
+ *         noise above the cut-off and in unvoiced frames; energy matched per hop. Too regular
+ *         and too smooth: the other side of real speech from the replayed and phase-smeared
+ *         kinds.
  *   melgl mel spectrogram (argv[4] triangular bands, log-compressed and quantised) inverted
  *         to a linear magnitude by the transposed filter bank, then argv[5] Griffin-Lim
  *         iterations from random phase (fast Griffin-Lim, momentum 0.99): the front half of
@@ -229,14 +229,11 @@ static double env_at(const double *cep, double w, double *phase) {
     *phase = ph; return lp;
 }
 
-static void hnm_mode(const float *x, size_t n, double ratio, double cutoff, int zero_phase, double range, float *y) {
+static void hnm_mode(const float *x, size_t n, double ratio, double cutoff, int zero_phase, float *y) {
     size_t nf = n / HH + 2;
     double *f0 = calloc(nf, sizeof *f0), *cep = calloc(nf * (NC + 1), sizeof *cep);
     const double S2 = 0.375 * EW; /* sum of the squared Hann window */
     hnm_f0(x, n, f0, nf);
-    double lsum = 0, nv = 0; /* pitch range scaled around the mean log F0 (argv[6]) */
-    for (size_t f = 0; f < nf; f++) if (f0[f] > 0) lsum += log(f0[f]), nv++;
-    for (size_t f = 0; nv > 0 && f < nf; f++) if (f0[f] > 0) f0[f] = exp(lsum / nv + range * (log(f0[f]) - lsum / nv));
     for (size_t f = 0; f < nf; f++) hnm_env(x, n, f * HH, f0[f], cep + f * (NC + 1));
     /* harmonics: complex amplitudes per hop, interpolated linearly between hops */
     enum { MH = 100 };
@@ -396,15 +393,14 @@ static size_t splice_mode(const float *x, size_t n, float *y, size_t cap) {
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2) { fprintf(stderr, "usage: vocoder lpc|pvoc|hnm|melgl|splice [pitch_ratio] [seed] [cutoff_hz|bands] [zero_phase|iterations] [range] < in.raw > out.raw\n"); return 2; }
+    if (argc < 2) { fprintf(stderr, "usage: vocoder lpc|pvoc|hnm|melgl|splice [pitch_ratio] [seed] [cutoff_hz|bands] [zero_phase|iterations] < in.raw > out.raw\n"); return 2; }
     double ratio = argc > 2 ? atof(argv[2]) : 1.0;
     if (argc > 3) rng = strtoul(argv[3], NULL, 10) * 2654435761UL + 1;
     size_t n; float *x = read_all(&n); float *y = calloc(n + 4 * WIN, sizeof *y);
     if (!strcmp(argv[1], "lpc")) lpc_mode(x, n, ratio > 0.3 ? ratio : 1.0, y);
     else if (!strcmp(argv[1], "pvoc")) pvoc_mode(x, n, y);
     else if (!strcmp(argv[1], "hnm"))
-        hnm_mode(x, n, ratio > 0.3 ? ratio : 1.0, argc > 4 ? atof(argv[4]) : 3000, argc > 5 && atoi(argv[5]) == 1,
-                 argc > 6 ? atof(argv[6]) : 1.0, y);
+        hnm_mode(x, n, ratio > 0.3 ? ratio : 1.0, argc > 4 ? atof(argv[4]) : 3000, argc > 5 && atoi(argv[5]) == 1, y);
     else if (!strcmp(argv[1], "splice")) n = splice_mode(x, n, y, n + 4 * WIN);
     else if (!strcmp(argv[1], "melgl")) melgl_mode(x, n, argc > 4 ? atoi(argv[4]) : 48, argc > 5 ? atoi(argv[5]) : 32, y);
     else { fprintf(stderr, "vocoder: unknown mode %s\n", argv[1]); return 2; }

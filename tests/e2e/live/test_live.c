@@ -1204,7 +1204,7 @@ Test(live, voiceprint_replaced_or_deleted_mid_call)
 /* Synthetic and replayed speech (tests/fixtures/spoof), ~9.5 s of net speech. */
 static const char *const SPOOFED[] = {"fixtures/spoof/tts_espeak-ng.wav",
                                       "fixtures/spoof/replay_laptop.wav",
-                                      "fixtures/spoof/replay_0120.wav", NULL};
+                                      "fixtures/spoof/replay_phone_0120.wav", NULL};
 
 /* Speaker A's own test utterances replayed through a loudspeaker into a phone. */
 static const char *const REPLAY_A[] = {"fixtures/spoof/replay_0120.wav", NULL};

@@ -415,7 +415,7 @@ Test(cli, spoof_scores_files_as_one_utterance)
     cr_assert_eq(st, 0);
     cr_expect_lt(num(j, "speech_length"), all);
     cJSON_Delete(j);
-    j = run(&st, "spoof %s/../spoof/tts_espeak-ng.wav", fx);
+    j = run(&st, "spoof %s/../spoof/replay_phone_0120.wav", fx);
     cr_assert_eq(st, 0);
     cr_expect_str_eq(str(j, "result"), "spoof");
     cr_expect_geq(num(j, "spoof_score"), num(j, "threshold"));
