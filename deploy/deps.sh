@@ -2,7 +2,8 @@
 # Install the Debian 12 packages callprint needs, only those that are missing.
 # Usage: deploy/deps.sh [build|test|runtime|train]   (default: build)
 # train: build + what biometrics/train/train.sh needs to rebuild the model (sox, ffmpeg) and
-#        check_calls.py its label check (numpy).
+#        check_calls.py its label check (numpy); spoof/train.sh the spoofing data generators
+#        (espeak-ng, espeak, praat, rubberband, npm).
 # Idempotent; runs as root without sudo (uses sudo only when not root and available).
 set -euo pipefail
 
@@ -15,7 +16,7 @@ build=(build-essential cmake pkg-config libwebsockets-dev libwebsockets-evlib-uv
        ca-certificates)
 test=("${build[@]}" libcriterion-dev clang libclang-rt-14-dev valgrind python3 python3-jsonschema
       docker-compose openssl curl npm chromium)
-train=("${build[@]}" python3 python3-numpy sox libsox-fmt-all ffmpeg)
+train=("${build[@]}" python3 python3-numpy sox libsox-fmt-all ffmpeg espeak-ng espeak praat rubberband-cli npm)
 
 case "${1:-build}" in
   runtime) want=("${runtime[@]}") ;;

@@ -42,7 +42,7 @@ static const char usage[] =
 " LIST\n"
     "  spoof [--spoof-model PATH] [--threshold T] FILE...\n"
     "  spoof-train [--root DIR] [--cache FILE] [--hidden N] [--epochs N] [--l2 X] [--seed N] [--no-heldout]\n"
-    "              [--gmm-baseline] [-o MODEL] LIST\n"
+    "              [--hold-out FOLD,...] [--gmm-baseline] [-o MODEL] LIST\n"
     "  spoof-eval [--spoof-model PATH] [--threshold T] [--root DIR] [--cache FILE] LIST\n";
 
 void print_json(cJSON *o)

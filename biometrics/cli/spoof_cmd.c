@@ -7,8 +7,12 @@
  *       Exit 0 whenever it could score (insufficient_speech included), 1 on an unreadable
  *       file or model, 2 on usage errors.
  *   callprint-bio spoof-train [--root DIR] [--cache FILE] [--hidden N] [--epochs N] [--l2 X]
- *                             [--seed N] [--no-heldout] [--gmm-baseline] [-o MODEL] LIST
- *       held-out figures (leave-one-attack-out EERs, pooled, bona fide flagged per source), the
+ *                             [--seed N] [--no-heldout] [--hold-out FOLD,...] [--gmm-baseline]
+ *                             [-o MODEL] LIST
+ *       held-out figures (leave-one-attack-out EERs, pooled, bona fide flagged per source; with
+ *       --hold-out only those folds are held out in turn and pooled, so figures stay comparable
+ *       when kinds are added to the training data; a fold is a kind, or kinds joined by '+'
+ *       held out together: leave-one-family-out), the
  *       two-GMM baseline's with --gmm-baseline, and with -o the model trained on the list's
  *       train split.
  *   callprint-bio spoof-eval [--spoof-model PATH] [--threshold T] [--root DIR] [--cache FILE] LIST
@@ -28,7 +32,7 @@
 #include "spoof.h"
 #include "spoof_train.h"
 
-enum { S_MODEL = 300, S_THR, S_ROOT, S_CACHE, S_HIDDEN, S_EPOCHS, S_SEED, S_NOHELD, S_BASELINE, S_L2 };
+enum { S_MODEL = 300, S_THR, S_ROOT, S_CACHE, S_HIDDEN, S_EPOCHS, S_SEED, S_NOHELD, S_BASELINE, S_L2, S_HOLDOUT };
 
 static const struct option spoof_opts[] = {
     {"spoof-model", required_argument, 0, S_MODEL}, {"threshold", required_argument, 0, S_THR},
@@ -36,7 +40,7 @@ static const struct option spoof_opts[] = {
     {"hidden", required_argument, 0, S_HIDDEN},     {"epochs", required_argument, 0, S_EPOCHS},
     {"seed", required_argument, 0, S_SEED},         {"no-heldout", no_argument, 0, S_NOHELD},
     {"gmm-baseline", no_argument, 0, S_BASELINE},   {"l2", required_argument, 0, S_L2},
-    {0, 0, 0, 0}};
+    {"hold-out", required_argument, 0, S_HOLDOUT},  {0, 0, 0, 0}};
 
 typedef struct {
     const char *model, *root, *cache, *out;
@@ -58,6 +62,7 @@ static int parse(int argc, char **argv, spoof_cli *o)
         case S_CACHE: o->cache = optarg; break;
         case S_NOHELD: o->heldout = 0; break;
         case S_BASELINE: o->baseline = 1; break;
+        case S_HOLDOUT: o->train.hold_out = optarg; break;
         case S_THR: if (parse_number(optarg, 0, 100, &o->threshold)) return -1; break;
         case S_HIDDEN: if (parse_number(optarg, 0, BIO_SPOOF_MAX_HIDDEN, &v)) return -1; o->train.hidden = (int)v; break;
         case S_EPOCHS: if (parse_number(optarg, 1, 10000, &v)) return -1; o->train.epochs = (int)v; break;

@@ -511,6 +511,50 @@ static void pool_figure(const pool_scores *ps, const bio_spoof_set *set, const c
     free(bo);
 }
 
+/* Folds of the held-out evaluation: without a list, every spoof kind on its own; with one,
+ * its comma-separated entries, each a kind or several joined by '+' that are held out
+ * together (kinds made by one generator family, so none of them leaks into the training). */
+static int fold_count(const bio_spoof_set *set, const char *list)
+{
+    if (!list) return set->nkinds;
+    int n = 1;
+    for (const char *p = list; *p; p++) n += *p == ',';
+    return n;
+}
+
+/* Is kind k in fold f? */
+static int in_fold(const bio_spoof_set *set, const char *list, int f, int k)
+{
+    if (!strcmp(set->kinds[k], "bonafide")) return 0;
+    if (!list) return f == k;
+    const char *p = list;
+    for (int i = 0; i < f && p; i++) p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
+    size_t n = strlen(set->kinds[k]);
+    for (; p && *p && *p != ','; p += strcspn(p, "+,") + (p[strcspn(p, "+,")] == '+'))
+        if (!strncmp(p, set->kinds[k], n) && (p[n] == ',' || p[n] == '+' || !p[n])) return 1;
+    return 0;
+}
+
+/* Train without fold f's kinds; the figure of each of them and its pooled scores. */
+static size_t heldout_fold(const bio_spoof_set *set, const bio_spoof_train_opts *o, int f, unsigned char *use,
+                           pool_scores *ps, bio_spoof_figure *fig, size_t cap, int verbose)
+{
+    size_t nf = 0;
+    for (size_t i = 0; i < set->n; i++)
+        use[i] = !set->items[i].test && !in_fold(set, o->hold_out, f, set->items[i].kind);
+    bio_spoof_params p;
+    if (bio_spoof_fit(set, use, o, &p) != 0) return 0;
+    for (int k = 0; k < set->nkinds && nf < cap; k++) {
+        if (!in_fold(set, o->hold_out, f, k)) continue;
+        figure(set, &p, set->kinds[k], of_kind, &k, &fig[nf]);
+        if (verbose) fprintf(stderr, "held out %-24s EER %6.2f%%\n", fig[nf].name, fig[nf].eer);
+        nf++;
+        pool_fold(ps, set, &p, k);
+    }
+    bio_spoof_params_free(&p);
+    return nf;
+}
+
 size_t bio_spoof_heldout(const bio_spoof_set *set, const bio_spoof_train_opts *o, bio_spoof_figure *fig,
                          size_t cap, int verbose)
 {
@@ -518,16 +562,8 @@ size_t bio_spoof_heldout(const bio_spoof_set *set, const bio_spoof_train_opts *o
     size_t nf = 0, room = set->n * (size_t)set->nkinds;
     pool_scores ps = {malloc(room * sizeof *ps.v), malloc(room * sizeof *ps.grp), 0};
     bio_spoof_params p;
-    for (int k = 0; use && ps.v && ps.grp && k < set->nkinds && nf < cap; k++) {
-        if (!strcmp(set->kinds[k], "bonafide")) continue;
-        for (size_t i = 0; i < set->n; i++) use[i] = !set->items[i].test && set->items[i].kind != k;
-        if (bio_spoof_fit(set, use, o, &p) != 0) break;
-        figure(set, &p, set->kinds[k], of_kind, &k, &fig[nf]);
-        if (verbose) fprintf(stderr, "held out %-24s EER %6.2f%%\n", fig[nf].name, fig[nf].eer);
-        nf++;
-        pool_fold(&ps, set, &p, k);
-        bio_spoof_params_free(&p);
-    }
+    for (int f = 0; use && ps.v && ps.grp && f < fold_count(set, o->hold_out) && nf < cap; f++)
+        nf += heldout_fold(set, o, f, use, &ps, fig + nf, cap - nf, verbose);
     const char *names[3] = {"heldout pooled", "heldout pooled tts", "heldout pooled replay"};
     const char *pfx[3] = {"", "tts:", "replay:"};
     for (int j = 0; j < 3 && ps.n && nf < cap; j++) {

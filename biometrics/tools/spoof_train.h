@@ -47,6 +47,8 @@ typedef struct {
     double lr, l2;
     uint64_t seed;
     double max_bona_flagged; /* default threshold: share of training bona fide flagged */
+    const char *hold_out;    /* comma-separated folds held out in turn, each a kind or kinds joined
+                              * by '+' held out together (NULL: every kind on its own) */
 } bio_spoof_train_opts;
 
 void bio_spoof_train_defaults(bio_spoof_train_opts *o);

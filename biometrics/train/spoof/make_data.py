@@ -11,7 +11,7 @@ Usage: make_data.py OUT_DIR CORPUS_DIR [CORPUS_DIR...]
 Environment: NPM_DIR (a folder where `npm install sam-js @echogarden/gnuspeech-wasm` was run),
 JOBS (parallel workers, default 2), SCALE (multiplies every count, default 1).
 
-Tools: sox, ffmpeg, espeak-ng, espeak, node, cc (Debian packages and npm, see
+Tools: sox, ffmpeg, espeak-ng, espeak, praat, rubberband, node, cc (Debian packages and npm, see
 biometrics/models/README.md for every generator and its licence). Deterministic for a given
 corpus: every random draw comes from a per-item random.Random(item id).
 
@@ -35,8 +35,10 @@ SCALE = float(os.environ.get("SCALE", "1"))
 N_BONA = int(1400 * SCALE)
 N_TTS = int(180 * SCALE)    # per engine
 N_REPLAY = int(180 * SCALE)  # per chain family
-TTS_ENGINES = ["espeak-ng", "espeak", "sam", "gnuspeech", "lpc", "vc", "pvoc"]
-CHAINS = ["phone_spk", "laptop", "bt_speaker", "hifi_close", "tv_room", "car_handsfree"]
+TTS_ENGINES = ["espeak-ng", "espeak", "sam", "gnuspeech", "lpc", "vc", "pvoc",
+               "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice"]
+FROM_REAL = ("lpc", "vc", "pvoc", "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice")  # made from real speech
+CHAINS = ["phone_spk", "laptop", "bt_speaker", "hifi_close", "tv_room", "car_handsfree", "rec_replay"]
 
 WORDS = """my name is account number please the balance card bank transfer money pay bill
 today tomorrow yes no thank you hello good morning afternoon evening I would like to check
@@ -141,18 +143,83 @@ def vocoded_wav(kind, chunk, r, out, tmp):
         eff = ["speed", "%.3f" % r.choice([r.uniform(0.82, 0.94), r.uniform(1.06, 1.2)])]
     run(["sox"] + chunk[2] + ["-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1",
                               raw_in] + eff + ["rate", "8000"])
-    mode = "pvoc" if kind == "pvoc" else "lpc"
+    mode = kind if kind in ("pvoc", "hnm", "melgl", "splice") else "lpc"
     ratio = "%.3f" % (r.uniform(0.75, 1.3) if kind == "vc" else 1.0)
+    extra = []
+    if kind == "hnm":  # pitch ratio (often 1), voicing cut-off, minimum or zero phase
+        ratio = "%.3f" % (1.0 if r.random() < 0.6 else r.uniform(0.8, 1.25))
+        extra = ["%d" % r.uniform(1800, 3900), "1" if r.random() < 0.3 else "0"]
+    elif kind == "melgl":  # mel bands, Griffin-Lim iterations
+        extra = [str(r.randint(32, 80)), str(r.randint(8, 60))]
     with open(raw_in, "rb") as f:
         data = f.read()
     with open(raw_out, "wb") as f:
-        f.write(run([os.path.join(OUT_DIR, "vocoder"), mode, ratio, str(r.randint(1, 10**9))], data))
+        f.write(run([os.path.join(OUT_DIR, "vocoder"), mode, ratio, str(r.randint(1, 10**9))] + extra, data))
     run(["sox", "-t", "raw", "-r", "8000", "-e", "signed", "-b", "16", "-c", "1", raw_out, out])
+
+
+# Praat scripts (PSOLA): "Change gender" moves formants by resampling and pitch by
+# pitch-synchronous overlap-add, the classic voice conversion; the second replaces the pitch
+# contour by a stylised one (straight lines, range compressed), as statistical TTS prosody is.
+PRAAT_GENDER = """form args
+  sentence infile
+  sentence outfile
+  real formant 1
+  real median 0
+  real range 1
+  real dur 1
+endform
+Read from file: infile$
+Change gender: 75, 600, formant, median, range, dur
+Save as WAV file: outfile$
+"""
+PRAAT_FLAT = """form args
+  sentence infile
+  sentence outfile
+  real semitones 2
+  real ratio 1
+  real range 1
+endform
+Read from file: infile$
+m = To Manipulation: 0.01, 75, 600
+pt = Extract pitch tier
+Stylize: semitones, "semitones"
+med = Get mean (points): 0, 0
+Formula: "ratio * med * (self / med) ^ range"
+selectObject: m, pt
+Replace pitch tier
+selectObject: m
+Get resynthesis (overlap-add)
+Save as WAV file: outfile$
+"""
+
+
+def from_real_wav(kind, chunk, r, out, tmp):
+    """PSOLA (Praat) and phase-vocoder pitch shifting (Rubber Band) of real speech."""
+    real = os.path.join(tmp, "real.wav")
+    run(["sox"] + chunk[2] + ["-r", "8000", "-c", "1", "-b", "16", "-e", "signed", real])
+    shift = r.choice([r.uniform(0.8, 0.94), r.uniform(1.06, 1.25)])
+    if kind in ("psola", "psola_flat"):
+        script = os.path.join(tmp, "s.praat")
+        with open(script, "w") as f:
+            f.write(PRAAT_GENDER if kind == "psola" else PRAAT_FLAT)
+        if kind == "psola":  # formant ratio, new median pitch (0 = keep), range factor, duration
+            args = ["%.3f" % shift, str(r.choice([0, r.randint(90, 260)])), "%.2f" % r.uniform(0.3, 1.5),
+                    "%.2f" % r.uniform(0.9, 1.1)]
+        else:  # stylisation step (semitones), pitch ratio, range factor
+            args = ["%.1f" % r.uniform(1, 4), "%.3f" % r.uniform(0.8, 1.25), "%.2f" % r.uniform(0.3, 1.0)]
+        run(["praat", "--run", script, real, out] + args)
+    else:  # rubberband: R2 (crispness 0-6) or R3 engine, with or without formant preservation
+        semis = 12 * __import__("math").log2(shift)
+        opts = ["-q", "-p", "%.2f" % semis, "-T", "%.3f" % r.uniform(0.88, 1.12)]
+        opts += ["-3"] if r.random() < 0.5 else ["-2", "-c", str(r.randint(0, 6))]
+        opts += ["-F"] if r.random() < 0.5 else []
+        run(["rubberband"] + opts + [real, out])
 
 
 def replay_wav(chain, chunk, r, tmp):
     """Loudspeaker -> room -> microphone, drawn at random inside the chain's family."""
-    u = r.uniform
+    u, secs = r.uniform, chunk_seconds(chunk)
     if chain == "phone_spk":
         spk = ["highpass", "%d" % u(400, 900), "equalizer", "%d" % u(1000, 3000), "1q", "%.1f" % u(4, 12),
                "overdrive", "%.1f" % u(0, 8)]
@@ -172,6 +239,17 @@ def replay_wav(chain, chunk, r, tmp):
         spk = ["highpass", "%d" % u(120, 250), "equalizer", "%d" % u(200, 500), "1q", "%.1f" % u(2, 8),
                "echo", "0.8", "0.7", "%d" % u(3, 15), "%.2f" % u(0.2, 0.5)]
         room = ["reverb", "%d" % u(60, 100), "50", "%d" % u(60, 100)]
+    elif chain == "rec_replay":
+        # the victim recorded on a phone (automatic gain, MP3 at 24-64 kbit/s), then played from
+        # a phone held against the handset: small loudspeaker, almost no room
+        rec = os.path.join(tmp, "rec.mp3")
+        run(["sox"] + chunk[2] + ["-r", "16000", "-c", "1", "-C", str(r.choice([24, 32, 48, 64])), rec,
+                                  "highpass", "%d" % u(80, 200), "compand", "0.02,0.3", "-70,-70,-45,-25,0,-6",
+                                  "0", "-90", "0.05"])
+        chunk = (chunk[0], chunk[1], [rec])
+        spk = ["highpass", "%d" % u(300, 800), "lowpass", "%d" % u(5000, 7500), "equalizer", "%d" % u(1500, 3500),
+               "1q", "%.1f" % u(3, 10), "overdrive", "%.1f" % u(0, 4)]
+        room = ["reverb", "%d" % u(0, 10), "50", "%d" % u(0, 8)]
     else:  # car_handsfree
         spk = ["highpass", "%d" % u(250, 500), "compand", "0.005,0.1", "-70,-70,-40,-15,0,-5", "0", "-90",
                "0.02", "equalizer", "%d" % u(1500, 3000), "1q", "%.1f" % u(2, 8)]
@@ -183,7 +261,7 @@ def replay_wav(chain, chunk, r, tmp):
     # additive noise at the microphone, 12-40 dB SNR (car: 3-15 dB), mixed by the line's sox
     snr = u(3, 15) if chain == "car_handsfree" else u(12, 40)
     color = r.choice(["pinknoise", "brownnoise", "whitenoise"])
-    noise = "|sox -n -r 16000 -b 16 -c 1 -p synth %.2f %s gain -n -%.1f" % (chunk_seconds(chunk), color, snr + 3)
+    noise = "|sox -n -r 16000 -b 16 -c 1 -p synth %.2f %s gain -n -%.1f" % (secs, color, snr + 3)
     return ["-m", dry, "-v", "1", noise]
 
 
@@ -235,8 +313,10 @@ def make_item(item):
                 eng = attack[4:]
                 if eng in ("espeak-ng", "espeak"):
                     espeak_wav(eng, r, src)
-                elif eng in ("lpc", "vc", "pvoc"):
+                elif eng in ("lpc", "vc", "pvoc", "hnm", "melgl", "splice"):
                     vocoded_wav(eng, chunk, r, src, tmp)
+                elif eng in FROM_REAL:
+                    from_real_wav(eng, chunk, r, src, tmp)
                 else:
                     src = os.path.join(OUT_DIR, "npm", iid + ".wav")  # made in the batch step
                     if not os.path.exists(src):
@@ -281,7 +361,7 @@ def main():
         real = pick_chunks(chunks, N_TTS, e)
         for i in range(N_TTS):
             iid = "%s_%04d" % (e, i)
-            if e in ("lpc", "vc", "pvoc"):
+            if e in FROM_REAL:
                 items.append((iid, "tts:" + e, real[i % len(real)], split_of(real[i % len(real)][1])))
             else:
                 items.append((iid, "tts:" + e, None, "test" if i % 10 >= 7 else "train"))

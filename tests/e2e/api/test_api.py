@@ -347,7 +347,7 @@ class T02Voiceprints(unittest.TestCase):
         enrolled; real speech is, and both results carry the countermeasure's fields."""
         spoof = os.path.join(SRC, "tests", "fixtures", "spoof")
         fake = b"".join(ulaw_pcm(os.path.join(spoof, f)) for f in
-                        ("tts_espeak-ng.wav", "replay_laptop.wav", "replay_0120.wav"))
+                        ("replay_phone_0120.wav", "tts_espeak-ng.wav", "replay_laptop.wav"))
         _, r = self.import_recordings([
             {"external_id": "mallory", "audio": wav(fake, 8000), "overwrite": True},
             {"external_id": "bob", "audio": b64file("1688-142285-0000.wav"), "overwrite": True}])
