@@ -513,39 +513,37 @@ static void pool_figure(const pool_scores *ps, const bio_spoof_set *set, const c
 
 /* Folds of the held-out evaluation: without a list, every spoof kind on its own; with one,
  * its comma-separated entries, each a kind or several joined by '+' that are held out
- * together (kinds made by one generator family, so none of them leaks into the training). */
-static int fold_count(const bio_spoof_set *set, const char *list)
+ * together (kinds made by one generator family, so none of them leaks into the training).
+ * fold_of[k] is kind k's fold, -1 for bona fide and kinds not named; returns the fold count. */
+static int fold_map(const bio_spoof_set *set, const char *list, int *fold_of)
 {
+    for (int k = 0; k < set->nkinds; k++) fold_of[k] = list || !strcmp(set->kinds[k], "bonafide") ? -1 : k;
     if (!list) return set->nkinds;
-    int n = 1;
-    for (const char *p = list; *p; p++) n += *p == ',';
-    return n;
-}
-
-/* Is kind k in fold f? */
-static int in_fold(const bio_spoof_set *set, const char *list, int f, int k)
-{
-    if (!strcmp(set->kinds[k], "bonafide")) return 0;
-    if (!list) return f == k;
-    const char *p = list;
-    for (int i = 0; i < f && p; i++) p = strchr(p, ',') ? strchr(p, ',') + 1 : NULL;
-    size_t n = strlen(set->kinds[k]);
-    for (; p && *p && *p != ','; p += strcspn(p, "+,") + (p[strcspn(p, "+,")] == '+'))
-        if (!strncmp(p, set->kinds[k], n) && (p[n] == ',' || p[n] == '+' || !p[n])) return 1;
-    return 0;
+    int f = 0;
+    for (const char *p = list;; p++) {
+        size_t n = strcspn(p, "+,");
+        for (int k = 0; k < set->nkinds; k++)
+            if (strlen(set->kinds[k]) == n && !strncmp(p, set->kinds[k], n) && strcmp(set->kinds[k], "bonafide"))
+                fold_of[k] = f;
+        p += n;
+        if (!*p) return f + 1;
+        f += *p == ',';
+    }
 }
 
 /* Train without fold f's kinds; the figure of each of them and its pooled scores. */
-static size_t heldout_fold(const bio_spoof_set *set, const bio_spoof_train_opts *o, int f, unsigned char *use,
-                           pool_scores *ps, bio_spoof_figure *fig, size_t cap, int verbose)
+static size_t heldout_fold(const bio_spoof_set *set, const bio_spoof_train_opts *o, const int *fold_of, int f,
+                           unsigned char *use, pool_scores *ps, bio_spoof_figure *fig, size_t cap, int verbose)
 {
     size_t nf = 0;
-    for (size_t i = 0; i < set->n; i++)
-        use[i] = !set->items[i].test && !in_fold(set, o->hold_out, f, set->items[i].kind);
+    int members = 0;
+    for (int k = 0; k < set->nkinds; k++) members += fold_of[k] == f;
+    if (!members) return 0;
+    for (size_t i = 0; i < set->n; i++) use[i] = !set->items[i].test && fold_of[set->items[i].kind] != f;
     bio_spoof_params p;
     if (bio_spoof_fit(set, use, o, &p) != 0) return 0;
     for (int k = 0; k < set->nkinds && nf < cap; k++) {
-        if (!in_fold(set, o->hold_out, f, k)) continue;
+        if (fold_of[k] != f) continue;
         figure(set, &p, set->kinds[k], of_kind, &k, &fig[nf]);
         if (verbose) fprintf(stderr, "held out %-24s EER %6.2f%%\n", fig[nf].name, fig[nf].eer);
         nf++;
@@ -562,8 +560,9 @@ size_t bio_spoof_heldout(const bio_spoof_set *set, const bio_spoof_train_opts *o
     size_t nf = 0, room = set->n * (size_t)set->nkinds;
     pool_scores ps = {malloc(room * sizeof *ps.v), malloc(room * sizeof *ps.grp), 0};
     bio_spoof_params p;
-    for (int f = 0; use && ps.v && ps.grp && f < fold_count(set, o->hold_out) && nf < cap; f++)
-        nf += heldout_fold(set, o, f, use, &ps, fig + nf, cap - nf, verbose);
+    int fold_of[64], folds = fold_map(set, o->hold_out, fold_of);
+    for (int f = 0; use && ps.v && ps.grp && f < folds && nf < cap; f++)
+        nf += heldout_fold(set, o, fold_of, f, use, &ps, fig + nf, cap - nf, verbose);
     const char *names[3] = {"heldout pooled", "heldout pooled tts", "heldout pooled replay"};
     const char *pfx[3] = {"", "tts:", "replay:"};
     for (int j = 0; j < 3 && ps.n && nf < cap; j++) {

@@ -22,6 +22,7 @@ mu-law or A-law at 8 kHz) so the line never tells the classes apart.
 import csv
 import hashlib
 import json
+import math
 import os
 import random
 import subprocess
@@ -37,7 +38,8 @@ N_TTS = int(180 * SCALE)    # per engine
 N_REPLAY = int(180 * SCALE)  # per chain family
 TTS_ENGINES = ["espeak-ng", "espeak", "sam", "gnuspeech", "lpc", "vc", "pvoc",
                "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice"]
-FROM_REAL = ("lpc", "vc", "pvoc", "hnm", "melgl", "psola", "psola_flat", "rubberband", "splice")  # made from real speech
+VOCODED = ("lpc", "vc", "pvoc", "hnm", "melgl", "splice")  # real speech through vocoder.c
+FROM_REAL = VOCODED + ("psola", "psola_flat", "rubberband")  # made from real speech
 CHAINS = ["phone_spk", "laptop", "bt_speaker", "hifi_close", "tv_room", "car_handsfree", "rec_replay"]
 
 WORDS = """my name is account number please the balance card bank transfer money pay bill
@@ -210,7 +212,7 @@ def from_real_wav(kind, chunk, r, out, tmp):
             args = ["%.1f" % r.uniform(1, 4), "%.3f" % r.uniform(0.8, 1.25), "%.2f" % r.uniform(0.3, 1.0)]
         run(["praat", "--run", script, real, out] + args)
     else:  # rubberband: R2 (crispness 0-6) or R3 engine, with or without formant preservation
-        semis = 12 * __import__("math").log2(shift)
+        semis = 12 * math.log2(shift)
         opts = ["-q", "-p", "%.2f" % semis, "-T", "%.3f" % r.uniform(0.88, 1.12)]
         opts += ["-3"] if r.random() < 0.5 else ["-2", "-c", str(r.randint(0, 6))]
         opts += ["-F"] if r.random() < 0.5 else []
@@ -313,7 +315,7 @@ def make_item(item):
                 eng = attack[4:]
                 if eng in ("espeak-ng", "espeak"):
                     espeak_wav(eng, r, src)
-                elif eng in ("lpc", "vc", "pvoc", "hnm", "melgl", "splice"):
+                elif eng in VOCODED:
                     vocoded_wav(eng, chunk, r, src, tmp)
                 elif eng in FROM_REAL:
                     from_real_wav(eng, chunk, r, src, tmp)
@@ -352,7 +354,7 @@ def main():
     global OUT_DIR
     OUT_DIR = os.path.abspath(sys.argv[1])
     os.makedirs(os.path.join(OUT_DIR, "npm"), exist_ok=True)
-    run(["cc", "-O2", "-o", os.path.join(OUT_DIR, "vocoder"), os.path.join(HERE, "vocoder.c"), "-lm"])
+    run(["cc", "-O2", "-o", os.path.join(OUT_DIR, "vocoder"), os.path.join(HERE, "vocoder.c"), "-lfftw3", "-lm"])
     chunks = read_chunks(sys.argv[2:])
     items = []
     for i, c in enumerate(pick_chunks(chunks, N_BONA, "bona")):

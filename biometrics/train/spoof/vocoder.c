@@ -27,8 +27,9 @@
  *         cross-fades: the discontinuities of unit-selection synthesis and of cut-and-paste
  *         attacks.
  * argv[3] (optional) seeds the noise generator so runs are reproducible.
- * Build: cc -O2 -o vocoder vocoder.c -lm
+ * Build: cc -O2 -o vocoder vocoder.c -lfftw3 -lm
  */
+#include <fftw3.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -128,24 +129,24 @@ static void pvoc_mode(const float *x, size_t n, float *y) {
     }
 }
 
-/* In-place radix-2 complex FFT of size m (a power of two); inv = 1 for the inverse (unscaled). */
+/* In-place complex DFT of size m on split arrays (FFTW through a buffer of its own), the
+ * inverse unscaled. One plan per size and direction, kept for the process's life (a few
+ * sizes; the generator is a short-lived filter). */
 static void fft(double *re, double *im, int m, int inv) {
-    for (int i = 1, j = 0; i < m; i++) {
-        int b = m >> 1; for (; j & b; b >>= 1) j ^= b; j |= b;
-        if (i < j) { double t = re[i]; re[i] = re[j]; re[j] = t; t = im[i]; im[i] = im[j]; im[j] = t; }
+    static struct { int m, inv; fftw_complex *buf; fftw_plan p; } plans[8];
+    int i = 0;
+    while (i < 8 && plans[i].m && (plans[i].m != m || plans[i].inv != inv)) i++;
+    if (i == 8) { fprintf(stderr, "vocoder: too many FFT sizes\n"); exit(1); }
+    if (!plans[i].m) {
+        plans[i].m = m, plans[i].inv = inv;
+        plans[i].buf = fftw_alloc_complex((size_t)m);
+        plans[i].p = fftw_plan_dft_1d(m, plans[i].buf, plans[i].buf, inv ? FFTW_BACKWARD : FFTW_FORWARD,
+                                      FFTW_ESTIMATE);
     }
-    for (int len = 2; len <= m; len <<= 1) {
-        double a = (inv ? 2 : -2) * PI / len, wr = cos(a), wi = sin(a);
-        for (int i = 0; i < m; i += len) {
-            double cr = 1, ci = 0;
-            for (int k = 0; k < len / 2; k++) {
-                int p = i + k, q = p + len / 2;
-                double tr = re[q] * cr - im[q] * ci, ti = re[q] * ci + im[q] * cr;
-                re[q] = re[p] - tr; im[q] = im[p] - ti; re[p] += tr; im[p] += ti;
-                double nr = cr * wr - ci * wi; ci = cr * wi + ci * wr; cr = nr;
-            }
-        }
-    }
+    fftw_complex *c = plans[i].buf;
+    for (int k = 0; k < m; k++) c[k][0] = re[k], c[k][1] = im[k];
+    fftw_execute(plans[i].p);
+    for (int k = 0; k < m; k++) re[k] = c[k][0], im[k] = c[k][1];
 }
 
 #define FS 8000.0
